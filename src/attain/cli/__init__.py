@@ -1,0 +1,1 @@
+"""The `attain` command line (Typer + Rich)."""

@@ -1,0 +1,53 @@
+"""Entry point of the `attain` command. Commands live in sibling modules and register here."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from attain.cli import split as split_cli
+from attain.cli.output import err_console
+from attain.errors import AttainError, ImportRejected
+
+app = typer.Typer(
+    name="attain",
+    help="Attain: set, split, act on and track sales targets.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+split_cli.register(app)
+
+
+def main() -> None:
+    """Run the CLI; user mistakes print a one-line message in red and exit 1, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except AttainError as exc:
+        err_console.print(f"[red]error:[/red] {exc}", highlight=False)
+        if isinstance(exc, ImportRejected):
+            for row_error in exc.errors[:50]:
+                err_console.print(
+                    f"  line {row_error.line}, {row_error.column}: {row_error.message}", highlight=False
+                )
+            if len(exc.errors) > 50:
+                err_console.print(f"  ... and {len(exc.errors) - 50} more", highlight=False)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("[red]aborted[/red]")
+        sys.exit(1)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

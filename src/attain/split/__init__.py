@@ -1,0 +1,1 @@
+"""Exact target splitting: the pure computation core lives in `calc` and friends."""
