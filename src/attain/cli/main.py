@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from attain.cli import data as data_cli
 from attain.cli import split as split_cli
 from attain.cli.output import err_console
 from attain.errors import AttainError, ImportRejected
@@ -18,6 +19,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
+data_cli.register(app)
 split_cli.register(app)
 
 

@@ -1,0 +1,1 @@
+"""What is sold and to whom: the product hierarchy and customers."""

@@ -1,0 +1,206 @@
+"""Commands that manage the database: init, import, demo, status, serve."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from attain.cli.output import console, err_console, print_json
+from attain.db import get_engine, resolve_database_url, session_scope
+from attain.errors import ImportRejected, InvalidInput
+
+DbOption = Annotated[
+    Optional[str],
+    typer.Option("--db", help="Database URL (default: $ATTAIN_DATABASE_URL, else sqlite:///attain.db)", show_default=False),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def init(db: DbOption = None, json: JsonOption = False) -> None:
+    """Create the database schema, or upgrade it to this version of Attain."""
+    from attain.migrate import upgrade
+
+    url = resolve_database_url(db)
+    before, after = upgrade(get_engine(url))
+    if json:
+        print_json({"database": _safe_url(url), "from_revision": before, "revision": after})
+    elif before == after:
+        console.print(f"Schema of {_safe_url(url)} is up to date (revision {after}).")
+    else:
+        console.print(f"Schema of {_safe_url(url)} upgraded from {before or 'empty'} to revision {after}.")
+
+
+def _require_schema(url: str) -> None:
+    from attain.migrate import current_revision, head_revision
+
+    current = current_revision(get_engine(url))
+    if current is None:
+        raise InvalidInput(f"{_safe_url(url)} has no Attain schema yet; run `attain init` first")
+    if current != head_revision():
+        raise InvalidInput(f"{_safe_url(url)} is at schema revision {current}; run `attain init` to upgrade it")
+
+
+KINDS = ("orders", "customers", "reps", "products", "opportunities", "activities", "targets")
+
+
+def import_(
+    kind: Annotated[str, typer.Argument(help=f"What the file holds: {', '.join(KINDS)}")],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-16 or GBK) or Excel file", show_default=False)],
+    map_: Annotated[list[str], typer.Option("--map", help="field=Column (or field=ColA+ColB); repeatable")] = [],  # noqa: B006
+    sheet: Annotated[Optional[str], typer.Option(help="Excel sheet name (default: the first)")] = None,
+    date_format: Annotated[Optional[str], typer.Option(help="strptime format of dates, e.g. %d/%m/%y")] = None,
+    multiplier: Annotated[str, typer.Option(help="Multiply amounts, e.g. 1000 for a file in thousands")] = "1",
+    plan: Annotated[Optional[str], typer.Option(help="targets: the plan to import into (created if missing)")] = None,
+    metric: Annotated[str, typer.Option(help="targets: the plan's metric")] = "revenue",
+    no_header: Annotated[bool, typer.Option("--no-header", help="The file has no header row; map fields to column1, column2 …")] = False,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Import a CSV/Excel export. All or nothing: any bad row means nothing is written."""
+    from attain.imports.service import ImportOptions, import_file
+
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown import kind '{kind}'; choose one of {', '.join(KINDS)}")
+    try:
+        factor = Decimal(multiplier)
+    except InvalidOperation as exc:
+        raise InvalidInput(f"--multiplier '{multiplier}' is not a number") from exc
+    options = ImportOptions(
+        mapping=tuple(map_), sheet=sheet, date_format=date_format, multiplier=factor, plan=plan, metric=metric,
+        has_header=not no_header,
+    )
+    url = resolve_database_url(db)
+    _require_schema(url)
+    try:
+        with session_scope(url) as session:
+            if json:
+                result = import_file(session=session, kind=kind, path=file, options=options)
+            else:
+                with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+                    task = bar.add_task("starting", total=None)
+                    result = import_file(
+                        session=session, kind=kind, path=file, options=options,
+                        progress=lambda message: bar.update(task, description=message),
+                    )
+    except ImportRejected as exc:
+        if json:
+            print_json({"inserted": 0, "updated": 0, "unchanged": 0, "error": str(exc),
+                        "errors": [e.as_dict() for e in exc.errors[:1000]], "error_count": len(exc.errors)})
+            raise typer.Exit(1) from exc
+        raise
+    except InvalidInput as exc:
+        if json:
+            print_json({"inserted": 0, "updated": 0, "unchanged": 0, "error": str(exc), "errors": []})
+            raise typer.Exit(1) from exc
+        raise
+    if json:
+        print_json(result.as_dict())
+        return
+    console.print(
+        f"[green]{result.source}[/green]: {result.rows:,} rows — {result.inserted:,} inserted, "
+        f"{result.updated:,} updated, {result.unchanged:,} unchanged"
+        + (f" (encoding {result.encoding})" if result.encoding else "")
+    )
+    for what, count in result.created.items():
+        console.print(f"  created {count:,} {what.replace('_', ' ')}")
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+def status(db: DbOption = None, json: JsonOption = False) -> None:
+    """What the database holds: counts, order date range and revenue by year, plans."""
+    from attain.status import database_status
+
+    url = resolve_database_url(db)
+    _require_schema(url)
+    with session_scope(url) as session:
+        report = database_status(session=session)
+    if json:
+        print_json(report)
+        return
+    table = Table(title=f"Attain — {_safe_url(url)}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for name, count in report["counts"].items():  # type: ignore[union-attr]
+        table.add_row(name, f"{count:,}")
+    console.print(table)
+    if report["orders"]["first_date"]:  # type: ignore[index]
+        console.print(f"Orders from {report['orders']['first_date']} to {report['orders']['last_date']}")  # type: ignore[index]
+        years = Table("year", "revenue (元)", "lines", title="Revenue by year")
+        for row in report["revenue_by_year"]:  # type: ignore[union-attr]
+            years.add_row(str(row["year"]), f"{Decimal(row['revenue']):,.2f}", f"{row['lines']:,}")
+        console.print(years)
+    for plan in report["plans"]:  # type: ignore[union-attr]
+        console.print(f"Plan {plan['name']} v{plan['version']} ({plan['status']}, {plan['metric']}): {plan['cells']:,} cells")
+
+
+def demo(
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same company")] = 2026,
+    year: Annotated[Optional[int], typer.Option(help="The plan year (default: this year); orders cover the two years before and this year to --as-of")] = None,
+    as_of: Annotated[Optional[str], typer.Option(help="Last order date, YYYY-MM-DD (default: today, within the plan year)")] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Load the demo company (华东/华南/华北, ~30 reps, ~100,000 order lines, an approved plan)."""
+    from datetime import date
+
+    from attain.demo.service import load_demo
+
+    url = resolve_database_url(db)
+    _require_schema(url)
+    try:
+        cutoff = date.fromisoformat(as_of) if as_of else None
+    except ValueError as exc:
+        raise InvalidInput(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)") from exc
+    with session_scope(url) as session:
+        if json:
+            summary = load_demo(session=session, seed=seed, year=year, as_of=cutoff)
+        else:
+            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+                task = bar.add_task("generating", total=None)
+                summary = load_demo(session=session, seed=seed, year=year, as_of=cutoff,
+                                    progress=lambda m: bar.update(task, description=m))
+    if json:
+        print_json(summary)
+        return
+    console.print(
+        f"Demo company loaded: {summary['reps']} reps, {summary['customers']:,} customers, "
+        f"{summary['order_lines']['inserted']:,} new order lines ({summary['order_lines']['unchanged']:,} unchanged), "
+        f"plan {summary['plan']} with {summary['plan_cells']:,} cells."
+    )
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port")] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Run the web app (migrations are applied first)."""
+    import uvicorn
+
+    from attain.migrate import upgrade
+    from attain.web.app import create_app
+
+    url = resolve_database_url(db)
+    upgrade(get_engine(url))
+    console.print(f"Attain on http://{host}:{port}  (database {_safe_url(url)})")
+    uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(init)
+    app.command("import")(import_)
+    app.command()(status)
+    app.command()(demo)
+    app.command()(serve)

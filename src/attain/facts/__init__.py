@@ -1,0 +1,1 @@
+"""Facts imported from ERP/CRM: order lines, opportunities and activities."""

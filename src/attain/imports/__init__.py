@@ -1,0 +1,1 @@
+"""Bringing ERP/CRM exports into Attain: reading files, recognising columns, validating, bulk writing."""

@@ -1,0 +1,170 @@
+"""Column-wise validation of a table: every parser runs over a whole column and collects row errors.
+
+Values repeat a lot in order files (dates, rep and customer codes), so parsers that are expensive
+per value run once per distinct value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import TypeVar
+
+from attain.errors import RowError
+from attain.imports.parsing import clean_text, infer_date_format, make_amount_parser, parse_date_with, parse_decimal
+from attain.imports.reading import Table
+
+T = TypeVar("T")
+
+# What exports write for "no value" (SQL Server's NULL, Excel's #N/A, a lone dash in a quota sheet).
+EMPTY_MARKERS = frozenset({"NULL", "null", "Null", "N/A", "n/a", "#N/A", "NaN", "nan", "None", "-", "--", "—"})
+
+
+class Columns:
+    """The mapped columns of one table, parsed field by field; errors pile up in `errors`."""
+
+    def __init__(self, table: Table, mapping: dict[str, list[int]], *, date_format: str | None = None):
+        self.table = table
+        self.mapping = mapping
+        self.date_format = date_format
+        self.errors: list[RowError] = []
+        self.width = len(table.header)
+        self._check_row_widths()
+
+    def __len__(self) -> int:
+        return len(self.table.rows)
+
+    @property
+    def lines(self) -> list[int]:
+        return self.table.lines
+
+    def has(self, field: str) -> bool:
+        return field in self.mapping
+
+    def column_name(self, field: str) -> str:
+        return "+".join(self.table.header[i] for i in self.mapping[field])
+
+    def error(self, index: int, field: str, message: str) -> None:
+        self.errors.append(RowError(self.table.lines[index], self.column_name(field) if field in self.mapping else field, message))
+
+    def raw(self, field: str) -> list[str]:
+        """The field's text in every row, trimmed ('' when absent); several columns join with '|'."""
+        if field not in self.mapping:
+            return [""] * len(self)
+        indexes = self.mapping[field]
+        rows = self.table.rows
+        if len(indexes) == 1:
+            i = indexes[0]
+            values = [row[i].strip() if i < len(row) else "" for row in rows]
+        else:
+            values = ["|".join(row[i].strip() if i < len(row) else "" for i in indexes) for row in rows]
+        if not EMPTY_MARKERS.isdisjoint(values):
+            values = ["" if v in EMPTY_MARKERS else v for v in values]
+        return values
+
+    def text(self, field: str, *, required: bool = False, max_length: int = 200) -> list[str | None]:
+        values = self.raw(field)
+        out: list[str | None] = [v or None for v in values]
+        if required or any(len(v) > max_length for v in values):
+            for index, value in enumerate(values):
+                if required and not value:
+                    self.error(index, field, f"{field} is empty")
+                elif len(value) > max_length:
+                    self.error(index, field, f"longer than {max_length} characters ({len(value):,})")
+        return out
+
+    def amount(self, field: str, *, scale: int, multiplier: Decimal = Decimal(1), required: bool = False) -> list[int | None]:
+        parse = make_amount_parser(scale, multiplier)
+        values = self.raw(field)
+        try:
+            return [parse(v) if v else None for v in values] if not required else list(map(parse, values))
+        except ValueError:
+            pass  # slow path below finds every bad value with its line
+        return self._each(field, values, parse, required)
+
+    def number(self, field: str, *, required: bool = False) -> list[Decimal | None]:
+        return self._each(field, self.raw(field), parse_decimal, required)
+
+    def integer(self, field: str, *, required: bool = False) -> list[int | None]:
+        def parse(text: str) -> int:
+            number = parse_decimal(text)
+            if number != number.to_integral_value():
+                raise ValueError(f"'{text}' is not a whole number")
+            return int(number)
+
+        return self._each(field, self.raw(field), parse, required)
+
+    def date(self, field: str, *, required: bool = False) -> list[date | None]:
+        values = self.raw(field)
+        distinct = {v for v in values if v}
+        fmt = self.date_format
+        if fmt is None:
+            try:
+                fmt = infer_date_format(distinct)
+            except ValueError as exc:
+                ambiguous = "pass --date-format" in str(exc)
+                if ambiguous:
+                    self.errors.append(RowError(self.table.lines[0], self.column_name(field), str(exc)))
+                    return [None] * len(values)
+                fmt = "%Y-%m-%d"  # report each value that is not a date below
+        parsed: dict[str, date | None] = {}
+        bad: dict[str, str] = {}
+        for value in distinct:
+            try:
+                parsed[value] = parse_date_with(value, fmt)
+            except ValueError:
+                hint = f" (expected {fmt})" if self.date_format else ""
+                bad[value] = f"'{value}' is not a date{hint}"
+        for index, value in enumerate(values):
+            if not value:
+                if required:
+                    self.error(index, field, f"{field} is empty")
+            elif value in bad:
+                self.error(index, field, bad[value])
+        return [parsed.get(v) if v else None for v in values]
+
+    def _each(self, field: str, values: list[str], parse: Callable[[str], T], required: bool) -> list[T | None]:
+        out: list[T | None] = []
+        append = out.append
+        for index, value in enumerate(values):
+            if not value:
+                if required:
+                    self.error(index, field, f"{field} is empty")
+                append(None)
+                continue
+            try:
+                append(parse(value))
+            except ValueError as exc:
+                self.error(index, field, str(exc))
+                append(None)
+        return out
+
+    def _check_row_widths(self) -> None:
+        for row, line in zip(self.table.rows, self.table.lines):
+            if len(row) > self.width and any(cell.strip() for cell in row[self.width :]):
+                self.errors.append(
+                    RowError(line, "(row)", f"{len(row)} fields but the header has {self.width}; is a comma inside a value unquoted?")
+                )
+
+
+def duplicates(keys: list[str | None], columns: Columns, field: str, what: str) -> None:
+    """Report every repeat of a key inside the file, naming the line where it first appeared."""
+    if len(set(keys)) == len(keys):
+        return
+    first: dict[str, int] = {}
+    for index, key in enumerate(keys):
+        if key is None:
+            continue
+        if key in first:
+            columns.error(index, field, f"duplicate {what} '{key}' (first on line {columns.lines[first[key]]})")
+        else:
+            first[key] = index
+
+
+def clean_code(value: str) -> str:
+    """Codes compare after NFKC and trimming; '12923.0' from a float-typed export becomes '12923'."""
+    text = clean_text(value)
+    if text.endswith(".0") and text[:-2].isdigit():
+        return text[:-2]
+    return text

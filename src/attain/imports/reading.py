@@ -1,0 +1,191 @@
+"""Reading CSV and Excel files into rows of text, with the line number of every row.
+
+Encodings: UTF-8 (with or without BOM), UTF-16 (BOM or not), GBK/GB18030 — detected, not asked for.
+Excel: .xlsx, .xlsm, .xls and .ods through python-calamine, any sheet.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+
+from attain.errors import InvalidInput
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
+MAX_FIELD_CHARS = 100_000  # a longer field is a broken file (an unclosed quote swallowing the rest)
+HEADER_SEARCH_ROWS = 10  # ERP exports often put a title and a blank line above the header
+
+
+@dataclass(frozen=True)
+class Table:
+    """A file's data rows as text, under one header row. `lines[i]` is the file line of `rows[i]`."""
+
+    source: str
+    header: list[str]
+    rows: list[list[str]]
+    lines: list[int]
+    encoding: str | None
+    sheet: str | None = None
+
+
+def decode(raw: bytes, source: str) -> tuple[str, str]:
+    """Decode file bytes; return (text, encoding name). Tries UTF-8/16 then GB18030 (a GBK superset)."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return _strict(raw[3:], "utf-8", source), "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return _strict(raw, "utf-16", source), "utf-16"
+    head = raw[:4000]
+    if len(head) >= 4 and head.count(b"\x00") > len(head) // 4:
+        # UTF-16 without a BOM: ASCII characters leave every other byte zero.
+        encoding = "utf-16-le" if head[1] == 0 else "utf-16-be"
+        return _strict(raw, encoding, source), encoding
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise InvalidInput(f"{source}: unknown text encoding (expected UTF-8, UTF-16 or GBK/GB18030); save it as UTF-8 CSV")
+
+
+def _strict(raw: bytes, encoding: str, source: str) -> str:
+    try:
+        return raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{source}: the file says it is {encoding} but byte {exc.start} is not valid {encoding}") from exc
+
+
+def _sniff_delimiter(first_lines: str) -> str:
+    counts = {d: first_lines.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_csv(path: Path, *, header_score: Callable[[list[str]], int], has_header: bool = True) -> Table:
+    source = path.name
+    raw = _read_bytes(path)
+    text, encoding = decode(raw, source)
+    if not text.strip():
+        raise InvalidInput(f"{source}: the file is empty")
+    delimiter = _sniff_delimiter("\n".join(text.splitlines()[:5]))
+    csv.field_size_limit(MAX_FIELD_CHARS)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    previous_line = 0
+    try:
+        for row in reader:
+            # A row starts on the line after the previous row ended (quoted fields may span lines).
+            lines.append(previous_line + 1)
+            previous_line = reader.line_num
+            rows.append(row)
+    except csv.Error as exc:
+        reason = "a field longer than 100,000 characters; is a quote left open?" if "limit" in str(exc) else str(exc)
+        raise InvalidInput(f"{source}: line {reader.line_num}: unreadable CSV ({reason})") from exc
+    return _with_header(source, rows, lines, encoding, None, header_score, has_header)
+
+
+def read_excel(path: Path, *, sheet: str | None, header_score: Callable[[list[str]], int], has_header: bool = True) -> Table:
+    from python_calamine import CalamineWorkbook
+
+    source = path.name
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises its own error types for every kind of broken workbook
+        raise InvalidInput(f"{source}: not a readable Excel workbook ({exc})") from exc
+    names = workbook.sheet_names
+    if not names:
+        raise InvalidInput(f"{source}: the workbook has no sheets")
+    if sheet is None:
+        sheet = names[0]
+    elif sheet not in names:
+        raise InvalidInput(f"{source}: no sheet named '{sheet}'; sheets are {', '.join(names)}")
+    values = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+    rows = [[_cell_text(v) for v in row] for row in values]
+    lines = list(range(1, len(rows) + 1))
+    for row, line in zip(rows, lines):
+        if any(len(cell) > MAX_FIELD_CHARS for cell in row):
+            raise InvalidInput(f"{source}: sheet '{sheet}' row {line}: a cell longer than {MAX_FIELD_CHARS:,} characters")
+    if not any(any(cell for cell in row) for row in rows):
+        raise InvalidInput(f"{source}: sheet '{sheet}' is empty")
+    return _with_header(source, rows, lines, None, sheet, header_score, has_header)
+
+
+def read_table(
+    path: Path,
+    *,
+    header_score: Callable[[list[str]], int],
+    sheet: str | None = None,
+    has_header: bool = True,
+) -> Table:
+    """Read a CSV or Excel file. `header_score` rates a row as a header (recognised column names)."""
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file")
+    if path.is_dir():
+        raise InvalidInput(f"{path}: is a folder, not a file")
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return read_excel(path, sheet=sheet, header_score=header_score, has_header=has_header)
+    if sheet is not None:
+        raise InvalidInput(f"{path.name}: --sheet applies to Excel files only")
+    return read_csv(path, header_score=header_score, has_header=has_header)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read the file ({exc.strerror})") from exc
+
+
+def _cell_text(value: object) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (date, time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _with_header(
+    source: str,
+    rows: list[list[str]],
+    lines: list[int],
+    encoding: str | None,
+    sheet: str | None,
+    header_score: Callable[[list[str]], int],
+    has_header: bool,
+) -> Table:
+    if not has_header:
+        width = max((len(r) for r in rows), default=0)
+        header = [f"column{i + 1}" for i in range(width)]
+        return _trimmed(Table(source, header, rows, lines, encoding, sheet))
+    best_index, best_score = 0, -1
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = header_score(row)
+        if score > best_score:
+            best_index, best_score = index, score
+    if best_score <= 0:
+        best_index = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), 0)
+    header = [h.strip().lstrip("\ufeff") for h in rows[best_index]]
+    return _trimmed(Table(source, header, rows[best_index + 1 :], lines[best_index + 1 :], encoding, sheet))
+
+
+def _trimmed(table: Table) -> Table:
+    """Drop blank rows (trailing empty lines, spacer rows between blocks)."""
+    kept_rows: list[list[str]] = []
+    kept_lines: list[int] = []
+    for row, line in zip(table.rows, table.lines):
+        if any(row) and (len(row) > 1 or row[0].strip()):
+            kept_rows.append(row)
+            kept_lines.append(line)
+    if not kept_rows:
+        raise InvalidInput(f"{table.source}: no data rows under the header")
+    return Table(table.source, table.header, kept_rows, kept_lines, table.encoding, table.sheet)

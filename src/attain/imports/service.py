@@ -1,0 +1,614 @@
+"""Import service: read a file, map and validate every row, then write all of it or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from attain.catalog.models import GRADES, Customer, ProductNode
+from attain.catalog.service import create_product_node, key_maps, refresh_first_order_dates
+from attain.errors import ImportRejected, InvalidInput
+from attain.facts.models import ACTIVITY_KINDS, OPPORTUNITY_STAGES, Activity, Opportunity, OpportunityStageChange, OrderLine
+from attain.imports.bulk import UpsertCounts, upsert
+from attain.imports.columns import Columns, clean_code, duplicates
+from attain.imports.fields import fields_for, header_score, match_columns, parse_mapping
+from attain.imports.models import ImportRun
+from attain.imports.parsing import header_multiplier
+from attain.imports.reading import Table, read_table
+from attain.org.models import OrgNode
+from attain.org.service import create_node, ensure_root, node_ids_by_key
+
+MONEY_SCALE = 2  # amounts are stored in fen (or cents): 10**-2 of the currency
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ImportResult:
+    kind: str
+    source: str
+    encoding: str | None
+    rows: int
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    created: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "kind": self.kind,
+            "source": self.source,
+            "encoding": self.encoding,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "created": self.created,
+            "warnings": self.warnings,
+            "errors": [],
+        }
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    mapping: tuple[str, ...] = ()
+    sheet: str | None = None
+    date_format: str | None = None
+    multiplier: Decimal = Decimal(1)
+    plan: str | None = None
+    metric: str = "revenue"
+    has_header: bool = True
+
+
+def import_file(
+    *, session: Session, kind: str, path: Path, options: ImportOptions = ImportOptions(), progress: Progress | None = None
+) -> ImportResult:
+    """Import one file of `kind`; commit on success, write nothing and raise ImportRejected otherwise."""
+    step = progress or (lambda _msg: None)
+    fields_for(kind)
+    step(f"reading {path.name}")
+    table = read_table(path, header_score=header_score(kind), sheet=options.sheet, has_header=options.has_header)
+    mapping = match_columns(kind, table.header, parse_mapping(list(options.mapping), kind))
+    step(f"validating {len(table.rows):,} rows")
+    importer = _IMPORTERS[kind]
+    try:
+        result = importer(session, table, mapping, options, step)
+        session.add(
+            ImportRun(
+                kind=kind, source=str(path)[-500:], encoding=table.encoding, rows=result.rows,
+                inserted=result.inserted, updated=result.updated, unchanged=result.unchanged,
+            )
+        )
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    return result
+
+
+def _reject_if_errors(columns: Columns, source: str) -> None:
+    if columns.errors:
+        errors = sorted(columns.errors, key=lambda e: (e.line, e.column))
+        raise ImportRejected(f"{source}: {len(errors):,} bad rows; nothing was imported", errors)
+
+
+def _multiplier(table: Table, mapping: dict[str, list[int]], name: str, options: ImportOptions) -> Decimal:
+    if name not in mapping:
+        return options.multiplier
+    return options.multiplier * header_multiplier(table.header[mapping[name][0]])
+
+
+# --- dimension resolution ---------------------------------------------------------------------
+
+
+class _Resolver:
+    """Turns the codes or names found in a file into ids, creating what is missing."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.created: dict[str, int] = {}
+        self._root: int | None = None
+        self._org_code, self._org_name = node_ids_by_key(session=session)
+        self._customer_code, self._customer_name = key_maps(session, Customer)
+        self._product_code, self._product_name = key_maps(session, ProductNode)
+
+    @staticmethod
+    def _find(key: str, by_code: dict[str, int], by_name: dict[str, list[int]]) -> int | None:
+        if key in by_code:
+            return by_code[key]
+        ids = by_name.get(key)
+        return ids[0] if ids and len(ids) == 1 else None
+
+    def _count(self, what: str) -> None:
+        self.created[what] = self.created.get(what, 0) + 1
+
+    def root(self) -> int:
+        if self._root is None:
+            self._root = ensure_root(session=self.session)
+            self._org_code.setdefault("COMPANY", self._root)
+        return self._root
+
+    def org(self, key: str, *, kind: str, name: str | None = None, parent_id: int | None = None, **attrs: object) -> int:
+        found = self._find(key, self._org_code, self._org_name)
+        if found is not None:
+            return found
+        node_id = create_node(
+            session=self.session, code=key[:64], name=(name or key)[:200], kind=kind,
+            parent_id=parent_id if parent_id is not None else self.root(), **attrs,
+        )
+        self._org_code[key] = node_id
+        self._count(f"{kind}s" if kind != "company" else "companies")
+        return node_id
+
+    def existing_org(self, key: str) -> int | None:
+        return self._find(key, self._org_code, self._org_name)
+
+    def product(self, key: str, *, name: str | None, line: str | None) -> int:
+        found = self._find(key, self._product_code, self._product_name)
+        if found is not None:
+            return found
+        parent_id = self.product_line(line) if line else None
+        node_id = create_product_node(session=self.session, code=key[:64], name=(name or key)[:200], kind="product", parent_id=parent_id)
+        self._product_code[key] = node_id
+        self._count("products")
+        return node_id
+
+    def product_line(self, line: str) -> int:
+        found = self._find(line, self._product_code, self._product_name)
+        if found is not None:
+            return found
+        node_id = create_product_node(session=self.session, code=line[:64], name=line[:200], kind="line", parent_id=None)
+        self._product_code[line] = node_id
+        self._count("product_lines")
+        return node_id
+
+    def existing_product(self, key: str) -> int | None:
+        return self._find(key, self._product_code, self._product_name)
+
+    def customers(self, wanted: dict[str, tuple[str | None, int | None]]) -> dict[str, int]:
+        """Ids for customer keys; missing ones are created in one bulk insert (name, region)."""
+        missing = [k for k in wanted if self._find(k, self._customer_code, self._customer_name) is None]
+        if missing:
+            self.session.execute(
+                insert(Customer),
+                [{"code": k[:64], "name": (wanted[k][0] or k)[:200], "region_id": wanted[k][1]} for k in missing],
+            )
+            self._customer_code, self._customer_name = key_maps(self.session, Customer)
+            self.created["customers"] = self.created.get("customers", 0) + len(missing)
+        return {k: self._find(k, self._customer_code, self._customer_name) for k in wanted}  # type: ignore[misc]
+
+    def existing_customer(self, key: str) -> int | None:
+        return self._find(key, self._customer_code, self._customer_name)
+
+
+def _first_by_key(keys: list[str | None], values: list[str | None]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for key, value in zip(keys, values):
+        if key is not None and (key not in out or (out[key] is None and value)):
+            out[key] = value
+    return out
+
+
+def _codes(columns: Columns, name: str) -> list[str | None]:
+    return [clean_code(v) if v else None for v in columns.text(name, max_length=64)]
+
+
+# --- orders -----------------------------------------------------------------------------------
+
+ORDER_COLUMNS = ("line_id", "order_id", "order_date", "rep_id", "customer_id", "product_id", "region_id", "quantity", "amount", "cost", "currency")
+
+
+def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
+    result = ImportResult("orders", table.source, table.encoding, len(table.rows))
+    columns = Columns(table, mapping, date_format=options.date_format)
+    order_ids = [clean_code(v) if v else None for v in columns.text("order_id", required=True, max_length=64)]
+    dates = columns.date("order_date", required=True)
+    quantities = columns.number("quantity")
+    if not columns.has("quantity"):
+        result.warnings.append("no quantity column: quantities are recorded as 0")
+    amounts: list[int | None]
+    if columns.has("amount"):
+        amounts = columns.amount("amount", scale=MONEY_SCALE, multiplier=_multiplier(table, mapping, "amount", options), required=True)
+    elif columns.has("unit_price") and columns.has("quantity"):
+        prices = columns.number("unit_price", required=True)
+        amounts = [
+            int((p * q * options.multiplier).scaleb(MONEY_SCALE).to_integral_value()) if p is not None and q is not None else None
+            for p, q in zip(prices, quantities)
+        ]
+        result.warnings.append("amount computed as unit price × quantity")
+    else:
+        raise InvalidInput(f"{table.source}: no amount column (金额/销售额/Sales/Amount), nor unit price and quantity; use --map amount=Column")
+    costs = columns.amount("cost", scale=MONEY_SCALE, multiplier=_multiplier(table, mapping, "cost", options))
+    currencies = columns.text("currency", max_length=3)
+    for index, currency in enumerate(currencies):
+        if currency is not None and not (len(currency) == 3 and currency.isalpha()):
+            columns.error(index, "currency", f"'{currency}' is not a 3-letter currency code")
+    reps, customers, products, regions = (_codes(columns, f) for f in ("rep", "customer", "product", "region"))
+    line_ids = _line_ids(columns, order_ids, products, result)
+    duplicates(line_ids, columns, "line_id" if columns.has("line_id") else "order_id", "line id")
+    _reject_if_errors(columns, table.source)
+
+    step("resolving reps, customers and products")
+    resolver = _Resolver(session)
+    region_ids = {key: resolver.org(key, kind="region") for key in dict.fromkeys(r for r in regions if r)}
+    rep_names = _first_by_key(reps, columns.text("rep_name"))
+    rep_regions = _first_by_key(reps, regions)
+    rep_ids = {
+        key: resolver.org(key, kind="rep", name=rep_names.get(key), parent_id=region_ids.get(rep_regions.get(key) or ""))
+        for key in dict.fromkeys(r for r in reps if r)
+    }
+    customer_names = _first_by_key(customers, columns.text("customer_name"))
+    customer_regions = _first_by_key(customers, regions)
+    customer_ids = resolver.customers(
+        {k: (customer_names.get(k), region_ids.get(customer_regions.get(k) or "")) for k in dict.fromkeys(c for c in customers if c)}
+    )
+    product_names = _first_by_key(products, columns.text("product_name"))
+    product_lines = _first_by_key(products, columns.text("product_line", max_length=64))
+    product_ids = {
+        key: resolver.product(key, name=product_names.get(key), line=product_lines.get(key))
+        for key in dict.fromkeys(p for p in products if p)
+    }
+    result.created = resolver.created
+
+    step(f"writing {len(line_ids):,} order lines")
+    zero = Decimal(0)
+    rows = list(
+        zip(
+            line_ids,
+            order_ids,
+            dates,
+            [rep_ids[r] if r else None for r in reps],
+            [customer_ids[c] if c else None for c in customers],
+            [product_ids[p] if p else None for p in products],
+            [region_ids[r] if r else None for r in regions],
+            [q if q is not None else zero for q in quantities],
+            amounts,
+            costs,
+            [c.upper() if c else "CNY" for c in currencies],
+        )
+    )
+    counts = upsert(session=session, target=OrderLine.__table__, key="line_id", columns=ORDER_COLUMNS, rows=rows)
+    _apply(result, counts)
+    if counts.inserted or counts.updated:
+        step("updating customers' first-order dates")
+        touched = {c for c in customer_ids.values()}
+        refresh_first_order_dates(session=session, customer_ids=touched if len(touched) <= 500 else None)
+    return result
+
+
+def _line_ids(columns: Columns, order_ids: list[str | None], products: list[str | None], result: ImportResult) -> list[str | None]:
+    if columns.has("line_id"):
+        return [clean_code(v) if v else None for v in columns.text("line_id", required=True, max_length=128)]
+    if columns.has("product"):
+        result.warnings.append("no line id column: each line is identified by order id + product")
+        return [f"{o}|{p or ''}" if o else None for o, p in zip(order_ids, products)]
+    result.warnings.append("no line id or product column: lines are identified by order id + position in the order")
+    seen: dict[str, int] = {}
+    out: list[str | None] = []
+    for order_id in order_ids:
+        if order_id is None:
+            out.append(None)
+            continue
+        seen[order_id] = seen.get(order_id, 0) + 1
+        out.append(f"{order_id}#{seen[order_id]}")
+    return out
+
+
+def _apply(result: ImportResult, counts: UpsertCounts) -> None:
+    result.inserted, result.updated, result.unchanged = counts.inserted, counts.updated, counts.unchanged
+
+
+# --- dimension files (customers, reps, products): small, compared in Python, written in bulk ---
+
+
+def _upsert_records(session: Session, model: type, records: dict[str, dict[str, object]], result: ImportResult) -> dict[str, int]:
+    """Insert new codes, update changed ones (only the fields the file has); return code → id."""
+    existing = {row.code: row for row in session.execute(select(model.__table__)).mappings()}
+    inserts = [r for code, r in records.items() if code not in existing]
+    updates = []
+    for code, record in records.items():
+        if code in existing and any(existing[code][k] != v for k, v in record.items()):
+            updates.append({"_id": existing[code]["id"], **record})
+    result.inserted, result.updated = len(inserts), len(updates)
+    result.unchanged = len(records) - len(inserts) - len(updates)
+    if inserts:
+        session.execute(insert(model), inserts)
+    # Updates grouped by the set of fields they touch, so that each group is one executemany.
+    by_keys: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for record in updates:
+        by_keys.setdefault(tuple(sorted(k for k in record if k != "_id")), []).append(record)
+    table = model.__table__
+    for keys, group in by_keys.items():
+        session.execute(
+            update(table).where(table.c.id == bindparam("_id")).values({k: bindparam(k) for k in keys}),
+            group,
+        )
+    return {code: row_id for row_id, code in session.execute(select(model.id, model.code))}
+
+
+def _import_customers(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
+    result = ImportResult("customers", table.source, table.encoding, len(table.rows))
+    columns = Columns(table, mapping, date_format=options.date_format)
+    codes = [clean_code(v) if v else None for v in columns.text("code", required=True, max_length=64)]
+    duplicates(codes, columns, "code", "customer code")
+    values = {name: columns.text(name) for name in ("name", "segment", "industry", "city")}
+    types = [_customer_type(columns, i, v) for i, v in enumerate(columns.text("customer_type", max_length=16))]
+    grades = columns.text("grade", max_length=8)
+    for index, grade in enumerate(grades):
+        if grade is not None and grade.upper() not in GRADES:
+            columns.error(index, "grade", f"grade '{grade}' is not one of A, B, C")
+    first_dates = columns.date("first_order_date")
+    regions, owners = _codes(columns, "region"), _codes(columns, "owner")
+    resolver = _Resolver(session)
+    for index, owner in enumerate(owners):
+        if owner and resolver.existing_org(owner) is None:
+            columns.error(index, "owner", f"no rep with code or name '{owner}'; import reps first")
+    _reject_if_errors(columns, table.source)
+    step("writing customers")
+    records: dict[str, dict[str, object]] = {}
+    for i, code in enumerate(codes):
+        record: dict[str, object] = {"name": (values["name"][i] or records.get(code, {}).get("name") or code)}  # type: ignore[union-attr]
+        for name in ("segment", "industry", "city"):
+            if columns.has(name):
+                record[name] = values[name][i]
+        if columns.has("customer_type"):
+            record["customer_type"] = types[i]
+        if columns.has("grade"):
+            record["grade"] = grades[i].upper() if grades[i] else None
+        if columns.has("first_order_date"):
+            record["first_order_date"] = first_dates[i]
+        if columns.has("region"):
+            record["region_id"] = resolver.org(regions[i], kind="region") if regions[i] else None
+        if columns.has("owner"):
+            record["owner_id"] = resolver.existing_org(owners[i]) if owners[i] else None
+        records[code] = record  # type: ignore[index]
+    _upsert_records(session, Customer, records, result)
+    result.created = resolver.created
+    return result
+
+
+_TYPE_WORDS = {"new": "new", "新": "new", "新客户": "new", "新客": "new", "existing": "existing", "old": "existing",
+               "老": "existing", "老客户": "existing", "老客": "existing", "存量": "existing", "existingcustomer": "existing"}
+
+
+def _customer_type(columns: Columns, index: int, value: str | None) -> str | None:
+    if value is None:
+        return None
+    normal = _TYPE_WORDS.get(value.strip().lower().replace(" ", ""))
+    if normal is None:
+        columns.error(index, "customer_type", f"'{value}' is not a customer type (new/新客户 or existing/老客户)")
+    return normal
+
+
+def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
+    result = ImportResult("reps", table.source, table.encoding, len(table.rows))
+    columns = Columns(table, mapping, date_format=options.date_format)
+    codes = [clean_code(v) if v else None for v in columns.text("code", required=True, max_length=64)]
+    duplicates(codes, columns, "code", "rep code")
+    names = columns.text("name")
+    titles, emails = columns.text("title", max_length=100), columns.text("email")
+    teams, regions, managers = columns.text("team", max_length=64), columns.text("region", max_length=64), _codes(columns, "manager")
+    starts, ends = columns.date("start_date"), columns.date("end_date")
+    for index, (start, end) in enumerate(zip(starts, ends)):
+        if start and end and end < start:
+            columns.error(index, "end_date", f"leaves on {end} before starting on {start}")
+    file_codes = {c for c in codes if c}
+    resolver = _Resolver(session)
+    for index, manager in enumerate(managers):
+        if manager and manager not in file_codes and resolver.existing_org(manager) is None:
+            columns.error(index, "manager", f"manager '{manager}' is neither in this file nor in Attain")
+    _reject_if_errors(columns, table.source)
+    step("writing reps")
+    existing = {row.code: row for row in session.execute(select(OrgNode.__table__)).mappings()}
+    team_parent: dict[str, int] = {}
+    for index, code in enumerate(codes):
+        region_id = resolver.org(regions[index], kind="region") if regions[index] else None
+        parent_id = region_id
+        if teams[index]:
+            team_key = teams[index] if not regions[index] else f"{regions[index]}/{teams[index]}"
+            if team_key not in team_parent:
+                team_parent[team_key] = resolver.org(team_key, kind="team", name=teams[index], parent_id=region_id)
+            parent_id = team_parent[team_key]
+        attrs = {"title": titles[index], "email": emails[index], "start_date": starts[index], "end_date": ends[index]}
+        attrs = {k: v for k, v in attrs.items() if columns.has(k)}
+        if names[index]:
+            attrs["name"] = names[index]
+        if code in existing:
+            row = existing[code]
+            changes = {k: v for k, v in attrs.items() if row[k] != v}
+            if changes:
+                session.execute(update(OrgNode).where(OrgNode.id == row["id"]).values(**changes))
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            if parent_id is not None and row["parent_id"] != parent_id:
+                from attain.org.service import move_node
+
+                move_node(session=session, node_id=row["id"], parent_id=parent_id)
+        else:
+            attrs.setdefault("name", code)
+            name = str(attrs.pop("name"))
+            resolver.org(code, kind="rep", name=name, parent_id=parent_id, **attrs)
+            result.inserted += 1
+    # Managers may appear later in the file than their reports, so link them once all exist.
+    by_code, _ = node_ids_by_key(session=session)
+    for code, manager in zip(codes, managers):
+        if manager:
+            manager_id = by_code.get(manager) or resolver.existing_org(manager)
+            session.execute(update(OrgNode).where(OrgNode.code == code).values(manager_id=manager_id))
+    resolver.created.pop("reps", None)
+    result.created = resolver.created
+    return result
+
+
+def _import_products(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
+    result = ImportResult("products", table.source, table.encoding, len(table.rows))
+    columns = Columns(table, mapping, date_format=options.date_format)
+    codes = [clean_code(v) if v else None for v in columns.text("code", required=True, max_length=64)]
+    duplicates(codes, columns, "code", "product code")
+    names, lines, launched = columns.text("name"), columns.text("line", max_length=64), columns.date("launched_on")
+    _reject_if_errors(columns, table.source)
+    step("writing products")
+    resolver = _Resolver(session)
+    existing = {row.code: row for row in session.execute(select(ProductNode.__table__)).mappings()}
+    for index, code in enumerate(codes):
+        parent_id = resolver.product_line(lines[index]) if lines[index] else None
+        attrs: dict[str, object] = {}
+        if names[index]:
+            attrs["name"] = names[index]
+        if columns.has("launched_on"):
+            attrs["launched_on"] = launched[index]
+        if code in existing:
+            row = existing[code]
+            changes = {k: v for k, v in attrs.items() if row[k] != v}
+            if parent_id is not None and row["parent_id"] != parent_id:
+                parent_path = session.scalar(select(ProductNode.path).where(ProductNode.id == parent_id))
+                changes.update(parent_id=parent_id, path=f"{parent_path}{row['id']}/", depth=1)
+            if changes:
+                session.execute(update(ProductNode).where(ProductNode.id == row["id"]).values(**changes))
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        else:
+            name = str(attrs.pop("name", code))
+            create_product_node(session=session, code=code, name=name, kind="product", parent_id=parent_id, **attrs)  # type: ignore[arg-type]
+            result.inserted += 1
+    result.created = resolver.created
+    return result
+
+
+# --- opportunities and activities -------------------------------------------------------------
+
+_STAGE_WORDS = {"lead": "lead", "线索": "lead", "qualified": "qualified", "合格": "qualified", "已确认": "qualified",
+                "proposal": "proposal", "方案": "proposal", "报价": "proposal", "negotiation": "negotiation",
+                "谈判": "negotiation", "商务谈判": "negotiation", "won": "won", "赢单": "won", "成交": "won",
+                "closedwon": "won", "lost": "lost", "输单": "lost", "丢单": "lost", "closedlost": "lost"}
+
+
+def _import_opportunities(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
+    result = ImportResult("opportunities", table.source, table.encoding, len(table.rows))
+    columns = Columns(table, mapping, date_format=options.date_format)
+    codes = [clean_code(v) if v else None for v in columns.text("code", required=True, max_length=64)]
+    duplicates(codes, columns, "code", "opportunity id")
+    amounts = columns.amount("amount", scale=MONEY_SCALE, multiplier=_multiplier(table, mapping, "amount", options), required=True)
+    stages: list[str | None] = []
+    for index, value in enumerate(columns.text("stage", required=True, max_length=32)):
+        stage = _STAGE_WORDS.get(value.lower().replace(" ", "").replace("-", "")) if value else None
+        if value and stage is None:
+            columns.error(index, "stage", f"'{value}' is not a stage ({', '.join(OPPORTUNITY_STAGES)})")
+        stages.append(stage)
+    dates = {f: columns.date(f, required=(f == "created_on")) for f in ("created_on", "expected_close_on", "closed_on", "qualified_on", "proposal_on", "negotiation_on")}
+    for index, stage in enumerate(stages):
+        if stage in ("won", "lost") and columns.has("closed_on") and dates["closed_on"][index] is None:
+            columns.error(index, "closed_on", f"a {stage} opportunity needs a close date")
+    names = columns.text("name")
+    reps, customers, products = _codes(columns, "rep"), _codes(columns, "customer"), _codes(columns, "product")
+    resolver = _Resolver(session)
+    rep_ids = _existing_ids(columns, reps, "rep", resolver.existing_org, "rep")
+    customer_ids = _existing_ids(columns, customers, "customer", resolver.existing_customer, "customer")
+    product_ids = _existing_ids(columns, products, "product", resolver.existing_product, "product")
+    _reject_if_errors(columns, table.source)
+    step("writing opportunities")
+    records = {
+        code: {
+            "name": names[i], "rep_id": rep_ids[i], "customer_id": customer_ids[i], "product_id": product_ids[i],
+            "amount": amounts[i], "stage": stages[i], "created_on": dates["created_on"][i],
+            "expected_close_on": dates["expected_close_on"][i], "closed_on": dates["closed_on"][i],
+        }
+        for i, code in enumerate(codes)
+    }
+    ids = _upsert_records(session, Opportunity, records, result)  # type: ignore[arg-type]
+    # Stage history: the dates the file gives, rewritten for the opportunities in the file.
+    history = []
+    for i, code in enumerate(codes):
+        reached = {"lead": dates["created_on"][i], "qualified": dates["qualified_on"][i], "proposal": dates["proposal_on"][i],
+                   "negotiation": dates["negotiation_on"][i]}
+        if stages[i] in ("won", "lost"):
+            reached[stages[i]] = dates["closed_on"][i] or dates["created_on"][i]  # type: ignore[index]
+        elif stages[i] not in (None, "lead") and reached.get(stages[i]) is None:  # type: ignore[arg-type]
+            reached[stages[i]] = dates["created_on"][i]  # type: ignore[index]
+        history.extend({"opportunity_id": ids[code], "stage": s, "changed_on": d} for s, d in reached.items() if d is not None)  # type: ignore[index]
+    touched = [ids[c] for c in codes]  # type: ignore[index]
+    for start in range(0, len(touched), 500):
+        session.execute(delete(OpportunityStageChange).where(OpportunityStageChange.opportunity_id.in_(touched[start : start + 500])))
+    if history:
+        session.execute(insert(OpportunityStageChange), history)
+    return result
+
+
+def _existing_ids(columns: Columns, keys: list[str | None], field: str, find: Callable[[str], int | None], what: str) -> list[int | None]:
+    out: list[int | None] = []
+    for index, key in enumerate(keys):
+        found = find(key) if key else None
+        if key and found is None:
+            columns.error(index, field, f"no {what} with code or name '{key}'")
+        out.append(found)
+    return out
+
+
+_ACTIVITY_WORDS = {"visit": "visit", "拜访": "visit", "上门拜访": "visit", "call": "call", "电话": "call", "phone": "call",
+                   "proposal": "proposal", "proposalsent": "proposal", "方案": "proposal", "发送方案": "proposal",
+                   "meeting": "meeting", "会议": "meeting", "email": "email", "邮件": "email", "demo": "demo", "演示": "demo",
+                   "other": "other", "其他": "other"}
+
+
+def _import_activities(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
+    result = ImportResult("activities", table.source, table.encoding, len(table.rows))
+    columns = Columns(table, mapping, date_format=options.date_format)
+    kinds: list[str | None] = []
+    for index, value in enumerate(columns.text("kind", required=True, max_length=32)):
+        kind = _ACTIVITY_WORDS.get(value.lower().replace(" ", "").replace("_", "")) if value else None
+        if value and kind is None:
+            columns.error(index, "kind", f"'{value}' is not an activity type ({', '.join(ACTIVITY_KINDS)})")
+        kinds.append(kind)
+    dates = columns.date("activity_date", required=True)
+    reps, customers, opportunities = _codes(columns, "rep"), _codes(columns, "customer"), _codes(columns, "opportunity")
+    notes = columns.text("note", max_length=10_000)
+    resolver = _Resolver(session)
+    rep_ids = _existing_ids(columns, reps, "rep", resolver.existing_org, "rep")
+    customer_ids = _existing_ids(columns, customers, "customer", resolver.existing_customer, "customer")
+    opportunity_by_code = dict(session.execute(select(Opportunity.code, Opportunity.id)).tuples().all())
+    opportunity_ids = _existing_ids(columns, opportunities, "opportunity", opportunity_by_code.get, "opportunity")
+    if columns.has("code"):
+        codes = [clean_code(v) if v else None for v in columns.text("code", required=True, max_length=64)]
+    else:
+        # No id column: an activity is identified by what it is, so re-importing the file is a no-op.
+        codes = [
+            "A" + hashlib.sha1(f"{k}|{d}|{r}|{c}|{n}".encode()).hexdigest()[:20]
+            for k, d, r, c, n in zip(kinds, dates, reps, customers, notes)
+        ]
+    duplicates(codes, columns, "code" if columns.has("code") else "activity_date", "activity")
+    _reject_if_errors(columns, table.source)
+    step("writing activities")
+    records = {
+        code: {"kind": kinds[i], "activity_date": dates[i], "rep_id": rep_ids[i], "customer_id": customer_ids[i],
+               "opportunity_id": opportunity_ids[i], "note": notes[i]}
+        for i, code in enumerate(codes)
+    }
+    _upsert_records(session, Activity, records, result)  # type: ignore[arg-type]
+    return result
+
+
+def _import_targets(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
+    from attain.plans.targets import import_target_rows
+
+    return import_target_rows(session=session, table=table, mapping=mapping, options=options, step=step)
+
+
+_IMPORTERS: dict[str, Callable[[Session, Table, dict[str, list[int]], ImportOptions, Progress], ImportResult]] = {
+    "orders": _import_orders,
+    "customers": _import_customers,
+    "reps": _import_reps,
+    "products": _import_products,
+    "opportunities": _import_opportunities,
+    "activities": _import_activities,
+    "targets": _import_targets,
+}
+

@@ -1,0 +1,1 @@
+"""What a target measures: revenue, gross profit, quantity, orders, new customers, user-defined."""

@@ -1,0 +1,85 @@
+"""Organisation tree: finding and creating nodes, keeping materialised paths right."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from attain.errors import InvalidInput, NotFound
+from attain.org.models import OrgNode
+
+ROOT_CODE = "COMPANY"
+
+
+def get_node(*, session: Session, code: str) -> OrgNode | None:
+    """Return the node with this code, or None."""
+    return session.scalars(select(OrgNode).where(OrgNode.code == code)).first()
+
+
+def require_node(*, session: Session, key: str) -> OrgNode:
+    """The node whose code (or, failing that, unique name) is `key`; NotFound otherwise."""
+    node = get_node(session=session, code=key)
+    if node is not None:
+        return node
+    by_name = session.scalars(select(OrgNode).where(OrgNode.name == key)).all()
+    if len(by_name) == 1:
+        return by_name[0]
+    if len(by_name) > 1:
+        raise InvalidInput(f"'{key}' names {len(by_name)} org nodes; use the code instead")
+    raise NotFound(f"no rep, team, region or company with code or name '{key}'")
+
+
+def ensure_root(*, session: Session, name: str = "公司") -> int:
+    """The id of the company node at the top of the tree, created on first use."""
+    root_id = session.scalar(select(OrgNode.id).where(OrgNode.parent_id.is_(None), OrgNode.kind == "company").order_by(OrgNode.id))
+    if root_id is not None:
+        return root_id
+    return create_node(session=session, code=ROOT_CODE, name=name, kind="company", parent_id=None)
+
+
+def create_node(
+    *, session: Session, code: str, name: str, kind: str, parent_id: int | None, **attributes: object
+) -> int:
+    """Insert one node under `parent_id` and set its materialised path; return its id."""
+    parent_path, depth = "/", 0
+    if parent_id is not None:
+        row = session.execute(select(OrgNode.path, OrgNode.depth).where(OrgNode.id == parent_id)).one()
+        parent_path, depth = row.path, row.depth + 1
+    node_id = session.execute(
+        insert(OrgNode)
+        .values(code=code, name=name, kind=kind, parent_id=parent_id, path="/", depth=depth, **attributes)
+        .returning(OrgNode.id)
+    ).scalar_one()
+    session.execute(update(OrgNode).where(OrgNode.id == node_id).values(path=f"{parent_path}{node_id}/"))
+    return node_id
+
+
+def move_node(*, session: Session, node_id: int, parent_id: int) -> None:
+    """Re-parent a node and rewrite the paths of its whole subtree in one statement."""
+    node = session.get(OrgNode, node_id)
+    parent = session.get(OrgNode, parent_id)
+    if node is None or parent is None:
+        raise NotFound("org node to move or its new parent does not exist")
+    if parent.path.startswith(node.path):
+        raise InvalidInput(f"cannot move {node.code} under its own subtree ({parent.code})")
+    old_path, new_path = node.path, f"{parent.path}{node.id}/"
+    depth_shift = parent.depth + 1 - node.depth
+    session.execute(update(OrgNode).where(OrgNode.id == node_id).values(parent_id=parent_id))
+    session.execute(
+        update(OrgNode)
+        .where(OrgNode.path.startswith(old_path, autoescape=True))
+        .values(
+            path=new_path + func.substr(OrgNode.path, len(old_path) + 1),
+            depth=OrgNode.depth + depth_shift,
+        )
+    )
+
+
+def node_ids_by_key(*, session: Session) -> tuple[dict[str, int], dict[str, list[int]]]:
+    """Maps code → id and name → ids over the whole tree, for resolving names in imported files."""
+    by_code: dict[str, int] = {}
+    by_name: dict[str, list[int]] = {}
+    for node_id, code, name in session.execute(select(OrgNode.id, OrgNode.code, OrgNode.name)):
+        by_code[code] = node_id
+        by_name.setdefault(name, []).append(node_id)
+    return by_code, by_name

@@ -1,0 +1,1 @@
+"""Target plans and their cells."""

@@ -1,0 +1,86 @@
+"""A target plan and its cells, keyed by (period, org node, product node, customer type)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from attain.db import Base
+from attain.types import BigId, Minor
+
+PLAN_STATUSES = ("draft", "approved", "locked")
+ALL_CUSTOMERS = "all"
+
+
+class Plan(Base):
+    __tablename__ = "plans"
+    __table_args__ = (
+        CheckConstraint(f"status IN {PLAN_STATUSES}", name="status"),
+        CheckConstraint("end_date >= start_date", name="date_range"),
+        CheckConstraint("unit > 0", name="unit_positive"),
+        UniqueConstraint("name", "version", name="uq_plans_name_version"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    year: Mapped[int | None] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+    metric_id: Mapped[int] = mapped_column(ForeignKey("metrics.id"))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    # Rounding unit of the split, in the metric's minor units (10000 = 100 yuan for revenue).
+    unit: Mapped[int] = mapped_column(Minor, default=100)
+    total: Mapped[int | None] = mapped_column(Minor)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
+    approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PlanCell(Base):
+    __tablename__ = "plan_cells"
+    __table_args__ = (
+        # NULL product means "all products"; COALESCE makes the key unique on SQLite and PostgreSQL
+        # alike (both treat NULLs as distinct in a plain unique constraint).
+        Index(
+            "uq_plan_cells_key",
+            "plan_id",
+            "period",
+            "org_node_id",
+            text("coalesce(product_node_id, 0)"),
+            "customer_type",
+            unique=True,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(String(16))
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    org_node_id: Mapped[int] = mapped_column(ForeignKey("org_nodes.id"), index=True)
+    product_node_id: Mapped[int | None] = mapped_column(ForeignKey("product_nodes.id"))
+    customer_type: Mapped[str] = mapped_column(String(16), default=ALL_CUSTOMERS)
+    value: Mapped[int] = mapped_column(Minor)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("org_nodes.id"))
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    strategy_note: Mapped[str | None] = mapped_column(Text)
+    # {"metric": "revenue", "achieved_at": "1.00", "review": "weekly"}
+    assessment_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,176 @@
+"""Importing an existing quota sheet into a plan: long (one row per period) or wide (periods as columns)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from attain.imports.columns import Columns, clean_code
+from attain.imports.parsing import make_amount_parser, normalise_header
+from attain.imports.reading import Table
+from attain.periods import Period, month, parse_period
+from attain.plans.models import ALL_CUSTOMERS, PlanCell
+from attain.plans.service import create_plan, ensure_editable, get_plan, require_metric
+from attain.errors import InvalidInput
+
+_MONTH_COLUMN = re.compile(r"^(?:m|month)?0?([1-9]|1[0-2])(?:月)?$", re.I)
+
+
+def _wide_period_columns(table: Table, used: set[int]) -> list[tuple[int, str]]:
+    """Columns whose header is a period ('2027-01', '2027Q1') or a month of the row's year ('M01', '1月')."""
+    found: list[tuple[int, str]] = []
+    for index, header in enumerate(table.header):
+        if index in used or not header.strip():
+            continue
+        text = header.strip()
+        try:
+            parse_period(text)
+            found.append((index, text))
+            continue
+        except InvalidInput:
+            pass
+        match = _MONTH_COLUMN.match(normalise_header(text))
+        if match and not text.isdigit():
+            found.append((index, f"M{int(match.group(1)):02d}"))
+    return found
+
+
+def import_target_rows(*, session: Session, table: Table, mapping: dict[str, list[int]], options, step: Callable[[str], None]):  # type: ignore[no-untyped-def]
+    from attain.imports.service import ImportResult, _customer_type, _reject_if_errors, _Resolver  # noqa: PLC0415
+
+    if not options.plan:
+        raise InvalidInput("importing targets needs --plan NAME (the plan is created when it does not exist)")
+    metric = require_metric(session=session, code=options.metric)
+    result = ImportResult("targets", table.source, table.encoding, len(table.rows))
+    columns = Columns(table, mapping, date_format=options.date_format)
+    orgs = [clean_code(v) if v else None for v in columns.text("org", required=True, max_length=64)]
+    products = [clean_code(v) if v else None for v in columns.text("product", max_length=64)]
+    types = [_customer_type(columns, i, v) for i, v in enumerate(columns.text("customer_type", max_length=16))]
+    owners = [clean_code(v) if v else None for v in columns.text("owner", max_length=64)]
+    notes = columns.text("strategy_note", max_length=10_000)
+    years = columns.integer("year")
+    resolver = _Resolver(session)
+
+    # (row index, period label, raw value, column name) for every target figure in the file.
+    figures: list[tuple[int, str, str, str]] = []
+    if columns.has("period"):
+        if not columns.has("value"):
+            raise InvalidInput(f"{table.source}: a period column but no target value column; use --map value=Column")
+        value_header = columns.column_name("value")
+        for index, (period, value) in enumerate(zip(columns.raw("period"), columns.raw("value"))):
+            figures.append((index, period, value, value_header))
+    else:
+        used = {i for idx in mapping.values() for i in idx}
+        wide = _wide_period_columns(table, used)
+        if not wide:
+            raise InvalidInput(f"{table.source}: no period column and no columns named like periods (2027-01, 2027Q1, M01, 1月)")
+        for index, row in enumerate(table.rows):
+            for col, label in wide:
+                raw = row[col].strip() if col < len(row) else ""
+                if label.startswith("M"):
+                    if years[index] is None:
+                        columns.error(index, table.header[col], "month columns need a year column (or name the columns 2027-01 …)")
+                        continue
+                    label = month(years[index], int(label[1:])).label  # type: ignore[arg-type]
+                figures.append((index, label, raw, table.header[col]))
+
+    multiplier = options.multiplier
+    if columns.has("value"):
+        from attain.imports.parsing import header_multiplier
+
+        multiplier *= header_multiplier(columns.column_name("value"))
+    parse_value = make_amount_parser(metric.scale, multiplier)
+    cells: dict[tuple[str, int, int | None, str], dict[str, object]] = {}
+    first_line: dict[tuple[str, int, int | None, str], int] = {}
+    periods: list[Period] = []
+    for index, label, raw, column in figures:
+        line = columns.lines[index]
+        if not raw or raw in ("-", "—", "NULL"):
+            continue  # no target for this period
+        try:
+            period = parse_period(label)
+        except InvalidInput as exc:
+            columns.errors.append(_row_error(line, column, str(exc)))
+            continue
+        try:
+            value = parse_value(raw)
+        except ValueError as exc:
+            columns.errors.append(_row_error(line, column, str(exc)))
+            continue
+        if value < 0:
+            columns.errors.append(_row_error(line, column, f"target {raw} is negative"))
+            continue
+        org_id = resolver.existing_org(orgs[index]) if orgs[index] else None
+        if orgs[index] and org_id is None:
+            columns.error(index, "org", f"no rep or org node with code or name '{orgs[index]}'; import reps first")
+            continue
+        product_id = resolver.existing_product(products[index]) if products[index] else None
+        if products[index] and product_id is None:
+            columns.error(index, "product", f"no product or product line '{products[index]}'")
+            continue
+        owner_id = resolver.existing_org(owners[index]) if owners[index] else None
+        if owners[index] and owner_id is None:
+            columns.error(index, "owner", f"no person with code or name '{owners[index]}'")
+            continue
+        if org_id is None:
+            continue
+        key = (period.label, org_id, product_id, types[index] or ALL_CUSTOMERS)
+        if key in cells:
+            columns.errors.append(_row_error(line, column, f"a second target for {orgs[index]} in {period.label} (first on line {first_line[key]})"))
+            continue
+        first_line[key] = line
+        periods.append(period)
+        cells[key] = {"period_start": period.start, "period_end": period.end, "value": value, "owner_id": owner_id,
+                      "strategy_note": notes[index]}
+    _reject_if_errors(columns, table.source)
+    if not cells:
+        raise InvalidInput(f"{table.source}: no target values found")
+
+    step(f"writing {len(cells):,} target cells into plan {options.plan}")
+    plan = get_plan(session=session, name=options.plan)
+    start, end = min(p.start for p in periods), max(p.end for p in periods)
+    if plan is None:
+        plan = create_plan(session=session, name=options.plan, metric=metric, start=start, end=end)
+        result.created["plans"] = 1
+    else:
+        ensure_editable(plan)
+        if plan.metric_id != metric.id:
+            raise InvalidInput(f"plan {plan.name} measures another metric; pass --metric to match it")
+        plan.start_date, plan.end_date = min(plan.start_date, start), max(plan.end_date, end)
+    existing = {
+        (c.period, c.org_node_id, c.product_node_id, c.customer_type): c
+        for c in session.scalars(select(PlanCell).where(PlanCell.plan_id == plan.id))
+    }
+    inserts, updates = [], []
+    for key, values in cells.items():
+        current = existing.get(key)
+        if current is None:
+            inserts.append({"plan_id": plan.id, "period": key[0], "org_node_id": key[1], "product_node_id": key[2],
+                            "customer_type": key[3], "locked": False, **values})
+        elif current.value != values["value"] or (values["strategy_note"] and current.strategy_note != values["strategy_note"]):
+            if current.locked:
+                raise InvalidInput(f"{table.source}: the cell {key[0]} for node {key[1]} is locked at {current.value}; unlock it first")
+            updates.append({"_id": current.id, "value": values["value"], "note": values["strategy_note"] or current.strategy_note})
+    if inserts:
+        session.execute(insert(PlanCell), inserts)
+    if updates:
+        session.execute(
+            update(PlanCell.__table__).where(PlanCell.__table__.c.id == bindparam("_id"))
+            .values(value=bindparam("value"), strategy_note=bindparam("note")),
+            updates,
+        )
+    result.inserted, result.updated = len(inserts), len(updates)
+    result.unchanged = len(cells) - len(inserts) - len(updates)
+    return result
+
+
+def _row_error(line: int, column: str, message: str):  # type: ignore[no-untyped-def]
+    from attain.errors import RowError
+
+    return RowError(line, column, message)
+
+
+__all__ = ["import_target_rows"]

@@ -1,0 +1,377 @@
+"""Split one target into cells along any number of axes so that every figure adds up exactly.
+
+Pure NumPy (plus SciPy's max-flow in `rounding`): integers in, integers out. Amounts are Python
+ints in the stored money unit (fen, yuan, 100 yuan...) and every result is a multiple of `unit`.
+
+Steps: margins per axis (largest remainder, locks first) -> joint cells (product of the margins,
+or a prior raked to the margins by IPF) -> controlled rounding that keeps every 1-D margin exact
+-> locked cells put back. Members are processed in name order and mapped back at the end, so the
+result does not depend on the order members are listed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from attain.errors import InvalidInput
+from attain.split.ipf import fit_margins, margin_errors
+from attain.split.rounding import RoundingInfeasible, largest_remainder, round_table
+
+
+class Shares(str, Enum):
+    """Where an axis takes its member shares from."""
+
+    WEIGHTS = "weights"
+    EQUAL = "equal"
+    HISTORY = "history"
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One dimension of the split. `weights` (same length as `members`) only for Shares.WEIGHTS."""
+
+    name: str
+    members: tuple[str, ...]
+    shares: Shares = Shares.EQUAL
+    weights: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A fixed amount for one cell (every axis named) or one member (a single axis named)."""
+
+    where: tuple[tuple[str, str], ...]
+    value: int
+
+    @classmethod
+    def of(cls, where: Mapping[str, str], value: int) -> Lock:
+        return cls(tuple(where.items()), value)
+
+    def describe(self) -> str:
+        place = ", ".join(f"{axis}={member}" for axis, member in self.where)
+        return f"lock {place} ({self.value})"
+
+
+@dataclass(frozen=True)
+class SplitResult:
+    """Cells (shape: one axis per `axes`, members in the given order) and margins, in money.
+
+    `fitted` is the unrounded table (locks included) the cells were rounded from;
+    `max_margin_error` is its largest 1-D margin gap in money, before rounding.
+    """
+
+    axes: tuple[Axis, ...]
+    cells: NDArray[np.int64]
+    margins: tuple[NDArray[np.int64], ...]
+    fitted: NDArray[np.float64] = field(repr=False)
+    iterations: int
+    max_margin_error: float
+
+
+def split(
+    total: int,
+    unit: int,
+    axes: Sequence[Axis],
+    *,
+    prior: ArrayLike | None = None,
+    locks: Sequence[Lock] = (),
+    spread_zero_prior: bool = False,
+) -> SplitResult:
+    """Split `total` over `axes`; see the module docstring. User mistakes raise InvalidInput."""
+    _check_amounts(total, unit)
+    _check_axes(axes)
+    prior_weights = _check_prior(prior, axes)
+    orders = [np.argsort(np.array(axis.members, dtype=object), kind="stable") for axis in axes]
+    canonical = [_reorder_axis(axis, order) for axis, order in zip(axes, orders)]
+    if prior_weights is not None:
+        prior_weights = prior_weights[np.ix_(*orders)]
+    member_locks, cell_locks = _resolve_locks(locks, canonical, unit)
+
+    total_units = total // unit
+    margins = [
+        _axis_margin(axis, total_units, member_locks.get(k, {}), _axis_weights(axis, k, prior_weights))
+        for k, axis in enumerate(canonical)
+    ]
+    shape = tuple(len(axis.members) for axis in canonical)
+    locked_units = np.zeros(shape, dtype=np.int64)
+    free = np.ones(shape, dtype=bool)
+    for index, (_, units) in cell_locks.items():
+        locked_units[index] = units
+        free[index] = False
+    residual = _residual_margins(margins, locked_units, cell_locks, canonical, unit)
+
+    fitted, iterations = _fit(residual, free, prior_weights, cell_locks, canonical, spread_zero_prior, unit)
+    try:
+        rounded = round_table(fitted, residual, fitted > 0)
+    except RoundingInfeasible as exc:
+        raise InvalidInput(_infeasible_message(fitted, residual, canonical, locks, unit)) from exc
+    error_units = margin_errors(fitted, [r.astype(np.float64) for r in residual])
+
+    restore = [np.argsort(order, kind="stable") for order in orders]
+    cells_units = (rounded + locked_units)[np.ix_(*restore)]
+    fitted_units = (fitted + locked_units)[np.ix_(*restore)]
+    cells = cells_units * unit
+    return SplitResult(
+        axes=tuple(axes),
+        cells=cells,
+        margins=tuple(_margin_of(cells, k) for k in range(cells.ndim)),
+        fitted=fitted_units * unit,
+        iterations=iterations,
+        max_margin_error=error_units * unit,
+    )
+
+
+def _margin_of(cells: NDArray[np.int64], axis: int) -> NDArray[np.int64]:
+    others = tuple(a for a in range(cells.ndim) if a != axis)
+    return cells.sum(axis=others) if others else cells.copy()
+
+
+def _check_amounts(total: int, unit: int) -> None:
+    if unit <= 0:
+        raise InvalidInput(f"the rounding unit must be positive, got {unit}")
+    if total < 0:
+        raise InvalidInput(f"the total must not be negative, got {total}")
+    if total % unit:
+        raise InvalidInput(f"the total {total} is not a multiple of the rounding unit {unit}")
+
+
+def _check_axes(axes: Sequence[Axis]) -> None:
+    if not axes:
+        raise InvalidInput("a split needs at least one axis")
+    names = [axis.name for axis in axes]
+    for name in names:
+        if names.count(name) > 1:
+            raise InvalidInput(f"axis '{name}' is listed twice")
+    for axis in axes:
+        if not axis.members:
+            raise InvalidInput(f"axis '{axis.name}' has no members")
+        for member in axis.members:
+            if axis.members.count(member) > 1:
+                raise InvalidInput(f"axis '{axis.name}' lists member '{member}' twice")
+        if axis.shares is Shares.WEIGHTS:
+            _check_weights(axis)
+
+
+def _check_weights(axis: Axis) -> None:
+    if len(axis.weights) != len(axis.members):
+        raise InvalidInput(f"axis '{axis.name}' needs one weight per member")
+    for member, weight in zip(axis.members, axis.weights):
+        if not np.isfinite(weight) or weight < 0:
+            raise InvalidInput(
+                f"axis '{axis.name}': weight of '{member}' is {weight}; weights must be zero or more"
+            )
+
+
+def _check_prior(prior: ArrayLike | None, axes: Sequence[Axis]) -> NDArray[np.float64] | None:
+    if prior is None:
+        for axis in axes:
+            if axis.shares is Shares.HISTORY:
+                raise InvalidInput(f"axis '{axis.name}' takes its shares from history, but no prior was given")
+        return None
+    weights = np.asarray(prior, dtype=np.float64)
+    shape = tuple(len(axis.members) for axis in axes)
+    if weights.shape != shape:
+        raise InvalidInput(f"the prior has shape {weights.shape}, but the axes need {shape}")
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise InvalidInput("prior weights must be finite and zero or more")
+    return weights
+
+
+def _reorder_axis(axis: Axis, order: NDArray[np.intp]) -> Axis:
+    members = tuple(axis.members[i] for i in order)
+    weights = tuple(axis.weights[i] for i in order) if axis.weights else ()
+    return Axis(axis.name, members, axis.shares, weights)
+
+
+def _resolve_locks(
+    locks: Sequence[Lock], axes: Sequence[Axis], unit: int
+) -> tuple[dict[int, dict[int, tuple[Lock, int]]], dict[tuple[int, ...], tuple[Lock, int]]]:
+    """Map locks to member indices: ({axis: {member: (lock, units)}}, {cell index: (lock, units)})."""
+    position = {axis.name: k for k, axis in enumerate(axes)}
+    member_locks: dict[int, dict[int, tuple[Lock, int]]] = {}
+    cell_locks: dict[tuple[int, ...], tuple[Lock, int]] = {}
+    for lock in locks:
+        if lock.value < 0:
+            raise InvalidInput(f"{lock.describe()} is negative")
+        if lock.value % unit:
+            raise InvalidInput(f"{lock.describe()} is not a multiple of the rounding unit {unit}")
+        index: dict[int, int] = {}
+        for axis_name, member in lock.where:
+            if axis_name not in position:
+                raise InvalidInput(f"{lock.describe()} names an unknown axis '{axis_name}'")
+            axis = axes[position[axis_name]]
+            if member not in axis.members:
+                raise InvalidInput(f"{lock.describe()}: axis '{axis_name}' has no member '{member}'")
+            index[position[axis_name]] = axis.members.index(member)
+        entry = (lock, lock.value // unit)
+        if len(index) == 1 and len(axes) > 1:
+            (k, m), = index.items()
+            if m in member_locks.setdefault(k, {}):
+                raise InvalidInput(f"{lock.describe()} locks a member that is already locked")
+            member_locks[k][m] = entry
+        elif len(index) == len(axes):
+            cell = tuple(index[k] for k in range(len(axes)))
+            if len(axes) == 1:
+                if cell[0] in member_locks.setdefault(0, {}):
+                    raise InvalidInput(f"{lock.describe()} locks a member that is already locked")
+                member_locks[0][cell[0]] = entry
+                continue
+            if cell in cell_locks:
+                raise InvalidInput(f"{lock.describe()} locks a cell that is already locked")
+            cell_locks[cell] = entry
+        else:
+            raise InvalidInput(f"{lock.describe()} must name one member of one axis, or a member of every axis")
+    return member_locks, cell_locks
+
+
+def _axis_weights(axis: Axis, k: int, prior: NDArray[np.float64] | None) -> NDArray[np.float64]:
+    if axis.shares is Shares.WEIGHTS:
+        return np.asarray(axis.weights, dtype=np.float64)
+    if axis.shares is Shares.HISTORY and prior is not None:
+        return _margin_of(prior, k).astype(np.float64)
+    return np.ones(len(axis.members))
+
+
+def _axis_margin(
+    axis: Axis, total_units: int, locked: Mapping[int, tuple[Lock, int]], weights: NDArray[np.float64]
+) -> NDArray[np.int64]:
+    """Member targets in units: locked members fixed, the rest split by weight (largest remainder)."""
+    margin = np.zeros(len(axis.members), dtype=np.int64)
+    for m, (_, units) in locked.items():
+        margin[m] = units
+    locked_sum = int(margin.sum())
+    rest = total_units - locked_sum
+    names = ", ".join(lock.describe() for lock, _ in locked.values())
+    if rest < 0:
+        raise InvalidInput(f"locks on axis '{axis.name}' ({names}) add up to more than the total")
+    open_members = np.array([m not in locked for m in range(len(axis.members))])
+    if not open_members.any():
+        if rest:
+            raise InvalidInput(
+                f"every member of axis '{axis.name}' is locked ({names}), but the locks do not add up to the total"
+            )
+        return margin
+    open_weights = weights[open_members]
+    if rest and open_weights.sum() <= 0:
+        unlocked = ", ".join(m for m, is_open in zip(axis.members, open_members) if is_open)
+        raise InvalidInput(
+            f"the unlocked members of axis '{axis.name}' ({unlocked}) all have zero weight, "
+            "so the rest of the total has nowhere to go"
+        )
+    margin[open_members] = largest_remainder(rest, open_weights, 1)
+    return margin
+
+
+def _residual_margins(
+    margins: Sequence[NDArray[np.int64]],
+    locked_units: NDArray[np.int64],
+    cell_locks: Mapping[tuple[int, ...], tuple[Lock, int]],
+    axes: Sequence[Axis],
+    unit: int,
+) -> list[NDArray[np.int64]]:
+    """Margins left for the free cells once locked cells are taken out; error if a lock overflows."""
+    residual = []
+    for k, margin in enumerate(margins):
+        rest = margin - _margin_of(locked_units, k)
+        for m in np.nonzero(rest < 0)[0]:
+            inside = [lock.describe() for index, (lock, _) in cell_locks.items() if index[k] == m]
+            raise InvalidInput(
+                f"{', '.join(inside)} add up to more than the target of "
+                f"{axes[k].name}={axes[k].members[m]} ({int(margin[m]) * unit})"
+            )
+        residual.append(rest)
+    return residual
+
+
+def _fit(
+    residual: Sequence[NDArray[np.int64]],
+    free: NDArray[np.bool_],
+    prior: NDArray[np.float64] | None,
+    cell_locks: Mapping[tuple[int, ...], tuple[Lock, int]],
+    axes: Sequence[Axis],
+    spread_zero_prior: bool,
+    unit: int,
+) -> tuple[NDArray[np.float64], int]:
+    """The unrounded free cells (units) and the IPF cycles used (0 for a plain product)."""
+    goals = [r.astype(np.float64) for r in residual]
+    product = _outer_product(goals)
+    if prior is None and not cell_locks:
+        return product, 0
+    reachable = free & _outer_product([(g > 0).astype(np.float64) for g in goals]).astype(bool)
+    seed = np.where(reachable, product if prior is None else prior, 0.0)
+    seed = _fill_empty_members(
+        seed, goals, reachable, product, prior is not None, spread_zero_prior, axes, cell_locks, unit
+    )
+    total_units = float(goals[0].sum())
+    fit = fit_margins(seed, goals, tolerance=max(1e-7, total_units * 1e-12))
+    return fit.cells, fit.iterations
+
+
+def _outer_product(goals: Sequence[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """The independence table of the margins: cell = total * product of member shares."""
+    total = float(goals[0].sum())
+    table = np.array(total)
+    for goal in goals:
+        shares = goal / total if total > 0 else np.zeros_like(goal)
+        table = np.multiply.outer(table, shares)
+    return table
+
+
+def _fill_empty_members(
+    seed: NDArray[np.float64],
+    goals: Sequence[NDArray[np.float64]],
+    reachable: NDArray[np.bool_],
+    product: NDArray[np.float64],
+    has_prior: bool,
+    spread_zero_prior: bool,
+    axes: Sequence[Axis],
+    cell_locks: Mapping[tuple[int, ...], tuple[Lock, int]],
+    unit: int,
+) -> NDArray[np.float64]:
+    """Members with a positive target but no seed mass: spread them by the margins, or explain."""
+    seed = seed.copy()
+    for k, goal in enumerate(goals):
+        mass = _margin_of(seed, k)
+        for m in np.nonzero((goal > 0) & (mass <= 0))[0]:
+            place = f"{axes[k].name}={axes[k].members[m]}"
+            needed = int(goal[m]) * unit
+            index = (slice(None),) * k + (m,)
+            if not reachable[index].any():
+                inside = [lock.describe() for cell, (lock, _) in cell_locks.items() if cell[k] == m]
+                raise InvalidInput(
+                    f"{place} still needs {needed}, but every cell it could go to is locked "
+                    f"or has a zero target ({', '.join(inside) or 'no locks'})"
+                )
+            if has_prior and not spread_zero_prior:
+                raise InvalidInput(
+                    f"{place} has no history (its prior is all zero) but a target of {needed}; "
+                    "give it history, lock it, or spread it by the other margins (spread_zero_prior)"
+                )
+            seed[index] = np.where(reachable[index], product[index], 0.0)
+    return seed
+
+
+def _infeasible_message(
+    fitted: NDArray[np.float64],
+    residual: Sequence[NDArray[np.int64]],
+    axes: Sequence[Axis],
+    locks: Sequence[Lock],
+    unit: int,
+) -> str:
+    """Name the member whose target the history/locks pattern misses by the most."""
+    worst_gap, place = 0.0, ""
+    for k, target in enumerate(residual):
+        gaps = np.abs(_margin_of(fitted, k) - target)
+        m = int(np.argmax(gaps))
+        if gaps[m] >= worst_gap:
+            worst_gap, place = float(gaps[m]), f"{axes[k].name}={axes[k].members[m]}"
+    cause = f"the locks ({', '.join(lock.describe() for lock in locks)}) and history" if locks else "the history"
+    return (
+        f"{cause} leave no way to meet every target exactly: {place} misses its target by about "
+        f"{worst_gap * unit:.0f} because its cells are zero or locked where the other targets need them"
+    )
