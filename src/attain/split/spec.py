@@ -1,0 +1,239 @@
+"""The JSON split spec (already parsed into Python values) turned into `calc` inputs, and back.
+
+Amounts arrive as strings or exact numbers (`json.loads(..., parse_float=Decimal)`) and are
+converted exactly: all amounts are scaled by the same power of ten so the smallest decimal place
+becomes 1, and everything inside `calc` is an int. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from attain.errors import InvalidInput
+from attain.periods import Grain, parse_period
+from attain.split.calc import Axis, Lock, Shares
+from attain.split.capacity import DEFAULT_RAMP, Rep, capacity_matrix
+
+
+@dataclass(frozen=True)
+class SplitSpec:
+    """Everything `calc.split` needs; amounts are ints in 10**-places of the money unit."""
+
+    total: int
+    unit: int
+    places: int
+    axes: tuple[Axis, ...]
+    prior: NDArray[np.float64] | None
+    locks: tuple[Lock, ...]
+    spread_zero_prior: bool
+
+
+def parse_amount(value: Any, what: str) -> Decimal:
+    """An exact Decimal from a JSON string or number; InvalidInput naming `what` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+        raise InvalidInput(f"{what} must be an amount like \"12000000\", got {value!r}")
+    try:
+        amount = Decimal(value.strip().replace(",", "")) if isinstance(value, str) else Decimal(value)
+    except InvalidOperation as exc:
+        raise InvalidInput(f"{what} is not an amount: {value!r}") from exc
+    if not amount.is_finite():
+        raise InvalidInput(f"{what} is not an amount: {value!r}")
+    return amount
+
+
+def decimal_places(amounts: Sequence[Decimal]) -> int:
+    """How many decimal places the amounts need between them (0 for whole numbers)."""
+    return max([0] + [-int(a.normalize().as_tuple().exponent) for a in amounts if a])
+
+
+def to_int(amount: Decimal, places: int) -> int:
+    """The amount in 10**-places units; exact, since `places` covers every amount."""
+    return int(amount.scaleb(places))
+
+
+def format_amount(value: int, places: int) -> str:
+    """An int in 10**-places units as a decimal string: format_amount(123456, 2) == '1234.56'."""
+    return str(Decimal(int(value)).scaleb(-places))
+
+
+def parse_spec(data: Any) -> SplitSpec:
+    """Validate a parsed spec and build the `calc` inputs; every mistake is an InvalidInput."""
+    if not isinstance(data, Mapping):
+        raise InvalidInput("the spec must be a JSON object with total, unit and axes")
+    unknown = set(data) - {"total", "unit", "axes", "prior", "locks", "spread_zero_prior"}
+    if unknown:
+        raise InvalidInput(f"the spec has unknown keys: {', '.join(sorted(unknown))}")
+    if "total" not in data:
+        raise InvalidInput("the spec needs a total")
+    total = parse_amount(data["total"], "total")
+    unit = parse_amount(data.get("unit", "1"), "unit")
+    if unit <= 0:
+        raise InvalidInput(f"unit must be positive, got {unit}")
+    raw_locks = _list(data.get("locks", []), "locks")
+    lock_values = [parse_amount(_object(raw, f"lock {i + 1}").get("value"), f"value of lock {i + 1}") for i, raw in enumerate(raw_locks)]
+    places = decimal_places([total, unit, *lock_values])
+    axes_data = _list(data.get("axes"), "axes")
+    if not axes_data:
+        raise InvalidInput("the spec needs at least one axis")
+    axes = tuple(_axis(_object(raw, f"axis {i + 1}")) for i, raw in enumerate(axes_data))
+    prior = _prior(data.get("prior"), axes)
+    prior = _apply_capacity(prior, axes, axes_data)
+    spread = data.get("spread_zero_prior", False)
+    if not isinstance(spread, bool):
+        raise InvalidInput("spread_zero_prior must be true or false")
+    return SplitSpec(
+        total=to_int(total, places),
+        unit=to_int(unit, places),
+        places=places,
+        axes=axes,
+        prior=prior,
+        locks=tuple(
+            _lock(_object(raw, f"lock {i + 1}"), to_int(value, places), i)
+            for i, (raw, value) in enumerate(zip(raw_locks, lock_values))
+        ),
+        spread_zero_prior=spread,
+    )
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidInput(f"{what} must be a list")
+    return value
+
+
+def _object(value: Any, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise InvalidInput(f"{what} must be a JSON object")
+    return value
+
+
+def _name(value: Any, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or str(value).strip() == "":
+        raise InvalidInput(f"{what} must be a non-empty name, got {value!r}")
+    return str(value)
+
+
+def _weight(value: Any, axis: str, member: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+        raise InvalidInput(f"axis '{axis}': weight of '{member}' must be a number, got {value!r}")
+    try:
+        return float(Decimal(value) if not isinstance(value, str) else Decimal(value.strip()))
+    except InvalidOperation as exc:
+        raise InvalidInput(f"axis '{axis}': weight of '{member}' must be a number, got {value!r}") from exc
+
+
+def _axis(raw: Mapping[str, Any]) -> Axis:
+    name = _name(raw.get("name"), "axis name")
+    shares = raw.get("shares")
+    if "capacity" in raw:
+        reps = _object(_object(raw["capacity"], f"capacity of axis '{name}'").get("reps"), f"reps of axis '{name}'")
+        return Axis(name, tuple(_name(m, f"member of axis '{name}'") for m in reps), Shares.HISTORY)
+    members = raw.get("members")
+    if isinstance(members, Mapping):
+        names = tuple(_name(m, f"member of axis '{name}'") for m in members)
+        weights = tuple(_weight(w, name, m) for m, w in zip(names, members.values()))
+        return Axis(name, names, Shares.WEIGHTS, weights)
+    if isinstance(members, list):
+        names = tuple(_name(m, f"member of axis '{name}'") for m in members)
+        if shares not in (None, "equal", "history"):
+            raise InvalidInput(f"axis '{name}': shares must be 'equal' or 'history' for a list of members")
+        return Axis(name, names, Shares.HISTORY if shares == "history" else Shares.EQUAL)
+    raise InvalidInput(f"axis '{name}' needs members: a list, or an object of member weights")
+
+
+def _cell_index(cell: Any, axes: Sequence[Axis], what: str) -> tuple[int, ...]:
+    where = _object(cell, f"cell of {what}")
+    index = []
+    for axis in axes:
+        if axis.name not in where:
+            raise InvalidInput(f"{what} does not name a member of axis '{axis.name}'")
+        member = _name(where[axis.name], f"member in {what}")
+        if member not in axis.members:
+            raise InvalidInput(f"{what}: axis '{axis.name}' has no member '{member}'")
+        index.append(axis.members.index(member))
+    extra = set(where) - {axis.name for axis in axes}
+    if extra:
+        raise InvalidInput(f"{what} names unknown axis '{sorted(extra)[0]}'")
+    return tuple(index)
+
+
+def _prior(raw: Any, axes: Sequence[Axis]) -> NDArray[np.float64] | None:
+    if raw is None:
+        return None
+    prior = np.zeros(tuple(len(axis.members) for axis in axes))
+    for i, entry in enumerate(_list(raw, "prior")):
+        what = f"prior entry {i + 1}"
+        entry = _object(entry, what)
+        weight = _weight(entry.get("weight"), "prior", what)
+        if not np.isfinite(weight) or weight < 0:
+            raise InvalidInput(f"{what} has weight {weight}; history weights must be zero or more")
+        prior[_cell_index(entry.get("cell"), axes, what)] += weight
+    return prior
+
+
+def _lock(raw: Mapping[str, Any], value: int, i: int) -> Lock:
+    if ("cell" in raw) == ("member" in raw):
+        raise InvalidInput(f"lock {i + 1} needs either a cell or a member")
+    where = _object(raw.get("cell", raw.get("member")), f"lock {i + 1}")
+    if not where:
+        raise InvalidInput(f"lock {i + 1} names no axis")
+    if "member" in raw and len(where) != 1:
+        raise InvalidInput(f"lock {i + 1} must name one member of one axis")
+    return Lock(tuple((_name(a, f"axis in lock {i + 1}"), _name(m, f"member in lock {i + 1}")) for a, m in where.items()), value)
+
+
+def _apply_capacity(
+    prior: NDArray[np.float64] | None, axes: Sequence[Axis], axes_data: Sequence[Mapping[str, Any]]
+) -> NDArray[np.float64] | None:
+    """Multiply the prior by rep x month capacity for each axis given as `capacity`."""
+    for k, raw in enumerate(axes_data):
+        if "capacity" not in raw:
+            continue
+        capacity = _capacity_table(raw["capacity"], axes, k)
+        base = np.ones(tuple(len(axis.members) for axis in axes)) if prior is None else prior
+        prior = base * capacity
+    return prior
+
+
+def _capacity_table(raw: Mapping[str, Any], axes: Sequence[Axis], k: int) -> NDArray[np.float64]:
+    """Capacity broadcast to the full table shape (rep axis k x its month axis)."""
+    name = axes[k].name
+    time_name = raw.get("time_axis")
+    names = [axis.name for axis in axes]
+    if time_name not in names:
+        raise InvalidInput(f"capacity of axis '{name}' needs time_axis naming a month axis, got {time_name!r}")
+    t = names.index(time_name)
+    months = [parse_period(m) for m in axes[t].members]
+    if any(p.grain is not Grain.MONTH for p in months):
+        raise InvalidInput(f"axis '{time_name}' must list months like 2026-07 to carry capacity")
+    ramp = raw.get("ramp", list(DEFAULT_RAMP))
+    reps = [_rep(member, _object(info, f"rep '{member}'")) for member, info in raw["reps"].items()]
+    table = capacity_matrix(reps, months, [_weight(r, name, "ramp") for r in _list(ramp, "ramp")])
+    shape = [1] * len(axes)
+    shape[k], shape[t] = table.shape
+    return table.reshape(shape) if k < t else table.T.reshape(shape)
+
+
+def _rep(member: str, info: Mapping[str, Any]) -> Rep:
+    return Rep(
+        name=member,
+        productivity=_weight(info.get("productivity", 1), "capacity", member),
+        start=_date(info.get("start"), f"start of {member}"),
+        end=_date(info.get("end"), f"end of {member}"),
+    )
+
+
+def _date(value: Any, what: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError as exc:
+        raise InvalidInput(f"{what} must be a date like 2026-07-01, got {value!r}") from exc
