@@ -26,7 +26,10 @@ split_cli.register(app)
 def main() -> None:
     """Run the CLI; user mistakes print a one-line message in red and exit 1, never a traceback."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
+        exit_code = app(standalone_mode=False)
+        if isinstance(exit_code, int) and exit_code:
+            sys.exit(exit_code)
     except AttainError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False)
         if isinstance(exc, ImportRejected):

@@ -1,1 +1,1 @@
-
+"""The deterministic demo company."""

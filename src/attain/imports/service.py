@@ -574,7 +574,7 @@ def _import_activities(session: Session, table: Table, mapping: dict[str, list[i
     resolver = _Resolver(session)
     rep_ids = _existing_ids(columns, reps, "rep", resolver.existing_org, "rep")
     customer_ids = _existing_ids(columns, customers, "customer", resolver.existing_customer, "customer")
-    opportunity_by_code = dict(session.execute(select(Opportunity.code, Opportunity.id)).tuples().all())
+    opportunity_by_code = dict(session.execute(select(Opportunity.code, Opportunity.id)).all())
     opportunity_ids = _existing_ids(columns, opportunities, "opportunity", opportunity_by_code.get, "opportunity")
     if columns.has("code"):
         codes = [clean_code(v) if v else None for v in columns.text("code", required=True, max_length=64)]

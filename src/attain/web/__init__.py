@@ -1,1 +1,1 @@
-
+"""The web app (FastAPI + Jinja2)."""
