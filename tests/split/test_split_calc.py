@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
@@ -209,8 +209,8 @@ def test_split_invariants_without_locks(case):
     total, unit, axes, prior, _ = case
     result = split(total, unit, axes, prior=prior)
     assert_exact(result, total, unit, [])
-    if len(axes) <= 2:
-        assert np.all(np.abs(result.cells - result.fitted) < unit * (1 + 1e-6))
+    # Guaranteed in 2-D (controlled rounding); in N-D the axis rotation finds one on every case seen.
+    assert np.all(np.abs(result.cells - result.fitted) < unit * (1 + 1e-6))
     for k, axis in enumerate(axes):
         if axis.shares is Shares.WEIGHTS:
             exact = np.array(axis.weights) / sum(axis.weights) * total
@@ -227,6 +227,7 @@ def test_split_invariants_with_locks(case):
     except InvalidInput as exc:
         # Only locks (a cell lock bigger than its members' targets) may make a random case infeasible.
         assert "lock" in str(exc)
+        event("infeasible locks")
         return
     assert_exact(result, total, unit, locks)
     if len(axes) <= 2 and result.max_margin_error < 1e-3 * unit:

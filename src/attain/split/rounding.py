@@ -69,11 +69,20 @@ def controlled_round(
     `allowed` marks the cells that may be non-zero (default: cells with a positive exact value).
     When the targets are the (integer) sums of `exact`, every cell ends at the floor or the ceiling
     of its exact value: floor every cell, then hand the leftover units to cells with a fraction by
-    a bipartite max-flow (row -> cell -> column, capacity 1 per cell). The fractional parts are
-    themselves a feasible flow, so by the integral-flow theorem an integral one exists.
+    a bipartite max-flow (row -> column, capacity 1 per cell). The fractional parts are themselves
+    a feasible flow, so by the integral-flow theorem an integral one exists.
     If the targets are not reachable that way (an unconverged fit), wider moves are allowed, and
     RoundingInfeasible is raised only when no integer table on the allowed cells exists.
     """
+    exact_units, rows, cols, mask = _prepare(exact, row_targets, col_targets, allowed)
+    rounded = _round_2d(exact_units, rows, cols, mask, strict=False)
+    assert rounded is not None
+    return rounded
+
+
+def _prepare(
+    exact: ArrayLike, row_targets: ArrayLike, col_targets: ArrayLike, allowed: ArrayLike | None
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
     exact_units = np.clip(np.asarray(exact, dtype=np.float64), 0.0, None)
     rows = np.asarray(row_targets, dtype=np.int64)
     cols = np.asarray(col_targets, dtype=np.int64)
@@ -82,18 +91,32 @@ def controlled_round(
     if rows.sum() != cols.sum():
         raise ValueError(f"row targets sum to {rows.sum()}, column targets to {cols.sum()}")
     mask = exact_units > 0 if allowed is None else np.asarray(allowed, dtype=bool)
+    return exact_units, rows, cols, mask
+
+
+def _round_2d(
+    exact_units: NDArray[np.float64],
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    mask: NDArray[np.bool_],
+    strict: bool,
+) -> NDArray[np.int64] | None:
+    """Floor/ceil rounding by max-flow; if `strict`, None when that is impossible."""
     floors = np.where(mask, np.floor(exact_units + _SNAP), 0).astype(np.int64)
     can_round_up = mask & (exact_units - floors > _SNAP)
     zero = np.zeros_like(floors)
-    attempts = (
-        (can_round_up.astype(np.int64), zero),
-        (np.where(mask, 2, 0), np.where(mask, np.minimum(floors, 1), 0)),
-        (np.where(mask, max(int(rows.sum()), 1), 0), floors),
-    )
+    attempts = [(can_round_up.astype(np.int64), zero)]
+    if not strict:
+        attempts += [
+            (np.where(mask, 2, 0), np.where(mask, np.minimum(floors, 1), 0)),
+            (np.where(mask, max(int(rows.sum()), 1), 0), floors),
+        ]
     for up_capacity, down_capacity in attempts:
         rounded = _move_units(floors, rows, cols, up_capacity, down_capacity)
         if rounded is not None:
             return rounded
+    if strict:
+        return None
     raise RoundingInfeasible("no integer table on the allowed cells meets the row and column targets")
 
 
@@ -162,23 +185,41 @@ def round_table(
 ) -> NDArray[np.int64]:
     """Round an N-D table of unit counts to integers whose 1-D margins are the given targets.
 
-    Recursive: the table summed over axis 0 is rounded first (its 1-D margins are axes 1..n),
-    then axis 0 against the flattened rest is a 2-D controlled rounding whose column targets are
-    that rounded sub-table. In two dimensions every cell is its floor or ceiling; from three on
-    that holds in practice (the general problem is NP-hard) and the margins are always exact.
+    Recursive: the table summed over the first axis is rounded first (its 1-D margins are the
+    other axes), then the first axis against the flattened rest is a 2-D controlled rounding whose
+    column targets are that rounded sub-table. In two dimensions every cell is its floor or
+    ceiling. From three on that is not always possible (the general problem is NP-hard): each axis
+    is tried as the first one, and only if none gives floor/ceil cells are wider moves allowed.
+    The 1-D margins are exact either way.
     """
     exact_units = np.asarray(exact, dtype=np.float64)
     mask = exact_units > 0 if allowed is None else np.asarray(allowed, dtype=bool)
     targets = [np.asarray(t, dtype=np.int64) for t in margin_targets]
     if len(targets) != exact_units.ndim:
         raise ValueError("one margin per axis is needed")
+    for first in range(exact_units.ndim if exact_units.ndim >= 3 else 1):
+        order = [first] + [a for a in range(exact_units.ndim) if a != first]
+        rounded = _round_nd(exact_units.transpose(order), [targets[a] for a in order], mask.transpose(order), True)
+        if rounded is not None:
+            return rounded.transpose(np.argsort(order))
+    rounded = _round_nd(exact_units, targets, mask, False)
+    assert rounded is not None
+    return rounded
+
+
+def _round_nd(
+    exact_units: NDArray[np.float64], targets: Sequence[NDArray[np.int64]], mask: NDArray[np.bool_], strict: bool
+) -> NDArray[np.int64] | None:
     if exact_units.ndim == 1:
         return targets[0].copy()
     if exact_units.ndim == 2:
-        return controlled_round(exact_units, targets[0], targets[1], mask)
-    rest = round_table(exact_units.sum(axis=0), targets[1:], mask.any(axis=0))
+        return _round_2d(*_prepare(exact_units, targets[0], targets[1], mask), strict=strict)
+    rest = _round_nd(exact_units.sum(axis=0), targets[1:], mask.any(axis=0), strict)
+    if rest is None:
+        return None
     n_first = exact_units.shape[0]
-    flat = controlled_round(
-        exact_units.reshape(n_first, -1), targets[0], rest.ravel(), mask.reshape(n_first, -1)
+    flat = _round_2d(
+        *_prepare(exact_units.reshape(n_first, -1), targets[0], rest.ravel(), mask.reshape(n_first, -1)),
+        strict=strict,
     )
-    return flat.reshape(exact_units.shape)
+    return None if flat is None else flat.reshape(exact_units.shape)
