@@ -1,0 +1,299 @@
+"""Pure parsing of values from ERP/CRM exports: numbers, amounts in minor units, dates, headers."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from attain.imports.parsing import (
+    ANY_YEAR_FIRST,
+    header_multiplier,
+    infer_date_format,
+    make_amount_parser,
+    normalise_header,
+    parse_date_with,
+    parse_decimal,
+)
+
+# --- parse_decimal -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1234", Decimal("1234")),
+        ("1,234.50", Decimal("1234.50")),
+        ("¥1,234.5", Decimal("1234.5")),
+        ("￥99.9", Decimal("99.9")),  # full-width yen sign, as in Chinese Excel exports
+        ("RMB 1,000", Decimal("1000")),
+        ("CNY1000", Decimal("1000")),
+        ("1000元", Decimal("1000")),
+        ("12.3万", Decimal("123000")),
+        ("1.5万元", Decimal("15000")),
+        ("1.2亿", Decimal("120000000")),
+        ("3k", Decimal("3000")),
+        ("(1,200.00)", Decimal("-1200")),
+        ("-5", Decimal("-5")),
+        ("+5", Decimal("5")),
+        ("¥-12", Decimal("-12")),
+        ("１２３４.５", Decimal("1234.5")),  # full-width digits
+        ("5%", Decimal("0.05")),
+        ("12.5%", Decimal("0.125")),
+        ("  42  ", Decimal("42")),
+        ("1e3", Decimal("1000")),
+        (".5", Decimal("0.5")),
+    ],
+)
+def test_parse_decimal_accepts_business_formats(text: str, expected: Decimal) -> None:
+    assert parse_decimal(text) == expected
+
+
+@pytest.mark.parametrize("text", ["abc", "1.2.3", "NaN", "inf", "Infinity", "-(5)", "12 apples", "¥", "万"])
+def test_parse_decimal_rejects_text_that_is_not_a_number(text: str) -> None:
+    with pytest.raises(ValueError, match="is not a number"):
+        parse_decimal(text)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\u3000"])
+def test_parse_decimal_rejects_empty_text(text: str) -> None:
+    with pytest.raises(ValueError, match="empty number"):
+        parse_decimal(text)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="parse_decimal drops every comma, so a European '1.234,50' (1234.50) silently becomes 1.2345 "
+    "and '1,5' becomes 15; misplaced thousands separators should raise ValueError",
+)
+@pytest.mark.parametrize("text", ["1.234,50", "1,5", "12,34,5"])
+def test_parse_decimal_rejects_misplaced_thousands_separators(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_decimal(text)
+
+
+# --- amounts in minor units --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected_fen"),
+    [
+        ("1234.5", 123450),  # fast path
+        ("1234", 123400),
+        ("0.01", 1),
+        ("1,234.50", 123450),
+        ("1.2万", 1200000),
+        ("(10.00)", -1000),
+        ("１２３", 12300),
+        ("1.005", 101),  # half up below the fen
+        ("1.0049", 100),
+        ("0.005", 1),
+        ("-0.005", -1),  # half away from zero, as accountants round
+        ("12.345", 1235),
+    ],
+)
+def test_amount_parser_returns_exact_fen(text: str, expected_fen: int) -> None:
+    assert make_amount_parser(2)(text) == expected_fen
+
+
+def test_amount_parser_applies_multiplier_before_rounding() -> None:
+    in_wan = make_amount_parser(2, Decimal(10_000))
+
+    assert in_wan("1.5") == 1_500_000
+    assert in_wan("0.00001") == 10  # 0.1 yuan: exact, not lost to a float
+    assert in_wan("0.000001") == 1  # 0.01 yuan
+
+
+def test_amount_parser_with_scale_zero_rounds_half_up_to_whole_units() -> None:
+    whole = make_amount_parser(0)
+
+    assert whole("12") == 12
+    assert whole("12.5") == 13
+    assert whole("12.49") == 12
+
+
+def test_amount_parser_rejects_text() -> None:
+    with pytest.raises(ValueError, match="'abc' is not a number"):
+        make_amount_parser(2)("abc")
+
+
+amounts_in_fen = st.integers(min_value=-(10**15), max_value=10**15)
+
+
+@given(fen=amounts_in_fen, decimals=st.sampled_from([0, 1, 2]))
+def test_amount_with_thousands_separators_round_trips_to_the_same_fen(fen: int, decimals: int) -> None:
+    amount = (Decimal(fen) / 100).quantize(Decimal(1).scaleb(-decimals))
+    text = f"{amount:,.{decimals}f}"
+
+    assert make_amount_parser(2)(text) == int(amount * 100)
+
+
+@given(fen=amounts_in_fen)
+def test_amount_with_yen_prefix_round_trips_to_the_same_fen(fen: int) -> None:
+    amount = Decimal(fen) / 100
+    sign = "-" if fen < 0 else ""
+
+    assert make_amount_parser(2)(f"¥{sign}{abs(amount):,.2f}") == fen
+    assert make_amount_parser(2)(f"{sign}￥{abs(amount):,.2f}") == fen
+
+
+@given(fen=st.integers(min_value=0, max_value=10**15))
+def test_amount_in_accounting_brackets_round_trips_to_negative_fen(fen: int) -> None:
+    assert make_amount_parser(2)(f"({Decimal(fen) / 100:,.2f})") == -fen
+
+
+@given(fen=st.integers(min_value=0, max_value=10**15))
+def test_plain_amount_fast_path_agrees_with_full_parser(fen: int) -> None:
+    text = f"{Decimal(fen) / 100:.2f}"
+
+    assert make_amount_parser(2)(text) == make_amount_parser(2, Decimal(1))(f" {text} ") == fen
+
+
+# --- dates -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected_format"),
+    [
+        (["2026-01-05", "2026-12-31"], "%Y-%m-%d"),
+        (["2026/1/5", "2026/12/31"], "%Y/%m/%d"),
+        (["2026.01.05"], "%Y.%m.%d"),
+        (["20260105", "20261231"], "%Y%m%d"),
+        (["2026年1月5日", "2026年12月31日"], "%Y年%m月%d日"),
+        (["13/01/2026", "05/02/2026"], "%d/%m/%Y"),
+        (["01/13/2026", "02/05/2026"], "%m/%d/%Y"),
+        (["13/01/26", "05/02/26"], "%d/%m/%y"),
+        (["01/31/26", "02/05/26"], "%m/%d/%y"),
+        (["31.01.2026", "05.02.2026"], "%d.%m.%Y"),
+        (["2026-01-05 13:45", "2026-01-06 08:00:00"], "%Y-%m-%d"),
+        (["45658", "45659"], "excel"),
+    ],
+)
+def test_infer_date_format_finds_the_format_of_a_column(values: list[str], expected_format: str) -> None:
+    assert infer_date_format(values) == expected_format
+
+
+def test_infer_date_format_accepts_a_mix_of_year_first_formats() -> None:
+    fmt = infer_date_format(["2026-01-05", "2026/02/01", "2026年3月1日"])
+
+    assert fmt == ANY_YEAR_FIRST
+    assert parse_date_with("2026/02/01", fmt) == date(2026, 2, 1)
+    assert parse_date_with("2026年3月1日", fmt) == date(2026, 3, 1)
+
+
+def test_infer_date_format_ignores_blank_values() -> None:
+    assert infer_date_format(["", "  ", "13/01/2026"]) == "%d/%m/%Y"
+
+
+def test_infer_date_format_of_an_empty_column_defaults_to_iso() -> None:
+    assert infer_date_format(["", ""]) == "%Y-%m-%d"
+
+
+def test_infer_date_format_rejects_day_and_month_first_ambiguity() -> None:
+    with pytest.raises(ValueError, match="fit both day-first .* and month-first .*; pass --date-format"):
+        infer_date_format(["01/02/2026", "03/04/2026", "12/11/2026"])
+
+
+def test_infer_date_format_rejects_two_digit_year_ambiguity() -> None:
+    with pytest.raises(ValueError, match=r"day-first \(%d/%m/%y\) and month-first \(%m/%d/%y\)"):
+        infer_date_format(["01/02/26", "03/04/26"])
+
+
+@pytest.mark.parametrize("values", [["yesterday"], ["5 Jan"], ["2026-13-45", "2026-14-01"], ["13/13/2026"]])
+def test_infer_date_format_rejects_values_no_format_fits(values: list[str]) -> None:
+    with pytest.raises(ValueError, match="no known date format fits this column"):
+        infer_date_format(values)
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "expected"),
+    [
+        ("2026-01-05", "%Y-%m-%d", date(2026, 1, 5)),
+        ("2026年1月5日", "%Y年%m月%d日", date(2026, 1, 5)),
+        ("20260105", "%Y%m%d", date(2026, 1, 5)),
+        ("05/01/26", "%d/%m/%y", date(2026, 1, 5)),
+        ("2026-01-05 13:45:00", "%Y-%m-%d", date(2026, 1, 5)),
+        ("2026-01-05T13:45:00Z", "%Y-%m-%d", date(2026, 1, 5)),
+        ("2026-01-05T13:45:00+08:00", "%Y-%m-%d", date(2026, 1, 5)),
+        ("2026/1/5 0:00", "%Y/%m/%d", date(2026, 1, 5)),
+        ("1/5/2026 1:30 PM", "%m/%d/%Y", date(2026, 1, 5)),
+        ("2026-01-05 13:45:00.123", "%Y-%m-%d", date(2026, 1, 5)),
+        ("２０２６-０１-０５", "%Y-%m-%d", date(2026, 1, 5)),
+    ],
+)
+def test_parse_date_with_reads_the_date_and_ignores_a_time_suffix(text: str, fmt: str, expected: date) -> None:
+    assert parse_date_with(text, fmt) == expected
+
+
+@pytest.mark.parametrize(
+    ("serial", "expected"),
+    [("1", date(1899, 12, 31)), ("45658", date(2025, 1, 1)), ("46027", date(2026, 1, 5)), ("46027.75", date(2026, 1, 5))],
+)
+def test_excel_serials_count_days_from_1899_12_30(serial: str, expected: date) -> None:
+    assert parse_date_with(serial, "excel") == expected
+
+
+@pytest.mark.parametrize("serial", ["0", "-5", "3000000"])
+def test_excel_serials_out_of_range_are_rejected(serial: str) -> None:
+    with pytest.raises(ValueError, match="is not an Excel date serial"):
+        parse_date_with(serial, "excel")
+
+
+def test_parse_date_with_rejects_a_value_not_in_the_format() -> None:
+    with pytest.raises(ValueError):
+        parse_date_with("2026-02-30", "%Y-%m-%d")
+
+
+def test_parse_date_with_any_year_first_rejects_a_non_date() -> None:
+    with pytest.raises(ValueError, match="'soon' is not a date"):
+        parse_date_with("soon", ANY_YEAR_FIRST)
+
+
+# --- headers -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Order Date ", "orderdate"),
+        ("sales_rep", "salesrep"),
+        ("Sales-Rep.", "salesrep"),
+        ("金额（元）", "金额"),
+        ("金额(万元)", "金额"),
+        ("【客户】编号", "编号"),
+        ("ＡＭＯＵＮＴ", "amount"),
+        ("Order #", "order"),
+    ],
+)
+def test_normalise_header_ignores_case_spacing_punctuation_and_units(header: str, expected: str) -> None:
+    assert normalise_header(header) == expected
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("金额(万元)", Decimal(10_000)),
+        ("金额（万元）", Decimal(10_000)),
+        ("目标【万】", Decimal(10_000)),
+        ("金额(千元)", Decimal(1_000)),
+        ("Sales (k)", Decimal(1_000)),
+        ("金额(元)", Decimal(1)),
+        ("金额", Decimal(1)),
+        ("Amount", Decimal(1)),
+    ],
+)
+def test_header_multiplier_reads_the_unit_in_brackets(header: str, expected: Decimal) -> None:
+    assert header_multiplier(header) == expected
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="header_multiplier matches '(k' anywhere at the start of a bracket, so a currency code such as "
+    "'Amount (KRW)' or 'Sales (KES)' multiplies every amount by 1,000",
+)
+@pytest.mark.parametrize("header", ["Amount (KRW)", "Sales (KES)"])
+def test_header_multiplier_ignores_currency_codes_starting_with_k(header: str) -> None:
+    assert header_multiplier(header) == Decimal(1)
