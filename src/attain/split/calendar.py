@@ -98,8 +98,12 @@ def split_time(
     history_amounts: ArrayLike | None = None,
 ) -> TimeSplit:
     """Split `total` (money, a multiple of `unit`) over [start, end] and report it by `grain`."""
-    if unit <= 0 or total < 0 or total % unit:
-        raise InvalidInput(f"the total {total} must be zero or more and a multiple of the rounding unit {unit}")
+    if unit <= 0:
+        raise InvalidInput(f"the rounding unit must be positive, got {unit}")
+    if total < 0:
+        raise InvalidInput(f"the total must not be negative, got {total}")
+    if total % unit:
+        raise InvalidInput(f"the total {total} is not a multiple of the rounding unit {unit}")
     if grain not in (Grain.QUARTER, Grain.MONTH, Grain.WEEK, Grain.DAY):
         raise InvalidInput(f"time splits go by quarter, month, week or day, not {grain.value}")
     days = day_range(start, end)

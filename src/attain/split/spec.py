@@ -121,7 +121,7 @@ def _name(value: Any, what: str) -> str:
 
 
 def _weight(value: Any, axis: str, member: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, Decimal, str)):
+    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
         raise InvalidInput(f"axis '{axis}': weight of '{member}' must be a number, got {value!r}")
     try:
         return float(Decimal(value) if not isinstance(value, str) else Decimal(value.strip()))
