@@ -231,3 +231,16 @@ def test_split_time_rejects_history_without_amount_column(runner, tmp_path):
                                  "--method", "seasonal", "--history", str(history)])
     assert isinstance(result.exception, InvalidInput)
     assert "no amount column" in str(result.exception)
+
+
+def test_split_messages_show_amounts_as_written(runner, tmp_path):
+    spec = {
+        "total": "1000.50", "unit": "0.05",
+        "axes": [{"name": "rep", "members": ["a", "b"]}, {"name": "month", "members": ["m1", "m2"]}],
+        "locks": [{"cell": {"rep": "a", "month": "m1"}, "value": "900.25"}],
+    }
+    result = runner.invoke(app, ["split", str(write_spec(tmp_path, spec))])
+    assert str(result.exception) == "lock rep=a, month=m1 (900.25) exceed the target of rep=a (500.25)"
+    spec["locks"] = [{"member": {"month": "m1"}, "value": "0.51"}]
+    result = runner.invoke(app, ["split", str(write_spec(tmp_path, spec))])
+    assert str(result.exception) == "lock month=m1 (0.51) is not a multiple of the rounding unit 0.05"

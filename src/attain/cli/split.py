@@ -18,9 +18,9 @@ from rich.table import Table
 from attain.cli.output import console, err_console, print_json
 from attain.errors import InvalidInput
 from attain.periods import Grain
-from attain.split.calc import SplitResult, split
+from attain.split.calc import SplitResult, format_amount, split
 from attain.split.calendar import TimeMethod, TimeSplit, WorkCalendar, split_time
-from attain.split.spec import SplitSpec, decimal_places, format_amount, parse_amount, parse_spec, to_int
+from attain.split.spec import SplitSpec, check_multiple, decimal_places, parse_amount, parse_spec, to_int
 
 TIME_GRAINS = ("quarter", "month", "week", "day")
 DATE_HEADERS = ("date", "日期", "order date", "order_date", "订单日期", "下单日期", "day")
@@ -50,6 +50,7 @@ def split_command(
         prior=spec.prior,
         locks=spec.locks,
         spread_zero_prior=spec.spread_zero_prior or spread_zero_prior,
+        places=spec.places,
     )
     payload = split_payload(result, spec)
     if out is not None:
@@ -166,6 +167,7 @@ def split_time_command(
     unit_amount = parse_amount(unit, "--unit")
     if unit_amount <= 0:
         raise InvalidInput(f"--unit must be positive, got {unit}")
+    check_multiple(total_amount, unit_amount, "--total")
     places = decimal_places([total_amount, unit_amount])
     history_dates, history_amounts = read_history(history) if history is not None else (None, None)
     if method is TimeMethod.SEASONAL and history is None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import Enum
 
 import numpy as np
@@ -47,6 +48,7 @@ class Lock:
 
     where: tuple[tuple[str, str], ...]
     value: int
+    label: str = ""  # the value as the user wrote it, for messages (e.g. "5000.50")
 
     @classmethod
     def of(cls, where: Mapping[str, str], value: int) -> Lock:
@@ -54,7 +56,23 @@ class Lock:
 
     def describe(self) -> str:
         place = ", ".join(f"{axis}={member}" for axis, member in self.where)
-        return f"lock {place} ({self.value})"
+        return f"lock {place} ({self.label or self.value})"
+
+
+@dataclass(frozen=True)
+class Money:
+    """Formats unit counts for messages: `places` decimal places of the stored ints (0 = whole)."""
+
+    unit: int
+    places: int = 0
+
+    def __call__(self, units: float) -> str:
+        return format_amount(round(units * self.unit), self.places)
+
+
+def format_amount(value: int, places: int) -> str:
+    """An int in 10**-places units as a decimal string: format_amount(123456, 2) == '1234.56'."""
+    return str(Decimal(int(value)).scaleb(-places))
 
 
 @dataclass(frozen=True)
@@ -81,16 +99,21 @@ def split(
     prior: ArrayLike | None = None,
     locks: Sequence[Lock] = (),
     spread_zero_prior: bool = False,
+    places: int = 0,
 ) -> SplitResult:
-    """Split `total` over `axes`; see the module docstring. User mistakes raise InvalidInput."""
+    """Split `total` over `axes`; see the module docstring. User mistakes raise InvalidInput.
+
+    `places` only affects messages: amounts are ints in 10**-places of the money unit.
+    """
     _check_amounts(total, unit)
+    money = Money(unit, places)
     _check_axes(axes)
     prior_weights = _check_prior(prior, axes)
     orders = [np.argsort(np.array(axis.members, dtype=object), kind="stable") for axis in axes]
     canonical = [_reorder_axis(axis, order) for axis, order in zip(axes, orders)]
     if prior_weights is not None:
         prior_weights = prior_weights[np.ix_(*orders)]
-    member_locks, cell_locks = _resolve_locks(locks, canonical, unit)
+    member_locks, cell_locks = _resolve_locks(locks, canonical, money)
 
     total_units = total // unit
     margins = [
@@ -103,13 +126,13 @@ def split(
     for index, (_, units) in cell_locks.items():
         locked_units[index] = units
         free[index] = False
-    residual = _residual_margins(margins, locked_units, cell_locks, canonical, unit)
+    residual = _residual_margins(margins, locked_units, cell_locks, canonical, money)
 
-    fitted, iterations = _fit(residual, free, prior_weights, cell_locks, canonical, spread_zero_prior, unit)
+    fitted, iterations = _fit(residual, free, prior_weights, cell_locks, canonical, spread_zero_prior, money)
     try:
         rounded = round_table(fitted, residual, fitted > 0)
     except RoundingInfeasible as exc:
-        raise InvalidInput(_infeasible_message(fitted, residual, canonical, locks, unit)) from exc
+        raise InvalidInput(_infeasible_message(fitted, residual, canonical, locks, prior_weights is not None, money)) from exc
     error_units = margin_errors(fitted, [r.astype(np.float64) for r in residual])
 
     restore = [np.argsort(order, kind="stable") for order in orders]
@@ -189,7 +212,7 @@ def _reorder_axis(axis: Axis, order: NDArray[np.intp]) -> Axis:
 
 
 def _resolve_locks(
-    locks: Sequence[Lock], axes: Sequence[Axis], unit: int
+    locks: Sequence[Lock], axes: Sequence[Axis], money: Money
 ) -> tuple[dict[int, dict[int, tuple[Lock, int]]], dict[tuple[int, ...], tuple[Lock, int]]]:
     """Map locks to member indices: ({axis: {member: (lock, units)}}, {cell index: (lock, units)})."""
     position = {axis.name: k for k, axis in enumerate(axes)}
@@ -198,8 +221,8 @@ def _resolve_locks(
     for lock in locks:
         if lock.value < 0:
             raise InvalidInput(f"{lock.describe()} is negative")
-        if lock.value % unit:
-            raise InvalidInput(f"{lock.describe()} is not a multiple of the rounding unit {unit}")
+        if lock.value % money.unit:
+            raise InvalidInput(f"{lock.describe()} is not a multiple of the rounding unit {money(1)}")
         index: dict[int, int] = {}
         for axis_name, member in lock.where:
             if axis_name not in position:
@@ -208,7 +231,7 @@ def _resolve_locks(
             if member not in axis.members:
                 raise InvalidInput(f"{lock.describe()}: axis '{axis_name}' has no member '{member}'")
             index[position[axis_name]] = axis.members.index(member)
-        entry = (lock, lock.value // unit)
+        entry = (lock, lock.value // money.unit)
         if len(index) == 1 and len(axes) > 1:
             (k, m), = index.items()
             if m in member_locks.setdefault(k, {}):
@@ -272,7 +295,7 @@ def _residual_margins(
     locked_units: NDArray[np.int64],
     cell_locks: Mapping[tuple[int, ...], tuple[Lock, int]],
     axes: Sequence[Axis],
-    unit: int,
+    money: Money,
 ) -> list[NDArray[np.int64]]:
     """Margins left for the free cells once locked cells are taken out; error if a lock overflows."""
     residual = []
@@ -281,8 +304,8 @@ def _residual_margins(
         for m in np.nonzero(rest < 0)[0]:
             inside = [lock.describe() for index, (lock, _) in cell_locks.items() if index[k] == m]
             raise InvalidInput(
-                f"{', '.join(inside)} add up to more than the target of "
-                f"{axes[k].name}={axes[k].members[m]} ({int(margin[m]) * unit})"
+                f"{', '.join(inside)} exceed the target of "
+                f"{axes[k].name}={axes[k].members[m]} ({money(int(margin[m]))})"
             )
         residual.append(rest)
     return residual
@@ -295,7 +318,7 @@ def _fit(
     cell_locks: Mapping[tuple[int, ...], tuple[Lock, int]],
     axes: Sequence[Axis],
     spread_zero_prior: bool,
-    unit: int,
+    money: Money,
 ) -> tuple[NDArray[np.float64], int]:
     """The unrounded free cells (units) and the IPF cycles used (0 for a plain product)."""
     goals = [r.astype(np.float64) for r in residual]
@@ -305,7 +328,7 @@ def _fit(
     reachable = free & _outer_product([(g > 0).astype(np.float64) for g in goals]).astype(bool)
     seed = np.where(reachable, product if prior is None else prior, 0.0)
     seed = _fill_empty_members(
-        seed, goals, reachable, product, prior is not None, spread_zero_prior, axes, cell_locks, unit
+        seed, goals, reachable, product, prior is not None, spread_zero_prior, axes, cell_locks, money
     )
     total_units = float(goals[0].sum())
     fit = fit_margins(seed, goals, tolerance=max(1e-7, total_units * 1e-12))
@@ -331,7 +354,7 @@ def _fill_empty_members(
     spread_zero_prior: bool,
     axes: Sequence[Axis],
     cell_locks: Mapping[tuple[int, ...], tuple[Lock, int]],
-    unit: int,
+    money: Money,
 ) -> NDArray[np.float64]:
     """Members with a positive target but no seed mass: spread them by the margins, or explain."""
     seed = seed.copy()
@@ -339,7 +362,7 @@ def _fill_empty_members(
         mass = _margin_of(seed, k)
         for m in np.nonzero((goal > 0) & (mass <= 0))[0]:
             place = f"{axes[k].name}={axes[k].members[m]}"
-            needed = int(goal[m]) * unit
+            needed = money(int(goal[m]))
             index = (slice(None),) * k + (m,)
             if not reachable[index].any():
                 inside = [lock.describe() for cell, (lock, _) in cell_locks.items() if cell[k] == m]
@@ -361,7 +384,8 @@ def _infeasible_message(
     residual: Sequence[NDArray[np.int64]],
     axes: Sequence[Axis],
     locks: Sequence[Lock],
-    unit: int,
+    has_prior: bool,
+    money: Money,
 ) -> str:
     """Name the member whose target the history/locks pattern misses by the most."""
     worst_gap, place = 0.0, ""
@@ -370,8 +394,10 @@ def _infeasible_message(
         m = int(np.argmax(gaps))
         if gaps[m] >= worst_gap:
             worst_gap, place = float(gaps[m]), f"{axes[k].name}={axes[k].members[m]}"
-    cause = f"the locks ({', '.join(lock.describe() for lock in locks)}) and history" if locks else "the history"
+    parts = [f"the locks ({', '.join(lock.describe() for lock in locks)})"] if locks else []
+    parts += ["the history"] if has_prior else []
     return (
-        f"{cause} leave no way to meet every target exactly: {place} misses its target by about "
-        f"{worst_gap * unit:.0f} because its cells are zero or locked where the other targets need them"
+        f"{' and '.join(parts) or 'the targets'} leave no way to meet every target exactly: "
+        f"{place} misses its target by about "
+        f"{money(round(worst_gap))} because its cells are zero or locked where the other targets need them"
     )

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from attain.errors import InvalidInput
 from attain.periods import Grain, parse_period
-from attain.split.calc import Axis, Lock, Shares
+from attain.split.calc import Axis, Lock, Shares, format_amount
 from attain.split.capacity import DEFAULT_RAMP, Rep, capacity_matrix
 
 
@@ -48,6 +48,14 @@ def parse_amount(value: Any, what: str) -> Decimal:
     return amount
 
 
+def check_multiple(amount: Decimal, unit: Decimal, what: str) -> None:
+    """InvalidInput unless `amount` is zero or more and a whole number of `unit`s."""
+    if amount < 0:
+        raise InvalidInput(f"{what} must not be negative, got {amount}")
+    if amount % unit:
+        raise InvalidInput(f"{what} {amount} is not a multiple of the rounding unit {unit}")
+
+
 def decimal_places(amounts: Sequence[Decimal]) -> int:
     """How many decimal places the amounts need between them (0 for whole numbers)."""
     return max([0] + [-int(a.normalize().as_tuple().exponent) for a in amounts if a])
@@ -56,11 +64,6 @@ def decimal_places(amounts: Sequence[Decimal]) -> int:
 def to_int(amount: Decimal, places: int) -> int:
     """The amount in 10**-places units; exact, since `places` covers every amount."""
     return int(amount.scaleb(places))
-
-
-def format_amount(value: int, places: int) -> str:
-    """An int in 10**-places units as a decimal string: format_amount(123456, 2) == '1234.56'."""
-    return str(Decimal(int(value)).scaleb(-places))
 
 
 def parse_spec(data: Any) -> SplitSpec:
@@ -78,6 +81,7 @@ def parse_spec(data: Any) -> SplitSpec:
         raise InvalidInput(f"unit must be positive, got {unit}")
     raw_locks = _list(data.get("locks", []), "locks")
     lock_values = [parse_amount(_object(raw, f"lock {i + 1}").get("value"), f"value of lock {i + 1}") for i, raw in enumerate(raw_locks)]
+    check_multiple(total, unit, "the total")
     places = decimal_places([total, unit, *lock_values])
     axes_data = _list(data.get("axes"), "axes")
     if not axes_data:
@@ -95,7 +99,7 @@ def parse_spec(data: Any) -> SplitSpec:
         axes=axes,
         prior=prior,
         locks=tuple(
-            _lock(_object(raw, f"lock {i + 1}"), to_int(value, places), i)
+            _lock(_object(raw, f"lock {i + 1}"), to_int(value, places), i, str(value))
             for i, (raw, value) in enumerate(zip(raw_locks, lock_values))
         ),
         spread_zero_prior=spread,
@@ -178,7 +182,7 @@ def _prior(raw: Any, axes: Sequence[Axis]) -> NDArray[np.float64] | None:
     return prior
 
 
-def _lock(raw: Mapping[str, Any], value: int, i: int) -> Lock:
+def _lock(raw: Mapping[str, Any], value: int, i: int, label: str) -> Lock:
     if ("cell" in raw) == ("member" in raw):
         raise InvalidInput(f"lock {i + 1} needs either a cell or a member")
     where = _object(raw.get("cell", raw.get("member")), f"lock {i + 1}")
@@ -186,7 +190,8 @@ def _lock(raw: Mapping[str, Any], value: int, i: int) -> Lock:
         raise InvalidInput(f"lock {i + 1} names no axis")
     if "member" in raw and len(where) != 1:
         raise InvalidInput(f"lock {i + 1} must name one member of one axis")
-    return Lock(tuple((_name(a, f"axis in lock {i + 1}"), _name(m, f"member in lock {i + 1}")) for a, m in where.items()), value)
+    pairs = tuple((_name(a, f"axis in lock {i + 1}"), _name(m, f"member in lock {i + 1}")) for a, m in where.items())
+    return Lock(pairs, value, label)
 
 
 def _apply_capacity(
