@@ -92,7 +92,7 @@ def test_split_rejects_total_off_the_unit():
         (Lock.of({"quarter": "Q4"}, 150), r"lock quarter=Q4 \(150\) is not a multiple"),
         (Lock.of({"quarter": "Q4"}, -100), "negative"),
         (Lock.of({"quarter": "Q4"}, 13_000_000), "add up to more than the total"),
-        (Lock.of(CELL, 5_000_000), r"lock customer_type=new, product=mature, quarter=Q1 \(5000000\) exceed the target of customer_type=new"),
+        (Lock.of(CELL, 5_000_000), r"lock customer_type=new, product=mature, quarter=Q1 \(5000000\) exceeds the target of customer_type=new"),
         (Lock.of({"customer_type": "new", "quarter": "Q1"}, 100), "one member of one axis, or a member of every axis"),
     ],
 )

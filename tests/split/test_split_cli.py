@@ -240,7 +240,7 @@ def test_split_messages_show_amounts_as_written(runner, tmp_path):
         "locks": [{"cell": {"rep": "a", "month": "m1"}, "value": "900.25"}],
     }
     result = runner.invoke(app, ["split", str(write_spec(tmp_path, spec))])
-    assert str(result.exception) == "lock rep=a, month=m1 (900.25) exceed the target of rep=a (500.25)"
+    assert str(result.exception) == "lock rep=a, month=m1 (900.25) exceeds the target of rep=a (500.25)"
     spec["locks"] = [{"member": {"month": "m1"}, "value": "0.51"}]
     result = runner.invoke(app, ["split", str(write_spec(tmp_path, spec))])
     assert str(result.exception) == "lock month=m1 (0.51) is not a multiple of the rounding unit 0.05"

@@ -304,7 +304,7 @@ def _residual_margins(
         for m in np.nonzero(rest < 0)[0]:
             inside = [lock.describe() for index, (lock, _) in cell_locks.items() if index[k] == m]
             raise InvalidInput(
-                f"{', '.join(inside)} exceed the target of "
+                f"{', '.join(inside)} {'exceeds' if len(inside) == 1 else 'exceed'} the target of "
                 f"{axes[k].name}={axes[k].members[m]} ({money(int(margin[m]))})"
             )
         residual.append(rest)

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from attain.errors import InvalidInput
 from attain.periods import Grain, parse_period
-from attain.split.calc import Axis, Lock, Shares, format_amount
+from attain.split.calc import Axis, Lock, Shares
 from attain.split.capacity import DEFAULT_RAMP, Rep, capacity_matrix
 
 
