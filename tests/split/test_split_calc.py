@@ -252,3 +252,22 @@ def test_split_is_the_same_when_members_are_reordered(case, random):
         return
     permuted = split(total, unit, shuffled, prior=shuffled_prior, locks=locks)
     assert (original.cells[np.ix_(*orders)] == permuted.cells).all()
+
+
+def test_split_of_zero_total_is_all_zero():
+    result = split(0, 100, spec_axes(), prior=np.ones((2, 2, 4)))
+    assert (result.cells == 0).all()
+
+
+def test_split_with_one_axis_is_largest_remainder():
+    result = split(1000, 100, [Axis("rep", ("c", "a", "b"))])
+    assert result.cells.tolist() == [300, 400, 300]  # the spare unit goes to 'a', first by name
+    assert result.margins[0].tolist() == [300, 400, 300]
+
+
+def test_split_locks_a_whole_member_and_a_cell_inside_it():
+    locks = [Lock.of({"quarter": "Q1"}, 1_000_000), Lock.of(CELL, 200_000)]
+    result = split(12_000_000, 100, spec_axes(), locks=locks)
+    assert result.margins[2][0] == 1_000_000
+    assert result.cells[0, 1, 0] == 200_000
+    assert result.margins[0].tolist() == [4_800_000, 7_200_000]

@@ -81,7 +81,9 @@ def test_split_explains_history_that_cannot_carry_a_target(runner, tmp_path):
     spec = {**SPEC, "locks": [], "spread_zero_prior": True}
     result = runner.invoke(app, ["split", str(write_spec(tmp_path, spec))])
     assert isinstance(result.exception, InvalidInput)
-    assert "customer_type=new misses its target" in str(result.exception)
+    message = str(result.exception)
+    assert message.startswith("the history leaves no way to meet every target exactly: customer_type=")
+    assert "misses its target by about 1800000" in message
 
 
 def test_split_spec_with_history_prior(runner, tmp_path):
@@ -244,3 +246,33 @@ def test_split_messages_show_amounts_as_written(runner, tmp_path):
     spec["locks"] = [{"member": {"month": "m1"}, "value": "0.51"}]
     result = runner.invoke(app, ["split", str(write_spec(tmp_path, spec))])
     assert str(result.exception) == "lock month=m1 (0.51) is not a multiple of the rounding unit 0.05"
+
+
+def test_split_reports_unwritable_output(runner, tmp_path):
+    spec = {"total": "900", "axes": [{"name": "rep", "members": ["a", "b"]}]}
+    path = write_spec(tmp_path, spec)
+    for name in ("missing/out.csv", "missing/out.xlsx"):
+        result = runner.invoke(app, ["split", str(path), "--out", str(tmp_path / name)])
+        assert isinstance(result.exception, InvalidInput)
+        assert "cannot write" in str(result.exception)
+
+
+@pytest.mark.parametrize(
+    ("prior", "message"),
+    [
+        ([{"cell": {"rep": "z"}, "weight": 1}], "axis 'rep' has no member 'z'"),
+        ([{"cell": {"rep": "a"}, "weight": -1}], "prior entry 1 has weight -1.0"),
+        ([{"cell": {"region": "a"}, "weight": 1}], "does not name a member of axis 'rep'"),
+    ],
+)
+def test_split_rejects_bad_prior(runner, tmp_path, prior, message):
+    spec = {"total": "900", "axes": [{"name": "rep", "members": ["a", "b"]}], "prior": prior}
+    result = runner.invoke(app, ["split", str(write_spec(tmp_path, spec))])
+    assert isinstance(result.exception, InvalidInput)
+    assert message in str(result.exception)
+
+
+def test_split_time_seasonal_requires_history(runner):
+    result = runner.invoke(app, ["split-time", "--start", "2026-01-01", "--end", "2026-12-31", "--total", "100", "--method", "seasonal"])
+    assert isinstance(result.exception, InvalidInput)
+    assert "needs --history" in str(result.exception)

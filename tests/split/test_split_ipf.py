@@ -45,3 +45,10 @@ def test_fit_margins_does_not_modify_the_seed():
     seed = np.ones((2, 2))
     fit_margins(seed, [np.array([3.0, 1.0]), np.array([2.0, 2.0])])
     assert_allclose(seed, np.ones((2, 2)))
+
+
+def test_fit_margins_stops_early_when_the_pattern_cannot_fit():
+    seed = np.array([[1.0, 0.0], [0.0, 1.0]])  # row 0 only in column 0, but it needs more than column 0 holds
+    fit = fit_margins(seed, [np.array([3.0, 1.0]), np.array([2.0, 2.0])], max_iterations=10_000)
+    assert fit.iterations < 200
+    assert fit.max_margin_error > 0.5

@@ -126,6 +126,7 @@ def _write_text(path: Path, text: str, encoding: str) -> None:
 
 def _write_xlsx(path: Path, payload: dict[str, Any], names: Sequence[str]) -> None:
     import xlsxwriter
+    from xlsxwriter.exceptions import FileCreateError
 
     try:
         workbook = xlsxwriter.Workbook(str(path))
@@ -143,7 +144,7 @@ def _write_xlsx(path: Path, payload: dict[str, Any], names: Sequence[str]) -> No
                 margins.write_number(r, 2, float(Decimal(value)))
                 r += 1
         workbook.close()
-    except OSError as exc:
+    except (OSError, FileCreateError) as exc:
         raise InvalidInput(f"cannot write {path}: {exc}") from exc
 
 

@@ -388,16 +388,17 @@ def _infeasible_message(
     money: Money,
 ) -> str:
     """Name the member whose target the history/locks pattern misses by the most."""
-    worst_gap, place = 0.0, ""
+    worst_gap, place = -1.0, ""
     for k, target in enumerate(residual):
         gaps = np.abs(_margin_of(fitted, k) - target)
         m = int(np.argmax(gaps))
-        if gaps[m] >= worst_gap:
+        if gaps[m] > worst_gap:
             worst_gap, place = float(gaps[m]), f"{axes[k].name}={axes[k].members[m]}"
     parts = [f"the locks ({', '.join(lock.describe() for lock in locks)})"] if locks else []
     parts += ["the history"] if has_prior else []
     return (
-        f"{' and '.join(parts) or 'the targets'} leave no way to meet every target exactly: "
+        f"{' and '.join(parts) or 'the targets'} {'leave' if len(parts) > 1 else 'leaves'} no way to meet "
+        "every target exactly: "
         f"{place} misses its target by about "
         f"{money(round(worst_gap))} because its cells are zero or locked where the other targets need them"
     )

@@ -9,6 +9,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 
+_STALL_CYCLES = 50
+
+
 @dataclass(frozen=True)
 class Fit:
     """A fitted table: `cells` in the margins' unit, the cycles run, and the largest margin gap."""
@@ -38,12 +41,14 @@ def fit_margins(
 
     Each cycle rescales the table along every axis in turn (vectorised: one sum and one broadcast
     multiply per axis). It stops when, at the start of a cycle, no margin is off by more than
-    `tolerance`. Zero cells stay zero, so the seed's zeros are structural.
+    `tolerance`, or when the gap has stopped shrinking (an infeasible pattern). Zero cells stay
+    zero, so the seed's zeros are structural.
     """
     cells = np.array(seed, dtype=np.float64, copy=True)
     goals = [np.asarray(t, dtype=np.float64) for t in targets]
     others = [tuple(a for a in range(cells.ndim) if a != axis) for axis in range(cells.ndim)]
     iterations = 0
+    best, best_at = float("inf"), 0
     for iterations in range(1, max_iterations + 1):
         worst = 0.0
         for axis, goal in enumerate(goals):
@@ -54,5 +59,10 @@ def fit_margins(
             shape[axis] = -1
             cells *= factor.reshape(shape)
         if worst <= tolerance:
+            break
+        if worst < best * (1 - 1e-3):
+            best, best_at = worst, iterations
+        elif iterations - best_at >= _STALL_CYCLES:
+            # No progress for a while: the margins cannot all be met on the seed's non-zero cells.
             break
     return Fit(cells=cells, iterations=iterations, max_margin_error=margin_errors(cells, goals))
