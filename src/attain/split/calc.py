@@ -120,11 +120,9 @@ def split(
         _axis_margin(axis, total_units, member_locks.get(k, {}), _axis_weights(axis, k, prior_weights))
         for k, axis in enumerate(canonical)
     ]
-    shape = tuple(len(axis.members) for axis in canonical)
-    locked_units = np.zeros(shape, dtype=np.int64)
-    free = np.ones(shape, dtype=bool)
-    for index, (_, units) in cell_locks.items():
-        locked_units[index] = units
+    locked_units = _locked_table(cell_locks, tuple(len(axis.members) for axis in canonical))
+    free = np.ones(locked_units.shape, dtype=bool)
+    for index in cell_locks:
         free[index] = False
     residual = _residual_margins(margins, locked_units, cell_locks, canonical, money)
 
@@ -149,6 +147,16 @@ def split(
     )
 
 
+def _locked_table(
+    cell_locks: Mapping[tuple[int, ...], tuple[Lock, int]], shape: tuple[int, ...]
+) -> NDArray[np.int64]:
+    """The locked cells' units in a table of `shape` (zero elsewhere)."""
+    table = np.zeros(shape, dtype=np.int64)
+    for index, (_, units) in cell_locks.items():
+        table[index] = units
+    return table
+
+
 def _margin_of(cells: NDArray[np.int64], axis: int) -> NDArray[np.int64]:
     others = tuple(a for a in range(cells.ndim) if a != axis)
     return cells.sum(axis=others) if others else cells.copy()
@@ -166,18 +174,26 @@ def _check_amounts(total: int, unit: int) -> None:
 def _check_axes(axes: Sequence[Axis]) -> None:
     if not axes:
         raise InvalidInput("a split needs at least one axis")
-    names = [axis.name for axis in axes]
-    for name in names:
-        if names.count(name) > 1:
-            raise InvalidInput(f"axis '{name}' is listed twice")
+    twice = _first_duplicate([axis.name for axis in axes])
+    if twice is not None:
+        raise InvalidInput(f"axis '{twice}' is listed twice")
     for axis in axes:
         if not axis.members:
             raise InvalidInput(f"axis '{axis.name}' has no members")
-        for member in axis.members:
-            if axis.members.count(member) > 1:
-                raise InvalidInput(f"axis '{axis.name}' lists member '{member}' twice")
+        twice = _first_duplicate(axis.members)
+        if twice is not None:
+            raise InvalidInput(f"axis '{axis.name}' lists member '{twice}' twice")
         if axis.shares is Shares.WEIGHTS:
             _check_weights(axis)
+
+
+def _first_duplicate(names: Sequence[str]) -> str | None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
 
 
 def _check_weights(axis: Axis) -> None:
