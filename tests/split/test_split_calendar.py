@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attain.errors import InvalidInput
 from attain.periods import Grain
@@ -127,3 +129,35 @@ def test_split_time_rejects_end_before_start():
 def test_split_time_rejects_range_without_working_days():
     with pytest.raises(InvalidInput, match="no working days"):
         split_time(100, 1, date(2026, 10, 1), date(2026, 10, 7), Grain.DAY, TimeMethod.WORKING_DAYS)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.dates(date(2024, 1, 1), date(2027, 12, 31)),
+    length=st.integers(0, 500),
+    grain=st.sampled_from([Grain.QUARTER, Grain.MONTH, Grain.WEEK, Grain.DAY]),
+    method=st.sampled_from([TimeMethod.EQUAL, TimeMethod.WORKING_DAYS]),
+    unit=st.sampled_from([1, 100]),
+    units=st.integers(0, 10**7),
+)
+def test_split_time_periods_are_sums_of_days_and_add_up(start, length, grain, method, unit, units):
+    end = start + timedelta(days=length)
+    try:
+        result = split_time(units * unit, unit, start, end, grain, method)
+    except InvalidInput as exc:
+        assert "no working days" in str(exc)
+        return
+    assert (result.day_targets % unit == 0).all() and (result.day_targets >= 0).all()
+    assert result.targets.sum() == units * unit
+    assert result.periods[0].start == start and result.periods[-1].end == end
+    first = np.datetime64(start, "D")
+    for period, target in zip(result.periods, result.targets):
+        lo = int((np.datetime64(period.start, "D") - first).astype(int))
+        assert result.day_targets[lo : lo + period.days].sum() == target
+    months = result.days.astype("datetime64[M]").astype(int)
+    by_month = np.bincount(months - months[0], weights=result.day_targets)
+    if method is TimeMethod.WORKING_DAYS:
+        weights = np.bincount(months - months[0], weights=working_day_mask(result.days)[0])
+        exact = weights / weights.sum() * units
+        # Nested rounding: within one unit of its quarter's share, so within 3 of the range's.
+        assert np.all(np.abs(by_month / unit - exact) < 3)

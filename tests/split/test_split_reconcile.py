@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from attain.errors import InvalidInput
 from attain.split.reconcile import ReconcileRule, reconcile
@@ -45,3 +47,28 @@ def test_reconcile_rejects_amount_off_the_unit_naming_the_node():
 def test_reconcile_scale_rejects_empty_bottom_up():
     with pytest.raises(InvalidInput, match="no bottom-up commitments"):
         reconcile([100, 100], [0, 0], 100, ReconcileRule.SCALE)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    unit=st.sampled_from([1, 100]),
+    pairs=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 10_000)), min_size=1, max_size=12),
+    rule=st.sampled_from(list(ReconcileRule)),
+)
+def test_reconcile_plans_are_exact_and_keep_the_total(unit, pairs, rule):
+    top_down = [a * unit for a, _ in pairs]
+    bottom_up = [b * unit for _, b in pairs]
+    try:
+        result = reconcile(top_down, bottom_up, unit, rule)
+    except InvalidInput:
+        assert rule is ReconcileRule.SCALE and sum(bottom_up) == 0 < sum(top_down)
+        return
+    assert (result.plan % unit == 0).all() and (result.plan >= 0).all()
+    assert result.gaps.tolist() == [b - a for a, b in zip(top_down, bottom_up)]
+    higher = [b for a, b in zip(top_down, bottom_up) if b > a]
+    if rule is ReconcileRule.SCALE or sum(higher) <= sum(top_down):
+        assert result.total == sum(top_down)
+    else:
+        assert result.total == sum(higher)
+    if rule is ReconcileRule.MAX:
+        assert all(p == b for p, a, b in zip(result.plan, top_down, bottom_up) if b > a)
