@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import Customer, ProductNode
@@ -33,18 +33,20 @@ def key_maps(session: Session, model: type[Customer] | type[ProductNode]) -> tup
     return by_code, by_name
 
 
-def refresh_first_order_dates(*, session: Session, customer_ids: set[int] | None = None) -> None:
-    """Set each customer's first-order date from its order lines (one SQL statement)."""
+def refresh_first_order_dates(*, session: Session) -> None:
+    """Set every customer's first-order date from its order lines: one aggregate, one UPDATE … FROM."""
     from attain.facts.models import OrderLine
 
     first = (
-        select(OrderLine.order_date)
-        .where(OrderLine.customer_id == Customer.id, OrderLine.amount > 0)
-        .order_by(OrderLine.order_date)
-        .limit(1)
-        .scalar_subquery()
+        select(OrderLine.customer_id, func.min(OrderLine.order_date).label("first_date"))
+        .where(OrderLine.amount > 0, OrderLine.customer_id.is_not(None))
+        .group_by(OrderLine.customer_id)
+        .subquery()
     )
-    statement = update(Customer).values(first_order_date=first)
-    if customer_ids is not None:
-        statement = statement.where(Customer.id.in_(customer_ids))
-    session.execute(statement, execution_options={"synchronize_session": False})
+    session.execute(
+        update(Customer)
+        .where(Customer.id == first.c.customer_id)
+        .where(Customer.first_order_date.is_distinct_from(first.c.first_date))
+        .values(first_order_date=first.c.first_date),
+        execution_options={"synchronize_session": False},
+    )

@@ -74,6 +74,12 @@ class Columns:
                     self.error(index, field, f"longer than {max_length} characters ({len(value):,})")
         return out
 
+    def codes(self, field: str, *, required: bool = False, max_length: int = 64) -> list[str | None]:
+        """Codes (ids, rep and customer keys), cleaned once per distinct value."""
+        values = self.text(field, required=required, max_length=max_length)
+        cleaned = {v: clean_code(v) for v in set(values) if v is not None}
+        return [cleaned[v] if v is not None else None for v in values]
+
     def amount(self, field: str, *, scale: int, multiplier: Decimal = Decimal(1), required: bool = False) -> list[int | None]:
         parse = make_amount_parser(scale, multiplier)
         values = self.raw(field)
@@ -84,7 +90,18 @@ class Columns:
         return self._each(field, values, parse, required)
 
     def number(self, field: str, *, required: bool = False) -> list[Decimal | None]:
-        return self._each(field, self.raw(field), parse_decimal, required)
+        values = self.raw(field)
+        distinct = set(values)
+        parsed: dict[str, Decimal] = {}
+        for value in distinct - {""}:  # quantities repeat: parse each distinct text once
+            try:
+                parsed[value] = _plain_decimal(value)
+            except ValueError:
+                break
+        else:
+            if not (required and "" in distinct):
+                return [parsed[v] if v else None for v in values]
+        return self._each(field, values, parse_decimal, required)
 
     def integer(self, field: str, *, required: bool = False) -> list[int | None]:
         def parse(text: str) -> int:
@@ -146,6 +163,17 @@ class Columns:
                 self.errors.append(
                     RowError(line, "(row)", f"{len(row)} fields but the header has {self.width}; is a comma inside a value unquoted?")
                 )
+
+
+def _plain_decimal(text: str) -> Decimal:
+    """'12', '1.5' quickly; anything else goes through parse_decimal (commas, 万, currency marks)."""
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        return parse_decimal(text)
+    if not number.is_finite() or "e" in text.lower():
+        raise ValueError(f"'{text}' is not a number")
+    return number
 
 
 def duplicates(keys: list[str | None], columns: Columns, field: str, what: str) -> None:

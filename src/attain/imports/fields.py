@@ -175,7 +175,9 @@ def match_columns(kind: str, header: list[str], overrides: dict[str, list[str]])
             else:
                 raise InvalidInput(f"--map {field}={column}: the file has no column '{column}'; columns are {', '.join(header)}")
         resolved[field] = indexes
-    taken = {i for idx in resolved.values() for i in idx}
+    # A column mapped on its own is taken; columns of a composite key (line_id=OrderNo+Product)
+    # still hold their own fields too.
+    taken = {idx[0] for idx in resolved.values() if len(idx) == 1}
     for field in fields_for(kind):
         if field.name in resolved:
             continue

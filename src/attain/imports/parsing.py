@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 _CURRENCY_MARKS = re.compile(r"(?i)^(rmb|cny|usd|eur|hkd|us\$|¥|\$|€|£|元)|(rmb|cny|usd|eur|hkd|元)$")
 _MULTIPLIERS = {"万": Decimal(10_000), "亿": Decimal(100_000_000), "千": Decimal(1_000), "k": Decimal(1_000), "K": Decimal(1_000)}
 _EXCEL_EPOCH = date(1899, 12, 30)
+_GROUPED = re.compile(r"\d{1,3}(,\d{3})+(\.\d*)?")
 
 
 def clean_text(value: str) -> str:
@@ -48,7 +49,12 @@ def parse_decimal(text: str) -> Decimal:
             s = s[:-1].strip()
     if s.endswith("%"):
         multiplier, s = multiplier / 100, s[:-1].strip()
-    s = s.replace(",", "").replace(" ", "").replace("_", "")
+    if "," in s:
+        # Thousands separators must group by three: '1,234.50' yes; '1,5' or European '1.234,50' no.
+        if not _GROUPED.fullmatch(s):
+            raise ValueError(f"'{text.strip()}' has misplaced thousands separators")
+        s = s.replace(",", "")
+    s = s.replace(" ", "").replace("_", "")
     if not re.fullmatch(r"\d+(\.\d*)?|\.\d+|\d+(\.\d*)?[eE][-+]?\d+", s):
         raise ValueError(f"'{text.strip()}' is not a number")
     try:
@@ -172,6 +178,6 @@ def header_multiplier(name: str) -> Decimal:
     s = clean_text(name)
     if re.search(r"[(\[（【]\s*万", s):
         return Decimal(10_000)
-    if re.search(r"[(\[（【]\s*(千元|k)", s, re.I):
+    if re.search(r"[(\[（【]\s*(千|k(?![a-z]))", s, re.I):
         return Decimal(1_000)
     return Decimal(1)

@@ -40,8 +40,10 @@ def decode(raw: bytes, source: str) -> tuple[str, str]:
         return _strict(raw, "utf-16", source), "utf-16"
     head = raw[:4000]
     if len(head) >= 4 and head.count(b"\x00") > len(head) // 4:
-        # UTF-16 without a BOM: ASCII characters leave every other byte zero.
-        encoding = "utf-16-le" if head[1] == 0 else "utf-16-be"
+        # UTF-16 without a BOM: ASCII characters (digits, commas, newlines) leave every other byte
+        # zero — the odd bytes in little-endian, the even ones in big-endian.
+        odd_zeros, even_zeros = head[1::2].count(0), head[0::2].count(0)
+        encoding = "utf-16-le" if odd_zeros >= even_zeros else "utf-16-be"
         return _strict(raw, encoding, source), encoding
     for encoding in ("utf-8", "gb18030"):
         try:

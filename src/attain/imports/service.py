@@ -197,7 +197,7 @@ def _first_by_key(keys: list[str | None], values: list[str | None]) -> dict[str,
 
 
 def _codes(columns: Columns, name: str) -> list[str | None]:
-    return [clean_code(v) if v else None for v in columns.text(name, max_length=64)]
+    return columns.codes(name)
 
 
 # --- orders -----------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ ORDER_COLUMNS = ("line_id", "order_id", "order_date", "rep_id", "customer_id", "
 def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result = ImportResult("orders", table.source, table.encoding, len(table.rows))
     columns = Columns(table, mapping, date_format=options.date_format)
-    order_ids = [clean_code(v) if v else None for v in columns.text("order_id", required=True, max_length=64)]
+    order_ids = columns.codes("order_id", required=True)
     dates = columns.date("order_date", required=True)
     quantities = columns.number("quantity")
     if not columns.has("quantity"):
@@ -278,14 +278,13 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
     _apply(result, counts)
     if counts.inserted or counts.updated:
         step("updating customers' first-order dates")
-        touched = {c for c in customer_ids.values()}
-        refresh_first_order_dates(session=session, customer_ids=touched if len(touched) <= 500 else None)
+        refresh_first_order_dates(session=session)
     return result
 
 
 def _line_ids(columns: Columns, order_ids: list[str | None], products: list[str | None], result: ImportResult) -> list[str | None]:
     if columns.has("line_id"):
-        return [clean_code(v) if v else None for v in columns.text("line_id", required=True, max_length=128)]
+        return columns.codes("line_id", required=True, max_length=128)
     if columns.has("product"):
         result.warnings.append("no line id column: each line is identified by order id + product")
         return [f"{o}|{p or ''}" if o else None for o, p in zip(order_ids, products)]
@@ -311,7 +310,7 @@ def _apply(result: ImportResult, counts: UpsertCounts) -> None:
 def _upsert_records(session: Session, model: type, records: dict[str, dict[str, object]], result: ImportResult) -> dict[str, int]:
     """Insert new codes, update changed ones (only the fields the file has); return code → id."""
     existing = {row.code: row for row in session.execute(select(model.__table__)).mappings()}
-    inserts = [r for code, r in records.items() if code not in existing]
+    inserts = [{"code": code, **r} for code, r in records.items() if code not in existing]
     updates = []
     for code, record in records.items():
         if code in existing and any(existing[code][k] != v for k, v in record.items()):
@@ -336,7 +335,7 @@ def _upsert_records(session: Session, model: type, records: dict[str, dict[str, 
 def _import_customers(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result = ImportResult("customers", table.source, table.encoding, len(table.rows))
     columns = Columns(table, mapping, date_format=options.date_format)
-    codes = [clean_code(v) if v else None for v in columns.text("code", required=True, max_length=64)]
+    codes = columns.codes("code", required=True)
     duplicates(codes, columns, "code", "customer code")
     values = {name: columns.text(name) for name in ("name", "segment", "industry", "city")}
     types = [_customer_type(columns, i, v) for i, v in enumerate(columns.text("customer_type", max_length=16))]
@@ -390,7 +389,7 @@ def _customer_type(columns: Columns, index: int, value: str | None) -> str | Non
 def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result = ImportResult("reps", table.source, table.encoding, len(table.rows))
     columns = Columns(table, mapping, date_format=options.date_format)
-    codes = [clean_code(v) if v else None for v in columns.text("code", required=True, max_length=64)]
+    codes = columns.codes("code", required=True)
     duplicates(codes, columns, "code", "rep code")
     names = columns.text("name")
     titles, emails = columns.text("title", max_length=100), columns.text("email")
@@ -451,7 +450,7 @@ def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], 
 def _import_products(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result = ImportResult("products", table.source, table.encoding, len(table.rows))
     columns = Columns(table, mapping, date_format=options.date_format)
-    codes = [clean_code(v) if v else None for v in columns.text("code", required=True, max_length=64)]
+    codes = columns.codes("code", required=True)
     duplicates(codes, columns, "code", "product code")
     names, lines, launched = columns.text("name"), columns.text("line", max_length=64), columns.date("launched_on")
     _reject_if_errors(columns, table.source)
@@ -495,7 +494,7 @@ _STAGE_WORDS = {"lead": "lead", "线索": "lead", "qualified": "qualified", "合
 def _import_opportunities(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result = ImportResult("opportunities", table.source, table.encoding, len(table.rows))
     columns = Columns(table, mapping, date_format=options.date_format)
-    codes = [clean_code(v) if v else None for v in columns.text("code", required=True, max_length=64)]
+    codes = columns.codes("code", required=True)
     duplicates(codes, columns, "code", "opportunity id")
     amounts = columns.amount("amount", scale=MONEY_SCALE, multiplier=_multiplier(table, mapping, "amount", options), required=True)
     stages: list[str | None] = []
@@ -577,7 +576,7 @@ def _import_activities(session: Session, table: Table, mapping: dict[str, list[i
     opportunity_by_code = dict(session.execute(select(Opportunity.code, Opportunity.id)).all())
     opportunity_ids = _existing_ids(columns, opportunities, "opportunity", opportunity_by_code.get, "opportunity")
     if columns.has("code"):
-        codes = [clean_code(v) if v else None for v in columns.text("code", required=True, max_length=64)]
+        codes = columns.codes("code", required=True)
     else:
         # No id column: an activity is identified by what it is, so re-importing the file is a no-op.
         codes = [
