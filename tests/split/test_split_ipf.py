@@ -27,7 +27,8 @@ def seeds_and_margins(draw):
 @given(seeds_and_margins())
 def test_fit_margins_matches_every_margin(case):
     seed, margins = case
-    fit = fit_margins(seed, margins, tolerance=1e-6, max_iterations=2000)
+    # Near-degenerate seeds (odds ratios of 1e8) converge slowly, hence the generous cap.
+    fit = fit_margins(seed, margins, tolerance=1e-6, max_iterations=20_000)
     for axis, margin in enumerate(margins):
         others = tuple(a for a in range(seed.ndim) if a != axis)
         assert_allclose(fit.cells.sum(axis=others), margin, rtol=1e-9, atol=1e-5)
