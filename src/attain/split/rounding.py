@@ -172,10 +172,15 @@ def _move_units(
     result = maximum_flow(graph, source, sink)
     if result.flow_value < needed:
         return None
-    flow = result.flow
-    added = flow[1 : n_rows + 1, n_rows + 1 : sink].toarray().clip(min=0)
-    removed = flow[n_rows + 1 : sink, 1 : n_rows + 1].toarray().clip(min=0)
-    return base + added.astype(np.int64) - removed.T.astype(np.int64)
+    flow = result.flow.tocoo()
+    moved = flow.data > 0
+    tails, heads, units = flow.row[moved], flow.col[moved], flow.data[moved].astype(np.int64)
+    rounded = base.copy()
+    up = (tails >= 1) & (tails <= n_rows) & (heads > n_rows) & (heads < sink)
+    rounded[tails[up] - 1, heads[up] - n_rows - 1] += units[up]
+    down = (tails > n_rows) & (tails < sink) & (heads >= 1) & (heads <= n_rows)
+    rounded[heads[down] - 1, tails[down] - n_rows - 1] -= units[down]
+    return rounded
 
 
 def round_table(
