@@ -276,3 +276,56 @@ def test_split_time_seasonal_requires_history(runner):
     result = runner.invoke(app, ["split-time", "--start", "2026-01-01", "--end", "2026-12-31", "--total", "100", "--method", "seasonal"])
     assert isinstance(result.exception, InvalidInput)
     assert "needs --history" in str(result.exception)
+
+
+def test_split_time_axis_matches_split_time_and_carries_capacity(runner, tmp_path):
+    spec = {
+        "total": "12000000", "unit": "100",
+        "axes": [
+            {"name": "rep", "capacity": {"time_axis": "month", "reps": {
+                "ann": {"productivity": 100}, "bob": {"productivity": 100, "start": "2026-07-01"}}}},
+            {"name": "month", "time": {"start": "2026-01-01", "end": "2026-12-31", "grain": "month", "method": "working-days"}},
+        ],
+    }
+    payload = run_json(runner, "split", str(write_spec(tmp_path, spec)))
+    by_time = run_json(
+        runner, "split-time", "--start", "2026-01-01", "--end", "2026-12-31", "--total", "12000000",
+        "--unit", "100", "--grain", "month", "--method", "working-days",
+    )
+    assert payload["margins"]["month"] == {p["period"]: p["target"] for p in by_time["periods"]}
+    bob = [int(c["target"]) for c in payload["cells"] if c["rep"] == "bob"]
+    assert bob[:6] == [0] * 6 and all(t > 0 for t in bob[6:])
+
+
+def test_split_seasonal_time_axis_reads_history_next_to_the_spec(runner, tmp_path):
+    lines = ["date,amount"] + [
+        f"{year}-{month:02d}-{day:02d},{200 if month == 2 else 1000}"
+        for year in (2024, 2025) for month in range(1, 13) for day in range(1, 29)
+    ]
+    (tmp_path / "orders.csv").write_text("\n".join(lines), encoding="utf-8")
+    spec = {
+        "total": "1200000",
+        "axes": [{"name": "month", "time": {"start": "2027-01-01", "end": "2027-12-31", "method": "seasonal", "history": "orders.csv"}}],
+    }
+    payload = run_json(runner, "split", str(write_spec(tmp_path, spec)))
+    months = {m: int(v) for m, v in payload["margins"]["month"].items()}
+    assert sum(months.values()) == 1_200_000
+    assert months["2027-02"] == min(months.values())
+    assert any("2027" in w for w in payload["warnings"])
+
+
+@pytest.mark.parametrize(
+    ("time", "message"),
+    [
+        ({"start": "2026-01-01", "end": "2026-12-31", "grain": "fortnight"}, "grain must be one of"),
+        ({"start": "2026-01-01", "end": "2026-12-31", "method": "magic"}, "method must be equal, working-days or seasonal"),
+        ({"end": "2026-12-31"}, "start of axis 'month' is missing"),
+        ({"start": "2026-01-01", "end": "2026-12-31", "method": "seasonal"}, "needs \"history\""),
+        ({"start": "2026-01-01", "end": "2026-12-31", "calendar": {"holidays": ["someday"]}}, "holidays entry must be a date"),
+    ],
+)
+def test_split_rejects_bad_time_axis(runner, tmp_path, time, message):
+    spec = {"total": "1200", "axes": [{"name": "month", "time": time}]}
+    result = runner.invoke(app, ["split", str(write_spec(tmp_path, spec))])
+    assert isinstance(result.exception, InvalidInput)
+    assert message in str(result.exception)

@@ -20,9 +20,17 @@ from attain.errors import InvalidInput
 from attain.periods import Grain
 from attain.split.calc import SplitResult, format_amount, split
 from attain.split.calendar import TimeMethod, TimeSplit, WorkCalendar, split_time
-from attain.split.spec import SplitSpec, check_multiple, decimal_places, parse_amount, parse_spec, to_int
+from attain.split.spec import (
+    TIME_GRAINS,
+    SplitSpec,
+    check_multiple,
+    decimal_places,
+    parse_amount,
+    parse_calendar,
+    parse_spec,
+    to_int,
+)
 
-TIME_GRAINS = ("quarter", "month", "week", "day")
 DATE_HEADERS = ("date", "日期", "order date", "order_date", "订单日期", "下单日期", "day")
 AMOUNT_HEADERS = ("amount", "金额", "sales", "销售额", "revenue", "value", "订单金额")
 
@@ -42,7 +50,7 @@ def split_command(
     ] = False,
 ) -> None:
     """Split one target over several axes so that every cell and subtotal adds up exactly."""
-    spec = parse_spec(_read_json(spec_file))
+    spec = parse_spec(_read_json(spec_file), lambda name: read_history(spec_file.parent / name))
     result = split(
         spec.total,
         spec.unit,
@@ -57,8 +65,9 @@ def split_command(
         write_cells(out, payload, [axis.name for axis in spec.axes])
     if as_json:
         print_json(payload)
-    else:
-        _print_split_tables(payload, [axis.name for axis in spec.axes])
+        return
+    _print_warnings(spec.warnings)
+    _print_split_tables(payload, [axis.name for axis in spec.axes])
 
 
 def split_payload(result: SplitResult, spec: SplitSpec) -> dict[str, Any]:
@@ -79,7 +88,13 @@ def split_payload(result: SplitResult, spec: SplitSpec) -> dict[str, Any]:
         "cells": cells,
         "margins": margins,
         "fit": {"iterations": result.iterations, "max_margin_error": str(error)},
+        "warnings": list(spec.warnings),
     }
+
+
+def _print_warnings(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
 
 
 def _print_split_tables(payload: dict[str, Any], names: Sequence[str]) -> None:
@@ -188,8 +203,7 @@ def split_time_command(
     if as_json:
         print_json(payload)
         return
-    for warning in result.warnings:
-        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    _print_warnings(result.warnings)
     table = Table(title=f"Split of {payload['total']} by {grain} ({method.value})")
     for column in ("period", "start", "end", "working_days"):
         table.add_column(column)
@@ -258,19 +272,7 @@ def _read_text(path: Path) -> str:
 
 def read_calendar(path: Path) -> WorkCalendar:
     """A calendar file: {"holidays": [dates], "workdays": [dates], "official": true}."""
-    data = _read_json(path)
-    if not isinstance(data, dict) or set(data) - {"holidays", "workdays", "official"}:
-        raise InvalidInput(f"{path} must be an object with holidays, workdays and optionally official")
-    official = data.get("official", True)
-    if not isinstance(official, bool):
-        raise InvalidInput(f"{path}: official must be true or false")
-    days = {}
-    for key in ("holidays", "workdays"):
-        values = data.get(key, [])
-        if not isinstance(values, list):
-            raise InvalidInput(f"{path}: {key} must be a list of dates")
-        days[key] = frozenset(_parse_date(str(v), f"{path}: {key} entry") for v in values)
-    return WorkCalendar(holidays=days["holidays"], workdays=days["workdays"], official=official)
+    return parse_calendar(_read_json(path), str(path))
 
 
 def read_history(path: Path) -> tuple[np.ndarray, np.ndarray]:

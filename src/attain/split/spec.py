@@ -7,7 +7,7 @@ becomes 1, and everything inside `calc` is an int. Nothing here does I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from attain.errors import InvalidInput
 from attain.periods import Grain, parse_period
 from attain.split.calc import Axis, Lock, Shares
+from attain.split.calendar import TimeMethod, WorkCalendar, split_time
 from attain.split.capacity import DEFAULT_RAMP, Rep, capacity_matrix
 
 
@@ -33,6 +34,13 @@ class SplitSpec:
     prior: NDArray[np.float64] | None
     locks: tuple[Lock, ...]
     spread_zero_prior: bool
+    warnings: tuple[str, ...] = ()
+
+
+# Reads an order history file named in a spec: (dates as datetime64[D], amounts). Supplied by the
+# caller, so that parsing a spec does no I/O itself.
+HistoryReader = Callable[[str], tuple[NDArray[np.datetime64], NDArray[np.float64]]]
+TIME_GRAINS = ("quarter", "month", "week", "day")
 
 
 def parse_amount(value: Any, what: str) -> Decimal:
@@ -66,7 +74,7 @@ def to_int(amount: Decimal, places: int) -> int:
     return int(amount.scaleb(places))
 
 
-def parse_spec(data: Any) -> SplitSpec:
+def parse_spec(data: Any, read_history: HistoryReader | None = None) -> SplitSpec:
     """Validate a parsed spec and build the `calc` inputs; every mistake is an InvalidInput."""
     if not isinstance(data, Mapping):
         raise InvalidInput("the spec must be a JSON object with total, unit and axes")
@@ -86,7 +94,13 @@ def parse_spec(data: Any) -> SplitSpec:
     axes_data = _list(data.get("axes"), "axes")
     if not axes_data:
         raise InvalidInput("the spec needs at least one axis")
-    axes = tuple(_axis(_object(raw, f"axis {i + 1}")) for i, raw in enumerate(axes_data))
+    warnings: list[str] = []
+    axes = tuple(
+        _time_axis(_object(raw, f"axis {i + 1}"), to_int(total, places), to_int(unit, places), read_history, warnings)
+        if "time" in _object(raw, f"axis {i + 1}")
+        else _axis(_object(raw, f"axis {i + 1}"))
+        for i, raw in enumerate(axes_data)
+    )
     prior = _prior(data.get("prior"), axes)
     prior = _apply_capacity(prior, axes, axes_data)
     spread = data.get("spread_zero_prior", False)
@@ -103,6 +117,7 @@ def parse_spec(data: Any) -> SplitSpec:
             for i, (raw, value) in enumerate(zip(raw_locks, lock_values))
         ),
         spread_zero_prior=spread,
+        warnings=tuple(warnings),
     )
 
 
@@ -150,6 +165,65 @@ def _axis(raw: Mapping[str, Any]) -> Axis:
             raise InvalidInput(f"axis '{name}': shares must be 'equal' or 'history' for a list of members")
         return Axis(name, names, Shares.HISTORY if shares == "history" else Shares.EQUAL)
     raise InvalidInput(f"axis '{name}' needs members: a list, or an object of member weights")
+
+
+def _time_axis(
+    raw: Mapping[str, Any], total: int, unit: int, read_history: HistoryReader | None, warnings: list[str]
+) -> Axis:
+    """An axis of calendar periods, e.g. {"name": "month", "time": {"start": "2026-01-01",
+    "end": "2026-12-31", "grain": "month", "method": "working-days"}}; its member weights are
+    the periods' targets from `split_time`, so they match `attain split-time` exactly."""
+    name = _name(raw.get("name"), "axis name")
+    time = _object(raw["time"], f"time of axis '{name}'")
+    grain = time.get("grain", "month")
+    if grain not in TIME_GRAINS:
+        raise InvalidInput(f"axis '{name}': grain must be one of {', '.join(TIME_GRAINS)}, got {grain!r}")
+    try:
+        method = TimeMethod(time.get("method", "equal"))
+    except ValueError as exc:
+        raise InvalidInput(f"axis '{name}': method must be equal, working-days or seasonal") from exc
+    history_dates = history_amounts = None
+    if method is TimeMethod.SEASONAL:
+        if "history" not in time or read_history is None:
+            raise InvalidInput(f"axis '{name}': the seasonal method needs \"history\": \"orders.csv\"")
+        history_dates, history_amounts = read_history(str(time["history"]))
+    result = split_time(
+        total,
+        unit,
+        _required_date(time.get("start"), f"start of axis '{name}'"),
+        _required_date(time.get("end"), f"end of axis '{name}'"),
+        Grain(grain),
+        method,
+        calendar=parse_calendar(time.get("calendar", {}), f"calendar of axis '{name}'"),
+        history_dates=history_dates,
+        history_amounts=history_amounts,
+    )
+    warnings.extend(result.warnings)
+    labels = tuple(period.label for period in result.periods)
+    return Axis(name, labels, Shares.WEIGHTS, tuple(float(t) for t in result.targets))
+
+
+def parse_calendar(data: Any, where: str) -> WorkCalendar:
+    """{"holidays": [dates], "workdays": [dates], "official": true} as a WorkCalendar."""
+    if not isinstance(data, Mapping) or set(data) - {"holidays", "workdays", "official"}:
+        raise InvalidInput(f"{where} must be an object with holidays, workdays and optionally official")
+    official = data.get("official", True)
+    if not isinstance(official, bool):
+        raise InvalidInput(f"{where}: official must be true or false")
+    days = {}
+    for key in ("holidays", "workdays"):
+        values = data.get(key, [])
+        if not isinstance(values, list):
+            raise InvalidInput(f"{where}: {key} must be a list of dates")
+        days[key] = frozenset(_required_date(v, f"{where}: {key} entry") for v in values)
+    return WorkCalendar(holidays=days["holidays"], workdays=days["workdays"], official=official)
+
+
+def _required_date(value: Any, what: str) -> date:
+    parsed = _date(value, what)
+    if parsed is None:
+        raise InvalidInput(f"{what} is missing; give a date like 2026-01-01")
+    return parsed
 
 
 def _cell_index(cell: Any, axes: Sequence[Axis], what: str) -> tuple[int, ...]:
