@@ -87,8 +87,8 @@ def parse_spec(data: Any, read_history: HistoryReader | None = None) -> SplitSpe
     unit = parse_amount(data.get("unit", "1"), "unit")
     if unit <= 0:
         raise InvalidInput(f"unit must be positive, got {unit}")
-    raw_locks = _list(data.get("locks", []), "locks")
-    lock_values = [parse_amount(_object(raw, f"lock {i + 1}").get("value"), f"value of lock {i + 1}") for i, raw in enumerate(raw_locks)]
+    raw_locks = [_object(raw, f"lock {i + 1}") for i, raw in enumerate(_list(data.get("locks", []), "locks"))]
+    lock_values = [parse_amount(raw.get("value"), f"value of lock {i + 1}") for i, raw in enumerate(raw_locks)]
     check_multiple(total, unit, "the total")
     places = decimal_places([total, unit, *lock_values])
     axes_data = _list(data.get("axes"), "axes")
@@ -96,9 +96,7 @@ def parse_spec(data: Any, read_history: HistoryReader | None = None) -> SplitSpe
         raise InvalidInput("the spec needs at least one axis")
     warnings: list[str] = []
     axes = tuple(
-        _time_axis(_object(raw, f"axis {i + 1}"), to_int(total, places), to_int(unit, places), read_history, warnings)
-        if "time" in _object(raw, f"axis {i + 1}")
-        else _axis(_object(raw, f"axis {i + 1}"))
+        _any_axis(_object(raw, f"axis {i + 1}"), to_int(total, places), to_int(unit, places), read_history, warnings)
         for i, raw in enumerate(axes_data)
     )
     prior = _prior(data.get("prior"), axes)
@@ -113,7 +111,7 @@ def parse_spec(data: Any, read_history: HistoryReader | None = None) -> SplitSpe
         axes=axes,
         prior=prior,
         locks=tuple(
-            _lock(_object(raw, f"lock {i + 1}"), to_int(value, places), i, str(value))
+            _lock(raw, to_int(value, places), i, str(value))
             for i, (raw, value) in enumerate(zip(raw_locks, lock_values))
         ),
         spread_zero_prior=spread,
@@ -165,6 +163,15 @@ def _axis(raw: Mapping[str, Any]) -> Axis:
             raise InvalidInput(f"axis '{name}': shares must be 'equal' or 'history' for a list of members")
         return Axis(name, names, Shares.HISTORY if shares == "history" else Shares.EQUAL)
     raise InvalidInput(f"axis '{name}' needs members: a list, or an object of member weights")
+
+
+def _any_axis(
+    raw: Mapping[str, Any], total: int, unit: int, read_history: HistoryReader | None, warnings: list[str]
+) -> Axis:
+    """A time axis when the axis has `time`, otherwise members with weights, a list or capacity."""
+    if "time" in raw:
+        return _time_axis(raw, total, unit, read_history, warnings)
+    return _axis(raw)
 
 
 def _time_axis(
