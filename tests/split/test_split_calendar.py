@@ -161,3 +161,15 @@ def test_split_time_periods_are_sums_of_days_and_add_up(start, length, grain, me
         exact = weights / weights.sum() * units
         # Nested rounding: within one unit of its quarter's share, so within 3 of the range's.
         assert np.all(np.abs(by_month / unit - exact) < 3)
+
+
+def test_split_time_seasonal_gives_no_target_to_a_month_of_net_returns():
+    history_days = np.arange(np.datetime64("2025-01-01"), np.datetime64("2026-01-01"))
+    amounts = np.ones(history_days.size)
+    amounts[history_days.astype("datetime64[M]").astype(int) % 12 == 7] = -1.0  # August: returns
+    result = split_time(
+        1_100_000, 100, date(2026, 1, 1), date(2026, 12, 31), Grain.MONTH, TimeMethod.SEASONAL,
+        history_dates=history_days, history_amounts=amounts,
+    )
+    assert result.targets[7] == 0 and result.targets.sum() == 1_100_000
+    assert "month(s) 8 had more returns than sales" in result.warnings[0]

@@ -31,8 +31,9 @@ from attain.split.spec import (
     to_int,
 )
 
-DATE_HEADERS = ("date", "日期", "order date", "order_date", "订单日期", "下单日期", "day")
-AMOUNT_HEADERS = ("amount", "金额", "sales", "销售额", "revenue", "value", "订单金额")
+# Exact header names first, then any header containing one of them (e.g. "Order Date (UTC)").
+DATE_HEADERS = ("date", "日期", "order date", "order_date", "订单日期", "下单日期")
+AMOUNT_HEADERS = ("amount", "金额", "sales", "销售额", "revenue", "订单金额")
 
 
 def register(app: typer.Typer) -> None:

@@ -221,6 +221,10 @@ def seasonal_day_weights(
     if not years_seen.any():
         raise InvalidInput("the order history covers no whole month with sales, so there is no season to learn")
     profile = np.divide(relative, years_seen, out=np.ones(12), where=years_seen > 0)
+    negative = [str(m + 1) for m in np.nonzero(profile < 0)[0]]
+    if negative:
+        warnings.append(f"month(s) {', '.join(negative)} had more returns than sales in the history; they get no target")
+        profile = np.clip(profile, 0.0, None)
     missing = [str(m + 1) for m in np.nonzero(years_seen == 0)[0]]
     if missing:
         warnings.append(f"no history for month(s) {', '.join(missing)}; they are weighted like an average month")
