@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import subprocess
+import sys
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -16,6 +19,7 @@ from sqlalchemy.orm import Session
 from attain.catalog.models import Customer, ProductNode
 from attain.errors import Conflict, ImportRejected
 from attain.facts.models import Activity, Opportunity, OpportunityStageChange, OrderLine
+from attain.imports.models import ImportRun
 from attain.imports.service import ImportOptions, ImportResult, import_file
 from attain.org.models import OrgNode
 from attain.plans.models import Plan, PlanCell
@@ -566,3 +570,95 @@ def test_import_targets_into_approved_plan_is_a_conflict(session: Session, reps:
 
     assert plan_cells(session, "FY2027")[("2027-01", "R002")] == 8_000_000
     assert count(session, PlanCell) == 3
+
+
+def test_import_targets_by_customer_type_and_for_a_region(session: Session, reps: None, tmp_path: Path) -> None:
+    path = tmp_path / "targets.csv"
+    path.write_text("组织,期间,客户类型,目标\nR001,2027-01,新客户,100\nR001,2027-01,老客户,200\n华东,2027-01,,300\n", encoding="utf-8")
+
+    result = import_file(session=session, kind="targets", path=path, options=ImportOptions(plan="FY2027"))
+
+    assert result.inserted == 3
+    org = codes_by_id(session, OrgNode)
+    cells = session.execute(select(PlanCell.org_node_id, PlanCell.customer_type, PlanCell.value)).all()
+    assert sorted((org[node], kind, value) for node, kind, value in cells) == [
+        ("R001", "existing", 20_000),
+        ("R001", "new", 10_000),
+        ("华东", "all", 30_000),
+    ]
+
+
+# --- other order file shapes ------------------------------------------------------------------
+
+
+def test_import_orders_without_header_row_by_column_number(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("SO1,2026-01-05,C001,100\nSO1,2026-01-05,C001,50\nSO2,2026-01-06,C002,200\n", encoding="utf-8")
+    mapping = ("order_id=column1", "order_date=column2", "customer=column3", "amount=column4")
+
+    result = import_file(session=session, kind="orders", path=path, options=ImportOptions(mapping=mapping, has_header=False))
+
+    assert (result.rows, result.inserted) == (3, 3)
+    assert "no line id or product column: lines are identified by order id + position in the order" in result.warnings
+    assert amounts_by_line(session) == {"SO1#1": 10000, "SO1#2": 5000, "SO2#1": 20000}
+
+
+def test_import_orders_reads_excel_serial_dates_in_csv(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("订单号,下单日期,金额\nSO1,46027,100\nSO2,46053,200\n", encoding="utf-8")
+
+    import_file(session=session, kind="orders", path=path)
+
+    dates = session.scalars(select(OrderLine.order_date).order_by(OrderLine.order_id)).all()
+    assert dates == [date(2026, 1, 5), date(2026, 1, 31)]
+
+
+def test_import_orders_keeps_returns_negative_and_out_of_first_order_date(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "orders.csv"
+    path.write_text("订单号,下单日期,客户,金额\nRT1,2026-01-05,C001,(100.00)\nSO2,2026-01-06,C001,-0\nSO3,2026-01-09,C001,200\n", encoding="utf-8")
+
+    import_file(session=session, kind="orders", path=path)
+
+    assert amounts_by_line(session) == {"RT1#1": -10000, "SO2#1": 0, "SO3#1": 20000}
+    assert session.scalar(select(Customer.first_order_date).where(Customer.code == "C001")) == date(2026, 1, 9)
+
+
+def test_import_records_an_import_run_per_successful_import(session: Session, fixtures: Path) -> None:
+    import_file(session=session, kind="orders", path=fixtures / "orders_zh.csv")
+    import_file(session=session, kind="orders", path=fixtures / "orders_zh.csv")
+
+    runs = session.scalars(select(ImportRun).order_by(ImportRun.id)).all()
+    assert [(r.kind, r.rows, r.inserted, r.updated, r.unchanged, r.encoding) for r in runs] == [
+        ("orders", 3, 3, 0, 0, "utf-8"),
+        ("orders", 3, 0, 0, 3, "utf-8"),
+    ]
+    assert runs[0].source.endswith("orders_zh.csv")
+
+
+def test_import_reports_progress_steps(session: Session, fixtures: Path) -> None:
+    steps: list[str] = []
+
+    import_file(session=session, kind="orders", path=fixtures / "orders_zh.csv", progress=steps.append)
+
+    assert steps[0] == "reading orders_zh.csv"
+    assert "validating 3 rows" in steps
+    assert "writing 3 order lines" in steps
+
+
+# --- the command line -------------------------------------------------------------------------
+
+
+def test_cli_import_good_file_as_json_reports_counts(tmp_path: Path, fixtures: Path) -> None:
+    attain = str(Path(sys.executable).parent / "attain")
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert subprocess.run([attain, "init", "--db", url], capture_output=True, check=False).returncode == 0
+
+    done = subprocess.run(
+        [attain, "import", "orders", str(fixtures / "orders_zh.csv"), "--db", url, "--json"],
+        capture_output=True, text=True, check=False, timeout=60,
+    )
+
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert (report["inserted"], report["updated"], report["unchanged"], report["errors"]) == (3, 0, 0, [])
+    assert report["created"] == {"regions": 2, "reps": 2, "customers": 2, "product_lines": 1, "products": 2}
