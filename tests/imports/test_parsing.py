@@ -215,6 +215,45 @@ def test_infer_date_format_rejects_values_no_format_fits(values: list[str]) -> N
         infer_date_format(values)
 
 
+dates_2000s = st.dates(min_value=date(2000, 1, 1), max_value=date(2099, 12, 31))
+
+
+@given(days=st.lists(dates_2000s, min_size=1, max_size=20), fmt=st.sampled_from(["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d"]))
+def test_year_first_dates_infer_and_parse_back_exactly(days: list[date], fmt: str) -> None:
+    texts = [d.strftime(fmt) for d in days]
+
+    inferred = infer_date_format(texts)
+
+    assert [parse_date_with(t, inferred) for t in texts] == days
+
+
+@given(
+    days=st.lists(dates_2000s, min_size=1, max_size=20),
+    late_day=dates_2000s.filter(lambda d: d.day > 12),
+    day_first=st.booleans(),
+)
+def test_slashed_dates_with_a_day_above_12_infer_the_right_order(days: list[date], late_day: date, day_first: bool) -> None:
+    fmt = "%d/%m/%Y" if day_first else "%m/%d/%Y"
+    all_days = [*days, late_day]
+    texts = [d.strftime(fmt) for d in all_days]
+
+    inferred = infer_date_format(texts)
+
+    assert inferred == fmt
+    assert [parse_date_with(t, inferred) for t in texts] == all_days
+
+
+@given(days=st.lists(dates_2000s.filter(lambda d: d.day <= 12), min_size=1, max_size=20))
+def test_slashed_dates_with_no_day_above_12_are_ambiguous(days: list[date]) -> None:
+    with pytest.raises(ValueError, match="pass --date-format"):
+        infer_date_format([d.strftime("%d/%m/%Y") for d in days])
+
+
+@given(header=st.text(max_size=20))
+def test_normalise_header_is_idempotent(header: str) -> None:
+    assert normalise_header(normalise_header(header)) == normalise_header(header)
+
+
 @pytest.mark.parametrize(
     ("text", "fmt", "expected"),
     [
