@@ -37,7 +37,8 @@ def row_counts(session: Session) -> dict[str, int]:
 
 
 def assert_nothing_written(session: Session) -> None:
-    assert row_counts(session) == dict.fromkeys(row_counts(session), 0)
+    counts = row_counts(session)
+    assert counts == dict.fromkeys(counts, 0)
 
 
 def rejected_rows(session: Session, kind: str, name: str, options: ImportOptions = ImportOptions()) -> list[RowError]:
@@ -475,54 +476,56 @@ def test_import_opportunities_rejects_negative_amount(session: Session) -> None:
 # --- targets ----------------------------------------------------------------------------------
 
 
+# tests/fixtures/good/reps.csv: the company, regions 华东 and 华南, two teams, reps R001 张三 … R004.
+ORG_NODES_OF_REPS_CSV = 1 + 2 + 2 + 4
+
+
 @pytest.fixture
-def reps(session: Session) -> int:
-    """The four reps of tests/fixtures/good/reps.csv (R001 张三 … R004); returns the org node count."""
+def reps(session: Session) -> None:
     import_file(session=session, kind="reps", path=GOOD / "reps.csv")
-    return session.scalar(select(func.count()).select_from(OrgNode)) or 0
 
 
-def assert_no_plan_written(session: Session, org_nodes: int) -> None:
+def assert_no_plan_written(session: Session) -> None:
     counts = row_counts(session)
-    assert (counts["plans"], counts["plan_cells"], counts["org_nodes"]) == (0, 0, org_nodes)
+    assert (counts["plans"], counts["plan_cells"], counts["org_nodes"]) == (0, 0, ORG_NODES_OF_REPS_CSV)
 
 
-def test_import_targets_rejects_unknown_rep(session: Session, reps: int) -> None:
+def test_import_targets_rejects_unknown_rep(session: Session, reps: None) -> None:
     errors = rejected_rows(session, "targets", "targets_unknown_rep.csv", ImportOptions(plan="FY2027"))
 
     assert errors == [RowError(3, "销售员", "no rep or org node with code or name 'R999'; import reps first")]
-    assert_no_plan_written(session, reps)
+    assert_no_plan_written(session)
 
 
-def test_import_targets_rejects_second_target_for_same_rep_and_period(session: Session, reps: int) -> None:
+def test_import_targets_rejects_second_target_for_same_rep_and_period(session: Session, reps: None) -> None:
     errors = rejected_rows(session, "targets", "targets_duplicate.csv", ImportOptions(plan="FY2027"))
 
     assert errors == [RowError(4, "目标", "a second target for R001 in 2027-01 (first on line 2)")]
-    assert_no_plan_written(session, reps)
+    assert_no_plan_written(session)
 
 
-def test_import_targets_rejects_same_rep_named_by_code_and_by_name(session: Session, reps: int) -> None:
+def test_import_targets_rejects_same_rep_named_by_code_and_by_name(session: Session, reps: None) -> None:
     errors = rejected_rows(session, "targets", "targets_duplicate_by_name.csv", ImportOptions(plan="FY2027"))
 
     assert errors == [RowError(3, "目标", "a second target for 张三 in 2027-01 (first on line 2)")]
-    assert_no_plan_written(session, reps)
+    assert_no_plan_written(session)
 
 
-def test_import_targets_rejects_negative_target(session: Session, reps: int) -> None:
+def test_import_targets_rejects_negative_target(session: Session, reps: None) -> None:
     errors = rejected_rows(session, "targets", "targets_negative.csv", ImportOptions(plan="FY2027"))
 
     assert errors == [RowError(3, "目标", "target -5000 is negative")]
-    assert_no_plan_written(session, reps)
+    assert_no_plan_written(session)
 
 
-def test_import_targets_rejects_values_that_are_not_periods(session: Session, reps: int) -> None:
+def test_import_targets_rejects_values_that_are_not_periods(session: Session, reps: None) -> None:
     errors = rejected_rows(session, "targets", "targets_bad_period.csv", ImportOptions(plan="FY2027"))
 
     assert [(e.line, e.message) for e in errors] == [
         (3, "'2027-13' is not a valid period: month must be in 1..12"),
         (4, "'soon' is not a period; use 2027, 2027H1, 2027Q1, 2027-01, 2027-W10 or 2027-01-15"),
     ]
-    assert_no_plan_written(session, reps)
+    assert_no_plan_written(session)
 
 
 @pytest.mark.xfail(
@@ -530,24 +533,24 @@ def test_import_targets_rejects_values_that_are_not_periods(session: Session, re
     reason="plans.targets.import_target_rows reports a bad period of a long file under the value column "
     "('目标') instead of the period column ('期间') that holds it",
 )
-def test_import_targets_names_period_column_for_bad_period(session: Session, reps: int) -> None:
+def test_import_targets_names_period_column_for_bad_period(session: Session, reps: None) -> None:
     errors = rejected_rows(session, "targets", "targets_bad_period.csv", ImportOptions(plan="FY2027"))
 
     assert [e.column for e in errors] == ["期间", "期间"]
 
 
-def test_import_targets_without_plan_is_refused(session: Session, reps: int) -> None:
+def test_import_targets_without_plan_is_refused(session: Session, reps: None) -> None:
     message = refused(session, "targets", GOOD / "targets_long.csv")
 
     assert message == "importing targets needs --plan NAME (the plan is created when it does not exist)"
-    assert_no_plan_written(session, reps)
+    assert_no_plan_written(session)
 
 
-def test_import_targets_with_unknown_metric_is_not_found(session: Session, reps: int) -> None:
+def test_import_targets_with_unknown_metric_is_not_found(session: Session, reps: None) -> None:
     with pytest.raises(NotFound, match="^no metric 'bananas'; metrics are revenue, "):
         import_file(session=session, kind="targets", path=GOOD / "targets_long.csv", options=ImportOptions(plan="FY2027", metric="bananas"))
 
-    assert_no_plan_written(session, reps)
+    assert_no_plan_written(session)
 
 
 @pytest.mark.xfail(
@@ -555,7 +558,7 @@ def test_import_targets_with_unknown_metric_is_not_found(session: Session, reps:
     reason="plans.targets.import_target_rows skips only '-', '—' and 'NULL' in wide period columns, while "
     "columns.EMPTY_MARKERS ('N/A', '--', '#N/A', ...) already mean 'no value' in long files and every other column",
 )
-def test_import_wide_targets_treats_empty_markers_as_no_target(session: Session, reps: int) -> None:
+def test_import_wide_targets_treats_empty_markers_as_no_target(session: Session, reps: None) -> None:
     result = import_file(
         session=session, kind="targets", path=BROKEN / "targets_wide_not_available.csv", options=ImportOptions(plan="FY2027")
     )
