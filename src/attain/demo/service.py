@@ -15,7 +15,6 @@ from attain.catalog.service import create_product_node, refresh_first_order_date
 from attain.demo.generate import PRODUCT_LINES, REGIONS, DemoCompany, generate
 from attain.facts.models import OrderLine
 from attain.imports.bulk import upsert
-from attain.imports.service import ORDER_COLUMNS
 from attain.org.models import OrgNode
 from attain.org.service import create_node, ensure_root
 from attain.periods import month
@@ -123,22 +122,20 @@ def _write_orders(session: Session, company: DemoCompany, person_ids: dict[str, 
     )
     team_region = dict(session.execute(select(OrgNode.id, OrgNode.parent_id).where(OrgNode.kind == "team")).all())
     line_reps = rep_ids[orders.reps].tolist()
-    rows = list(
-        zip(
-            orders.line_ids,
-            orders.order_ids,
-            orders.dates.astype(object).tolist(),
-            line_reps,
-            np.array(customer_ids)[orders.customers].tolist(),
-            np.array(product_ids)[orders.products].tolist(),
-            [team_region.get(region_by_rep[r]) for r in line_reps],
-            [Decimal(q) for q in orders.quantities.tolist()],
-            orders.amounts.tolist(),
-            orders.costs.tolist(),
-            ["CNY"] * len(orders.line_ids),
-        )
-    )
-    return upsert(session=session, target=OrderLine.__table__, key="line_id", columns=ORDER_COLUMNS, rows=rows)
+    values = {
+        "line_id": orders.line_ids,
+        "order_id": orders.order_ids,
+        "order_date": orders.dates.astype(object).tolist(),
+        "rep_id": line_reps,
+        "customer_id": np.array(customer_ids)[orders.customers].tolist(),
+        "product_id": np.array(product_ids)[orders.products].tolist(),
+        "region_id": [team_region.get(region_by_rep[r]) for r in line_reps],
+        "quantity": [Decimal(q) for q in orders.quantities.tolist()],
+        "amount": orders.amounts.tolist(),
+        "cost": orders.costs.tolist(),
+        "currency": ["CNY"] * len(orders.line_ids),
+    }
+    return upsert(session=session, target=OrderLine.__table__, key="line_id", values=values)
 
 
 def _write_plan(session: Session, company: DemoCompany, person_ids: dict[str, int]) -> tuple[str, int]:

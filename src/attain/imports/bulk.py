@@ -20,85 +20,79 @@ class UpsertCounts:
 
 
 def _staging_table(target: Table, columns: Sequence[str]) -> Table:
-    metadata = MetaData()
     return Table(
         f"staging_{target.name}",
-        metadata,
+        MetaData(),
         *(Column(name, target.c[name].type) for name in columns),
         prefixes=["TEMPORARY"],
     )
 
 
-def _load_postgresql(session: Session, staging: Table, rows: Sequence[tuple[object, ...]]) -> None:
+def _load_postgresql(session: Session, staging: Table, values: dict[str, Sequence[object]]) -> None:
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    names = ", ".join(c.name for c in staging.columns)
+    names = ", ".join(values)
     with cursor.copy(f"COPY {staging.name} ({names}) FROM STDIN") as copy:
-        for row in rows:
+        for row in zip(*values.values()):
             copy.write_row(row)
 
 
-def _sqlite_value(value: object) -> object:
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
+def _sqlite_column(column: Sequence[object]) -> Sequence[object]:
+    """Dates and Decimals as the text SQLAlchemy stores them in SQLite, converted once per distinct value."""
+    sample = next((v for v in column if v is not None), None)
+    if not isinstance(sample, (date, Decimal)):
+        return column
+    text = {v: (v.isoformat() if isinstance(v, date) else str(v)) for v in set(column) if v is not None}
+    return [text[v] if v is not None else None for v in column]
 
 
-def _load_sqlite(session: Session, staging: Table, rows: Sequence[tuple[object, ...]]) -> None:
+def _load_sqlite(session: Session, staging: Table, values: dict[str, Sequence[object]]) -> None:
     cursor = session.connection().connection.driver_connection.cursor()  # type: ignore[union-attr]
-    marks = ", ".join("?" for _ in staging.columns)
-    converters = [_needs_conversion(c) for c in staging.columns]
-    if any(converters):
-        rows = [tuple(_sqlite_value(v) if conv else v for v, conv in zip(row, converters)) for row in rows]
-    cursor.executemany(f"INSERT INTO {staging.name} VALUES ({marks})", rows)
+    marks = ", ".join("?" for _ in values)
+    cursor.executemany(
+        f"INSERT INTO {staging.name} ({', '.join(values)}) VALUES ({marks})",
+        zip(*(_sqlite_column(column) for column in values.values())),
+    )
 
 
-def _needs_conversion(column: Column) -> bool:  # type: ignore[type-arg]
-    return column.type.python_type in (date, Decimal)
-
-
-def upsert(
-    *, session: Session, target: Table, key: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]
-) -> UpsertCounts:
+def upsert(*, session: Session, target: Table, key: str, values: dict[str, Sequence[object]]) -> UpsertCounts:
     """Insert rows whose `key` is new, update rows that changed, leave identical rows alone.
 
-    `rows` hold values for `columns` (which include `key`) in order; keys must be unique.
+    `values` maps column name → one value per row (column-major; it includes `key`, whose values
+    must be unique).
     """
+    columns = list(values)
     staging = _staging_table(target, columns)
     connection = session.connection()
     staging.create(connection)
     try:
         if connection.dialect.name == "postgresql":
-            _load_postgresql(session, staging, rows)
+            _load_postgresql(session, staging, values)
             connection.exec_driver_sql(f"ANALYZE {staging.name}")
         else:
-            _load_sqlite(session, staging, rows)
+            _load_sqlite(session, staging, values)
         connection.exec_driver_sql(f"CREATE UNIQUE INDEX ix_{staging.name}_key ON {staging.name} ({key})")
-        return _merge(session, target, staging, key, [c for c in columns if c != key])
+        counts = _merge(session, target, staging, key, [c for c in columns if c != key])
+        if connection.dialect.name == "postgresql" and counts.inserted:
+            connection.exec_driver_sql(f"ANALYZE {target.name}")  # fresh statistics for the reports that follow
+        return counts
     finally:
         staging.drop(connection)
 
 
 def _merge(session: Session, target: Table, staging: Table, key: str, value_columns: list[str]) -> UpsertCounts:
     joined = target.c[key] == staging.c[key]
-    changed = or_(*(target.c[c].is_distinct_from(staging.c[c]) for c in value_columns))
-    matched = session.scalar(select(func.count()).select_from(staging.join(target, joined))) or 0
-    updated = 0
-    if matched:
-        updated = session.scalar(select(func.count()).select_from(staging.join(target, joined)).where(changed)) or 0
-        if updated:
-            session.execute(
-                update(target).where(and_(joined, changed)).values({c: staging.c[c] for c in value_columns})
-            )
     total = session.scalar(select(func.count()).select_from(staging)) or 0
-    inserted = total - matched
-    if inserted:
-        names = [key, *value_columns]
-        session.execute(
-            insert(target).from_select(
-                names,
-                select(*(staging.c[n] for n in names)).where(~exists().where(joined)),
-            )
-        )
-    return UpsertCounts(inserted=inserted, updated=updated, unchanged=matched - updated)
+    matched = session.scalar(select(func.count()).select_from(staging.join(target, joined))) or 0
+    names = [key, *value_columns]
+    rows = select(*(staging.c[n] for n in names))
+    if not matched:
+        # Nothing in the file exists yet (a first import): a plain INSERT … SELECT, no anti-join.
+        session.execute(insert(target).from_select(names, rows))
+        return UpsertCounts(inserted=total, updated=0, unchanged=0)
+    changed = or_(*(target.c[c].is_distinct_from(staging.c[c]) for c in value_columns))
+    updated = session.scalar(select(func.count()).select_from(staging.join(target, joined)).where(changed)) or 0
+    if updated:
+        session.execute(update(target).where(and_(joined, changed)).values({c: staging.c[c] for c in value_columns}))
+    if total > matched:
+        session.execute(insert(target).from_select(names, rows.where(~exists().where(joined))))
+    return UpsertCounts(inserted=total - matched, updated=updated, unchanged=matched - updated)

@@ -7,12 +7,13 @@ per value run once per distinct value.
 from __future__ import annotations
 
 from collections.abc import Callable
+from itertools import zip_longest
 from datetime import date
 from decimal import Decimal
 from typing import TypeVar
 
 from attain.errors import RowError
-from attain.imports.parsing import clean_text, infer_date_format, make_amount_parser, parse_date_with, parse_decimal
+from attain.imports.parsing import clean_text, infer_date_format, parse_amount_column, parse_date_with, parse_decimal
 from attain.imports.reading import Table
 
 T = TypeVar("T")
@@ -30,6 +31,8 @@ class Columns:
         self.date_format = date_format
         self.errors: list[RowError] = []
         self.width = len(table.header)
+        # Column-major copy of the table: every parser below works on whole columns.
+        self._columns = list(zip_longest(*table.rows, fillvalue=""))
         self._check_row_widths()
 
     def __len__(self) -> int:
@@ -53,20 +56,24 @@ class Columns:
         if field not in self.mapping:
             return [""] * len(self)
         indexes = self.mapping[field]
-        rows = self.table.rows
         if len(indexes) == 1:
-            i = indexes[0]
-            values = [row[i].strip() if i < len(row) else "" for row in rows]
+            values = _stripped(self._columns[indexes[0]]) if indexes[0] < len(self._columns) else [""] * len(self)
         else:
-            values = ["|".join(row[i].strip() if i < len(row) else "" for i in indexes) for row in rows]
-        if not EMPTY_MARKERS.isdisjoint(values):
+            parts = [_stripped(self._columns[i]) if i < len(self._columns) else [""] * len(self) for i in indexes]
+            values = ["|".join(p) for p in zip(*parts)]
+        # One C-level substring search per marker over the joined column beats hashing every value.
+        joined = "\x00" + "\x00".join(values) + "\x00"
+        if any(f"\x00{marker}\x00" in joined for marker in EMPTY_MARKERS):
             values = ["" if v in EMPTY_MARKERS else v for v in values]
         return values
 
     def text(self, field: str, *, required: bool = False, max_length: int = 200) -> list[str | None]:
-        values = self.raw(field)
+        return self._text(field, self.raw(field), required, max_length)
+
+    def _text(self, field: str, values: list[str], required: bool, max_length: int) -> list[str | None]:
         out: list[str | None] = [v or None for v in values]
-        if required or any(len(v) > max_length for v in values):
+        too_long = bool(values) and max(map(len, values)) > max_length
+        if too_long or (required and "" in values):
             for index, value in enumerate(values):
                 if required and not value:
                     self.error(index, field, f"{field} is empty")
@@ -75,19 +82,24 @@ class Columns:
         return out
 
     def codes(self, field: str, *, required: bool = False, max_length: int = 64) -> list[str | None]:
-        """Codes (ids, rep and customer keys), cleaned once per distinct value."""
-        values = self.text(field, required=required, max_length=max_length)
-        cleaned = {v: clean_code(v) for v in set(values) if v is not None}
-        return [cleaned[v] if v is not None else None for v in values]
+        """Codes (ids, rep and customer keys): NFKC-cleaned unless plainly ASCII already."""
+        raw = self.raw(field)
+        values = self._text(field, raw, required, max_length)
+        joined = "\x00".join(raw) + "\x00"
+        if joined.isascii() and ".0\x00" not in joined:
+            return values  # plain ASCII codes are already clean
+        return [v if v is None or (v.isascii() and not v.endswith(".0")) else clean_code(v) for v in values]
 
     def amount(self, field: str, *, scale: int, multiplier: Decimal = Decimal(1), required: bool = False) -> list[int | None]:
-        parse = make_amount_parser(scale, multiplier)
         values = self.raw(field)
-        try:
-            return [parse(v) if v else None for v in values] if not required else list(map(parse, values))
-        except ValueError:
-            pass  # slow path below finds every bad value with its line
-        return self._each(field, values, parse, required)
+        amounts, errors = parse_amount_column(values, scale, multiplier)
+        for index, message in errors.items():
+            self.error(index, field, message)
+        if required and "" in values:
+            for index, value in enumerate(values):
+                if not value:
+                    self.error(index, field, f"{field} is empty")
+        return amounts
 
     def number(self, field: str, *, required: bool = False) -> list[Decimal | None]:
         values = self.raw(field)
@@ -158,11 +170,19 @@ class Columns:
         return out
 
     def _check_row_widths(self) -> None:
+        extra = self._columns[self.width :]
+        if not any(any(cell.strip() for cell in column) for column in extra):
+            return
         for row, line in zip(self.table.rows, self.table.lines):
             if len(row) > self.width and any(cell.strip() for cell in row[self.width :]):
                 self.errors.append(
                     RowError(line, "(row)", f"{len(row)} fields but the header has {self.width}; is a comma inside a value unquoted?")
                 )
+
+
+def _stripped(column: tuple[str, ...]) -> list[str]:
+    """The column's values without surrounding spaces."""
+    return list(map(str.strip, column))
 
 
 def _plain_decimal(text: str) -> Decimal:

@@ -70,24 +70,34 @@ def read_csv(path: Path, *, header_score: Callable[[list[str]], int], has_header
     source = path.name
     raw = _read_bytes(path)
     text, encoding = decode(raw, source)
-    if not text.strip():
+    if not text or text.isspace():
         raise InvalidInput(f"{source}: the file is empty")
-    delimiter = _sniff_delimiter("\n".join(text.splitlines()[:5]))
+    delimiter = _sniff_delimiter("\n".join(text[:20_000].splitlines()[:5]))
     csv.field_size_limit(MAX_FIELD_CHARS)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[list[str]] = []
-    lines: list[int] = []
-    previous_line = 0
     try:
-        for row in reader:
-            # A row starts on the line after the previous row ended (quoted fields may span lines).
-            lines.append(previous_line + 1)
-            previous_line = reader.line_num
-            rows.append(row)
+        rows = list(reader)
+        if reader.line_num == len(rows):
+            lines = list(range(1, len(rows) + 1))  # one row per line: the usual case, no per-row work
+        else:
+            rows, lines = _rows_with_lines(text, delimiter)  # quoted values span lines
     except csv.Error as exc:
         reason = "a field longer than 100,000 characters; is a quote left open?" if "limit" in str(exc) else str(exc)
         raise InvalidInput(f"{source}: line {reader.line_num}: unreadable CSV ({reason})") from exc
     return _with_header(source, rows, lines, encoding, None, header_score, has_header)
+
+
+def _rows_with_lines(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
+    """Rows with the file line each starts on, for files whose quoted values contain line breaks."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    previous_line = 0
+    for row in reader:
+        lines.append(previous_line + 1)
+        previous_line = reader.line_num
+        rows.append(row)
+    return rows, lines
 
 
 def read_excel(path: Path, *, sheet: str | None, header_score: Callable[[list[str]], int], has_header: bool = True) -> Table:
@@ -182,12 +192,15 @@ def _with_header(
 
 def _trimmed(table: Table) -> Table:
     """Drop blank rows (trailing empty lines, spacer rows between blocks)."""
-    kept_rows: list[list[str]] = []
-    kept_lines: list[int] = []
-    for row, line in zip(table.rows, table.lines):
-        if any(row) and (len(row) > 1 or row[0].strip()):
-            kept_rows.append(row)
-            kept_lines.append(line)
+    joined = list(map("".join, table.rows))
+    blank: list[int] = []
+    if not all(joined) or any(map(str.isspace, joined)):  # C-level checks before any row loop
+        blank = [i for i, text in enumerate(joined) if not text.strip()]
+    kept_rows, kept_lines = table.rows, table.lines
+    if blank:
+        drop = set(blank)
+        kept_rows = [row for i, row in enumerate(table.rows) if i not in drop]
+        kept_lines = [line for i, line in enumerate(table.lines) if i not in drop]
     if not kept_rows:
         raise InvalidInput(f"{table.source}: no data rows under the header")
     return Table(table.source, table.header, kept_rows, kept_lines, table.encoding, table.sheet)

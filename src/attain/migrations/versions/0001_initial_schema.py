@@ -165,16 +165,10 @@ def upgrade() -> None:
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('cost', sa.BigInteger(), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], name=op.f('fk_order_lines_customer_id_customers')),
-    sa.ForeignKeyConstraint(['product_id'], ['product_nodes.id'], name=op.f('fk_order_lines_product_id_product_nodes')),
-    sa.ForeignKeyConstraint(['region_id'], ['org_nodes.id'], name=op.f('fk_order_lines_region_id_org_nodes')),
-    sa.ForeignKeyConstraint(['rep_id'], ['org_nodes.id'], name=op.f('fk_order_lines_rep_id_org_nodes')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_order_lines')),
     sa.UniqueConstraint('line_id', name=op.f('uq_order_lines_line_id'))
     )
-    op.create_index(op.f('ix_order_lines_customer_id'), 'order_lines', ['customer_id'], unique=False)
     op.create_index('ix_order_lines_date_rep', 'order_lines', ['order_date', 'rep_id'], unique=False)
-    op.create_index(op.f('ix_order_lines_order_id'), 'order_lines', ['order_id'], unique=False)
 
     op.create_table('plan_cells',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -263,9 +257,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_plan_cells_org_node_id'), table_name='plan_cells')
 
     op.drop_table('plan_cells')
-    op.drop_index(op.f('ix_order_lines_order_id'), table_name='order_lines')
     op.drop_index('ix_order_lines_date_rep', table_name='order_lines')
-    op.drop_index(op.f('ix_order_lines_customer_id'), table_name='order_lines')
 
     op.drop_table('order_lines')
     op.drop_index(op.f('ix_opportunities_rep_id'), table_name='opportunities')
