@@ -63,20 +63,20 @@ def upsert(*, session: Session, target: Table, key: str, values: dict[str, Seque
     columns = list(values)
     staging = _staging_table(target, columns)
     connection = session.connection()
+    # No try/finally around the drop: after a failed statement PostgreSQL refuses every command
+    # (the DROP would hide the real error), and the caller's rollback removes the table anyway.
     staging.create(connection)
-    try:
-        if connection.dialect.name == "postgresql":
-            _load_postgresql(session, staging, values)
-            connection.exec_driver_sql(f"ANALYZE {staging.name}")
-        else:
-            _load_sqlite(session, staging, values)
-        connection.exec_driver_sql(f"CREATE UNIQUE INDEX ix_{staging.name}_key ON {staging.name} ({key})")
-        counts = _merge(session, target, staging, key, [c for c in columns if c != key])
-        if connection.dialect.name == "postgresql" and counts.inserted:
-            connection.exec_driver_sql(f"ANALYZE {target.name}")  # fresh statistics for the reports that follow
-        return counts
-    finally:
-        staging.drop(connection)
+    if connection.dialect.name == "postgresql":
+        _load_postgresql(session, staging, values)
+        connection.exec_driver_sql(f"ANALYZE {staging.name}")
+    else:
+        _load_sqlite(session, staging, values)
+    connection.exec_driver_sql(f"CREATE UNIQUE INDEX ix_{staging.name}_key ON {staging.name} ({key})")
+    counts = _merge(session, target, staging, key, [c for c in columns if c != key])
+    staging.drop(connection)
+    if connection.dialect.name == "postgresql" and counts.inserted:
+        connection.exec_driver_sql(f"ANALYZE {target.name}")  # fresh statistics for the reports that follow
+    return counts
 
 
 def _merge(session: Session, target: Table, staging: Table, key: str, value_columns: list[str]) -> UpsertCounts:

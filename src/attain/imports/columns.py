@@ -101,7 +101,15 @@ class Columns:
                     self.error(index, field, f"{field} is empty")
         return amounts
 
-    def number(self, field: str, *, required: bool = False) -> list[Decimal | None]:
+    def number(self, field: str, *, required: bool = False, limit: Decimal | None = None) -> list[Decimal | None]:
+        numbers = self._numbers(field, required)
+        if limit is not None:
+            for index, number in enumerate(numbers):
+                if number is not None and abs(number) >= limit:
+                    self.error(index, field, f"{number} is too large (the limit is {limit:,.0f})")
+        return numbers
+
+    def _numbers(self, field: str, required: bool) -> list[Decimal | None]:
         values = self.raw(field)
         distinct = set(values)
         parsed: dict[str, Decimal] = {}

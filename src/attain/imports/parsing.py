@@ -64,9 +64,22 @@ def parse_decimal(text: str) -> Decimal:
     return -number if negative else number
 
 
+# The largest amount stored: 10**15 yuan in fen still fits a 64-bit integer with room for sums.
+MAX_MINOR = 10**17
+
+
 def to_minor(number: Decimal, scale: int) -> int:
-    """Decimal amount → integer minor units, rounding half up below the minor unit (accounting rule)."""
-    return int(number.scaleb(scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    """Decimal amount → integer minor units, rounding half up below the minor unit (accounting rule).
+
+    Raises ValueError for amounts too large to store.
+    """
+    try:
+        minor = int(number.scaleb(scale).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    except ArithmeticError as exc:  # quantize beyond the context's 28 digits, or an infinite value
+        raise ValueError(f"{number} is too large an amount") from exc
+    if abs(minor) >= MAX_MINOR:
+        raise ValueError(f"{number} is too large an amount (more than {MAX_MINOR // 10**scale:,})")
+    return minor
 
 
 def make_amount_parser(scale: int, multiplier: Decimal = Decimal(1)) -> Callable[[str], int]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -35,7 +36,7 @@ class Table:
 def decode(raw: bytes, source: str) -> tuple[str, str]:
     """Decode file bytes; return (text, encoding name). Tries UTF-8/16 then GB18030 (a GBK superset)."""
     if raw.startswith(b"\xef\xbb\xbf"):
-        return _strict(raw[3:], "utf-8", source), "utf-8-sig"
+        return _strict(raw[3:], "utf-8", source, offset=3), "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return _strict(raw, "utf-16", source), "utf-16"
     head = raw[:4000]
@@ -53,15 +54,23 @@ def decode(raw: bytes, source: str) -> tuple[str, str]:
     raise InvalidInput(f"{source}: unknown text encoding (expected UTF-8, UTF-16 or GBK/GB18030); save it as UTF-8 CSV")
 
 
-def _strict(raw: bytes, encoding: str, source: str) -> str:
+def _strict(raw: bytes, encoding: str, source: str, offset: int = 0) -> str:
+    """Decode or fail naming the file offset of the first bad byte (`offset`: bytes already cut off)."""
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{source}: the file says it is {encoding} but byte {exc.start} is not valid {encoding}") from exc
+        raise InvalidInput(
+            f"{source}: the file says it is {encoding} but byte {exc.start + offset} is not valid {encoding}"
+        ) from exc
+
+
+_QUOTED = re.compile(r'"[^"]*"')
 
 
 def _sniff_delimiter(first_lines: str) -> str:
-    counts = {d: first_lines.count(d) for d in (",", "\t", ";", "|")}
+    """The most frequent of , tab ; | outside quoted values in the first lines."""
+    unquoted = _QUOTED.sub("", first_lines)
+    counts = {d: unquoted.count(d) for d in (",", "\t", ";", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
@@ -74,7 +83,8 @@ def read_csv(path: Path, *, header_score: Callable[[list[str]], int], has_header
         raise InvalidInput(f"{source}: the file is empty")
     delimiter = _sniff_delimiter("\n".join(text[:20_000].splitlines()[:5]))
     csv.field_size_limit(MAX_FIELD_CHARS)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # strict: an unclosed quote is an error, not a field that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         rows = list(reader)
         if reader.line_num == len(rows):
@@ -82,14 +92,32 @@ def read_csv(path: Path, *, header_score: Callable[[list[str]], int], has_header
         else:
             rows, lines = _rows_with_lines(text, delimiter)  # quoted values span lines
     except csv.Error as exc:
-        reason = "a field longer than 100,000 characters; is a quote left open?" if "limit" in str(exc) else str(exc)
-        raise InvalidInput(f"{source}: line {reader.line_num}: unreadable CSV ({reason})") from exc
+        line = _start_of_broken_row(text, delimiter)
+        if "limit" in str(exc):
+            reason = "a field longer than 100,000 characters; is a quote left open?"
+        elif "end of data" in str(exc):
+            reason = "a quote opened in this row is never closed"
+        else:
+            reason = str(exc)
+        raise InvalidInput(f"{source}: line {line}: unreadable CSV ({reason})") from exc
     return _with_header(source, rows, lines, encoding, None, header_score, has_header)
+
+
+def _start_of_broken_row(text: str, delimiter: str) -> int:
+    """The line on which the row that the CSV reader could not finish begins."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    previous_line = 0
+    try:
+        for _row in reader:
+            previous_line = reader.line_num
+    except csv.Error:
+        pass
+    return previous_line + 1
 
 
 def _rows_with_lines(text: str, delimiter: str) -> tuple[list[list[str]], list[int]]:
     """Rows with the file line each starts on, for files whose quoted values contain line breaks."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
     previous_line = 0

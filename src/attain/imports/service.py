@@ -116,7 +116,9 @@ def _import(*, session: Session, kind: str, path: Path, options: ImportOptions, 
 def _reject_if_errors(columns: Columns, source: str) -> None:
     if columns.errors:
         errors = sorted(columns.errors, key=lambda e: (e.line, e.column))
-        raise ImportRejected(f"{source}: {len(errors):,} bad rows; nothing was imported", errors)
+        rows = len({e.line for e in errors})
+        problems = f"{len(errors):,} problems in " if len(errors) != rows else ""
+        raise ImportRejected(f"{source}: {problems}{rows:,} bad row{'s' if rows != 1 else ''}; nothing was imported", errors)
 
 
 def _multiplier(table: Table, mapping: dict[str, list[int]], name: str, options: ImportOptions) -> Decimal:
@@ -235,7 +237,7 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
     columns = Columns(table, mapping, date_format=options.date_format)
     order_ids = columns.codes("order_id", required=True)
     dates = columns.date("order_date", required=True)
-    quantities = columns.number("quantity")
+    quantities = columns.number("quantity", limit=Decimal(10) ** 14)  # NUMERIC(18, 4)
     if not columns.has("quantity"):
         result.warnings.append("no quantity column: quantities are recorded as 0")
     amounts: list[int | None]
@@ -520,6 +522,9 @@ def _import_opportunities(session: Session, table: Table, mapping: dict[str, lis
     codes = columns.codes("code", required=True)
     duplicates(codes, columns, "code", "opportunity id")
     amounts = columns.amount("amount", scale=MONEY_SCALE, multiplier=_multiplier(table, mapping, "amount", options), required=True)
+    for index, amount in enumerate(amounts):
+        if amount is not None and amount < 0:
+            columns.error(index, "amount", f"an opportunity cannot be worth a negative amount ({amount / 100:,.2f})")
     stages: list[str | None] = []
     for index, value in enumerate(columns.text("stage", required=True, max_length=32)):
         stage = _STAGE_WORDS.get(value.lower().replace(" ", "").replace("-", "")) if value else None

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
-from attain.imports.columns import Columns, clean_code
+from attain.imports.columns import EMPTY_MARKERS, Columns, clean_code
 from attain.imports.parsing import make_amount_parser, normalise_header
 from attain.imports.reading import Table
 from attain.periods import Period, month, parse_period
@@ -88,12 +88,13 @@ def import_target_rows(*, session: Session, table: Table, mapping: dict[str, lis
     periods: list[Period] = []
     for index, label, raw, column in figures:
         line = columns.lines[index]
-        if not raw or raw in ("-", "—", "NULL"):
+        if not raw or raw in EMPTY_MARKERS:
             continue  # no target for this period
         try:
             period = parse_period(label)
         except InvalidInput as exc:
-            columns.errors.append(_row_error(line, column, str(exc)))
+            period_column = columns.column_name("period") if columns.has("period") else column
+            columns.errors.append(_row_error(line, period_column, str(exc)))
             continue
         try:
             value = parse_value(raw)
