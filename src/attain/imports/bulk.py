@@ -65,6 +65,7 @@ def upsert(*, session: Session, target: Table, key: str, values: dict[str, Seque
     connection = session.connection()
     # No try/finally around the drop: after a failed statement PostgreSQL refuses every command
     # (the DROP would hide the real error), and the caller's rollback removes the table anyway.
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {staging.name}")  # left by a failed import on this connection
     staging.create(connection)
     if connection.dialect.name == "postgresql":
         _load_postgresql(session, staging, values)
