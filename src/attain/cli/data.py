@@ -177,6 +177,7 @@ def demo(
     console.print(
         f"Demo company loaded: {summary['reps']} reps, {summary['customers']:,} customers, "
         f"{summary['order_lines']['inserted']:,} new order lines ({summary['order_lines']['unchanged']:,} unchanged), "
+        f"{summary['opportunities']:,} new opportunities, {summary['activities']:,} new activities, "
         f"plan {summary['plan']} with {summary['plan_cells']:,} cells."
     )
 

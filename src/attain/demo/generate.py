@@ -83,6 +83,31 @@ class Orders:
 
 
 @dataclass(frozen=True)
+class OpportunityRow:
+    code: str
+    name: str
+    rep: int  # index into people
+    customer: int  # index into customers
+    amount: int  # fen
+    stage: str
+    created_on: date
+    expected_close_on: date
+    closed_on: date | None
+    history: tuple[tuple[str, date], ...]  # (stage, date reached), in order
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    code: str
+    kind: str
+    day: date
+    rep: int
+    customer: int
+    opportunity: str | None
+    note: str
+
+
+@dataclass(frozen=True)
 class DemoCompany:
     year: int
     as_of: date
@@ -90,6 +115,8 @@ class DemoCompany:
     products: list[Product]
     customers: list[CustomerRow]
     orders: Orders
+    opportunities: list[OpportunityRow]
+    activities: list[ActivityRow]
 
 
 def _name(rng: np.random.Generator) -> str:
@@ -99,7 +126,7 @@ def _name(rng: np.random.Generator) -> str:
 def _people(rng: np.random.Generator, year: int) -> list[Person]:
     first = date(year - 2, 1, 1)
     people: list[Person] = []
-    hires = {7: date(year, 3, 1), 18: date(year, 7, 1), 26: date(year, 9, 1), 12: date(year - 1, 5, 15)}
+    hires = {7: date(year, 3, 1), 18: date(year, 7, 1), 27: date(year, 9, 1), 12: date(year - 1, 5, 15)}
     leaver = 13
     number = 0
     for region_code, _region_name, cities in REGIONS:
@@ -239,6 +266,76 @@ def _orders(rng: np.random.Generator, people: list[Person], products: list[Produ
     )
 
 
+STAGES = ("lead", "qualified", "proposal", "negotiation")
+ACTIVITY_BY_STAGE = {"lead": "call", "qualified": "visit", "proposal": "proposal", "negotiation": "meeting"}
+NOTES = {"call": "电话沟通需求", "visit": "上门拜访，了解现场情况", "proposal": "发送技术方案与报价", "meeting": "商务谈判，确认合同条款"}
+BIG_ORDER_FEN = 60_000_00  # orders from 60,000 yuan up went through the pipeline as opportunities
+
+
+def _pipeline(rng: np.random.Generator, people: list[Person], orders: Orders, as_of: date) -> tuple[list[OpportunityRow], list[ActivityRow]]:
+    """Opportunities consistent with the orders: every big order was a won deal; lost and open deals
+    around them; activities (call → visit → proposal → meeting) along each deal's stage history."""
+    starts = np.flatnonzero(np.r_[True, np.array(orders.order_ids[1:]) != np.array(orders.order_ids[:-1])])
+    totals = np.add.reduceat(orders.amounts, starts)
+    big = starts[totals >= BIG_ORDER_FEN]
+    big_totals = totals[totals >= BIG_ORDER_FEN]
+    opportunities: list[OpportunityRow] = []
+    first_day = orders.dates.min().item()
+    active = [i for i, p in enumerate(people) if p.end is None]
+
+    def history(created: date, closed: date, reached: int) -> tuple[tuple[str, date], ...]:
+        span = (closed - created).days
+        return tuple((stage, created + timedelta(days=int(span * k / 4))) for k, stage in enumerate(STAGES[: reached + 1]))
+
+    for start, total in zip(big.tolist(), big_totals.tolist()):
+        won_on = orders.dates[start].item()
+        created = max(first_day, won_on - timedelta(days=int(rng.integers(20, 90))))
+        steps = history(created, won_on, 3) + (("won", won_on),)
+        opportunities.append(OpportunityRow("", f"{orders.order_ids[start]} 项目", int(orders.reps[start]), int(orders.customers[start]),
+                                            int(total), "won", created, won_on, won_on, steps))
+    # Lost deals: about 1.5 per won deal, dropped at a random stage.
+    lost = int(len(big) * 1.5)
+    span_days = (as_of - first_day).days
+    picks = rng.integers(len(big), size=lost)
+    for k in range(lost):
+        template = big[picks[k]]
+        created = first_day + timedelta(days=int(rng.integers(0, max(span_days - 120, 1))))
+        lost_on = created + timedelta(days=int(rng.integers(10, 120)))
+        reached = int(rng.integers(0, 4))
+        steps = history(created, lost_on, reached) + (("lost", lost_on),)
+        amount = int(big_totals[picks[k]] * rng.uniform(0.5, 1.8)) // 100 * 100
+        opportunities.append(OpportunityRow("", "未成交项目", int(orders.reps[template]), int(orders.customers[template]),
+                                            amount, "lost", created, lost_on, lost_on, steps))
+    # Open deals: created in the last 90 days, at every stage, closing in the next quarter.
+    open_count = max(1, len(big) // 12)
+    for _ in range(open_count):
+        template = big[int(rng.integers(len(big)))]
+        created = as_of - timedelta(days=int(rng.integers(1, 90)))
+        expected = as_of + timedelta(days=int(rng.integers(7, 100)))
+        reached = int(rng.integers(0, 4))
+        rep = int(orders.reps[template]) if int(orders.reps[template]) in active else active[int(rng.integers(len(active)))]
+        steps = history(created, as_of, reached)
+        amount = int(totals[int(rng.integers(len(totals)))] * rng.uniform(1.0, 3.0)) // 100 * 100 + BIG_ORDER_FEN
+        opportunities.append(OpportunityRow("", "跟进中项目", rep, int(orders.customers[template]), amount, STAGES[reached],
+                                            created, expected, None, steps))
+    opportunities.sort(key=lambda o: (o.created_on, o.rep, o.customer, o.amount))
+    numbered = [
+        OpportunityRow(f"OPP{i + 1:06d}", o.name, o.rep, o.customer, o.amount, o.stage, o.created_on, o.expected_close_on, o.closed_on, o.history)
+        for i, o in enumerate(opportunities)
+    ]
+    activities: list[ActivityRow] = []
+    for opportunity in numbered:
+        for stage, day in opportunity.history:
+            if stage not in ACTIVITY_BY_STAGE or day > as_of:
+                continue
+            kind = ACTIVITY_BY_STAGE[stage]
+            for repeat in range(1 + int(rng.integers(0, 2))):
+                when = min(as_of, day + timedelta(days=int(rng.integers(0, 6)) + 7 * repeat))
+                activities.append(ActivityRow(f"ACT{len(activities) + 1:07d}", kind, when, opportunity.rep, opportunity.customer,
+                                              opportunity.code, NOTES[kind]))
+    return numbered, activities
+
+
 def generate(*, seed: int, year: int, as_of: date, customers: int = 2000, lines_target: int = 100_000) -> DemoCompany:
     """The whole company. The same (seed, year, as_of) gives the same company, line for line."""
     rng = np.random.default_rng(seed)
@@ -246,4 +343,5 @@ def generate(*, seed: int, year: int, as_of: date, customers: int = 2000, lines_
     products = _products(rng, year)
     customer_rows = _customers(rng, people, year, customers)
     orders = _orders(rng, people, products, customer_rows, year, as_of, lines_target)
-    return DemoCompany(year, as_of, people, products, customer_rows, orders)
+    opportunities, activities = _pipeline(rng, people, orders, as_of)
+    return DemoCompany(year, as_of, people, products, customer_rows, orders, opportunities, activities)

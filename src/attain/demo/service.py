@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from attain.catalog.models import Customer, ProductNode
 from attain.catalog.service import create_product_node, refresh_first_order_dates
 from attain.demo.generate import PRODUCT_LINES, REGIONS, DemoCompany, generate
-from attain.facts.models import OrderLine
+from attain.facts.models import Activity, Opportunity, OpportunityStageChange, OrderLine
 from attain.imports.bulk import upsert
 from attain.org.models import OrgNode
 from attain.org.service import create_node, ensure_root
@@ -22,6 +22,7 @@ from attain.plans.models import PlanCell
 from attain.plans.service import create_plan, get_plan, require_metric
 from attain.split.calc import Axis, Shares, split
 
+DIRECTOR_CODE = "D001"
 PLAN_UNIT = 10_000_00  # plan cells are whole multiples of 10,000 yuan (in fen)
 GROWTH = Decimal("1.15")
 
@@ -45,6 +46,8 @@ def load_demo(
         counts = _write_orders(session, company, person_ids, product_ids, customer_ids)
         if counts.inserted or counts.updated:
             refresh_first_order_dates(session=session)
+        step(f"writing {len(company.opportunities):,} opportunities and {len(company.activities):,} activities")
+        pipeline = _write_pipeline(session, company, person_ids, customer_ids)
         step("building the target plan")
         plan, cells = _write_plan(session, company, person_ids)
         session.commit()
@@ -55,6 +58,7 @@ def load_demo(
         "seed": seed, "year": year, "as_of": cutoff, "reps": len(company.people), "customers": len(company.customers),
         "products": len(company.products),
         "order_lines": {"inserted": counts.inserted, "updated": counts.updated, "unchanged": counts.unchanged},
+        "opportunities": pipeline["opportunities"], "activities": pipeline["activities"],
         "plan": plan, "plan_cells": cells,
     }
 
@@ -78,9 +82,16 @@ def _write_org(session: Session, company: DemoCompany) -> dict[str, int]:
     for person in company.people:
         if person.manager:
             session.execute(update(OrgNode).where(OrgNode.code == person.code).values(manager_id=existing[person.manager]))
+        else:  # the team's manager heads the team
+            session.execute(update(OrgNode).where(OrgNode.code == person.team).values(manager_id=existing[person.code]))
+    # The sales director heads the company; each region is headed by its first team's manager.
+    director = node(DIRECTOR_CODE, "陈志远", "rep", root, title="销售总监", start_date=date(company.year - 6, 3, 1),
+                    email="director@demo.attain.local")
+    session.execute(update(OrgNode).where(OrgNode.id == root).values(manager_id=director))
     for region_code, _name, _cities in REGIONS:
         head = next(p for p in company.people if p.region == region_code and p.manager is None)
         session.execute(update(OrgNode).where(OrgNode.code == region_code).values(manager_id=existing[head.code]))
+        session.execute(update(OrgNode).where(OrgNode.code == head.code).values(manager_id=director))
     return {p.code: existing[p.code] for p in company.people}
 
 
@@ -136,6 +147,35 @@ def _write_orders(session: Session, company: DemoCompany, person_ids: dict[str, 
         "currency": ["CNY"] * len(orders.line_ids),
     }
     return upsert(session=session, target=OrderLine.__table__, key="line_id", values=values)
+
+
+def _write_pipeline(session: Session, company: DemoCompany, person_ids: dict[str, int], customer_ids: list[int]) -> dict[str, int]:
+    """Opportunities with their stage history, and activities; only codes not there yet are written."""
+    rep_ids = [person_ids[p.code] for p in company.people]
+    known = set(session.scalars(select(Opportunity.code)))
+    new = [o for o in company.opportunities if o.code not in known]
+    if new:
+        session.execute(insert(Opportunity), [
+            {"code": o.code, "name": o.name, "rep_id": rep_ids[o.rep], "customer_id": customer_ids[o.customer],
+             "amount": o.amount, "stage": o.stage, "created_on": o.created_on,
+             "expected_close_on": o.expected_close_on, "closed_on": o.closed_on}
+            for o in new
+        ])
+        ids = dict(session.execute(select(Opportunity.code, Opportunity.id)).all())
+        session.execute(insert(OpportunityStageChange), [
+            {"opportunity_id": ids[o.code], "stage": stage, "changed_on": day} for o in new for stage, day in o.history
+        ])
+    opportunity_ids = dict(session.execute(select(Opportunity.code, Opportunity.id)).all())
+    known_activities = set(session.scalars(select(Activity.code)))
+    new_activities = [a for a in company.activities if a.code not in known_activities]
+    if new_activities:
+        session.execute(insert(Activity), [
+            {"code": a.code, "kind": a.kind, "activity_date": a.day, "rep_id": rep_ids[a.rep],
+             "customer_id": customer_ids[a.customer], "opportunity_id": opportunity_ids.get(a.opportunity or ""),
+             "note": a.note}
+            for a in new_activities
+        ])
+    return {"opportunities": len(new), "activities": len(new_activities)}
 
 
 def _write_plan(session: Session, company: DemoCompany, person_ids: dict[str, int]) -> tuple[str, int]:
