@@ -7,6 +7,7 @@ import sys
 import typer
 
 from attain.cli import data as data_cli
+from attain.cli.metrics import metric_app
 from attain.cli import split as split_cli
 from attain.cli.output import err_console
 from attain.errors import AttainError, ImportRejected
@@ -20,6 +21,7 @@ app = typer.Typer(
 )
 
 data_cli.register(app)
+app.add_typer(metric_app, name="metric")
 split_cli.register(app)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from attain.errors import Conflict, InvalidInput, NotFound
 from attain.metrics.models import Metric
+from attain.metrics.service import require_metric
 from attain.plans.models import Plan, PlanCell
 
 
@@ -24,14 +25,6 @@ def require_plan(*, session: Session, name: str) -> Plan:
         known = f"; plans are {', '.join(names)}" if names else "; there are no plans yet"
         raise NotFound(f"no plan named '{name}'{known}")
     return plan
-
-
-def require_metric(*, session: Session, code: str) -> Metric:
-    metric = session.scalars(select(Metric).where(Metric.code == code)).first()
-    if metric is None:
-        codes = session.scalars(select(Metric.code).order_by(Metric.id)).all()
-        raise NotFound(f"no metric '{code}'; metrics are {', '.join(codes)}")
-    return metric
 
 
 def create_plan(

@@ -1,0 +1,177 @@
+"""Metrics: define them, and evaluate them over order lines with one SQL aggregate.
+
+A metric's value is computed by the database (GROUP BY in SQL, never a Python loop over lines).
+Sums and counts come back as integers in the metric's minor units; averages and ratios as
+Decimals (exact: both parts are integers summed by the database).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import ColumnElement, and_, case, distinct, func, select
+from sqlalchemy.orm import Session
+
+from attain.catalog.models import Customer
+from attain.errors import Conflict, InvalidInput, NotFound
+from attain.facts.models import OrderLine
+from attain.metrics.models import AGGREGATIONS, SOURCES, Metric
+from attain.org.models import OrgNode
+
+GROUPINGS = ("rep", "region", "product", "customer")
+
+
+@dataclass(frozen=True)
+class MetricValue:
+    key: int | None  # id of the rep/region/product/customer, None for the total
+    label: str | None
+    value: int | Decimal | None
+
+
+def list_metrics(*, session: Session) -> list[Metric]:
+    return list(session.scalars(select(Metric).order_by(Metric.id)))
+
+
+def require_metric(*, session: Session, code: str) -> Metric:
+    metric = session.scalars(select(Metric).where(Metric.code == code)).first()
+    if metric is None:
+        codes = ", ".join(m.code for m in list_metrics(session=session))
+        raise NotFound(f"no metric '{code}'; metrics are {codes}")
+    return metric
+
+
+def create_metric(
+    *, session: Session, code: str, name: str, aggregation: str, unit: str, scale: int = 0,
+    source: str | None = None, numerator: str | None = None, denominator: str | None = None, name_zh: str | None = None,
+) -> Metric:
+    """A user-defined metric: an aggregation of an order-line source, or the ratio of two metrics."""
+    if aggregation not in AGGREGATIONS:
+        raise InvalidInput(f"aggregation '{aggregation}' is not one of {', '.join(AGGREGATIONS)}")
+    if session.scalars(select(Metric).where(Metric.code == code)).first() is not None:
+        raise Conflict(f"a metric '{code}' already exists")
+    if not 0 <= scale <= 6:
+        raise InvalidInput(f"scale {scale} must be between 0 and 6 decimal places")
+    numerator_id = denominator_id = None
+    if aggregation == "ratio":
+        if not numerator or not denominator:
+            raise InvalidInput("a ratio metric needs --numerator and --denominator metrics")
+        numerator_id = require_metric(session=session, code=numerator).id
+        denominator_id = require_metric(session=session, code=denominator).id
+        source = None
+    elif source not in SOURCES:
+        raise InvalidInput(f"source '{source}' is not one of {', '.join(SOURCES)}")
+    metric = Metric(code=code, name=name, name_zh=name_zh, aggregation=aggregation, source=source, unit=unit,
+                    scale=scale, numerator_id=numerator_id, denominator_id=denominator_id, builtin=False)
+    session.add(metric)
+    session.commit()
+    return metric
+
+
+def _source_column(source: str, start: date, end: date) -> ColumnElement:  # type: ignore[type-arg]
+    columns: dict[str, ColumnElement] = {  # type: ignore[type-arg]
+        "amount": OrderLine.amount,
+        "cost": OrderLine.cost,
+        # Lines without a cost have no known profit: they are left out of gross profit, not counted as 100 %.
+        "gross_profit": OrderLine.amount - OrderLine.cost,
+        "quantity": OrderLine.quantity,
+        "line": OrderLine.id,
+        "order": OrderLine.order_id,
+        "customer": OrderLine.customer_id,
+        "new_customer": case(
+            (Customer.first_order_date.between(start, end), OrderLine.customer_id), else_=None
+        ),
+    }
+    return columns[source]
+
+
+def _aggregates(metric: Metric, start: date, end: date) -> tuple[ColumnElement, ColumnElement | None]:  # type: ignore[type-arg]
+    """(value expression, count expression for averages)."""
+    column = _source_column(metric.source or "", start, end)
+    if metric.aggregation == "sum":
+        return func.coalesce(func.sum(column), 0), None
+    if metric.aggregation == "count":
+        return func.count(column), None
+    if metric.aggregation == "distinct_count":
+        return func.count(distinct(column)), None
+    return func.coalesce(func.sum(column), 0), func.count(column)  # average
+
+
+def _grouping(group_by: str | None) -> tuple[ColumnElement | None, ColumnElement | None]:  # type: ignore[type-arg]
+    if group_by is None:
+        return None, None
+    if group_by not in GROUPINGS:
+        raise InvalidInput(f"cannot group by '{group_by}'; choose one of {', '.join(GROUPINGS)}")
+    return {
+        "rep": (OrderLine.rep_id, OrgNode.name),
+        "region": (OrderLine.region_id, OrgNode.name),
+        "product": (OrderLine.product_id, None),
+        "customer": (OrderLine.customer_id, Customer.name),
+    }[group_by]
+
+
+def evaluate(
+    *, session: Session, metric: Metric, start: date, end: date, group_by: str | None = None
+) -> list[MetricValue]:
+    """The metric over orders dated in [start, end], in total or per rep/region/product/customer."""
+    if end < start:
+        raise InvalidInput(f"end {end} is before start {start}")
+    if metric.aggregation == "ratio":
+        return _ratio(session=session, metric=metric, start=start, end=end, group_by=group_by)
+    key, label = _grouping(group_by)
+    value, count = _aggregates(metric, start, end)
+    columns = [c for c in (key, label) if c is not None] + [value] + ([count] if count is not None else [])
+    query = (
+        select(*columns)
+        .select_from(OrderLine)
+        .outerjoin(Customer, Customer.id == OrderLine.customer_id)
+        .where(and_(OrderLine.order_date >= start, OrderLine.order_date <= end))
+    )
+    if group_by in ("rep", "region"):
+        query = query.outerjoin(OrgNode, OrgNode.id == key)
+    if key is not None:
+        query = query.group_by(*[c for c in (key, label) if c is not None]).order_by(key)
+    results = []
+    for row in session.execute(query):
+        parts = list(row)
+        row_key = parts.pop(0) if key is not None else None
+        row_label = parts.pop(0) if label is not None else None
+        results.append(MetricValue(row_key, row_label, _finish(metric, parts)))
+    return results
+
+
+def _finish(metric: Metric, parts: list[object]) -> int | Decimal | None:
+    if metric.aggregation == "average":
+        total, count = parts
+        return (Decimal(str(total)) / int(count)) if count else None  # type: ignore[arg-type]
+    value = parts[0]
+    if isinstance(value, Decimal):
+        return value if value != value.to_integral_value() else int(value)
+    return int(value)  # type: ignore[arg-type]
+
+
+def _ratio(*, session: Session, metric: Metric, start: date, end: date, group_by: str | None) -> list[MetricValue]:
+    numerator = session.get(Metric, metric.numerator_id)
+    denominator = session.get(Metric, metric.denominator_id)
+    tops = {v.key: v for v in evaluate(session=session, metric=numerator, start=start, end=end, group_by=group_by)}  # type: ignore[arg-type]
+    bottoms = {v.key: v for v in evaluate(session=session, metric=denominator, start=start, end=end, group_by=group_by)}  # type: ignore[arg-type]
+    results = []
+    for key in sorted(set(tops) | set(bottoms), key=lambda k: (k is None, k or 0)):
+        top, bottom = tops.get(key), bottoms.get(key)
+        ratio = None
+        if top is not None and bottom is not None and bottom.value:
+            # Both in their own minor units: bring them to whole units before dividing.
+            ratio = (Decimal(top.value).scaleb(-numerator.scale) / Decimal(bottom.value).scaleb(-denominator.scale))  # type: ignore[arg-type,union-attr]
+        results.append(MetricValue(key, (top or bottom).label, ratio))  # type: ignore[union-attr]
+    return results
+
+
+def display(metric: Metric, value: int | Decimal | None) -> str:
+    """A value in whole units of the metric, as text ('1234.50' for 123450 fen)."""
+    if value is None:
+        return ""
+    if metric.aggregation in ("ratio", "average"):
+        scaled = Decimal(value) if metric.aggregation == "ratio" else Decimal(value).scaleb(-metric.scale)
+        return str(scaled.quantize(Decimal("0.0001")))
+    return str(Decimal(value).scaleb(-metric.scale).quantize(Decimal(1).scaleb(-metric.scale)))
