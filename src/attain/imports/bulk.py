@@ -54,6 +54,13 @@ def _load_sqlite(session: Session, staging: Table, values: dict[str, Sequence[ob
     )
 
 
+def _load(session: Session, table: Table, values: dict[str, Sequence[object]]) -> None:
+    if session.connection().dialect.name == "postgresql":
+        _load_postgresql(session, table, values)
+    else:
+        _load_sqlite(session, table, values)
+
+
 def upsert(*, session: Session, target: Table, key: str, values: dict[str, Sequence[object]]) -> UpsertCounts:
     """Insert rows whose `key` is new, update rows that changed, leave identical rows alone.
 
@@ -61,22 +68,24 @@ def upsert(*, session: Session, target: Table, key: str, values: dict[str, Seque
     must be unique).
     """
     columns = list(values)
-    staging = _staging_table(target, columns)
     connection = session.connection()
+    if session.scalar(select(target.c[key]).limit(1)) is None:
+        # An empty table (the first load, usually the biggest): straight in, no staging copy.
+        _load(session, target, values)
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"ANALYZE {target.name}")  # fresh statistics for the reports that follow
+        return UpsertCounts(inserted=len(values[key]), updated=0, unchanged=0)
+    staging = _staging_table(target, columns)
     # No try/finally around the drop: after a failed statement PostgreSQL refuses every command
     # (the DROP would hide the real error), and the caller's rollback removes the table anyway.
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {staging.name}")  # left by a failed import on this connection
     staging.create(connection)
+    _load(session, staging, values)
     if connection.dialect.name == "postgresql":
-        _load_postgresql(session, staging, values)
         connection.exec_driver_sql(f"ANALYZE {staging.name}")
-    else:
-        _load_sqlite(session, staging, values)
     connection.exec_driver_sql(f"CREATE UNIQUE INDEX ix_{staging.name}_key ON {staging.name} ({key})")
     counts = _merge(session, target, staging, key, [c for c in columns if c != key])
     staging.drop(connection)
-    if connection.dialect.name == "postgresql" and counts.inserted:
-        connection.exec_driver_sql(f"ANALYZE {target.name}")  # fresh statistics for the reports that follow
     return counts
 
 
