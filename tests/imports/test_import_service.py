@@ -668,3 +668,22 @@ def test_import_orders_with_semicolon_lists_inside_quoted_values(session: Sessio
     result = import_good(session, "orders", "orders_semicolon_lists.csv")
 
     assert result.inserted == 2
+
+
+@pytest.mark.parametrize("month_headers", [("1月", "2月"), ("M01", "M02"), ("m1", "m2"), ("Month 1", "Month 2"), ("01月", "02月")])
+def test_import_wide_targets_reads_month_header_styles(session: Session, reps: None, tmp_path: Path, month_headers: tuple[str, str]) -> None:
+    path = tmp_path / "targets.csv"
+    path.write_text(f"年份,销售员,{month_headers[0]},{month_headers[1]}\n2027,R001,100,200\n", encoding="utf-8")
+
+    import_file(session=session, kind="targets", path=path, options=ImportOptions(plan="FY2027"))
+
+    assert plan_cells(session, "FY2027") == {("2027-01", "R001"): 10_000, ("2027-02", "R001"): 20_000}
+
+
+def test_import_targets_for_a_whole_unit_metric(session: Session, reps: None, tmp_path: Path) -> None:
+    path = tmp_path / "targets.csv"
+    path.write_text("销售员,期间,目标\nR001,2027-01,120\nR002,2027-01,1.5万\n", encoding="utf-8")
+
+    import_file(session=session, kind="targets", path=path, options=ImportOptions(plan="FY2027-qty", metric="quantity"))
+
+    assert plan_cells(session, "FY2027-qty") == {("2027-01", "R001"): 120, ("2027-01", "R002"): 15_000}
