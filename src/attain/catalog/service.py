@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import Customer, ProductNode
+from attain.tree import insert_node
 
 
 def create_product_node(*, session: Session, code: str, name: str, kind: str, parent_id: int | None, **attributes: object) -> int:
     """Insert one product node (line or product) with its materialised path; return its id."""
-    parent_path, depth = "/", 0
-    if parent_id is not None:
-        row = session.execute(select(ProductNode.path, ProductNode.depth).where(ProductNode.id == parent_id)).one()
-        parent_path, depth = row.path, row.depth + 1
-    node_id = session.execute(
-        insert(ProductNode)
-        .values(code=code, name=name, kind=kind, parent_id=parent_id, path="/", depth=depth, **attributes)
-        .returning(ProductNode.id)
-    ).scalar_one()
-    session.execute(update(ProductNode).where(ProductNode.id == node_id).values(path=f"{parent_path}{node_id}/"))
-    return node_id
+    return insert_node(session=session, model=ProductNode, parent_id=parent_id, code=code, name=name, kind=kind, **attributes)
 
 
 def key_maps(session: Session, model: type[Customer] | type[ProductNode]) -> tuple[dict[str, int], dict[str, list[int]]]:

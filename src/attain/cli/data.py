@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from attain.cli.output import console, err_console, print_json
+from attain.cli.output import console, err_console, print_json, steps
 from attain.db import get_engine, resolve_database_url, session_scope
 from attain.errors import ImportRejected, InvalidInput
 
@@ -83,16 +82,8 @@ def import_(
     url = resolve_database_url(db)
     _require_schema(url)
     try:
-        with session_scope(url) as session:
-            if json:
-                result = import_file(session=session, kind=kind, path=file, options=options)
-            else:
-                with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True) as bar:
-                    task = bar.add_task("starting", total=None)
-                    result = import_file(
-                        session=session, kind=kind, path=file, options=options,
-                        progress=lambda message: bar.update(task, description=message),
-                    )
+        with session_scope(url) as session, steps(quiet=json) as progress:
+            result = import_file(session=session, kind=kind, path=file, options=options, progress=progress)
     except ImportRejected as exc:
         if json:
             print_json({"inserted": 0, "updated": 0, "unchanged": 0, "error": str(exc),
@@ -163,14 +154,8 @@ def demo(
         cutoff = date.fromisoformat(as_of) if as_of else None
     except ValueError as exc:
         raise InvalidInput(f"--as-of '{as_of}' is not a date (YYYY-MM-DD)") from exc
-    with session_scope(url) as session:
-        if json:
-            summary = load_demo(session=session, seed=seed, year=year, as_of=cutoff)
-        else:
-            with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True) as bar:
-                task = bar.add_task("generating", total=None)
-                summary = load_demo(session=session, seed=seed, year=year, as_of=cutoff,
-                                    progress=lambda m: bar.update(task, description=m))
+    with session_scope(url) as session, steps(quiet=json) as progress:
+        summary = load_demo(session=session, seed=seed, year=year, as_of=cutoff, progress=progress)
     if json:
         print_json(summary)
         return

@@ -7,7 +7,11 @@ from decimal import Decimal
 from datetime import date, datetime
 from typing import Any
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
@@ -19,6 +23,18 @@ def _default(value: Any) -> Any:
     if isinstance(value, (date, datetime)):
         return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")
+
+
+@contextmanager
+def steps(quiet: bool) -> Iterator[Callable[[str], None]]:
+    """A progress callback for long work: a Rich spinner with the current step on stderr, or
+    nothing when `quiet` (JSON output must stay clean)."""
+    if quiet:
+        yield lambda _message: None
+        return
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+        yield lambda message: bar.update(task, description=message)
 
 
 def print_json(payload: Any) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from attain.errors import InvalidInput, NotFound
 from attain.org.models import OrgNode
+from attain.tree import insert_node
 
 ROOT_CODE = "COMPANY"
 
@@ -41,17 +42,7 @@ def create_node(
     *, session: Session, code: str, name: str, kind: str, parent_id: int | None, **attributes: object
 ) -> int:
     """Insert one node under `parent_id` and set its materialised path; return its id."""
-    parent_path, depth = "/", 0
-    if parent_id is not None:
-        row = session.execute(select(OrgNode.path, OrgNode.depth).where(OrgNode.id == parent_id)).one()
-        parent_path, depth = row.path, row.depth + 1
-    node_id = session.execute(
-        insert(OrgNode)
-        .values(code=code, name=name, kind=kind, parent_id=parent_id, path="/", depth=depth, **attributes)
-        .returning(OrgNode.id)
-    ).scalar_one()
-    session.execute(update(OrgNode).where(OrgNode.id == node_id).values(path=f"{parent_path}{node_id}/"))
-    return node_id
+    return insert_node(session=session, model=OrgNode, parent_id=parent_id, code=code, name=name, kind=kind, **attributes)
 
 
 def move_node(*, session: Session, node_id: int, parent_id: int) -> None:
