@@ -87,9 +87,10 @@ def make_amount_parser(scale: int, multiplier: Decimal = Decimal(1)) -> Callable
     factor = 10**scale
 
     def parse(text: str) -> int:
-        if multiplier == 1:
+        if multiplier == 1 and text.isascii():
             whole, dot, frac = text.partition(".")
-            if whole.isdigit() and (not dot or (frac.isdigit() and len(frac) <= scale)):
+            # isdigit() also admits '①' and '²', which int() refuses: ASCII decimals only here.
+            if whole.isdecimal() and len(whole) <= 15 and (not dot or (frac.isdecimal() and len(frac) <= scale)):
                 return int(whole) * factor + (int(frac.ljust(scale, "0")) if frac else 0)
         return to_minor(parse_decimal(text) * multiplier, scale)
 
@@ -108,13 +109,14 @@ def parse_amount_column(values: list[str], scale: int, multiplier: Decimal = Dec
     if not values:
         return out, {}
     slow = range(len(values))
-    if multiplier == 1:
+    # The vectorised path reads ASCII digits only (full-width or circled digits go the slow way).
+    if multiplier == 1 and "".join(values).isascii():
         texts = np.array(values, dtype=np.str_)
         whole, dot, frac = np.strings.partition(texts, ".")
         plain = (
-            np.strings.isdigit(whole)
+            np.strings.isdecimal(whole)
             & (np.strings.str_len(whole) <= 15)
-            & ((dot == "") | (np.strings.isdigit(frac) & (np.strings.str_len(frac) <= scale)))
+            & ((dot == "") | (np.strings.isdecimal(frac) & (np.strings.str_len(frac) <= scale)))
         )
         plain_rows = np.flatnonzero(plain)
         minor = whole[plain_rows].astype(np.int64) * 10**scale
