@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import Customer, ProductNode
-from attain.errors import Conflict, ImportRejected
+from attain.errors import Conflict, ImportRejected, InvalidInput
 from attain.facts.models import Activity, Opportunity, OpportunityStageChange, OrderLine
 from attain.imports.models import ImportRun
 from attain.imports.service import ImportOptions, ImportResult, import_file
@@ -280,7 +280,7 @@ def test_reimport_of_same_excel_file_is_unchanged(session: Session, tmp_path: Pa
 def test_import_excel_reads_the_first_sheet_by_default(session: Session, tmp_path: Path) -> None:
     path = _orders_workbook(tmp_path / "orders.xlsx")
 
-    with pytest.raises(Exception, match="^missing column for order_id .*columns found: 本文件为2026年1月销售明细"):
+    with pytest.raises(InvalidInput, match="^missing column for order_id .*columns found: 本文件为2026年1月销售明细"):
         import_file(session=session, kind="orders", path=path)
 
     assert count(session, OrderLine) == 0
@@ -687,3 +687,25 @@ def test_import_targets_for_a_whole_unit_metric(session: Session, reps: None, tm
     import_file(session=session, kind="targets", path=path, options=ImportOptions(plan="FY2027-qty", metric="quantity"))
 
     assert plan_cells(session, "FY2027-qty") == {("2027-01", "R001"): 120, ("2027-01", "R002"): 15_000}
+
+
+def test_import_orders_stores_awkward_characters_exactly(session: Session, tmp_path: Path) -> None:
+    # Tabs, backslashes and '\N' mean something to COPY; quotes and line breaks to CSV.
+    path = tmp_path / "orders.csv"
+    path.write_text(
+        '行号,订单号,下单日期,客户,客户名称,金额\n'
+        'L\\1,SO\t1,2026-01-05,C\\N,"甲""乙""\n公司\\N",100\n'
+        'L2,SO2,2026-01-06,C2,"tab\there, comma",200\n',
+        encoding="utf-8",
+    )
+
+    first = import_file(session=session, kind="orders", path=path)
+    again = import_file(session=session, kind="orders", path=path)
+
+    assert (first.inserted, again.unchanged) == (2, 2)
+    assert session.execute(select(OrderLine.line_id, OrderLine.order_id).order_by(OrderLine.line_id)).all() == [
+        ("L2", "SO2"),
+        ("L\\1", "SO\t1"),
+    ]
+    names = dict(session.execute(select(Customer.code, Customer.name)).all())
+    assert names == {"C\\N": '甲"乙"\n公司\\N', "C2": "tab\there, comma"}
