@@ -728,11 +728,6 @@ def test_import_targets_records_owner_and_strategy_note(session: Session, reps: 
     assert session.scalar(select(PlanCell.strategy_note)) == "新品推广"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plans.targets.import_target_rows neither compares nor writes owner_id for existing cells: re-importing "
-    "with a new 负责人 reports the cell unchanged (or updates only value/note) and keeps the old owner",
-)
 def test_reimport_of_targets_with_a_new_owner_updates_the_owner(session: Session, reps: None, tmp_path: Path) -> None:
     path = tmp_path / "targets.csv"
     path.write_text("销售员,期间,目标,负责人\nR001,2027-01,50,R003\n", encoding="utf-8")
@@ -771,12 +766,6 @@ def test_import_targets_refuses_to_change_a_locked_cell(session: Session, reps: 
     assert plan_cells(session, "FY2027")[("2027-01", "R001")] == 10_000_000
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plans.targets.import_target_rows reports a locked cell as InvalidInput 'the cell 2027-01 for node 4 is "
-    "locked at 10000000': an internal node id and raw fen, where STYLE.md asks for Conflict (stored state) and a "
-    "message a sales manager can act on (R001 / 张三, 100,000.00)",
-)
 def test_import_targets_names_rep_and_amount_of_a_locked_cell(session: Session, reps: None, tmp_path: Path) -> None:
     import_good(session, "targets", "targets_long.csv", plan="FY2027")
     r001 = session.scalar(select(OrgNode.id).where(OrgNode.code == "R001"))

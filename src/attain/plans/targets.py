@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
@@ -11,10 +12,11 @@ from sqlalchemy.orm import Session
 from attain.imports.columns import EMPTY_MARKERS, Columns, clean_code
 from attain.imports.parsing import make_amount_parser, normalise_header
 from attain.imports.reading import Table
+from attain.org.models import OrgNode
 from attain.periods import Period, month, parse_period
 from attain.plans.models import ALL_CUSTOMERS, PlanCell
 from attain.plans.service import create_plan, ensure_editable, get_plan, require_metric
-from attain.errors import InvalidInput
+from attain.errors import Conflict, InvalidInput
 
 _MONTH_COLUMN = re.compile(r"^(?:m|month)?0?([1-9]|1[0-2])(?:月)?$", re.I)
 
@@ -151,21 +153,36 @@ def import_target_rows(*, session: Session, table: Table, mapping: dict[str, lis
         if current is None:
             inserts.append({"plan_id": plan.id, "period": key[0], "org_node_id": key[1], "product_node_id": key[2],
                             "customer_type": key[3], "locked": False, **values})
-        elif current.value != values["value"] or (values["strategy_note"] and current.strategy_note != values["strategy_note"]):
-            if current.locked:
-                raise InvalidInput(f"{table.source}: the cell {key[0]} for node {key[1]} is locked at {current.value}; unlock it first")
-            updates.append({"_id": current.id, "value": values["value"], "note": values["strategy_note"] or current.strategy_note})
+        else:
+            change = {
+                "value": values["value"],
+                "note": values["strategy_note"] or current.strategy_note,
+                "owner": values["owner_id"] or current.owner_id,
+            }
+            if (change["value"], change["note"], change["owner"]) == (current.value, current.strategy_note, current.owner_id):
+                continue
+            if current.locked and change["value"] != current.value:
+                node = session.get(OrgNode, key[1])
+                raise Conflict(
+                    f"{table.source}: the {key[0]} target of {node.name} ({node.code}) in plan {plan.name} is locked at "
+                    f"{_amount(current.value, metric.scale)}; unlock it before importing {_amount(change['value'], metric.scale)}"
+                )
+            updates.append({"_id": current.id, **change})
     if inserts:
         session.execute(insert(PlanCell), inserts)
     if updates:
         session.execute(
             update(PlanCell.__table__).where(PlanCell.__table__.c.id == bindparam("_id"))
-            .values(value=bindparam("value"), strategy_note=bindparam("note")),
+            .values(value=bindparam("value"), strategy_note=bindparam("note"), owner_id=bindparam("owner")),
             updates,
         )
     result.inserted, result.updated = len(inserts), len(updates)
     result.unchanged = len(cells) - len(inserts) - len(updates)
     return result
+
+
+def _amount(minor: int, scale: int) -> str:
+    return f"{Decimal(minor).scaleb(-scale):,.{scale}f}"
 
 
 def _row_error(line: int, column: str, message: str):  # type: ignore[no-untyped-def]
