@@ -29,7 +29,7 @@ _CUSTOMER = _f("customer", "text", "customer", "customerid", "customercode", "cu
                "resellerkey", "客户", "客户编号", "客户编码", "客户代码", "客户id")
 _PRODUCT = _f("product", "text", "product", "productid", "productcode", "productkey", "sku", "item", "itemcode",
               "stockcode", "产品", "产品编号", "产品编码", "商品", "商品编码", "物料编码", "存货编码", "料号")
-_REGION = _f("region", "text", "region", "territory", "area", "salesterritory", "区域", "大区", "地区", "片区", "销售区域")
+_REGION = _f("region", "text", "region", "territory", "area", "salesterritory", "salesterritorykey", "territoryid", "区域", "大区", "地区", "片区", "销售区域")
 
 FIELDS: dict[str, tuple[Field, ...]] = {
     "orders": (
