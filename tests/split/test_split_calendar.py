@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from attain.errors import InvalidInput
 from attain.periods import Grain
-from attain.split.calendar import TimeMethod, WorkCalendar, day_range, split_time, working_day_mask
+from attain.split.calendar import (
+    TimeMethod,
+    WorkCalendar,
+    day_range,
+    split_time,
+    working_day_mask,
+)
 
 
 def by_label(result) -> dict[str, int]:

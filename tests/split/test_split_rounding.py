@@ -9,7 +9,12 @@ from hypothesis import strategies as st
 
 from attain.errors import InvalidInput
 from attain.split.ipf import fit_margins
-from attain.split.rounding import RoundingInfeasible, controlled_round, largest_remainder, round_table
+from attain.split.rounding import (
+    RoundingInfeasible,
+    controlled_round,
+    largest_remainder,
+    round_table,
+)
 
 
 def test_largest_remainder_gives_leftover_units_to_largest_fractions():

@@ -7,8 +7,8 @@ import sys
 import typer
 
 from attain.cli import data as data_cli
-from attain.cli.metrics import metric_app
 from attain.cli import split as split_cli
+from attain.cli.metrics import metric_app
 from attain.cli.output import err_console
 from attain.errors import AttainError, ImportRejected
 

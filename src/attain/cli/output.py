@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from decimal import Decimal
-from datetime import date, datetime
-from typing import Any
-
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

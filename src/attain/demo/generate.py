@@ -130,7 +130,7 @@ def _people(rng: np.random.Generator, year: int) -> list[Person]:
     leaver = 13
     number = 0
     for region_code, _region_name, cities in REGIONS:
-        for t, city in enumerate(cities):
+        for t in range(len(cities)):
             team = f"{region_code}-T{t + 1}"
             manager_code = None
             for k in range(5):

@@ -15,11 +15,12 @@ from attain.catalog.service import create_product_node, refresh_first_order_date
 from attain.demo.generate import PRODUCT_LINES, REGIONS, DemoCompany, generate
 from attain.facts.models import Activity, Opportunity, OpportunityStageChange, OrderLine
 from attain.imports.bulk import upsert
+from attain.metrics.service import require_metric
 from attain.org.models import OrgNode
 from attain.org.service import create_node, ensure_root
 from attain.periods import month
 from attain.plans.models import PlanCell
-from attain.plans.service import create_plan, get_plan, require_metric
+from attain.plans.service import create_plan, get_plan
 from attain.split.calc import Axis, Shares, split
 
 DIRECTOR_CODE = "D001"

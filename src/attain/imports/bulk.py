@@ -8,7 +8,18 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Column, MetaData, Table, and_, exists, func, insert, or_, select, update
+from sqlalchemy import (
+    Column,
+    MetaData,
+    Table,
+    and_,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 

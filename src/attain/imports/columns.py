@@ -7,13 +7,19 @@ per value run once per distinct value.
 from __future__ import annotations
 
 from collections.abc import Callable
-from itertools import zip_longest
 from datetime import date
 from decimal import Decimal
+from itertools import zip_longest
 from typing import TypeVar
 
 from attain.errors import RowError
-from attain.imports.parsing import clean_text, infer_date_format, parse_amount_column, parse_date_with, parse_decimal
+from attain.imports.parsing import (
+    clean_text,
+    infer_date_format,
+    parse_amount_column,
+    parse_date_with,
+    parse_decimal,
+)
 from attain.imports.reading import Table
 
 T = TypeVar("T")

@@ -6,7 +6,6 @@ import gc
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,59 +13,36 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import GRADES, Customer, ProductNode
-from attain.catalog.service import create_product_node, key_maps, refresh_first_order_dates
-from attain.errors import ImportRejected, InvalidInput
-from attain.facts.models import ACTIVITY_KINDS, OPPORTUNITY_STAGES, Activity, Opportunity, OpportunityStageChange, OrderLine
+from attain.catalog.service import create_product_node, refresh_first_order_dates
+from attain.errors import InvalidInput
+from attain.facts.models import (
+    ACTIVITY_KINDS,
+    OPPORTUNITY_STAGES,
+    Activity,
+    Opportunity,
+    OpportunityStageChange,
+    OrderLine,
+)
 from attain.imports.bulk import UpsertCounts, upsert
-from attain.imports.columns import Columns, clean_code, duplicates
+from attain.imports.columns import Columns, duplicates
+from attain.imports.common import (
+    MONEY_SCALE,
+    ImportOptions,
+    ImportResult,
+    Progress,
+    Resolver,
+    customer_type,
+    reject_if_errors,
+)
 from attain.imports.fields import fields_for, header_score, match_columns, parse_mapping
 from attain.imports.models import ImportRun
 from attain.imports.parsing import header_multiplier
 from attain.imports.reading import Table, read_table
 from attain.org.models import OrgNode
-from attain.org.service import create_node, ensure_root, node_ids_by_key
+from attain.org.service import move_node, node_ids_by_key
+from attain.plans.targets import import_target_rows
 
-MONEY_SCALE = 2  # amounts are stored in fen (or cents): 10**-2 of the currency
-
-Progress = Callable[[str], None]
-
-
-@dataclass
-class ImportResult:
-    kind: str
-    source: str
-    encoding: str | None
-    rows: int
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    created: dict[str, int] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "kind": self.kind,
-            "source": self.source,
-            "encoding": self.encoding,
-            "rows": self.rows,
-            "inserted": self.inserted,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "created": self.created,
-            "warnings": self.warnings,
-            "errors": [],
-        }
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    mapping: tuple[str, ...] = ()
-    sheet: str | None = None
-    date_format: str | None = None
-    multiplier: Decimal = Decimal(1)
-    plan: str | None = None
-    metric: str = "revenue"
-    has_header: bool = True
+__all__ = ["ImportOptions", "ImportResult", "import_file"]
 
 
 def import_file(
@@ -113,14 +89,6 @@ def _import(*, session: Session, kind: str, path: Path, options: ImportOptions, 
     return result
 
 
-def _reject_if_errors(columns: Columns, source: str) -> None:
-    if columns.errors:
-        errors = sorted(columns.errors, key=lambda e: (e.line, e.column))
-        rows = len({e.line for e in errors})
-        problems = f"{len(errors):,} problems in " if len(errors) != rows else ""
-        raise ImportRejected(f"{source}: {problems}{rows:,} bad row{'s' if rows != 1 else ''}; nothing was imported", errors)
-
-
 def _multiplier(table: Table, mapping: dict[str, list[int]], name: str, options: ImportOptions) -> Decimal:
     if name not in mapping:
         return options.multiplier
@@ -128,86 +96,6 @@ def _multiplier(table: Table, mapping: dict[str, list[int]], name: str, options:
 
 
 # --- dimension resolution ---------------------------------------------------------------------
-
-
-class _Resolver:
-    """Turns the codes or names found in a file into ids, creating what is missing."""
-
-    def __init__(self, session: Session):
-        self.session = session
-        self.created: dict[str, int] = {}
-        self._root: int | None = None
-        self._org_code, self._org_name = node_ids_by_key(session=session)
-        self._customer_code, self._customer_name = key_maps(session, Customer)
-        self._product_code, self._product_name = key_maps(session, ProductNode)
-
-    @staticmethod
-    def _find(key: str, by_code: dict[str, int], by_name: dict[str, list[int]]) -> int | None:
-        if key in by_code:
-            return by_code[key]
-        ids = by_name.get(key)
-        return ids[0] if ids and len(ids) == 1 else None
-
-    def _count(self, what: str) -> None:
-        self.created[what] = self.created.get(what, 0) + 1
-
-    def root(self) -> int:
-        if self._root is None:
-            self._root = ensure_root(session=self.session)
-            self._org_code.setdefault("COMPANY", self._root)
-        return self._root
-
-    def org(self, key: str, *, kind: str, name: str | None = None, parent_id: int | None = None, **attrs: object) -> int:
-        found = self._find(key, self._org_code, self._org_name)
-        if found is not None:
-            return found
-        node_id = create_node(
-            session=self.session, code=key[:64], name=(name or key)[:200], kind=kind,
-            parent_id=parent_id if parent_id is not None else self.root(), **attrs,
-        )
-        self._org_code[key] = node_id
-        self._count(f"{kind}s" if kind != "company" else "companies")
-        return node_id
-
-    def existing_org(self, key: str) -> int | None:
-        return self._find(key, self._org_code, self._org_name)
-
-    def product(self, key: str, *, name: str | None, line: str | None) -> int:
-        found = self._find(key, self._product_code, self._product_name)
-        if found is not None:
-            return found
-        parent_id = self.product_line(line) if line else None
-        node_id = create_product_node(session=self.session, code=key[:64], name=(name or key)[:200], kind="product", parent_id=parent_id)
-        self._product_code[key] = node_id
-        self._count("products")
-        return node_id
-
-    def product_line(self, line: str) -> int:
-        found = self._find(line, self._product_code, self._product_name)
-        if found is not None:
-            return found
-        node_id = create_product_node(session=self.session, code=line[:64], name=line[:200], kind="line", parent_id=None)
-        self._product_code[line] = node_id
-        self._count("product_lines")
-        return node_id
-
-    def existing_product(self, key: str) -> int | None:
-        return self._find(key, self._product_code, self._product_name)
-
-    def customers(self, wanted: dict[str, tuple[str | None, int | None]]) -> dict[str, int]:
-        """Ids for customer keys; missing ones are created in one bulk insert (name, region)."""
-        missing = [k for k in wanted if self._find(k, self._customer_code, self._customer_name) is None]
-        if missing:
-            self.session.execute(
-                insert(Customer),
-                [{"code": k[:64], "name": (wanted[k][0] or k)[:200], "region_id": wanted[k][1]} for k in missing],
-            )
-            self._customer_code, self._customer_name = key_maps(self.session, Customer)
-            self.created["customers"] = self.created.get("customers", 0) + len(missing)
-        return {k: self._find(k, self._customer_code, self._customer_name) for k in wanted}  # type: ignore[misc]
-
-    def existing_customer(self, key: str) -> int | None:
-        return self._find(key, self._customer_code, self._customer_name)
 
 
 def _first_by_key(keys: list[str | None], values: list[str | None]) -> dict[str, str | None]:
@@ -260,10 +148,10 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
     reps, customers, products, regions = (_codes(columns, f) for f in ("rep", "customer", "product", "region"))
     line_ids = _line_ids(columns, order_ids, products, result)
     duplicates(line_ids, columns, "line_id" if columns.has("line_id") else "order_id", "line id")
-    _reject_if_errors(columns, table.source)
+    reject_if_errors(columns, table.source)
 
     step("resolving reps, customers and products")
-    resolver = _Resolver(session)
+    resolver = Resolver(session)
     region_ids = {key: resolver.org(key, kind="region") for key in _distinct(regions)}
     rep_names = _first_by_key(reps, columns.text("rep_name"))
     rep_regions = _first_by_key(reps, regions)
@@ -363,18 +251,18 @@ def _import_customers(session: Session, table: Table, mapping: dict[str, list[in
     codes = columns.codes("code", required=True)
     duplicates(codes, columns, "code", "customer code")
     values = {name: columns.text(name) for name in ("name", "segment", "industry", "city")}
-    types = [_customer_type(columns, i, v) for i, v in enumerate(columns.text("customer_type", max_length=16))]
+    types = [customer_type(columns, i, v) for i, v in enumerate(columns.text("customer_type", max_length=16))]
     grades = columns.text("grade", max_length=8)
     for index, grade in enumerate(grades):
         if grade is not None and grade.upper() not in GRADES:
             columns.error(index, "grade", f"grade '{grade}' is not one of A, B, C")
     first_dates = columns.date("first_order_date")
     regions, owners = _codes(columns, "region"), _codes(columns, "owner")
-    resolver = _Resolver(session)
+    resolver = Resolver(session)
     for index, owner in enumerate(owners):
         if owner and resolver.existing_org(owner) is None:
             columns.error(index, "owner", f"no rep with code or name '{owner}'; import reps first")
-    _reject_if_errors(columns, table.source)
+    reject_if_errors(columns, table.source)
     step("writing customers")
     records: dict[str, dict[str, object]] = {}
     for i, code in enumerate(codes):
@@ -398,19 +286,6 @@ def _import_customers(session: Session, table: Table, mapping: dict[str, list[in
     return result
 
 
-_TYPE_WORDS = {"new": "new", "新": "new", "新客户": "new", "新客": "new", "existing": "existing", "old": "existing",
-               "老": "existing", "老客户": "existing", "老客": "existing", "存量": "existing", "existingcustomer": "existing"}
-
-
-def _customer_type(columns: Columns, index: int, value: str | None) -> str | None:
-    if value is None:
-        return None
-    normal = _TYPE_WORDS.get(value.strip().lower().replace(" ", ""))
-    if normal is None:
-        columns.error(index, "customer_type", f"'{value}' is not a customer type (new/新客户 or existing/老客户)")
-    return normal
-
-
 def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result = ImportResult("reps", table.source, table.encoding, len(table.rows))
     columns = Columns(table, mapping, date_format=options.date_format)
@@ -424,11 +299,11 @@ def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], 
         if start and end and end < start:
             columns.error(index, "end_date", f"leaves on {end} before starting on {start}")
     file_codes = {c for c in codes if c}
-    resolver = _Resolver(session)
+    resolver = Resolver(session)
     for index, manager in enumerate(managers):
         if manager and manager not in file_codes and resolver.existing_org(manager) is None:
             columns.error(index, "manager", f"manager '{manager}' is neither in this file nor in Attain")
-    _reject_if_errors(columns, table.source)
+    reject_if_errors(columns, table.source)
     step("writing reps")
     existing = {row.code: row for row in session.execute(select(OrgNode.__table__)).mappings()}
     team_parent: dict[str, int] = {}
@@ -453,8 +328,6 @@ def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], 
             else:
                 result.unchanged += 1
             if parent_id is not None and row["parent_id"] != parent_id:
-                from attain.org.service import move_node
-
                 move_node(session=session, node_id=row["id"], parent_id=parent_id)
         else:
             attrs.setdefault("name", code)
@@ -478,9 +351,9 @@ def _import_products(session: Session, table: Table, mapping: dict[str, list[int
     codes = columns.codes("code", required=True)
     duplicates(codes, columns, "code", "product code")
     names, lines, launched = columns.text("name"), columns.text("line", max_length=64), columns.date("launched_on")
-    _reject_if_errors(columns, table.source)
+    reject_if_errors(columns, table.source)
     step("writing products")
-    resolver = _Resolver(session)
+    resolver = Resolver(session)
     existing = {row.code: row for row in session.execute(select(ProductNode.__table__)).mappings()}
     for index, code in enumerate(codes):
         parent_id = resolver.product_line(lines[index]) if lines[index] else None
@@ -537,11 +410,11 @@ def _import_opportunities(session: Session, table: Table, mapping: dict[str, lis
             columns.error(index, "closed_on", f"a {stage} opportunity needs a close date")
     names = columns.text("name")
     reps, customers, products = _codes(columns, "rep"), _codes(columns, "customer"), _codes(columns, "product")
-    resolver = _Resolver(session)
+    resolver = Resolver(session)
     rep_ids = _existing_ids(columns, reps, "rep", resolver.existing_org, "rep")
     customer_ids = _existing_ids(columns, customers, "customer", resolver.existing_customer, "customer")
     product_ids = _existing_ids(columns, products, "product", resolver.existing_product, "product")
-    _reject_if_errors(columns, table.source)
+    reject_if_errors(columns, table.source)
     step("writing opportunities")
     records = {
         code: {
@@ -598,7 +471,7 @@ def _import_activities(session: Session, table: Table, mapping: dict[str, list[i
     dates = columns.date("activity_date", required=True)
     reps, customers, opportunities = _codes(columns, "rep"), _codes(columns, "customer"), _codes(columns, "opportunity")
     notes = columns.text("note", max_length=10_000)
-    resolver = _Resolver(session)
+    resolver = Resolver(session)
     rep_ids = _existing_ids(columns, reps, "rep", resolver.existing_org, "rep")
     customer_ids = _existing_ids(columns, customers, "customer", resolver.existing_customer, "customer")
     opportunity_by_code = dict(session.execute(select(Opportunity.code, Opportunity.id)).all())
@@ -612,7 +485,7 @@ def _import_activities(session: Session, table: Table, mapping: dict[str, list[i
             for k, d, r, c, n in zip(kinds, dates, reps, customers, notes)
         ]
     duplicates(codes, columns, "code" if columns.has("code") else "activity_date", "activity")
-    _reject_if_errors(columns, table.source)
+    reject_if_errors(columns, table.source)
     step("writing activities")
     records = {
         code: {"kind": kinds[i], "activity_date": dates[i], "rep_id": rep_ids[i], "customer_id": customer_ids[i],
@@ -624,8 +497,6 @@ def _import_activities(session: Session, table: Table, mapping: dict[str, list[i
 
 
 def _import_targets(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
-    from attain.plans.targets import import_target_rows
-
     return import_target_rows(session=session, table=table, mapping=mapping, options=options, step=step)
 
 

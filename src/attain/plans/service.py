@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from attain.errors import Conflict, InvalidInput, NotFound
 from attain.metrics.models import Metric
-from attain.metrics.service import require_metric
 from attain.plans.models import Plan, PlanCell
 
 

@@ -9,14 +9,26 @@ from decimal import Decimal
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from attain.errors import Conflict, InvalidInput, RowError
 from attain.imports.columns import EMPTY_MARKERS, Columns, clean_code
-from attain.imports.parsing import make_amount_parser, normalise_header
+from attain.imports.common import (
+    ImportOptions,
+    ImportResult,
+    Resolver,
+    customer_type,
+    reject_if_errors,
+)
+from attain.imports.parsing import (
+    header_multiplier,
+    make_amount_parser,
+    normalise_header,
+)
 from attain.imports.reading import Table
+from attain.metrics.service import require_metric
 from attain.org.models import OrgNode
 from attain.periods import Period, month, parse_period
 from attain.plans.models import ALL_CUSTOMERS, PlanCell
-from attain.plans.service import create_plan, ensure_editable, get_plan, require_metric
-from attain.errors import Conflict, InvalidInput
+from attain.plans.service import create_plan, ensure_editable, get_plan
 
 _MONTH_COLUMN = re.compile(r"^(?:m|month)?0?([1-9]|1[0-2])(?:月)?$", re.I)
 
@@ -40,9 +52,10 @@ def _wide_period_columns(table: Table, used: set[int]) -> list[tuple[int, str]]:
     return found
 
 
-def import_target_rows(*, session: Session, table: Table, mapping: dict[str, list[int]], options, step: Callable[[str], None]):  # type: ignore[no-untyped-def]
-    from attain.imports.service import ImportResult, _customer_type, _reject_if_errors, _Resolver  # noqa: PLC0415
-
+def import_target_rows(
+    *, session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Callable[[str], None]
+) -> ImportResult:
+    """Write a quota sheet's figures as cells of the plan `options.plan` (created as a draft if new)."""
     if not options.plan:
         raise InvalidInput("importing targets needs --plan NAME (the plan is created when it does not exist)")
     metric = require_metric(session=session, code=options.metric)
@@ -50,11 +63,11 @@ def import_target_rows(*, session: Session, table: Table, mapping: dict[str, lis
     columns = Columns(table, mapping, date_format=options.date_format)
     orgs = [clean_code(v) if v else None for v in columns.text("org", required=True, max_length=64)]
     products = [clean_code(v) if v else None for v in columns.text("product", max_length=64)]
-    types = [_customer_type(columns, i, v) for i, v in enumerate(columns.text("customer_type", max_length=16))]
+    types = [customer_type(columns, i, v) for i, v in enumerate(columns.text("customer_type", max_length=16))]
     owners = [clean_code(v) if v else None for v in columns.text("owner", max_length=64)]
     notes = columns.text("strategy_note", max_length=10_000)
     years = columns.integer("year")
-    resolver = _Resolver(session)
+    resolver = Resolver(session)
 
     # (row index, period label, raw value, column name) for every target figure in the file.
     figures: list[tuple[int, str, str, str]] = []
@@ -81,8 +94,6 @@ def import_target_rows(*, session: Session, table: Table, mapping: dict[str, lis
 
     multiplier = options.multiplier
     if columns.has("value"):
-        from attain.imports.parsing import header_multiplier
-
         multiplier *= header_multiplier(columns.column_name("value"))
     parse_value = make_amount_parser(metric.scale, multiplier)
     cells: dict[tuple[str, int, int | None, str], dict[str, object]] = {}
@@ -128,7 +139,7 @@ def import_target_rows(*, session: Session, table: Table, mapping: dict[str, lis
         periods.append(period)
         cells[key] = {"period_start": period.start, "period_end": period.end, "value": value, "owner_id": owner_id,
                       "strategy_note": notes[index]}
-    _reject_if_errors(columns, table.source)
+    reject_if_errors(columns, table.source)
     if not cells:
         raise InvalidInput(f"{table.source}: no target values found")
 
@@ -185,9 +196,7 @@ def _amount(minor: int, scale: int) -> str:
     return f"{Decimal(minor).scaleb(-scale):,.{scale}f}"
 
 
-def _row_error(line: int, column: str, message: str):  # type: ignore[no-untyped-def]
-    from attain.errors import RowError
-
+def _row_error(line: int, column: str, message: str) -> RowError:
     return RowError(line, column, message)
 
 
