@@ -6,6 +6,7 @@ per value run once per distinct value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -59,8 +60,13 @@ class Columns:
 
     def raw(self, field: str) -> list[str]:
         """The field's text in every row, trimmed ('' when absent); several columns join with '|'."""
+        return self._raw_joined(field)[0]
+
+    def _raw_joined(self, field: str) -> tuple[list[str], str]:
+        """raw() and the values joined by NUL (with NUL at both ends): one contiguous string that
+        C-level searches scan far faster than a million separate objects."""
         if field not in self.mapping:
-            return [""] * len(self)
+            return [""] * len(self), "\x00" * (len(self) + 1)
         indexes = self.mapping[field]
         if len(indexes) == 1:
             values = _stripped(self._columns[indexes[0]]) if indexes[0] < len(self._columns) else [""] * len(self)
@@ -71,15 +77,16 @@ class Columns:
         joined = "\x00" + "\x00".join(values) + "\x00"
         if any(f"\x00{marker}\x00" in joined for marker in EMPTY_MARKERS):
             values = ["" if v in EMPTY_MARKERS else v for v in values]
-        return values
+            joined = "\x00" + "\x00".join(values) + "\x00"
+        return values, joined
 
     def text(self, field: str, *, required: bool = False, max_length: int = 200) -> list[str | None]:
-        return self._text(field, self.raw(field), required, max_length)
+        return self._text(field, *self._raw_joined(field), required, max_length)
 
-    def _text(self, field: str, values: list[str], required: bool, max_length: int) -> list[str | None]:
+    def _text(self, field: str, values: list[str], joined: str, required: bool, max_length: int) -> list[str | None]:
         out: list[str | None] = [v or None for v in values]
-        too_long = bool(values) and max(map(len, values)) > max_length
-        if too_long or (required and "" in values):
+        too_long = len(joined) > max_length and re.search(f"[^\x00]{{{max_length + 1}}}", joined) is not None
+        if too_long or (required and "\x00\x00" in joined):
             for index, value in enumerate(values):
                 if required and not value:
                     self.error(index, field, f"{field} is empty")
@@ -89,16 +96,15 @@ class Columns:
 
     def codes(self, field: str, *, required: bool = False, max_length: int = 64) -> list[str | None]:
         """Codes (ids, rep and customer keys): NFKC-cleaned unless plainly ASCII already."""
-        raw = self.raw(field)
-        values = self._text(field, raw, required, max_length)
-        joined = "\x00".join(raw) + "\x00"
+        raw, joined = self._raw_joined(field)
+        values = self._text(field, raw, joined, required, max_length)
         if joined.isascii() and ".0\x00" not in joined:
             return values  # plain ASCII codes are already clean
         return [v if v is None or (v.isascii() and not v.endswith(".0")) else clean_code(v) for v in values]
 
     def amount(self, field: str, *, scale: int, multiplier: Decimal = Decimal(1), required: bool = False) -> list[int | None]:
-        values = self.raw(field)
-        amounts, errors = parse_amount_column(values, scale, multiplier)
+        values, joined = self._raw_joined(field)
+        amounts, errors = parse_amount_column(values, scale, multiplier, joined=joined)
         for index, message in errors.items():
             self.error(index, field, message)
         if required and "" in values:
