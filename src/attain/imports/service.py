@@ -178,14 +178,15 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
         "line_id": line_ids,
         "order_id": order_ids,
         "order_date": dates,
-        "rep_id": [rep_ids[r] if r else None for r in reps],
-        "customer_id": [customer_ids[c] if c else None for c in customers],
-        "product_id": [product_ids[p] if p else None for p in products],
-        "region_id": [region_ids[r] if r else None for r in regions],
-        "quantity": [q if q is not None else zero for q in quantities],
+        # dict.get over the column: C-level, and a missing key (None) maps to None.
+        "rep_id": list(map(rep_ids.get, reps)),
+        "customer_id": list(map(customer_ids.get, customers)),
+        "product_id": list(map(product_ids.get, products)),
+        "region_id": list(map(region_ids.get, regions)),
+        "quantity": [q if q is not None else zero for q in quantities] if None in quantities else quantities,
         "amount": amounts,
         "cost": costs,
-        "currency": [c.upper() if c else "CNY" for c in currencies],
+        "currency": [c.upper() if c else "CNY" for c in currencies] if columns.has("currency") else ["CNY"] * len(line_ids),
     }
     counts = upsert(session=session, target=OrderLine.__table__, key="line_id", values=values)
     _apply(result, counts)
