@@ -246,11 +246,19 @@ def _upsert_records(session: Session, model: type, records: dict[str, dict[str, 
     return {code: row_id for row_id, code in session.execute(select(model.id, model.code))}
 
 
-def _import_customers(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
-    result = ImportResult("customers", table.source, table.encoding, len(table.rows))
+def _keyed_rows(
+    kind: str, table: Table, mapping: dict[str, list[int]], options: ImportOptions, what: str
+) -> tuple[ImportResult, Columns, list[str | None]]:
+    """The start of every import keyed by a code column: result, parsed columns, codes checked unique."""
+    result = ImportResult(kind, table.source, table.encoding, len(table.rows))
     columns = Columns(table, mapping, date_format=options.date_format)
     codes = columns.codes("code", required=True)
-    duplicates(codes, columns, "code", "customer code")
+    duplicates(codes, columns, "code", what)
+    return result, columns, codes
+
+
+def _import_customers(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
+    result, columns, codes = _keyed_rows("customers", table, mapping, options, "customer code")
     values = {name: columns.text(name) for name in ("name", "segment", "industry", "city")}
     types = [customer_type(columns, i, v) for i, v in enumerate(columns.text("customer_type", max_length=16))]
     grades = columns.text("grade", max_length=8)
@@ -288,10 +296,7 @@ def _import_customers(session: Session, table: Table, mapping: dict[str, list[in
 
 
 def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
-    result = ImportResult("reps", table.source, table.encoding, len(table.rows))
-    columns = Columns(table, mapping, date_format=options.date_format)
-    codes = columns.codes("code", required=True)
-    duplicates(codes, columns, "code", "rep code")
+    result, columns, codes = _keyed_rows("reps", table, mapping, options, "rep code")
     names = columns.text("name")
     titles, emails = columns.text("title", max_length=100), columns.text("email")
     teams, regions, managers = columns.text("team", max_length=64), columns.text("region", max_length=64), _codes(columns, "manager")
@@ -347,10 +352,7 @@ def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], 
 
 
 def _import_products(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
-    result = ImportResult("products", table.source, table.encoding, len(table.rows))
-    columns = Columns(table, mapping, date_format=options.date_format)
-    codes = columns.codes("code", required=True)
-    duplicates(codes, columns, "code", "product code")
+    result, columns, codes = _keyed_rows("products", table, mapping, options, "product code")
     names, lines, launched = columns.text("name"), columns.text("line", max_length=64), columns.date("launched_on")
     reject_if_errors(columns, table.source)
     step("writing products")
@@ -391,10 +393,7 @@ _STAGE_WORDS = {"lead": "lead", "线索": "lead", "qualified": "qualified", "合
 
 
 def _import_opportunities(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
-    result = ImportResult("opportunities", table.source, table.encoding, len(table.rows))
-    columns = Columns(table, mapping, date_format=options.date_format)
-    codes = columns.codes("code", required=True)
-    duplicates(codes, columns, "code", "opportunity id")
+    result, columns, codes = _keyed_rows("opportunities", table, mapping, options, "opportunity id")
     amounts = columns.amount("amount", scale=MONEY_SCALE, multiplier=_multiplier(table, mapping, "amount", options), required=True)
     for index, amount in enumerate(amounts):
         if amount is not None and amount < 0:
