@@ -14,7 +14,9 @@ from attain.catalog.models import Customer, ProductNode
 from attain.catalog.service import create_product_node, key_maps
 from attain.errors import ImportRejected
 from attain.imports.columns import Columns
+from attain.org.models import OrgNode
 from attain.org.service import create_node, ensure_root, node_ids_by_key
+from attain.tree import insert_nodes
 
 MONEY_SCALE = 2  # amounts are stored in fen (or cents): 10**-2 of the currency
 
@@ -106,18 +108,37 @@ class Resolver:
         self._count(f"{kind}s" if kind != "company" else "companies")
         return node_id
 
+    def orgs(self, keys: list[str], *, kind: str, names: dict[str, str | None], parents: dict[str, int | None]) -> dict[str, int]:
+        """Ids for many org keys; the missing ones are created together (under `parents[key]`, else the root)."""
+        missing = [key for key in keys if self._find(key, self._org_code, self._org_name) is None]
+        if missing:
+            root = self.root()
+            rows = [
+                {"code": key[:64], "name": (names.get(key) or key)[:200], "kind": kind,
+                 "parent_id": parents.get(key) or root}
+                for key in missing
+            ]
+            for key, node_id in zip(missing, insert_nodes(session=self.session, model=OrgNode, rows=rows)):
+                self._org_code[key] = node_id
+            self.created[f"{kind}s"] = self.created.get(f"{kind}s", 0) + len(missing)
+        return {key: self._find(key, self._org_code, self._org_name) for key in keys}  # type: ignore[misc]
+
     def existing_org(self, key: str) -> int | None:
         return self._find(key, self._org_code, self._org_name)
 
-    def product(self, key: str, *, name: str | None, line: str | None) -> int:
-        found = self._find(key, self._product_code, self._product_name)
-        if found is not None:
-            return found
-        parent_id = self.product_line(line) if line else None
-        node_id = create_product_node(session=self.session, code=key[:64], name=(name or key)[:200], kind="product", parent_id=parent_id)
-        self._product_code[key] = node_id
-        self._count("products")
-        return node_id
+    def products(self, keys: list[str], *, names: dict[str, str | None], lines: dict[str, str | None]) -> dict[str, int]:
+        """Ids for many product keys; the missing ones are created together under their lines."""
+        missing = [key for key in keys if self._find(key, self._product_code, self._product_name) is None]
+        if missing:
+            rows = [
+                {"code": key[:64], "name": (names.get(key) or key)[:200], "kind": "product",
+                 "parent_id": self.product_line(lines[key]) if lines.get(key) else None}  # type: ignore[arg-type]
+                for key in missing
+            ]
+            for key, node_id in zip(missing, insert_nodes(session=self.session, model=ProductNode, rows=rows)):
+                self._product_code[key] = node_id
+            self.created["products"] = self.created.get("products", 0) + len(missing)
+        return {key: self._find(key, self._product_code, self._product_name) for key in keys}  # type: ignore[misc]
 
     def product_line(self, line: str) -> int:
         found = self._find(line, self._product_code, self._product_name)

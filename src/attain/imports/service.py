@@ -152,13 +152,11 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
 
     step("resolving reps, customers and products")
     resolver = Resolver(session)
-    region_ids = {key: resolver.org(key, kind="region") for key in _distinct(regions)}
-    rep_names = _first_by_key(reps, columns.text("rep_name"))
-    rep_regions = _first_by_key(reps, regions)
-    rep_ids = {
-        key: resolver.org(key, kind="rep", name=rep_names.get(key), parent_id=region_ids.get(rep_regions.get(key) or ""))
-        for key in _distinct(reps)
-    }
+    region_ids = resolver.orgs(_distinct(regions), kind="region", names={}, parents={})
+    rep_ids = resolver.orgs(
+        _distinct(reps), kind="rep", names=_first_by_key(reps, columns.text("rep_name")),
+        parents={key: region_ids.get(region or "") for key, region in _first_by_key(reps, regions).items()},
+    )
     customer_names = _first_by_key(customers, columns.text("customer_name"))
     customer_regions = _first_by_key(customers, regions)
     customer_ids = resolver.customers(
@@ -166,10 +164,7 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
     )
     product_names = _first_by_key(products, columns.text("product_name"))
     product_lines = _first_by_key(products, columns.text("product_line", max_length=64))
-    product_ids = {
-        key: resolver.product(key, name=product_names.get(key), line=product_lines.get(key))
-        for key in _distinct(products)
-    }
+    product_ids = resolver.products(_distinct(products), names=product_names, lines=product_lines)
     result.created = resolver.created
 
     step(f"writing {len(line_ids):,} order lines")
