@@ -69,12 +69,15 @@ class Columns:
             return [""] * len(self), "\x00" * (len(self) + 1)
         indexes = self.mapping[field]
         if len(indexes) == 1:
-            values = _stripped(self._columns[indexes[0]]) if indexes[0] < len(self._columns) else [""] * len(self)
+            if indexes[0] < len(self._columns):
+                values, joined = _stripped(self._columns[indexes[0]])
+            else:
+                values, joined = [""] * len(self), "\x00" * (len(self) + 1)
         else:
-            parts = [_stripped(self._columns[i]) if i < len(self._columns) else [""] * len(self) for i in indexes]
+            parts = [_stripped(self._columns[i])[0] if i < len(self._columns) else [""] * len(self) for i in indexes]
             values = ["|".join(p) for p in zip(*parts)]
+            joined = "\x00" + "\x00".join(values) + "\x00"
         # One C-level substring search per marker over the joined column beats hashing every value.
-        joined = "\x00" + "\x00".join(values) + "\x00"
         if any(f"\x00{marker}\x00" in joined for marker in EMPTY_MARKERS):
             values = ["" if v in EMPTY_MARKERS else v for v in values]
             joined = "\x00" + "\x00".join(values) + "\x00"
@@ -84,9 +87,10 @@ class Columns:
         return self._text(field, *self._raw_joined(field), required, max_length)
 
     def _text(self, field: str, values: list[str], joined: str, required: bool, max_length: int) -> list[str | None]:
-        out: list[str | None] = [v or None for v in values]
+        has_empty = "\x00\x00" in joined
+        out: list[str | None] = [v or None for v in values] if has_empty else values  # type: ignore[assignment]
         too_long = len(joined) > max_length and re.search(f"[^\x00]{{{max_length + 1}}}", joined) is not None
-        if too_long or (required and "\x00\x00" in joined):
+        if too_long or (required and has_empty):
             for index, value in enumerate(values):
                 if required and not value:
                     self.error(index, field, f"{field} is empty")
@@ -131,8 +135,10 @@ class Columns:
             except ValueError:
                 break
         else:
-            if not (required and "" in distinct):
-                return [parsed[v] if v else None for v in values]
+            if "" not in distinct:
+                return list(map(parsed.__getitem__, values))
+            if not required:
+                return list(map(parsed.get, values))
         return self._each(field, values, parse_decimal, required)
 
     def integer(self, field: str, *, required: bool = False) -> list[int | None]:
@@ -146,7 +152,8 @@ class Columns:
 
     def date(self, field: str, *, required: bool = False) -> list[date | None]:
         values = self.raw(field)
-        distinct = {v for v in values if v}
+        distinct_all = set(values)
+        distinct = distinct_all - {""}
         fmt = self.date_format
         if fmt is None:
             try:
@@ -165,13 +172,14 @@ class Columns:
             except ValueError:
                 hint = f" (expected {fmt})" if self.date_format else ""
                 bad[value] = f"'{value}' is not a date{hint}"
-        for index, value in enumerate(values):
-            if not value:
-                if required:
-                    self.error(index, field, f"{field} is empty")
-            elif value in bad:
-                self.error(index, field, bad[value])
-        return [parsed.get(v) if v else None for v in values]
+        if bad or (required and "" in distinct_all):
+            for index, value in enumerate(values):
+                if not value:
+                    if required:
+                        self.error(index, field, f"{field} is empty")
+                elif value in bad:
+                    self.error(index, field, bad[value])
+        return list(map(parsed.get, values))  # '' and bad values map to None
 
     def _each(self, field: str, values: list[str], parse: Callable[[str], T], required: bool) -> list[T | None]:
         out: list[T | None] = []
@@ -200,9 +208,17 @@ class Columns:
                 )
 
 
-def _stripped(column: tuple[str, ...]) -> list[str]:
-    """The column's values without surrounding spaces."""
-    return list(map(str.strip, column))
+_EDGE_SPACE = re.compile(r"\s\x00|\x00\s")
+
+
+def _stripped(column: tuple[str, ...]) -> tuple[list[str], str]:
+    """The column's values without surrounding spaces, and those values joined by NUL (with NUL
+    at both ends). Values are stripped only when the joined text shows a space at some edge."""
+    joined = "\x00" + "\x00".join(column) + "\x00"
+    if _EDGE_SPACE.search(joined) is None:
+        return list(column), joined
+    values = list(map(str.strip, column))
+    return values, "\x00" + "\x00".join(values) + "\x00"
 
 
 def _plain_decimal(text: str) -> Decimal:
