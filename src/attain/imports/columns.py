@@ -40,7 +40,7 @@ class Columns:
         self.errors: list[RowError] = []
         self.width = len(table.header)
         # Column-major copy of the table: every parser below works on whole columns.
-        self._columns = list(zip_longest(*table.rows, fillvalue=""))
+        self._columns = table.columns if table.columns is not None else list(zip_longest(*table.rows, fillvalue=""))
         self._check_row_widths()
 
     def __len__(self) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
@@ -23,14 +23,44 @@ HEADER_SEARCH_ROWS = 10  # ERP exports often put a title and a blank line above 
 
 @dataclass(frozen=True)
 class Table:
-    """A file's data rows as text, under one header row. `lines[i]` is the file line of `rows[i]`."""
+    """A file's data rows as text, under one header row. `lines[i]` is the file line of `rows[i]`.
+
+    `columns`, when set, holds the same data column by column (the fast CSV path reads it that
+    way); `rows` is then a view that builds a row when asked for one.
+    """
 
     source: str
     header: list[str]
-    rows: list[list[str]]
+    rows: Sequence[list[str]]
     lines: list[int]
     encoding: str | None
     sheet: str | None = None
+    columns: list[list[str]] | None = None
+
+
+class _RowView(Sequence[list[str]]):
+    """Rows over column-major data, built on access."""
+
+    def __init__(self, columns: list[list[str]]):
+        self._columns = columns
+
+    def __len__(self) -> int:
+        return len(self._columns[0]) if self._columns else 0
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def,override]
+        if isinstance(index, slice):
+            return [list(row) for row in zip(*(column[index] for column in self._columns))]
+        return [column[index] for column in self._columns]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"_RowView({list(self)!r})"
 
 
 def decode(raw: bytes, source: str) -> tuple[str, str]:
@@ -82,6 +112,10 @@ def read_csv(path: Path, *, header_score: Callable[[list[str]], int], has_header
     if not text or text.isspace():
         raise InvalidInput(f"{source}: the file is empty")
     delimiter = _sniff_delimiter("\n".join(text[:20_000].splitlines()[:5]))
+    if has_header:
+        columns = _plain_columns(text, delimiter)
+        if columns is not None:
+            return _columns_with_header(source, columns, encoding, header_score)
     csv.field_size_limit(MAX_FIELD_CHARS)
     # strict: an unclosed quote is an error, not a field that swallows the rest of the file.
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -101,6 +135,62 @@ def read_csv(path: Path, *, header_score: Callable[[list[str]], int], has_header
             reason = str(exc)
         raise InvalidInput(f"{source}: line {line}: unreadable CSV ({reason})") from exc
     return _with_header(source, rows, lines, encoding, None, header_score, has_header)
+
+
+def _plain_columns(text: str, delimiter: str) -> list[list[str]] | None:
+    """The file split straight into columns, when that is safe: no quotes, no carriage returns,
+    every line with the same number of fields, no blank line and no field over the size limit.
+    None otherwise (the csv module then reads the file). Twice as fast as csv plus a transpose."""
+    import numpy as np
+
+    if '"' in text or "\r" in text or len(delimiter) != 1 or not delimiter.isascii():
+        return None
+    body = text[:-1] if text.endswith("\n") else text
+    if not body or "\n\n" in body or body.startswith("\n"):
+        return None
+    data = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
+    line_ends = np.append(np.flatnonzero(data == 10), data.size)
+    delimiters = np.flatnonzero(data == ord(delimiter))
+    per_line = np.diff(np.searchsorted(delimiters, line_ends), prepend=0)
+    width = int(per_line[0]) + 1
+    if np.any(per_line != width - 1):
+        return None
+    line_bytes = np.diff(line_ends, prepend=-1) - 1
+    # Blank rows (only delimiters and spaces) are dropped by the csv path: step aside for them.
+    # Lines without a visible ASCII byte are the candidates, checked exactly in Python.
+    visible = (data > 32) & (data < 127) & (data != ord(delimiter))
+    line_starts = np.append(0, line_ends[:-1] + 1)
+    candidates = np.flatnonzero(np.add.reduceat(visible, np.minimum(line_starts, max(data.size - 1, 0)), dtype=np.int32) == 0)
+    if candidates.size:
+        lines = body.split("\n")
+        if any(not lines[i].replace(delimiter, "").strip() for i in candidates.tolist()):
+            return None
+    if width == 1 and int(line_bytes.max()) > MAX_FIELD_CHARS:
+        return None
+    fields = body.replace("\n", delimiter).split(delimiter)
+    columns = [fields[i::width] for i in range(width)]
+    if int(line_bytes.max()) > MAX_FIELD_CHARS and any(max(map(len, c)) > MAX_FIELD_CHARS for c in columns):
+        return None  # the csv path reports the oversized field with its line
+    return columns
+
+
+def _columns_with_header(
+    source: str, columns: list[list[str]], encoding: str, header_score: Callable[[list[str]], int]
+) -> Table:
+    rows = _RowView(columns)
+    best_index, best_score = 0, -1
+    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        score = header_score(row)
+        if score > best_score:
+            best_index, best_score = index, score
+    if best_score <= 0:
+        best_index = 0
+    header = [h.strip().lstrip("\ufeff") for h in rows[best_index]]
+    data = [column[best_index + 1 :] for column in columns]
+    if not data[0]:
+        raise InvalidInput(f"{source}: no data rows under the header")
+    lines = list(range(best_index + 2, best_index + 2 + len(data[0])))
+    return Table(source, header, _RowView(data), lines, encoding, None, data)
 
 
 def _start_of_broken_row(text: str, delimiter: str) -> int:
