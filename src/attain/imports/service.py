@@ -216,10 +216,17 @@ def _apply(result: ImportResult, counts: UpsertCounts) -> None:
 # --- dimension files (customers, reps, products): small, compared in Python, written in bulk ---
 
 
-def _upsert_records(session: Session, model: type, records: dict[str, dict[str, object]], result: ImportResult) -> dict[str, int]:
-    """Insert new codes, update changed ones (only the fields the file has); return code → id."""
+def _upsert_records(
+    session: Session,
+    model: type,
+    records: dict[str, dict[str, object]],
+    result: ImportResult,
+    defaults: Callable[[str], dict[str, object]] = lambda _code: {},
+) -> dict[str, int]:
+    """Insert new codes (with `defaults` for what the file lacks), update changed ones (only the
+    fields the file has); return code → id."""
     existing = {row.code: row for row in session.execute(select(model.__table__)).mappings()}
-    inserts = [{"code": code, **r} for code, r in records.items() if code not in existing]
+    inserts = [{**defaults(code), "code": code, **r} for code, r in records.items() if code not in existing]
     updates = []
     for code, record in records.items():
         if code in existing and any(existing[code][k] != v for k, v in record.items()):
@@ -270,7 +277,9 @@ def _import_customers(session: Session, table: Table, mapping: dict[str, list[in
     step("writing customers")
     records: dict[str, dict[str, object]] = {}
     for i, code in enumerate(codes):
-        record: dict[str, object] = {"name": (values["name"][i] or records.get(code, {}).get("name") or code)}  # type: ignore[union-attr]
+        record: dict[str, object] = {}
+        if values["name"][i]:  # a file without names never blanks out the names Attain has
+            record["name"] = values["name"][i]
         for name in ("segment", "industry", "city"):
             if columns.has(name):
                 record[name] = values[name][i]
@@ -285,7 +294,7 @@ def _import_customers(session: Session, table: Table, mapping: dict[str, list[in
         if columns.has("owner"):
             record["owner_id"] = resolver.existing_org(owners[i]) if owners[i] else None
         records[code] = record  # type: ignore[index]
-    _upsert_records(session, Customer, records, result)
+    _upsert_records(session, Customer, records, result, defaults=lambda code: {"name": code})
     result.created = resolver.created
     return result
 
