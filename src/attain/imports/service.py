@@ -428,6 +428,9 @@ def _import_opportunities(session: Session, table: Table, mapping: dict[str, lis
         }
         for i, code in enumerate(codes)
     }
+    records = _only_present(columns, records, {"name": "name", "rep_id": "rep", "customer_id": "customer",
+                                               "product_id": "product", "expected_close_on": "expected_close_on",
+                                               "closed_on": "closed_on"})
     ids = _upsert_records(session, Opportunity, records, result)  # type: ignore[arg-type]
     # Stage history: the dates the file gives, rewritten for the opportunities in the file.
     history = []
@@ -445,6 +448,17 @@ def _import_opportunities(session: Session, table: Table, mapping: dict[str, lis
     if history:
         session.execute(insert(OpportunityStageChange), history)
     return result
+
+
+def _only_present(
+    columns: Columns, records: dict[str, dict[str, object]], optional: dict[str, str]
+) -> dict[str, dict[str, object]]:
+    """Drop the optional fields (record key → file field) that the file has no column for, so that
+    re-importing a thinner file never blanks out what Attain already has."""
+    absent = [key for key, field in optional.items() if not columns.has(field)]
+    if not absent:
+        return records
+    return {code: {k: v for k, v in record.items() if k not in absent} for code, record in records.items()}
 
 
 def _existing_ids(columns: Columns, keys: list[str | None], field: str, find: Callable[[str], int | None], what: str) -> list[int | None]:
@@ -496,6 +510,8 @@ def _import_activities(session: Session, table: Table, mapping: dict[str, list[i
                "opportunity_id": opportunity_ids[i], "note": notes[i]}
         for i, code in enumerate(codes)
     }
+    records = _only_present(columns, records, {"rep_id": "rep", "customer_id": "customer",
+                                               "opportunity_id": "opportunity", "note": "note"})
     _upsert_records(session, Activity, records, result)  # type: ignore[arg-type]
     return result
 
