@@ -174,17 +174,24 @@ def _plain_columns(text: str, delimiter: str) -> list[list[str]] | None:
     return columns
 
 
-def _columns_with_header(
-    source: str, columns: list[list[str]], encoding: str, header_score: Callable[[list[str]], int]
-) -> Table:
-    rows = _RowView(columns)
-    best_index, best_score = 0, -1
+def _header_index(rows: Sequence[list[str]], header_score: Callable[[list[str]], int]) -> int:
+    """The row among the first few that looks most like a header (most recognised column names);
+    with none recognised, the first row that is not blank."""
+    best_index, best_score = 0, 0
     for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
         score = header_score(row)
         if score > best_score:
             best_index, best_score = index, score
-    if best_score <= 0:
-        best_index = 0
+    if best_score == 0:
+        best_index = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), 0)
+    return best_index
+
+
+def _columns_with_header(
+    source: str, columns: list[list[str]], encoding: str, header_score: Callable[[list[str]], int]
+) -> Table:
+    rows = _RowView(columns)
+    best_index = _header_index(rows, header_score)  # the fast path has no blank rows
     header = [h.strip().lstrip("\ufeff") for h in rows[best_index]]
     data = [column[best_index + 1 :] for column in columns]
     if not data[0]:
@@ -297,13 +304,7 @@ def _with_header(
         width = max((len(r) for r in rows), default=0)
         header = [f"column{i + 1}" for i in range(width)]
         return _trimmed(Table(source, header, rows, lines, encoding, sheet))
-    best_index, best_score = 0, -1
-    for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        score = header_score(row)
-        if score > best_score:
-            best_index, best_score = index, score
-    if best_score <= 0:
-        best_index = next((i for i, row in enumerate(rows) if any(c.strip() for c in row)), 0)
+    best_index = _header_index(rows, header_score)
     header = [h.strip().lstrip("\ufeff") for h in rows[best_index]]
     return _trimmed(Table(source, header, rows[best_index + 1 :], lines[best_index + 1 :], encoding, sheet))
 
