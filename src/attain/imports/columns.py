@@ -27,6 +27,7 @@ T = TypeVar("T")
 
 # What exports write for "no value" (SQL Server's NULL, Excel's #N/A, a lone dash in a quota sheet).
 EMPTY_MARKERS = frozenset({"NULL", "null", "Null", "N/A", "n/a", "#N/A", "NaN", "nan", "None", "-", "--", "—"})
+_VOCABULARY_NOISE = re.compile(r"[\s\-_]+")
 _MARKER = re.compile("\x00(?:" + "|".join(re.escape(m) for m in sorted(EMPTY_MARKERS, key=len, reverse=True)) + ")\x00")
 
 
@@ -106,6 +107,20 @@ class Columns:
         if joined.isascii() and ".0\x00" not in joined:
             return values  # plain ASCII codes are already clean
         return [v if v is None or (v.isascii() and not v.endswith(".0")) else clean_code(v) for v in values]
+
+    def vocabulary(
+        self, field: str, words: dict[str, str], what: str, *, required: bool = False, max_length: int = 32
+    ) -> list[str | None]:
+        """A column of words from a fixed vocabulary (stages, activity types, customer types), in
+        Chinese or English; case, spaces, '-' and '_' do not matter. Unknown words are row errors
+        saying "'x' is not <what>"."""
+        out: list[str | None] = []
+        for index, value in enumerate(self.text(field, required=required, max_length=max_length)):
+            word = words.get(_VOCABULARY_NOISE.sub("", value.lower())) if value else None
+            if value and word is None:
+                self.error(index, field, f"'{value}' is not {what}")
+            out.append(word)
+        return out
 
     def amount(self, field: str, *, scale: int, multiplier: Decimal = Decimal(1), required: bool = False) -> list[int | None]:
         values, joined = self._raw_joined(field)

@@ -172,12 +172,8 @@ _TYPE_WORDS = {"new": "new", "新": "new", "新客户": "new", "新客": "new", 
                "老": "existing", "老客户": "existing", "老客": "existing", "存量": "existing", "existingcustomer": "existing"}
 
 
-def customer_type(columns: Columns, index: int, value: str | None) -> str | None:
-    if value is None:
-        return None
-    normal = _TYPE_WORDS.get(value.strip().lower().replace(" ", ""))
-    if normal is None:
-        columns.error(index, "customer_type", f"'{value}' is not a customer type (new/新客户 or existing/老客户)")
-    return normal
+def customer_types(columns: Columns) -> list[str | None]:
+    """The customer_type column as 'new' / 'existing' (None where blank)."""
+    return columns.vocabulary("customer_type", _TYPE_WORDS, "a customer type (new/新客户 or existing/老客户)", max_length=16)
 
 

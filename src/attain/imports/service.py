@@ -31,7 +31,7 @@ from attain.imports.common import (
     ImportResult,
     Progress,
     Resolver,
-    customer_type,
+    customer_types,
     reject_if_errors,
 )
 from attain.imports.fields import fields_for, header_score, match_columns, parse_mapping
@@ -262,7 +262,7 @@ def _keyed_rows(
 def _import_customers(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result, columns, codes = _keyed_rows("customers", table, mapping, options, "customer code")
     values = {name: columns.text(name) for name in ("name", "segment", "industry", "city")}
-    types = [customer_type(columns, i, v) for i, v in enumerate(columns.text("customer_type", max_length=16))]
+    types = customer_types(columns)
     grades = columns.text("grade", max_length=8)
     for index, grade in enumerate(grades):
         if grade is not None and grade.upper() not in GRADES:
@@ -402,12 +402,7 @@ def _import_opportunities(session: Session, table: Table, mapping: dict[str, lis
     for index, amount in enumerate(amounts):
         if amount is not None and amount < 0:
             columns.error(index, "amount", f"an opportunity cannot be worth a negative amount ({amount / 100:,.2f})")
-    stages: list[str | None] = []
-    for index, value in enumerate(columns.text("stage", required=True, max_length=32)):
-        stage = _STAGE_WORDS.get(value.lower().replace(" ", "").replace("-", "")) if value else None
-        if value and stage is None:
-            columns.error(index, "stage", f"'{value}' is not a stage ({', '.join(OPPORTUNITY_STAGES)})")
-        stages.append(stage)
+    stages = columns.vocabulary("stage", _STAGE_WORDS, f"a stage ({', '.join(OPPORTUNITY_STAGES)})", required=True)
     dates = {f: columns.date(f, required=(f == "created_on")) for f in ("created_on", "expected_close_on", "closed_on", "qualified_on", "proposal_on", "negotiation_on")}
     for index, stage in enumerate(stages):
         if stage in ("won", "lost") and columns.has("closed_on") and dates["closed_on"][index] is None:
@@ -480,12 +475,7 @@ _ACTIVITY_WORDS = {"visit": "visit", "拜访": "visit", "上门拜访": "visit",
 def _import_activities(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result = ImportResult("activities", table.source, table.encoding, len(table.rows))
     columns = Columns(table, mapping, date_format=options.date_format)
-    kinds: list[str | None] = []
-    for index, value in enumerate(columns.text("kind", required=True, max_length=32)):
-        kind = _ACTIVITY_WORDS.get(value.lower().replace(" ", "").replace("_", "")) if value else None
-        if value and kind is None:
-            columns.error(index, "kind", f"'{value}' is not an activity type ({', '.join(ACTIVITY_KINDS)})")
-        kinds.append(kind)
+    kinds = columns.vocabulary("kind", _ACTIVITY_WORDS, f"an activity type ({', '.join(ACTIVITY_KINDS)})", required=True)
     dates = columns.date("activity_date", required=True)
     reps, customers, opportunities = _codes(columns, "rep"), _codes(columns, "customer"), _codes(columns, "opportunity")
     notes = columns.text("note", max_length=10_000)

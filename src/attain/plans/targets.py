@@ -15,7 +15,7 @@ from attain.imports.common import (
     ImportOptions,
     ImportResult,
     Resolver,
-    customer_type,
+    customer_types,
     reject_if_errors,
 )
 from attain.imports.parsing import (
@@ -63,7 +63,7 @@ def import_target_rows(
     columns = Columns(table, mapping, date_format=options.date_format)
     orgs = [clean_code(v) if v else None for v in columns.text("org", required=True, max_length=64)]
     products = [clean_code(v) if v else None for v in columns.text("product", max_length=64)]
-    types = [customer_type(columns, i, v) for i, v in enumerate(columns.text("customer_type", max_length=16))]
+    types = customer_types(columns)
     owners = [clean_code(v) if v else None for v in columns.text("owner", max_length=64)]
     notes = columns.text("strategy_note", max_length=10_000)
     years = columns.integer("year")
