@@ -7,6 +7,13 @@ from attain.imports.models import ImportRun
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.plans.models import Plan, PlanCell
+from attain.settings.models import Setting
+
+# Modules that own further tables register them on import.
+import attain.actions.models  # noqa: E402,F401,I001
+import attain.auth.models  # noqa: E402,F401
+import attain.credit.models  # noqa: E402,F401
+import attain.tracking.models  # noqa: E402,F401
 
 __all__ = [
     "Activity",
@@ -21,4 +28,5 @@ __all__ = [
     "Plan",
     "PlanCell",
     "ProductNode",
+    "Setting",
 ]

@@ -6,9 +6,16 @@ import sys
 
 import typer
 
+from attain.cli import act as act_cli
 from attain.cli import data as data_cli
 from attain.cli import split as split_cli
+from attain.cli.alerts import alerts_app
+from attain.cli.config import config_app
+from attain.cli.credit import credit_app
 from attain.cli.metrics import metric_app
+from attain.cli.plan import plan_app
+from attain.cli.report import report_app
+from attain.cli.user import user_app
 from attain.cli.output import err_console
 from attain.errors import AttainError, ImportRejected
 
@@ -23,6 +30,13 @@ app = typer.Typer(
 data_cli.register(app)
 app.add_typer(metric_app, name="metric")
 split_cli.register(app)
+app.add_typer(config_app, name="config")
+app.add_typer(plan_app, name="plan")
+act_cli.register(app)
+app.add_typer(credit_app, name="credit")
+app.add_typer(report_app, name="report")
+app.add_typer(alerts_app, name="alerts")
+app.add_typer(user_app, name="user")
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""Daily action lists derived from the reverse funnel (issue 5)."""

@@ -1,0 +1,1 @@
+"""Tables of attain.auth (defined by the module owner; empty for now)."""

@@ -1,0 +1,43 @@
+"""The one place that says which sales count toward whose target.
+
+`credited_lines()` returns a SQLAlchemy Core SELECT with one row per (order line, credited rep).
+Every figure of attainment, leaderboard, diagnosis and incentives reads sales through it, on every
+engine (SQLite, PostgreSQL, DuckDB), so the crediting rule is applied once and the same way.
+
+Columns (stable contract, extend but do not rename):
+    line_id      order_lines.id
+    order_id     order number
+    credit_date  the date that puts the credit in a period
+    rep_id       the credited rep (org_nodes.id)
+    customer_id, product_id, region_id
+    amount       credited amount in minor units (fen), exact integers
+    cost         credited cost in minor units
+    quantity     credited quantity
+    kind         'direct' (sums to the line over all reps) or 'overlay' (extra, never summed into teams)
+    rule         short text naming the rule that produced the row
+
+This first version credits every line 100 % to its own rep on its order date.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, literal, select
+
+from attain.facts.models import OrderLine
+
+
+def credited_lines() -> Select:  # type: ignore[type-arg]
+    return select(
+        OrderLine.id.label("line_id"),
+        OrderLine.order_id.label("order_id"),
+        OrderLine.order_date.label("credit_date"),
+        OrderLine.rep_id.label("rep_id"),
+        OrderLine.customer_id.label("customer_id"),
+        OrderLine.product_id.label("product_id"),
+        OrderLine.region_id.label("region_id"),
+        OrderLine.amount.label("amount"),
+        OrderLine.cost.label("cost"),
+        OrderLine.quantity.label("quantity"),
+        literal("direct").label("kind"),
+        literal("order_rep").label("rule"),
+    )

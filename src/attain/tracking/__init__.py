@@ -1,0 +1,1 @@
+"""Attainment tracking, forecasting, leaderboard, diagnosis and alerts (issue 6)."""

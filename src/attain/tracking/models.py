@@ -1,0 +1,1 @@
+"""Tables of attain.tracking (defined by the module owner; empty for now)."""
