@@ -19,6 +19,7 @@ class ProductNode(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # id in another system
     name: Mapped[str] = mapped_column(String(200))
     # "line" for product lines (and any grouping level), "product" for sellable items.
     kind: Mapped[str] = mapped_column(String(16), default="product")
@@ -37,6 +38,7 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)  # id in another system
     name: Mapped[str] = mapped_column(String(200))
     # Set only to override the type derived from first_order_date (see catalog.calc).
     customer_type: Mapped[str | None] = mapped_column(String(16))

@@ -20,6 +20,9 @@ class OrgNode(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
+    # The id another system knows this node by (an HR employee number, a CRM territory id), when
+    # it differs from the code the sales files use; imports resolve either.
+    external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_nodes.id"), index=True)
