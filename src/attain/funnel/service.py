@@ -1,0 +1,303 @@
+"""The reverse funnel of one rep for one week, from the plan and the rep's own opportunity history.
+
+Target: the rep's plan cells prorated to the week by CN working days (a cell contributes
+value × working days of the week inside the cell / working days of the cell), exact as a Fraction.
+
+Rates and deal size: learned from the rep's opportunities with stage history, shrunk toward the
+team, and the team toward the company (see `learn_rates`). All counting is one SQL aggregate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+
+import numpy as np
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from attain.errors import InvalidInput, NotFound
+from attain.facts.models import Opportunity, OpportunityStageChange
+from attain.funnel.calc import RATE_SCALE, ceil_fraction, spread_over_days, stage_counts
+from attain.metrics.models import Metric
+from attain.org.models import OrgNode
+from attain.org.service import require_node
+from attain.periods import Grain, Period, parse_period
+from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
+from attain.plans.service import require_plan
+from attain.settings.service import get_setting, register
+from attain.split.calendar import WorkCalendar, day_range, working_day_mask
+
+# The pipeline, from first touch to the deal; the funnel is printed the other way round.
+PIPELINE = ("lead", "qualified", "proposal", "negotiation", "won")
+FUNNEL_STAGES = tuple(reversed(PIPELINE))  # won, negotiation, proposal, qualified, lead
+
+
+def _non_negative_int(value: object) -> int:
+    number = int(str(value))
+    if number < 0:
+        raise ValueError("must be 0 or more")
+    return number
+
+
+register(
+    "funnel_prior_weight", 10,
+    "Shrinkage of a rep's funnel rates toward the team (and the team's toward the company): the team "
+    "rate counts as this many opportunities of the rep's own (0 = use the rep's history alone).",
+    _non_negative_int,
+)
+
+CN_CALENDAR = WorkCalendar()
+_GRAIN_ORDER = {Grain.DAY: 0, Grain.WEEK: 1, Grain.MONTH: 2, Grain.QUARTER: 3, Grain.HALF: 4, Grain.YEAR: 5}
+
+
+@dataclass(frozen=True)
+class LevelHistory:
+    """Counts of one level (rep, team or company): per pipeline step k (lead→qualified … negotiation→won)
+    how many opportunities moved on and how many were decided (moved on or lost there); won deals and their value."""
+
+    advanced: tuple[int, ...]
+    decided: tuple[int, ...]
+    opportunities: int
+    won: int
+    won_amount: int  # fen
+
+
+@dataclass(frozen=True)
+class LearnedRates:
+    """Rates per step in FUNNEL order (won←negotiation, negotiation←proposal, …), as Decimals with 4 places."""
+
+    rates: tuple[Decimal, ...]
+    deal_size: int  # fen
+    rep: LevelHistory
+    team: LevelHistory
+    company: LevelHistory
+    prior_weight: int
+
+
+@dataclass(frozen=True)
+class WeekFunnel:
+    rep_code: str
+    rep_name: str
+    plan: str
+    week: Period
+    target: Fraction  # fen, exact
+    cells: tuple[dict[str, object], ...]
+    learned: LearnedRates
+    days: tuple[date, ...]
+    worked: tuple[bool, ...]
+    counts: tuple[int, ...]  # FUNNEL_STAGES order
+    per_day: tuple[tuple[int, ...], ...]
+    warnings: tuple[str, ...]
+
+
+# ---- target -------------------------------------------------------------------------------------------
+
+
+def working_days(start: date, end: date, calendar: WorkCalendar = CN_CALENDAR) -> tuple[int, list[str]]:
+    mask, warnings = working_day_mask(day_range(start, end), calendar)
+    return int(mask.sum()), warnings
+
+
+def rep_plan_cells(*, session: Session, plan: Plan, rep: OrgNode, start: date, end: date) -> list[PlanCell]:
+    """The rep's cells overlapping [start, end] at the finest grain the plan has for the rep, without
+    double counting: all-product/all-customer cells when there are any, else the product-free cells,
+    else every cell."""
+    cells = list(session.scalars(
+        select(PlanCell).where(PlanCell.plan_id == plan.id, PlanCell.org_node_id == rep.id,
+                               PlanCell.period_start <= end, PlanCell.period_end >= start)
+    ))
+    if not cells:
+        return []
+    finest = min(_GRAIN_ORDER.get(parse_period(c.period).grain, 6) for c in cells)
+    cells = [c for c in cells if _GRAIN_ORDER.get(parse_period(c.period).grain, 6) == finest]
+    whole = [c for c in cells if c.product_node_id is None and c.customer_type == ALL_CUSTOMERS]
+    if whole:
+        return whole
+    product_free = [c for c in cells if c.product_node_id is None]
+    return product_free or cells
+
+
+def prorated_target(
+    cells: list[PlanCell], start: date, end: date, calendar: WorkCalendar = CN_CALENDAR
+) -> tuple[Fraction, list[dict[str, object]], list[str]]:
+    """Σ cell value × working days of [start, end] inside the cell / working days of the cell (exact)."""
+    total = Fraction(0)
+    parts: list[dict[str, object]] = []
+    warnings: list[str] = []
+    for cell in sorted(cells, key=lambda c: (c.period_start, c.id)):
+        overlap_start, overlap_end = max(start, cell.period_start), min(end, cell.period_end)
+        in_week, w1 = working_days(overlap_start, overlap_end, calendar)
+        in_cell, w2 = working_days(cell.period_start, cell.period_end, calendar)
+        warnings.extend(w for w in w1 + w2 if w not in warnings)
+        share = Fraction(cell.value * in_week, in_cell) if in_cell else Fraction(0)
+        total += share
+        parts.append({"period": cell.period, "value": cell.value, "working_days_in_week": in_week,
+                      "working_days_in_period": in_cell, "share": share})
+    return total, parts, warnings
+
+
+# ---- rates --------------------------------------------------------------------------------------------
+
+
+def _furthest_in_history():  # type: ignore[no-untyped-def]
+    """Per opportunity: the furthest pipeline stage (0 lead … 4 won) in its stage history."""
+    stage_index = case({s: i for i, s in enumerate(PIPELINE)}, value=OpportunityStageChange.stage, else_=-1)
+    history = (
+        select(OpportunityStageChange.opportunity_id.label("opportunity_id"), func.max(stage_index).label("reached"))
+        .group_by(OpportunityStageChange.opportunity_id)
+        .subquery()
+    )
+    return history
+
+
+def level_histories(*, session: Session, rep: OrgNode, team: OrgNode | None, before: date) -> tuple[LevelHistory, LevelHistory, LevelHistory]:
+    """(rep, team, company) counts over opportunities created before `before`, in one aggregate query."""
+    history = _furthest_in_history()
+    current = case({s: i for i, s in enumerate(PIPELINE)}, value=Opportunity.stage, else_=0)
+    reached = case(
+        (history.c.reached.is_(None), current),
+        (history.c.reached > current, history.c.reached),
+        else_=current,
+    )
+    lost = Opportunity.stage == "lost"
+    team_path = (team.path if team is not None else rep.path)
+    levels = {
+        "rep": Opportunity.rep_id == rep.id,
+        "team": OrgNode.path.like(f"{team_path}%"),
+        "company": Opportunity.id.isnot(None),
+    }
+    columns = []
+    for name, condition in levels.items():
+        for k in range(len(PIPELINE) - 1):
+            moved = and_(condition, reached >= k + 1)
+            columns.append(func.sum(case((moved, 1), else_=0)).label(f"{name}_adv_{k}"))
+            columns.append(func.sum(case((or_(moved, and_(condition, lost, reached == k)), 1), else_=0)).label(f"{name}_dec_{k}"))
+        columns.append(func.sum(case((condition, 1), else_=0)).label(f"{name}_n"))
+        won = and_(condition, Opportunity.stage == "won", Opportunity.amount > 0)
+        columns.append(func.sum(case((won, 1), else_=0)).label(f"{name}_won"))
+        columns.append(func.sum(case((won, Opportunity.amount), else_=0)).label(f"{name}_won_amount"))
+    query = (
+        select(*columns)
+        .select_from(Opportunity)
+        .outerjoin(history, history.c.opportunity_id == Opportunity.id)
+        .outerjoin(OrgNode, OrgNode.id == Opportunity.rep_id)
+        .where(Opportunity.created_on < before)
+    )
+    row = session.execute(query).mappings().one()
+
+    def level(name: str) -> LevelHistory:
+        steps = range(len(PIPELINE) - 1)
+        return LevelHistory(
+            advanced=tuple(int(row[f"{name}_adv_{k}"] or 0) for k in steps),
+            decided=tuple(int(row[f"{name}_dec_{k}"] or 0) for k in steps),
+            opportunities=int(row[f"{name}_n"] or 0), won=int(row[f"{name}_won"] or 0),
+            won_amount=int(row[f"{name}_won_amount"] or 0),
+        )
+
+    return level("rep"), level("team"), level("company")
+
+
+def shrink(successes: int, trials: int, prior: Fraction | None, weight: int) -> Fraction | None:
+    """(successes + weight × prior) / (trials + weight): the own rate when there are many trials,
+    the prior when there are few; None without either."""
+    if prior is None or weight == 0:
+        return Fraction(successes, trials) if trials else prior
+    return (successes + weight * prior) / (trials + weight)
+
+
+def learn_rates(rep: LevelHistory, team: LevelHistory, company: LevelHistory, prior_weight: int) -> tuple[tuple[Decimal, ...], int]:
+    """Rates in funnel order (4 decimals, half-even) and the average deal size in fen, each shrunk
+    rep → team → company."""
+    rates: list[Decimal] = []
+    for k in reversed(range(len(PIPELINE) - 1)):
+        company_rate = shrink(company.advanced[k], company.decided[k], None, 0)
+        team_rate = shrink(team.advanced[k], team.decided[k], company_rate, prior_weight)
+        rep_rate = shrink(rep.advanced[k], rep.decided[k], team_rate, prior_weight)
+        if rep_rate is None or rep_rate == 0:
+            step = f"{PIPELINE[k]}→{PIPELINE[k + 1]}"
+            raise InvalidInput(
+                f"no opportunity in the database ever moved {step}, so the {step} rate cannot be learned; "
+                "import opportunities with their stage history first"
+            )
+        rounded = (Decimal(rep_rate.numerator) / Decimal(rep_rate.denominator)).quantize(Decimal("0.0001"), ROUND_HALF_EVEN)
+        rates.append(max(rounded, Decimal("0.0001")))
+    company_size = Fraction(company.won_amount, company.won) if company.won else None
+    team_size = shrink(team.won_amount, team.won, company_size, prior_weight)
+    rep_size = shrink(rep.won_amount, rep.won, team_size, prior_weight)
+    if rep_size is None or rep_size <= 0:
+        raise InvalidInput("no won opportunity with an amount in the database, so the average deal size cannot be learned")
+    return tuple(rates), ceil_fraction(rep_size)
+
+
+def rep_rates(*, session: Session, rep: OrgNode, before: date) -> LearnedRates:
+    team = session.get(OrgNode, rep.parent_id) if rep.parent_id else None
+    rep_h, team_h, company_h = level_histories(session=session, rep=rep, team=team, before=before)
+    weight = int(get_setting(session=session, key="funnel_prior_weight"))
+    rates, size = learn_rates(rep_h, team_h, company_h, weight)
+    return LearnedRates(rates, size, rep_h, team_h, company_h, weight)
+
+
+# ---- the week -----------------------------------------------------------------------------------------
+
+
+def require_rep(*, session: Session, code: str) -> OrgNode:
+    node = require_node(session=session, key=code)
+    if node.kind != "rep":
+        raise InvalidInput(f"'{code}' is a {node.kind}, not a rep; the funnel is per rep")
+    return node
+
+
+def week_funnel(*, session: Session, plan_name: str, rep_code: str, week: str, calendar: WorkCalendar = CN_CALENDAR) -> WeekFunnel:
+    span = parse_period(week)
+    if span.grain != Grain.WEEK:
+        raise InvalidInput(f"'{week}' is not an ISO week; give one like 2027-W10")
+    plan = require_plan(session=session, name=plan_name)
+    rep = require_rep(session=session, code=rep_code)
+    return funnel_for(session=session, plan=plan, rep=rep, start=span.start, end=span.end, label=span, calendar=calendar)
+
+
+def funnel_for(
+    *, session: Session, plan: Plan, rep: OrgNode, start: date, end: date, label: Period, calendar: WorkCalendar = CN_CALENDAR
+) -> WeekFunnel:
+    metric = session.get(Metric, plan.metric_id)
+    if metric is None or metric.unit != "CNY" or metric.scale != 2:
+        raise InvalidInput(f"plan {plan.name} targets {metric.code if metric else '?'}, not money in CNY; the funnel needs a money target")
+    if end < plan.start_date or start > plan.end_date:
+        raise InvalidInput(f"{label.label} is outside plan {plan.name} ({plan.start_date} to {plan.end_date})")
+    cells = rep_plan_cells(session=session, plan=plan, rep=rep, start=start, end=end)
+    if not cells:
+        raise NotFound(f"plan {plan.name} has no target cell for rep {rep.code} ({rep.name}) in {label.label}")
+    target, parts, warnings = prorated_target(cells, start, end, calendar)
+    learned = rep_rates(session=session, rep=rep, before=start)
+    days = day_range(start, end)
+    mask, more = working_day_mask(days, calendar)
+    warnings.extend(w for w in more if w not in warnings)
+    # No target on days the rep is not employed.
+    employed = np.ones(days.size, dtype=bool)
+    if rep.start_date is not None:
+        employed &= days >= np.datetime64(rep.start_date, "D")
+    if rep.end_date is not None:
+        employed &= days <= np.datetime64(rep.end_date, "D")
+    worked = mask & employed
+    deals = ceil_fraction(target / learned.deal_size)
+    rates_ppm = [int(r * RATE_SCALE) for r in learned.rates]
+    counts = stage_counts([deals], [rates_ppm])
+    if not worked.any():
+        counts = np.zeros_like(counts)
+        warnings.append(f"{label.label} has no working day for {rep.code}; nothing to do")
+    per_day = spread_over_days(counts, worked)[0]
+    return WeekFunnel(
+        rep_code=rep.code, rep_name=rep.name, plan=plan.name, week=label, target=target, cells=tuple(parts),
+        learned=learned, days=tuple(d.item() for d in days), worked=tuple(bool(w) for w in worked),
+        counts=tuple(int(c) for c in counts[0]), per_day=tuple(tuple(int(c) for c in d) for d in per_day),
+        warnings=tuple(warnings),
+    )
+
+
+def week_of(day: date) -> Period:
+    year, week, _ = day.isocalendar()
+    start = date.fromisocalendar(year, week, 1)
+    return Period(start, start + timedelta(days=6), Grain.WEEK, f"{year}-W{week:02d}")
