@@ -48,6 +48,12 @@ class OrderLine(Base):
     amount: Mapped[int] = mapped_column(Minor)  # minor units (fen)
     cost: Mapped[int | None] = mapped_column(Minor)  # minor units; NULL when the ERP has none
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    # Crediting events (attain.credit, migration 0005): the dates that put a line in a period when a
+    # plan credits on shipment, invoice or payment; for a return line, the date of the original sale.
+    shipped_on: Mapped[date | None] = mapped_column(Date)
+    invoiced_on: Mapped[date | None] = mapped_column(Date)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    original_sale_on: Mapped[date | None] = mapped_column(Date)
 
 
 class Opportunity(Base):
