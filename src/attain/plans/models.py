@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from attain.db import Base
 from attain.types import BigId, Minor
 
-PLAN_STATUSES = ("draft", "approved", "locked")
+PLAN_STATUSES = ("draft", "submitted", "approved", "locked")
 ALL_CUSTOMERS = "all"
 
 
@@ -52,6 +52,8 @@ class Plan(Base):
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime, server_default=func.current_timestamp())
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # How the plan was last split ({"by": [...], "method": ..., "grain": ..., ...}); re-splits reuse it.
+    split_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class PlanCell(Base):
@@ -84,3 +86,57 @@ class PlanCell(Base):
     strategy_note: Mapped[str | None] = mapped_column(Text)
     # {"metric": "revenue", "achieved_at": "1.00", "review": "weekly"}
     assessment_rule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PlanVersion(Base):
+    """One change of a plan: who, when, why. `Plan.version` is the number of the newest one."""
+
+    __tablename__ = "plan_versions"
+    __table_args__ = (UniqueConstraint("plan_id", "version", name="uq_plan_versions_plan_version"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    changed_by: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column(DateTime)
+    cells_changed: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PlanCellChange(Base):
+    """A cell's value and lock before and after one version (NULL value = the cell did not exist)."""
+
+    __tablename__ = "plan_cell_changes"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("plan_versions.id", ondelete="CASCADE"), index=True)
+    period: Mapped[str] = mapped_column(String(16))
+    org_node_id: Mapped[int] = mapped_column(ForeignKey("org_nodes.id"))
+    product_node_id: Mapped[int | None] = mapped_column(ForeignKey("product_nodes.id"))
+    customer_type: Mapped[str] = mapped_column(String(16))
+    value_before: Mapped[int | None] = mapped_column(Minor)
+    value_after: Mapped[int | None] = mapped_column(Minor)
+    locked_before: Mapped[bool | None] = mapped_column(Boolean)
+    locked_after: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class PlanCommitment(Base):
+    """A bottom-up number a rep or manager commits to for one org node and period."""
+
+    __tablename__ = "plan_commitments"
+    __table_args__ = (
+        UniqueConstraint("plan_id", "org_node_id", "period", name="uq_plan_commitments_plan_node_period"),
+        CheckConstraint("value >= 0", name="value_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans.id", ondelete="CASCADE"))
+    org_node_id: Mapped[int] = mapped_column(ForeignKey("org_nodes.id"))
+    period: Mapped[str] = mapped_column(String(16))
+    value: Mapped[int] = mapped_column(Minor)
+    committed_by: Mapped[str] = mapped_column(String(100))
+    committed_at: Mapped[datetime] = mapped_column(DateTime)
+    note: Mapped[str | None] = mapped_column(Text)
