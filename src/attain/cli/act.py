@@ -135,6 +135,84 @@ def _plan_funnel(plan: str, rep: str, week: str, db: str | None, json: bool) -> 
     console.print(table)
 
 
+@actions_app.callback()
+def actions(
+    ctx: typer.Context,
+    rep: Annotated[str | None, typer.Option(help="Rep code")] = None,
+    day: Annotated[str | None, typer.Option("--date", help="Working day, e.g. 2027-03-02")] = None,
+    plan: Annotated[str | None, typer.Option(help="Plan name (default: the approved plan with a target for the rep that day)")] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The rep's action list for a day: planned, carried over from earlier days this week, done, left."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if rep is None or day is None:
+        raise InvalidInput("give --rep and --date, e.g. attain actions --rep R001 --date 2027-03-02")
+    from attain.actions.service import daily_actions
+
+    when = _parse_day(day)
+    url = resolve_database_url(db)
+    _require_schema(url)
+    with session_scope(url) as session:
+        result = daily_actions(session=session, rep_code=rep, day=when, plan_name=plan)
+    payload = {
+        "rep": result.rep_code, "rep_name": result.rep_name, "date": result.day, "plan": result.plan, "week": result.week,
+        "working_day": result.working, "reason": result.reason,
+        "actions": [{"action": a.key, "label": a.label, "activity_kind": a.activity_kind, "planned": a.planned,
+                     "carried": a.carried, "due": a.due, "done": a.done, "remaining": a.remaining} for a in result.lines],
+        "visit_customers": [{"code": c.code, "name": c.name, "grade": c.grade, "last_visit": c.last_visit}
+                            for c in result.visit_customers],
+        "complete": result.complete, "streak": result.streak, "warnings": list(result.warnings),
+    }
+    if json:
+        print_json(payload)
+        return
+    for warning in result.warnings:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}", highlight=False)
+    title = f"{result.rep_name} ({result.rep_code}) · {result.day} · {result.week}"
+    if not result.working:
+        console.print(f"{title}: {result.reason}")
+        return
+    table = Table("行动 / action", "计划 planned", "顺延 carried", "应做 due", "已做 done", "剩余 left", title=f"{title} · {result.plan}")
+    for a in result.lines:
+        mark = "[green]✓[/green]" if a.remaining == 0 else str(a.remaining)
+        table.add_row(a.label, str(a.planned), str(a.carried), str(a.due), str(a.done), mark)
+    console.print(table)
+    if result.visit_customers:
+        visits = Table("客户 customer", "等级 grade", "上次拜访 last visit", title="建议拜访 / visit first")
+        for c in result.visit_customers:
+            visits.add_row(f"{c.code} {c.name}", c.grade or "", str(c.last_visit or "从未 never"))
+        console.print(visits)
+    state = "完成 / complete" if result.complete else "未完成 / open"
+    console.print(f"今日 today: {state} · 连续完成 streak: {result.streak} working day(s)")
+
+
+@actions_app.command("done")
+def done(
+    rep: Annotated[str, typer.Option(help="Rep code")],
+    day: Annotated[str, typer.Option("--date", help="Day the activity took place")],
+    kind: Annotated[str, typer.Option(help="visit | call | proposal | meeting | email | demo | other")],
+    customer: Annotated[str | None, typer.Option(help="Customer code (required for a visit)")] = None,
+    note: Annotated[str | None, typer.Option(help="Free text")] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Record an activity as done; it checks off the matching line of the action list."""
+    from attain.actions.service import record_activity
+
+    when = _parse_day(day)
+    url = resolve_database_url(db)
+    _require_schema(url)
+    with session_scope(url) as session:
+        activity = record_activity(session=session, rep_code=rep, day=when, kind=kind, customer_code=customer, note=note)
+        payload = {"code": activity.code, "kind": activity.kind, "date": activity.activity_date, "rep": rep, "customer": customer}
+    if json:
+        print_json(payload)
+    else:
+        console.print(f"Recorded {kind} by {rep} on {when} ({payload['code']}).")
+
+
 def register(app: typer.Typer) -> None:
     """Add the funnel and actions commands to the main app."""
     app.command("funnel")(funnel)
