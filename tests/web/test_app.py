@@ -24,10 +24,10 @@ def test_openapi_document_lists_health_and_status(database_url: str) -> None:
     assert "/healthz" in paths and "/api/status" in paths
 
 
-def test_index_page_renders_in_chinese(database_url: str) -> None:
-    response = TestClient(create_app(database_url)).get("/")
-    assert response.status_code == 200
-    assert "销售目标管理" in response.text
+def test_index_page_sends_anonymous_visitors_to_sign_in(database_url: str) -> None:
+    response = TestClient(create_app(database_url)).get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login?next=/"
 
 
 def test_unknown_route_is_404_not_500(database_url: str) -> None:

@@ -1,29 +1,48 @@
-"""Application factory. Pages arrive with the web-app issue; this serves health, status and the API docs."""
+"""Application factory: middleware, static files, sign-in pages, the JSON API and every page router.
+
+Page modules under `attain.web.pages` that define `router` are included automatically (in name
+order), ahead of the fallback overview at `/`, so page work does not need to edit this file.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
-from fastapi.templating import Jinja2Templates
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
+from starlette.responses import Response
 
 import attain
 from attain.db import get_engine, make_session_factory, resolve_database_url
 from attain.status import database_status
 from attain.web import errors
-from attain.web.deps import SessionDep
+from attain.web.deps import CurrentUser, SessionDep, require_role
+from attain.web.security import AnonymousCsrfMiddleware
+from attain.web.templating import TEMPLATES, render
 
-TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+STATIC_DIR = Path(__file__).parent / "static"
+API_DESCRIPTION = """Sales-target management API.
+
+Authenticate scripts with `Authorization: Bearer <token>` (create one with `attain user token NAME`).
+Browsers use the session cookie set by `/login`; state-changing requests then need the `X-CSRF-Token`
+header. Every route applies the caller's row-level access: a rep sees only their own figures.
+Errors are `{"detail": "message"}` with a 4xx status.
+"""
 
 
 def create_app(database_url: str | None = None) -> FastAPI:
-    app = FastAPI(title="Attain", version=attain.__version__, description="Sales-target management API")
+    app = FastAPI(title="Attain", version=attain.__version__, description=API_DESCRIPTION)
     engine = get_engine(resolve_database_url(database_url))
     app.state.session_factory = make_session_factory(engine)
+    app.state.database_url = resolve_database_url(database_url)
     errors.install(app)
+    app.add_middleware(AnonymousCsrfMiddleware)
+    app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 
     @app.get("/healthz", tags=["ops"])
     def healthz(session: SessionDep) -> JSONResponse:
@@ -34,16 +53,42 @@ def create_app(database_url: str | None = None) -> FastAPI:
             return JSONResponse({"status": "error", "detail": type(exc).__name__}, status_code=503)
         return JSONResponse({"status": "ok"})
 
-    @app.get("/api/status", tags=["data"])
+    @app.get("/api/status", tags=["data"], dependencies=[Depends(require_role("admin", "director"))])
     def api_status(session: SessionDep) -> JSONResponse:
-        """Counts, order date range, revenue by year (yuan, as strings) and plans."""
+        """Counts, order date range, revenue by year (yuan, as strings) and plans (admin and director)."""
         return JSONResponse(_jsonable(database_status(session=session)))
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index(request: Request, session: SessionDep) -> HTMLResponse:
-        return TEMPLATES.TemplateResponse(request, "index.html", {"status": database_status(session=session)})
+    from attain.auth.views import router as auth_router
+
+    app.include_router(auth_router)
+    _include_api(app)
+    _include_pages(app)
+
+    @app.get("/", include_in_schema=False)
+    def index(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+        return render(request, "index.html", {"status": database_status(session=session)})
 
     return app
+
+
+def _include_api(app: FastAPI) -> None:
+    try:
+        from attain.web.api import router as api_router
+    except ImportError:  # the API package is optional while it is being built
+        return
+    app.include_router(api_router)
+
+
+def _include_pages(app: FastAPI) -> None:
+    try:
+        pages = importlib.import_module("attain.web.pages")
+    except ImportError:
+        return
+    for info in sorted(pkgutil.iter_modules(pages.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"attain.web.pages.{info.name}")
+        router = getattr(module, "router", None)
+        if router is not None:
+            app.include_router(router)
 
 
 def _jsonable(value: object) -> object:
@@ -56,3 +101,6 @@ def _jsonable(value: object) -> object:
     if isinstance(value, date):
         return value.isoformat()
     return value
+
+
+__all__ = ["TEMPLATES", "create_app"]

@@ -1,20 +1,90 @@
-"""Map Attain's errors to HTTP statuses once, for every route."""
+"""Map errors to HTTP answers once, for every route.
+
+The JSON API (and HTMX or JSON-accepting requests) gets `{"detail": "message"}` with a 4xx status;
+a browser navigating to a page gets the error page in its language, or the sign-in page.
+"""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
+from attain.auth.service import RateLimited
 from attain.errors import AttainError, Conflict, ImportRejected, InvalidInput, NotFound
+from attain.web.deps import Forbidden, NotAuthenticated
+from attain.web.security import CsrfFailed
 
-STATUS = {NotFound: 404, InvalidInput: 422, Conflict: 409}
+STATUS = {RateLimited: 429, NotFound: 404, InvalidInput: 422, Conflict: 409}
+TITLES = {401: "Sign in first", 403: "Not allowed", 404: "Not found", 409: "Conflict", 422: "Cannot use this input",
+          429: "Too many requests"}
+
+
+def wants_json(request: Request) -> bool:
+    if request.url.path.startswith("/api/") or request.headers.get("hx-request"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def _answer(request: Request, status: int, detail: str, extra: dict[str, object] | None = None) -> Response:
+    if wants_json(request):
+        body: dict[str, object] = {"detail": detail}
+        body.update(extra or {})
+        return JSONResponse(body, status_code=status)
+    from attain.web.templating import (
+        render,  # late: templating imports the i18n and security modules
+    )
+
+    title = TITLES.get(status, "Error")
+    context = {"status_code": status, "title": title, "detail": detail, "errors": (extra or {}).get("errors")}
+    try:
+        return render(request, "error.html", context, status_code=status)
+    except Exception:  # noqa: BLE001 -- never let the error page itself turn a 4xx into a 500
+        return JSONResponse({"detail": detail}, status_code=status)
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors()[:5]:
+        where = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        parts.append(f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid")))
+    return "; ".join(parts) or "invalid request"
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(AttainError)
-    async def attain_error(_request: Request, exc: AttainError) -> JSONResponse:
+    async def attain_error(request: Request, exc: AttainError) -> Response:
         status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
-        body: dict[str, object] = {"detail": str(exc)}
+        extra: dict[str, object] = {}
         if isinstance(exc, ImportRejected):
-            body["errors"] = [e.as_dict() for e in exc.errors[:1000]]
-        return JSONResponse(body, status_code=status)
+            extra["errors"] = [e.as_dict() for e in exc.errors[:1000]]
+        return _answer(request, status, str(exc), extra)
+
+    @app.exception_handler(NotAuthenticated)
+    async def not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if wants_json(request):
+            return JSONResponse({"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/login?next={quote(target)}", status_code=303)
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return _answer(request, 403, str(exc))
+
+    @app.exception_handler(CsrfFailed)
+    async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
+        return _answer(request, 403, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
+        return _answer(request, 422, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return _answer(request, exc.status_code, str(exc.detail), None) if exc.status_code != 405 else JSONResponse(
+            {"detail": str(exc.detail)}, status_code=405, headers=getattr(exc, "headers", None))

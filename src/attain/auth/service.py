@@ -1,0 +1,232 @@
+"""Users, passwords (argon2), API tokens, browser sessions and the sign-in rate limit.
+
+Secrets never reach the database in clear: passwords are argon2 hashes, API tokens and session
+tokens are stored as SHA-256 digests (they are 256-bit random values, so a fast hash suffices).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from attain.auth.models import ROLES, ApiToken, LoginAttempt, User, WebSession
+from attain.errors import Conflict, InvalidInput, NotFound
+from attain.org.models import OrgNode
+from attain.org.service import require_node
+
+_HASHER = PasswordHasher()
+MIN_PASSWORD_LENGTH = 8
+LOGIN_MAX_FAILURES = 5
+LOGIN_WINDOW = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(days=14)
+LOCALES = ("zh_CN", "en")
+# Which org node kinds each role may be attached to.
+ROLE_NODE_KINDS = {"rep": ("rep",), "manager": ("team", "region"), "director": ("region", "company"), "admin": ()}
+
+
+def now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+    return _HASHER.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_user(*, session: Session, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == username)).first()
+
+
+def require_user(*, session: Session, username: str) -> User:
+    user = get_user(session=session, username=username)
+    if user is None:
+        raise NotFound(f"no user named '{username}'")
+    return user
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def _resolve_node(session: Session, role: str, node_key: str | None) -> int | None:
+    if role not in ROLES:
+        raise InvalidInput(f"unknown role '{role}'; use one of {', '.join(ROLES)}")
+    if role == "admin":
+        if node_key:
+            raise InvalidInput("an admin sees everything; do not give --rep or --node")
+        return None
+    if not node_key:
+        if role == "director":  # a director without a node heads the whole company
+            root = session.scalar(select(OrgNode).where(OrgNode.parent_id.is_(None)).order_by(OrgNode.id))
+            if root is None:
+                raise InvalidInput("a director needs an organisation; import reps first or give --node")
+            return root.id
+        flag = "--rep" if role == "rep" else "--node"
+        raise InvalidInput(f"a {role} needs {flag} CODE to say whose figures they see")
+    node = require_node(session=session, key=node_key)
+    allowed = ROLE_NODE_KINDS[role]
+    if node.kind not in allowed:
+        raise InvalidInput(f"a {role} is attached to a {' or '.join(allowed)}, but {node.code} is a {node.kind}")
+    return node.id
+
+
+def create_user(
+    *, session: Session, username: str, password: str, role: str, node_key: str | None = None,
+    display_name: str | None = None, locale: str | None = None,
+) -> User:
+    """Add a user and commit. `node_key` is the code of their rep, team, region or company node."""
+    username = username.strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise InvalidInput(f"username '{username}' must be 1-64 characters without spaces")
+    if get_user(session=session, username=username) is not None:
+        raise Conflict(f"user '{username}' already exists")
+    if locale is not None and locale not in LOCALES:
+        raise InvalidInput(f"unknown locale '{locale}'; use one of {', '.join(LOCALES)}")
+    node_id = _resolve_node(session, role, node_key)
+    if display_name is None and node_id is not None and role == "rep":
+        display_name = session.get(OrgNode, node_id).name  # type: ignore[union-attr]
+    user = User(
+        username=username, display_name=display_name or username, password_hash=hash_password(password),
+        role=role, org_node_id=node_id, active=True, locale=locale,
+    )
+    session.add(user)
+    session.commit()
+    return user
+
+
+def set_password(*, session: Session, user: User, password: str) -> None:
+    """Change the password and sign the user out everywhere."""
+    user.password_hash = hash_password(password)
+    session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.commit()
+
+
+def set_active(*, session: Session, user: User, active: bool) -> None:
+    user.active = active
+    if not active:
+        session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.commit()
+
+
+def set_locale(*, session: Session, user: User, locale: str) -> None:
+    if locale not in LOCALES:
+        raise InvalidInput(f"unknown locale '{locale}'; use one of {', '.join(LOCALES)}")
+    user.locale = locale
+    session.commit()
+
+
+# --- sign-in ---------------------------------------------------------------------------------------
+
+
+class RateLimited(Conflict):
+    """Too many failed sign-ins for this username from this address."""
+
+
+def recent_failures(*, session: Session, username: str, ip: str) -> int:
+    since = now() - LOGIN_WINDOW
+    return session.scalar(
+        select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.username == username[:64], LoginAttempt.ip == ip[:64], LoginAttempt.attempted_at >= since
+        )
+    ) or 0
+
+
+def authenticate(*, session: Session, username: str, password: str, ip: str) -> User | None:
+    """The active user with this password, or None (the failure is recorded). RateLimited after
+    LOGIN_MAX_FAILURES failures for the same username and address within LOGIN_WINDOW."""
+    username = username.strip()
+    if recent_failures(session=session, username=username, ip=ip) >= LOGIN_MAX_FAILURES:
+        minutes = int(LOGIN_WINDOW.total_seconds() // 60)
+        raise RateLimited(f"too many failed sign-ins for '{username}'; try again in {minutes} minutes")
+    user = get_user(session=session, username=username)
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        session.add(LoginAttempt(username=username[:64], ip=ip[:64], attempted_at=now()))
+        # Old attempts are of no use to the limit; drop them as we go.
+        session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now() - LOGIN_WINDOW))
+        session.commit()
+        return None
+    session.execute(delete(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.ip == ip[:64]))
+    if _HASHER.check_needs_rehash(user.password_hash):
+        user.password_hash = _HASHER.hash(password)
+    session.commit()
+    return user
+
+
+@dataclass(frozen=True)
+class NewSession:
+    token: str
+    csrf_token: str
+    expires_at: datetime
+
+
+def start_session(*, session: Session, user: User) -> NewSession:
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    expires = now() + SESSION_LIFETIME
+    session.add(WebSession(token_hash=digest(token), user_id=user.id, csrf_token=csrf, created_at=now(), expires_at=expires))
+    session.execute(delete(WebSession).where(WebSession.expires_at < now()))
+    session.commit()
+    return NewSession(token, csrf, expires)
+
+
+def session_user(*, session: Session, token: str) -> tuple[User, WebSession] | None:
+    row = session.execute(
+        select(User, WebSession).join(WebSession, WebSession.user_id == User.id)
+        .where(WebSession.token_hash == digest(token), WebSession.expires_at >= now(), User.active.is_(True))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def end_session(*, session: Session, token: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.token_hash == digest(token)))
+    session.commit()
+
+
+# --- API tokens ------------------------------------------------------------------------------------
+
+TOKEN_PREFIX = "att_"
+
+
+def create_token(*, session: Session, user: User, name: str = "cli") -> str:
+    """A new API token for `user`; the clear text is returned once and only its digest is kept."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ApiToken(user_id=user.id, token_hash=digest(token), name=name[:100]))
+    session.commit()
+    return token
+
+
+def token_user(*, session: Session, token: str) -> User | None:
+    row = session.execute(
+        select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == digest(token), User.active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    session.execute(update(ApiToken).where(ApiToken.id == row[1].id).values(last_used_at=now()))
+    session.commit()
+    return row[0]
+
+
+def revoke_tokens(*, session: Session, user: User) -> int:
+    count = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
+    session.commit()
+    return count or 0

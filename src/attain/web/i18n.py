@@ -1,0 +1,121 @@
+"""Languages: Babel catalogues (zh_CN default, en), locale choice per request and amount formatting.
+
+Message ids in templates and code are English; `locale/zh_CN/LC_MESSAGES/messages.po` translates
+them. The chosen locale is, in order: the `attain_locale` cookie (set by the language switch),
+the signed-in user's saved locale, the browser's Accept-Language, zh_CN.
+
+Amounts are integers in fen. Chinese shows them in 万/亿 (1,234,500,00 fen → "123.45万"), English
+with thousands separators ("1,234,500").
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from babel.core import Locale, UnknownLocaleError
+from babel.support import NullTranslations, Translations
+from fastapi import Request
+
+from attain.web.security import LOCALE_COOKIE
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+LOCALES = ("zh_CN", "en")
+DEFAULT_LOCALE = "zh_CN"
+LOCALE_NAMES = {"zh_CN": "中文", "en": "English"}
+WAN = Decimal(10_000)
+YI = Decimal(100_000_000)
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str) -> NullTranslations:
+    return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
+
+
+def normalise(tag: str | None) -> str | None:
+    """'zh-CN', 'zh_Hans', 'zh' → 'zh_CN'; 'en-GB' → 'en'; anything else → None."""
+    if not tag:
+        return None
+    try:
+        parsed = Locale.parse(tag.strip().replace("-", "_"))
+    except (ValueError, UnknownLocaleError, TypeError):
+        return None
+    if parsed.language == "zh":
+        return "zh_CN"
+    if parsed.language == "en":
+        return "en"
+    return None
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The best supported locale in an Accept-Language header, honouring q-values."""
+    if not header:
+        return None
+    choices: list[tuple[float, int, str]] = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        locale = normalise(tag) if tag.strip() != "*" else None
+        if locale and quality > 0:
+            choices.append((-quality, position, locale))
+    return min(choices)[2] if choices else None
+
+
+def request_locale(request: Request) -> str:
+    chosen = normalise(request.cookies.get(LOCALE_COOKIE))
+    if chosen:
+        return chosen
+    user = getattr(request.state, "user", None)
+    if user is not None and user.locale in LOCALES:
+        return user.locale  # type: ignore[no-any-return]
+    return from_accept_language(request.headers.get("accept-language")) or DEFAULT_LOCALE
+
+
+def gettext_for(locale: str):  # type: ignore[no-untyped-def]
+    return translations(locale).gettext
+
+
+# --- amounts ---------------------------------------------------------------------------------------
+
+
+def _fixed(value: Decimal, places: int) -> str:
+    quantum = Decimal(1).scaleb(-places)
+    return f"{value.quantize(quantum, rounding=ROUND_HALF_UP):,.{places}f}"
+
+
+def _trim(text: str) -> str:
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_amount(fen: int | Decimal | None, locale: str, *, places: int = 2) -> str:
+    """An amount in fen for people: 万/亿 in Chinese, thousands separators in English (whole yuan)."""
+    if fen is None:
+        return "—"
+    yuan = Decimal(fen) / 100
+    if locale == "zh_CN":
+        size = abs(yuan)
+        if size >= YI:
+            return _trim(_fixed(yuan / YI, places)) + "亿"
+        if size >= WAN:
+            return _trim(_fixed(yuan / WAN, places)) + "万"
+        return _fixed(yuan, 0)
+    return _fixed(yuan, 0)
+
+
+def format_percent(ratio: float | Decimal | None, places: int = 1) -> str:
+    """0.8734 → '87.3%'."""
+    if ratio is None:
+        return "—"
+    return _fixed(Decimal(str(ratio)) * 100, places) + "%"
+
+
+def format_number(value: int | Decimal | None, locale: str) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,}"

@@ -1,0 +1,89 @@
+"""Cookies, CSRF and the client address: the browser-facing half of sign-in.
+
+Signed-in browsers carry `attain_session` (a random token; the server keeps its SHA-256 and the
+session's CSRF token). Before sign-in, `attain_csrf` holds a random value that the login form echoes
+(double-submit), so the login form is CSRF-protected too. Every POST/PUT/PATCH/DELETE made with a
+cookie must send the CSRF token, as the `csrf_token` form field or the `X-CSRF-Token` header (HTMX
+sends the header from the `<meta name="csrf-token">` tag of the base layout). Requests carrying a
+Bearer token are scripts, not browsers, and need no CSRF token.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import datetime
+
+from fastapi import Request, Response
+from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+
+SESSION_COOKIE = "attain_session"
+CSRF_COOKIE = "attain_csrf"
+LOCALE_COOKIE = "attain_locale"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class CsrfFailed(Exception):
+    """A state-changing request came without the right CSRF token."""
+
+
+def cookie_secure() -> bool:
+    """Send cookies only over HTTPS when ATTAIN_COOKIE_SECURE is set (do so behind a TLS proxy)."""
+    return os.environ.get("ATTAIN_COOKIE_SECURE", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def set_session_cookie(response: Response, token: str, expires: datetime) -> None:
+    max_age = max(0, int((expires - datetime.now()).total_seconds()))
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=max_age, httponly=True, samesite="lax", secure=cookie_secure(), path="/"
+    )
+
+
+def clear_session_cookie(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookie_secure())
+
+
+def client_ip(request: Request) -> str:
+    """The peer address. Behind a proxy, run uvicorn with --proxy-headers so this is the real client."""
+    return request.client.host if request.client else "unknown"
+
+
+def anonymous_csrf(request: Request) -> str:
+    return getattr(request.state, "anon_csrf", "") or request.cookies.get(CSRF_COOKIE, "")
+
+
+async def submitted_csrf(request: Request) -> str:
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()  # Starlette caches the parsed form for the route's own Form(...) params
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+async def check_csrf(request: Request, expected: str) -> None:
+    """Raise CsrfFailed unless the request is safe or carries `expected`."""
+    if request.method in SAFE_METHODS:
+        return
+    given = await submitted_csrf(request)
+    if not expected or not given or not secrets.compare_digest(given, expected):
+        raise CsrfFailed("missing or wrong CSRF token; reload the page and try again")
+
+
+class AnonymousCsrfMiddleware(BaseHTTPMiddleware):
+    """Give every browser an `attain_csrf` cookie so that forms shown before sign-in carry a token."""
+
+    async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
+        fresh = None
+        if not request.cookies.get(CSRF_COOKIE):
+            fresh = secrets.token_urlsafe(24)
+            request.state.anon_csrf = fresh
+        response = await call_next(request)
+        if fresh:
+            response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="lax", secure=cookie_secure(), path="/")
+        return response

@@ -1,0 +1,94 @@
+"""The Jinja2 environment of every page, and `render()` which fills in what the base layout needs.
+
+Pages call `render(request, "plans/index.html", {...})`. The context then also holds `user`,
+`csrf_token`, `locale`, `nav` (the menu for the user's role), the gettext callables used by
+`{% trans %}` / `_()`, and the filters `amount` (fen → 万/亿 or 1,234), `pct` and `num`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, pass_context
+from jinja2.ext import (  # the newstyle wrappers `install_gettext_callables` uses
+    _make_new_gettext,
+    _make_new_ngettext,
+)
+from starlette.responses import Response
+
+from attain.web.i18n import (
+    LOCALE_NAMES,
+    format_amount,
+    format_number,
+    format_percent,
+    request_locale,
+    translations,
+)
+from attain.web.security import anonymous_csrf
+
+_ENV = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=True, extensions=["jinja2.ext.i18n"]
+)
+TEMPLATES = Jinja2Templates(env=_ENV)
+TEMPLATES.env.policies["ext.i18n.trimmed"] = True
+# Defaults for templates rendered outside `render()`; `render()` passes per-request callables.
+TEMPLATES.env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+
+
+@pass_context
+def _amount(context: Mapping[str, Any], fen: int | None, places: int = 2) -> str:
+    return format_amount(fen, context.get("locale", "zh_CN"), places=places)
+
+
+@pass_context
+def _num(context: Mapping[str, Any], value: int | None) -> str:
+    return format_number(value, context.get("locale", "zh_CN"))
+
+
+TEMPLATES.env.filters["amount"] = _amount
+TEMPLATES.env.filters["pct"] = format_percent
+TEMPLATES.env.filters["num"] = _num
+
+# (path, message id, roles allowed; empty = every signed-in user). 7b's pages fill in the links.
+NAV: list[tuple[str, str, tuple[str, ...]]] = [
+    ("/", "Dashboard", ()),
+    ("/plans", "Plans", ("admin", "director", "manager")),
+    ("/leaderboard", "Leaderboard", ()),
+    ("/actions", "Today", ("rep", "manager")),
+    ("/diagnosis", "Diagnosis", ("admin", "director", "manager")),
+    ("/customers", "Customers", ()),
+    ("/imports", "Imports", ("admin",)),
+]
+
+
+def nav_for(role: str | None) -> list[tuple[str, str]]:
+    if role is None:
+        return []
+    return [(path, label) for path, label, roles in NAV if not roles or role in roles]
+
+
+def page_context(request: Request) -> dict[str, Any]:
+    locale = request_locale(request)
+    catalogue = translations(locale)
+    user = getattr(request.state, "user", None)
+    return {
+        "user": user,
+        "csrf_token": getattr(request.state, "csrf_token", "") or anonymous_csrf(request),
+        "locale": locale,
+        "locales": LOCALE_NAMES,
+        "nav": [(path, catalogue.gettext(label)) for path, label in nav_for(user.role if user else None)],
+        "gettext": _make_new_gettext(catalogue.gettext),
+        "ngettext": _make_new_ngettext(catalogue.ngettext),
+        "_": _make_new_gettext(catalogue.gettext),
+    }
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200,
+           headers: Mapping[str, str] | None = None) -> Response:
+    full = page_context(request)
+    full.update(context or {})
+    return TEMPLATES.TemplateResponse(request, name, full, status_code=status_code, headers=dict(headers or {}))
