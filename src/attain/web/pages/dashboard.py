@@ -1,0 +1,187 @@
+"""Home dashboard: attainment vs time progress, monthly bars, cumulative line with a forecast band,
+status of the teams or reps below, alerts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from attain.org.models import OrgNode
+from attain.plans.models import Plan
+from attain.web.deps import AccessDep
+from attain.web.pages import calc, queries
+from attain.web.pages.common import chart_json, parse_as_of, render_page, yuan
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    node: OrgNode
+    actual: int
+    target: int  # whole plan period
+    target_to_date: int  # months up to and including the current one
+    attainment: float | None  # % of the whole target
+    status: str
+
+
+def time_progress(plan: Plan, as_of: date) -> float:
+    """Share of the plan's calendar days elapsed at `as_of` (inclusive), in percent."""
+    days = (plan.end_date - plan.start_date).days + 1
+    elapsed = (min(max(as_of, plan.start_date), plan.end_date) - plan.start_date).days + 1
+    if as_of < plan.start_date:
+        elapsed = 0
+    return 100.0 * elapsed / days
+
+
+def current_month_index(figures: queries.NodeFigures, as_of: date) -> tuple[int, float]:
+    """Index of the month holding `as_of` (clipped to the plan) and the share of it elapsed."""
+    label = f"{as_of.year:04d}-{as_of.month:02d}"
+    if label in figures.months:
+        index = figures.months.index(label)
+        from attain.periods import month
+
+        period = month(as_of.year, as_of.month)
+        return index, as_of.day / period.days
+    if figures.months and label > figures.months[-1]:
+        return len(figures.months) - 1, 1.0
+    return 0, 0.0
+
+
+def status_rows(figures: list[queries.NodeFigures], progress: float, current: int) -> list[StatusRow]:
+    rows = []
+    for f in figures:
+        actual, target = sum(f.actual), sum(f.target)
+        attainment = calc.percent(actual, target)
+        rows.append(StatusRow(f.node, actual, target, sum(f.target[: current + 1]), attainment,
+                              calc.status_of(attainment, progress)))
+    return rows
+
+
+def dashboard_data(*, session: Session, plan: Plan, node: OrgNode, as_of: date) -> dict[str, Any]:
+    """Everything the dashboard shows for `node` (already checked visible) in `plan` at `as_of`."""
+    kids = queries.children(session=session, node=node)
+    figures = queries.node_figures(session=session, plan=plan, nodes=[node, *kids], as_of=as_of)
+    own, below = figures[0], [f for f in figures[1:] if sum(f.target) or sum(f.actual)]
+    progress = time_progress(plan, as_of)
+    current, elapsed = current_month_index(own, as_of)
+    (summary,) = status_rows([own], progress, current)
+    band = calc.forecast_band(own.actual, own.target, current, elapsed)
+    rows = sorted(status_rows(below, progress, current), key=lambda r: (r.attainment is None, -(r.attainment or 0)))
+    return {
+        "plan": plan, "node": node, "as_of": as_of, "progress": progress, "summary": summary,
+        "forecast_p50": round(float(band.p50[-1])), "forecast_p10": round(float(band.p10[-1])),
+        "forecast_p90": round(float(band.p90[-1])),
+        "rows": rows, "months": own.months, "actual": own.actual, "target": own.target, "band": band,
+        "current": current,
+    }
+
+
+def charts(data: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
+    """ECharts options (JSON) for the gauge, the monthly bars and the cumulative line."""
+    months = [m[5:] for m in data["months"]]
+    summary: StatusRow = data["summary"]
+    attainment = round(summary.attainment or 0.0, 1)
+    gauge = {
+        "series": [{
+            "type": "gauge", "min": 0, "max": max(120, int(attainment) + 10), "splitNumber": 6,
+            "progress": {"show": True, "width": 14}, "axisLine": {"lineStyle": {"width": 14}},
+            "pointer": {"show": False}, "detail": {"formatter": "{value}%", "fontSize": 26, "offsetCenter": [0, "10%"]},
+            "title": {"offsetCenter": [0, "45%"]},
+            "data": [{"value": attainment, "name": labels["attainment"]}],
+            "markLine": {},
+        }, {
+            "type": "gauge", "min": 0, "max": max(120, int(attainment) + 10), "splitNumber": 6,
+            "axisLine": {"show": False}, "axisTick": {"show": False}, "splitLine": {"show": False},
+            "axisLabel": {"show": False}, "pointer": {"width": 4, "length": "70%"},
+            "detail": {"show": False}, "title": {"show": False},
+            "data": [{"value": round(data["progress"], 1), "name": labels["time"]}],
+        }],
+        "tooltip": {"show": True},
+    }
+    bars = {
+        "tooltip": {"trigger": "axis"}, "legend": {"data": [labels["actual"], labels["target"]]},
+        "grid": {"left": 60, "right": 10, "bottom": 30},
+        "xAxis": {"type": "category", "data": months}, "yAxis": {"type": "value"},
+        "series": [
+            {"name": labels["actual"], "type": "bar", "data": [yuan(v) for v in data["actual"]]},
+            {"name": labels["target"], "type": "bar", "data": [yuan(v) for v in data["target"]]},
+        ],
+    }
+    band: calc.ForecastBand = data["band"]
+    current = data["current"]
+    cumulative_target = np.cumsum(data["target"])
+    actual_line: list[float | None] = [yuan(v) for v in band.cumulative_actual] + [None] * (len(months) - current - 1)
+    low = [None if np.isnan(v) else yuan(v) for v in band.p10]
+    spread = [None if np.isnan(a) else yuan(b - a) for a, b in zip(band.p10, band.p90)]
+    mid = [None if np.isnan(v) else yuan(v) for v in band.p50]
+    line = {
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": [labels["cum_actual"], labels["cum_target"], labels["forecast"]]},
+        "grid": {"left": 60, "right": 10, "bottom": 30},
+        "xAxis": {"type": "category", "data": months, "boundaryGap": False}, "yAxis": {"type": "value"},
+        "series": [
+            {"name": labels["cum_target"], "type": "line", "data": [yuan(v) for v in cumulative_target],
+             "lineStyle": {"type": "dashed"}, "symbol": "none"},
+            {"name": labels["cum_actual"], "type": "line", "data": actual_line},
+            {"name": "p10", "type": "line", "data": low, "stack": "band", "symbol": "none",
+             "lineStyle": {"opacity": 0}, "tooltip": {"show": False}},
+            {"name": labels["band"], "type": "line", "data": spread, "stack": "band", "symbol": "none",
+             "lineStyle": {"opacity": 0}, "areaStyle": {"opacity": 0.2}},
+            {"name": labels["forecast"], "type": "line", "data": mid, "lineStyle": {"type": "dotted"}},
+        ],
+    }
+    return {"gauge": chart_json(gauge), "bars": chart_json(bars), "line": chart_json(line)}
+
+
+def alerts_for(session: Session, access: Any, node: OrgNode) -> list[Any]:
+    """Open alerts from the tracking inbox for what the user may see (empty until alerts exist)."""
+    try:
+        from attain.tracking import alerts as alerts_module  # type: ignore[attr-defined]
+    except ImportError:
+        return []
+    inbox = getattr(alerts_module, "inbox", None)
+    if inbox is None:
+        return []
+    return list(inbox(session=session, user=access.user))[:20]
+
+
+@router.get("/", response_class=HTMLResponse)
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, access: AccessDep, node: str | None = None, plan: str | None = None,
+              as_of: str | None = None) -> HTMLResponse:
+    """The signed-in user's dashboard; `node` (code) drills down to a node they may see."""
+    day = parse_as_of(as_of)
+    target = access.node(node) if node else access.home()
+    chosen = queries.choose_plan(session=access.session, name=plan, on=day)
+    data = dashboard_data(session=access.session, plan=chosen, node=target, as_of=day)
+    messages = render_labels(request)
+    data["charts"] = charts(data, messages)
+    data["alerts"] = alerts_for(access.session, access, target)
+    data["status_labels"] = calc.STATUS_LABELS
+    data["crumbs"] = [n for n in breadcrumbs(access, target)]
+    return render_page(request, "pages/dashboard.html", data)  # type: ignore[return-value]
+
+
+def breadcrumbs(access: Any, node: OrgNode) -> list[OrgNode]:
+    ids = [int(part) for part in node.path.strip("/").split("/") if part]
+    nodes = [access.session.get(OrgNode, i) for i in ids]
+    return [n for n in nodes if n is not None and access.can_see(n)]
+
+
+def render_labels(request: Request) -> dict[str, str]:
+    from attain.web.i18n import request_locale
+    from attain.web.pages.common import catalogue
+
+    gettext = catalogue(request_locale(request)).gettext
+    return {key: gettext(text) for key, text in {
+        "attainment": "Attainment", "time": "Time progress", "actual": "Actual", "target": "Target",
+        "cum_actual": "Cumulative actual", "cum_target": "Cumulative target", "forecast": "Forecast",
+        "band": "Forecast P10–P90",
+    }.items()}

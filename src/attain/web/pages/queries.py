@@ -1,0 +1,194 @@
+"""SQL aggregates the pages read: actuals from `credited_lines()`, targets from plan cells.
+
+Everything is a GROUP BY in the database (SQLAlchemy Core, SQLite and PostgreSQL alike); Python only
+arranges the few grouped rows. Figures are integer fen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import ColumnElement, and_, extract, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from attain.catalog.models import Customer
+from attain.credit.sql import credited_lines
+from attain.errors import NotFound
+from attain.org.models import OrgNode
+from attain.periods import Grain, Period, periods_between
+from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
+
+
+def plan_months(plan: Plan) -> list[Period]:
+    return periods_between(plan.start_date, plan.end_date, Grain.MONTH)
+
+
+def choose_plan(*, session: Session, name: str | None, on: date) -> Plan:
+    """The plan asked for by name (newest version), else the newest approved/locked plan covering `on`,
+    else the newest plan of any status covering it, else the newest plan."""
+    if name:
+        plan = session.scalars(select(Plan).where(Plan.name == name).order_by(Plan.version.desc())).first()
+        if plan is None:
+            raise NotFound(f"no plan named '{name}'")
+        return plan
+    covering = select(Plan).where(Plan.start_date <= on, Plan.end_date >= on)
+    for query in (
+        covering.where(Plan.status.in_(("approved", "locked"))),
+        covering,
+        select(Plan),
+    ):
+        plan = session.scalars(query.order_by(Plan.start_date.desc(), Plan.version.desc(), Plan.id.desc())).first()
+        if plan is not None:
+            return plan
+    raise NotFound("there is no target plan yet; create one in the plan editor or run `attain demo`")
+
+
+def _plain_cells(plan: Plan) -> ColumnElement[bool]:
+    return and_(PlanCell.plan_id == plan.id, PlanCell.customer_type == ALL_CUSTOMERS, PlanCell.product_node_id.is_(None))
+
+
+def targets_by_node_month(*, session: Session, plan: Plan, node_ids: Iterable[int]) -> dict[tuple[int, str], int]:
+    """{(org node id, 'YYYY-MM'): target} from the plan's month cells (all products, all customers)."""
+    ids = list(node_ids)
+    if not ids:
+        return {}
+    labels = [p.label for p in plan_months(plan)]
+    rows = session.execute(
+        select(PlanCell.org_node_id, PlanCell.period, func.sum(PlanCell.value))
+        .where(_plain_cells(plan), PlanCell.org_node_id.in_(ids), PlanCell.period.in_(labels))
+        .group_by(PlanCell.org_node_id, PlanCell.period)
+    ).all()
+    return {(node_id, period): int(value) for node_id, period, value in rows}
+
+
+def actuals_by_group_month(
+    *, session: Session, groups: Sequence[OrgNode], start: date, end: date
+) -> dict[tuple[int, str], int]:
+    """{(group node id, 'YYYY-MM'): credited sales} for each group node's subtree, one GROUP BY.
+
+    A rep's own figure counts every credit row (overlay too); a team's or region's only direct
+    credit, so that overlays are never summed twice into a team.
+    """
+    if not groups:
+        return {}
+    lines = credited_lines().subquery("cl")
+    rep = aliased(OrgNode, name="rep")
+    group = aliased(OrgNode, name="grp")
+    year = extract("year", lines.c.credit_date)
+    month = extract("month", lines.c.credit_date)
+    rows = session.execute(
+        select(group.id, year, month, func.sum(lines.c.amount))
+        .select_from(lines)
+        .join(rep, rep.id == lines.c.rep_id)
+        .join(group, rep.path.startswith(group.path))
+        .where(
+            group.id.in_([g.id for g in groups]),
+            lines.c.credit_date >= start, lines.c.credit_date <= end,
+            or_(lines.c.kind == "direct", group.kind == "rep"),
+        )
+        .group_by(group.id, year, month)
+    ).all()
+    return {(gid, f"{int(y):04d}-{int(m):02d}"): int(total or 0) for gid, y, m, total in rows}
+
+
+def children(*, session: Session, node: OrgNode) -> list[OrgNode]:
+    return list(session.scalars(select(OrgNode).where(OrgNode.parent_id == node.id).order_by(OrgNode.code)))
+
+
+def reps_under(*, session: Session, node: OrgNode) -> list[OrgNode]:
+    return list(session.scalars(
+        select(OrgNode).where(OrgNode.kind == "rep", OrgNode.path.startswith(node.path, autoescape=True))
+        .order_by(OrgNode.code)
+    ))
+
+
+def nodes_of_kind(*, session: Session, kind: str, under: OrgNode | None = None) -> list[OrgNode]:
+    query = select(OrgNode).where(OrgNode.kind == kind)
+    if under is not None:
+        query = query.where(OrgNode.path.startswith(under.path, autoescape=True))
+    return list(session.scalars(query.order_by(OrgNode.code)))
+
+
+@dataclass(frozen=True)
+class NodeFigures:
+    node: OrgNode
+    months: list[str]
+    actual: list[int]  # per month, fen
+    target: list[int]  # per month, fen
+
+    def total(self, values: list[int], labels: set[str]) -> int:
+        return sum(v for m, v in zip(self.months, values) if m in labels)
+
+
+def node_figures(
+    *, session: Session, plan: Plan, nodes: Sequence[OrgNode], as_of: date
+) -> list[NodeFigures]:
+    """Monthly actual (to `as_of`) and target of each node over the plan's months: two GROUP BYs."""
+    months = [p.label for p in plan_months(plan)]
+    end = min(as_of, plan.end_date)
+    actual = actuals_by_group_month(session=session, groups=nodes, start=plan.start_date, end=end)
+    target = targets_by_node_month(session=session, plan=plan, node_ids=[n.id for n in nodes])
+    return [
+        NodeFigures(
+            node=n, months=months,
+            actual=[actual.get((n.id, m), 0) for m in months],
+            target=[target.get((n.id, m), 0) for m in months],
+        )
+        for n in nodes
+    ]
+
+
+@dataclass(frozen=True)
+class CustomerActivity:
+    customer_id: int
+    code: str
+    name: str
+    grade: str | None
+    first_order: date | None
+    last_order: date | None
+    orders: int  # distinct orders in the window
+    amount: int  # fen in the window
+
+
+def customer_activity(
+    *, session: Session, scope: OrgNode | None, since: date, as_of: date, limit: int = 5000,
+) -> list[CustomerActivity]:
+    """Per customer credited to the reps in scope: last order date, orders and amount since `since`.
+
+    One GROUP BY over credited lines; customers owned by a rep in scope without any order are
+    listed too (as prospects)."""
+    lines = credited_lines().subquery("cl")
+    rep = aliased(OrgNode, name="rep")
+    in_window = and_(lines.c.credit_date >= since, lines.c.credit_date <= as_of)
+    query = (
+        select(
+            lines.c.customer_id,
+            func.max(lines.c.credit_date),
+            func.count(func.distinct(lines.c.order_id)).filter(in_window),
+            func.coalesce(func.sum(lines.c.amount).filter(in_window), 0),
+        )
+        .select_from(lines)
+        .join(rep, rep.id == lines.c.rep_id)
+        .where(lines.c.credit_date <= as_of, lines.c.customer_id.is_not(None))
+        .group_by(lines.c.customer_id)
+    )
+    if scope is not None:
+        query = query.where(rep.path.startswith(scope.path, autoescape=True))
+    sums = {cid: (last, int(n or 0), int(a or 0)) for cid, last, n, a in session.execute(query).all()}
+    owner = aliased(OrgNode, name="owner")
+    owned = select(Customer.id).join(owner, owner.id == Customer.owner_id)
+    if scope is not None:
+        owned = owned.where(owner.path.startswith(scope.path, autoescape=True))
+    ids = set(sums) | set(session.scalars(owned.limit(limit)))
+    customers = session.execute(
+        select(Customer.id, Customer.code, Customer.name, Customer.grade, Customer.first_order_date)
+        .where(Customer.id.in_(sorted(ids)[:limit]))
+    ).all()
+    out = []
+    for cid, code, name, grade, first in customers:
+        last, n, amount = sums.get(cid, (None, 0, 0))
+        out.append(CustomerActivity(cid, code, name, grade, first, last, n, amount))
+    return out
+

@@ -1,0 +1,96 @@
+"""A demo company per database (SQLite and PostgreSQL), built once per test session, and clients
+signed in as each demo role."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from attain.db import get_engine, make_session_factory, resolve_database_url
+from attain.demo.service import load_demo
+from attain.migrate import upgrade
+from attain.web.app import create_app
+
+AS_OF = date(2026, 11, 23)
+PASSWORDS = {"admin": "admin-demo-1", "director": "director-demo-1", "manager": "manager-demo-1", "rep": "rep-demo-1"}
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database holding the demo company (year 2026, as of 2026-11-23) and its users."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'demo.db'}"
+        admin = None
+        schema = None
+    else:
+        base = os.environ.get("ATTAIN_TEST_PG_URL")
+        if not base:
+            pytest.skip("PostgreSQL tests need ATTAIN_TEST_PG_URL (e.g. postgresql://postgres@127.0.0.1/test)")
+        schema = f"attain_pages_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(resolve_database_url(base), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in base else "?"
+        url = resolve_database_url(f"{base}{separator}options=-csearch_path%3D{schema}")
+    try:
+        upgrade(get_engine(url))
+        session = make_session_factory(get_engine(url))()
+        try:
+            load_demo(session=session, seed=2026, year=2026, as_of=AS_OF)
+        finally:
+            session.close()
+        yield url
+    finally:
+        get_engine(url).dispose()
+        if admin is not None:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(demo_url: str):  # type: ignore[no-untyped-def]
+    return create_app(demo_url)
+
+
+def sign_in(client: TestClient, username: str, password: str | None = None) -> TestClient:
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token, "the sign-in form carries a CSRF token"
+    answer = client.post("/login", data={"username": username, "password": password or PASSWORDS[username],
+                                         "csrf_token": token.group(1), "next": "/"}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text[:500]
+    return client
+
+
+def csrf_of(client: TestClient, path: str = "/dashboard") -> str:
+    page = client.get(path, params={"as_of": AS_OF.isoformat()})
+    match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+    assert match
+    return match.group(1)
+
+
+@pytest.fixture
+def client_for(app):  # type: ignore[no-untyped-def]
+    """client_for("rep") → a TestClient signed in as that demo user (Chinese unless told otherwise)."""
+    clients: list[TestClient] = []
+
+    def make(username: str, locale: str = "zh-CN") -> TestClient:
+        client = TestClient(app, headers={"accept-language": locale})
+        clients.append(client)
+        return sign_in(client, username)
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+ROOT = Path(__file__).resolve().parents[3]
