@@ -70,6 +70,28 @@ def day(d: date) -> Period:
     return Period(d, d, Grain.DAY, d.isoformat())
 
 
+def _add_months(first: date, months: int) -> date:
+    index = first.year * 12 + first.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def fiscal_year(y: int, start_month: int = 1) -> Period:
+    """Fiscal year `FY<y>`, named by the calendar year it ends in: with a July start FY2027 runs
+    2026-07-01 to 2027-06-30; with a January start it is the calendar year."""
+    start = date(y if start_month == 1 else y - 1, start_month, 1)
+    return Period(start, _add_months(start, 12) - timedelta(days=1), Grain.YEAR, f"FY{y}")
+
+
+def fiscal_half(y: int, h: int, start_month: int = 1) -> Period:
+    start = _add_months(fiscal_year(y, start_month).start, 6 * (h - 1))
+    return Period(start, _add_months(start, 6) - timedelta(days=1), Grain.HALF, f"FY{y}H{h}")
+
+
+def fiscal_quarter(y: int, q: int, start_month: int = 1) -> Period:
+    start = _add_months(fiscal_year(y, start_month).start, 3 * (q - 1))
+    return Period(start, _add_months(start, 3) - timedelta(days=1), Grain.QUARTER, f"FY{y}Q{q}")
+
+
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(\d{4})$"), "year"),
     (re.compile(r"^(\d{4})[-\s]?H([12])$", re.I), "half"),
@@ -79,11 +101,17 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(\d{4})[-\s]?W(\d{1,2})$", re.I), "week"),
     (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"), "day"),
     (re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"), "day"),
+    (re.compile(r"^FY(\d{4})$", re.IGNORECASE), "fiscal_year"),
+    (re.compile(r"^FY(\d{4})[-\s]?H([12])$", re.IGNORECASE), "fiscal_half"),
+    (re.compile(r"^FY(\d{4})[-\s]?Q([1-4])$", re.IGNORECASE), "fiscal_quarter"),
 ]
 
 
-def parse_period(text: str) -> Period:
-    """Parse a period label; raise InvalidInput naming the text when it is not one."""
+def parse_period(text: str, fiscal_year_start_month: int = 1) -> Period:
+    """Parse a period label; raise InvalidInput naming the text when it is not one.
+
+    Fiscal labels (FY2027, FY2027H1, FY2027Q1) follow `fiscal_year_start_month` (the company
+    setting of that name; 1 = calendar year)."""
     cleaned = text.strip()
     for pattern, kind in _PATTERNS:
         match = pattern.match(cleaned)
@@ -91,6 +119,12 @@ def parse_period(text: str) -> Period:
             continue
         parts = [int(g) for g in match.groups()]
         try:
+            if kind == "fiscal_year":
+                return fiscal_year(parts[0], fiscal_year_start_month)
+            if kind == "fiscal_half":
+                return fiscal_half(parts[0], parts[1], fiscal_year_start_month)
+            if kind == "fiscal_quarter":
+                return fiscal_quarter(parts[0], parts[1], fiscal_year_start_month)
             if kind == "year":
                 return year(parts[0])
             if kind == "half":
@@ -105,7 +139,7 @@ def parse_period(text: str) -> Period:
         except ValueError as exc:
             raise InvalidInput(f"'{text}' is not a valid period: {exc}") from exc
     raise InvalidInput(
-        f"'{text}' is not a period; use 2027, 2027H1, 2027Q1, 2027-01, 2027-W10 or 2027-01-15"
+        f"'{text}' is not a period; use 2027, 2027H1, 2027Q1, 2027-01, 2027-W10, 2027-01-15, FY2027 or FY2027Q1"
     )
 
 

@@ -2,6 +2,156 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from attain.cli.data import DbOption, JsonOption, _require_schema
+from attain.cli.output import console, print_json
+from attain.db import resolve_database_url, session_scope
+from attain.errors import InvalidInput
 
 report_app = typer.Typer(help="Reports: actuals, attainment, forecast, leaderboard and diagnosis.", no_args_is_help=True)
+
+# --- tracking: actuals, attainment, leaderboard ---------------------------------------------------
+
+PeriodOption = Annotated[str, typer.Option(help="2027, 2027Q1, 2027-03, 2027-W10, a day, FY2027 or FY2027Q1")]
+ByOption = Annotated[str | None, typer.Option(help="region | team | rep | product_line | customer_type | month, comma-separated")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Count sales up to this day (default: today)")]
+EngineOption = Annotated[str, typer.Option(help="db (the Attain database) or duckdb (with --orders FILE)")]
+OrdersOption = Annotated[Path | None, typer.Option(help="Parquet or CSV order file for --engine duckdb")]
+LangOption = Annotated[str, typer.Option(help="zh (万/亿) or en number formatting in tables")]
+
+STATUS_ZH = {"ahead": "领先", "on track": "正常", "at risk": "有风险", "behind": "落后", "not started": "未开始"}
+SOURCE_ZH = {"own": "本级", "sum of children": "下级合计", "sum of rows": "各行合计"}
+
+
+def _as_of(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise InvalidInput(f"--as-of '{text}' is not a date like 2027-03-15") from exc
+
+
+@contextmanager
+def _tracking(db: str | None, engine: str, orders: Path | None) -> Iterator[tuple]:  # type: ignore[type-arg]
+    """(session, runner) for the chosen engine; the DuckDB connection is closed afterwards."""
+    from attain.tracking.engine import SessionRunner, open_duckdb, tables_read_by
+    from attain.tracking.query import Grouping, actuals_statement
+
+    if engine not in ("db", "duckdb"):
+        raise InvalidInput(f"--engine '{engine}' is not db or duckdb")
+    if engine == "duckdb" and orders is None:
+        raise InvalidInput("--engine duckdb needs --orders FILE.parquet|csv")
+    if engine == "db" and orders is not None:
+        raise InvalidInput("--orders FILE goes with --engine duckdb")
+    url = resolve_database_url(db)
+    _require_schema(url)
+    with session_scope(url) as session:
+        if engine == "db":
+            yield session, SessionRunner(session)
+            return
+        sample = actuals_statement(
+            metric="new_customers", grouping=Grouping(("product_line", "customer_type")),
+            start=date(2000, 1, 1), end=date(2000, 1, 1),
+        )
+        runner = open_duckdb(session=session, orders=orders, tables=tables_read_by([sample]))  # type: ignore[arg-type]
+        try:
+            yield session, runner
+        finally:
+            runner.close()
+
+
+def _label_header(dimensions: tuple[str, ...]) -> list[str]:
+    names = {"region": "大区 / region", "team": "团队 / team", "rep": "销售 / rep", "product_line": "产品线 / line",
+             "customer_type": "客户类型 / customer", "month": "月份 / month"}
+    return [names[d] for d in dimensions]
+
+
+@report_app.command("actuals")
+def actuals_command(
+    period: PeriodOption,
+    by: ByOption = None,
+    metric: Annotated[str, typer.Option(help="revenue | gross_profit | quantity | orders | new_customers")] = "revenue",
+    as_of: AsOfOption = None,
+    engine: EngineOption = "db",
+    orders: OrdersOption = None,
+    lang: LangOption = "zh",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Actual sales per row over a period; needs no plan (explore data, check imports)."""
+    from attain.tracking.attainment import actuals, resolve_period
+    from attain.tracking.format import actuals_payload, human
+
+    with _tracking(db, engine, orders) as (session, runner):
+        span = resolve_period(session, period)
+        result = actuals(session=session, period=span, by=by, metric=metric, as_of=_as_of(as_of), runner=runner)
+    if json:
+        print_json(actuals_payload(result))
+        return
+    money = result.metric.is_money
+    title = f"{result.metric.name_zh or result.metric.name} · {span.label} ({result.start} – {result.end}) · {result.engine}"
+    table = Table(*_label_header(result.dimensions), f"{result.metric.name_zh or result.metric.code} ({result.metric.unit})", title=title)
+    for row in result.rows:
+        table.add_row(*row.labels, human(row.value, result.metric.scale, lang=lang, money=money))
+    table.add_row(*(["合计 / total"] + [""] * (len(result.dimensions) - 1) if result.dimensions else []),
+                  human(result.total, result.metric.scale, lang=lang, money=money), style="bold")
+    console.print(table)
+
+
+@report_app.command("attainment")
+def attainment_command(
+    period: PeriodOption,
+    by: ByOption = None,
+    plan: Annotated[str | None, typer.Option(help="Plan name (default: the newest approved plan covering the period)")] = None,
+    metric: Annotated[str | None, typer.Option(help="Expect a plan of this metric (error otherwise)")] = None,
+    as_of: AsOfOption = None,
+    engine: EngineOption = "db",
+    orders: OrdersOption = None,
+    lang: LangOption = "zh",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Actual vs target per row: attainment, time progress, pace gap, forecasts, required daily, status."""
+    from attain.tracking.attainment import attainment, resolve_period
+    from attain.tracking.format import attainment_payload, human, percent
+
+    with _tracking(db, engine, orders) as (session, runner):
+        span = resolve_period(session, period)
+        result = attainment(session=session, period=span, by=by, plan=plan, metric=metric, as_of=_as_of(as_of), runner=runner)
+    if json:
+        print_json(attainment_payload(result))
+        return
+    scale, money = result.metric.scale, result.metric.is_money
+    progress = result.total.progress
+    title = (f"{result.plan} · {span.label} · 截至 / as of {result.as_of} · 时间进度 / time "
+             f"{percent(progress.calendar_share)} (工作日 / working {percent(progress.working_share)})")
+    table = Table(*_label_header(result.dimensions), "实际 / actual", "目标 / target", "来源 / source", "达成 / att.",
+                  "进度差 / pace", "应达 / expected", "季节预测 / forecast", "日均需 / per day", "状态 / status", title=title)
+
+    def cells(row) -> list[str]:  # type: ignore[no-untyped-def]
+        f = row.figures
+        status = f.status or ""
+        return [
+            human(row.actual, scale, lang=lang, money=money), human(row.target, scale, lang=lang, money=money),
+            SOURCE_ZH.get(row.target_source or "", "") if lang == "zh" else (row.target_source or ""),
+            percent(f.attainment), percent(f.pace_gap), human(f.expected_to_date, scale, lang=lang, money=money),
+            human(f.seasonal_forecast, scale, lang=lang, money=money), human(f.required_daily, scale, lang=lang, money=money),
+            STATUS_ZH.get(status, status) if lang == "zh" else status,
+        ]
+
+    for row in result.rows:
+        table.add_row(*row.labels, *cells(row))
+    table.add_row(*(["合计 / total"] + [""] * (len(result.dimensions) - 1) if result.dimensions else []),
+                  *cells(result.total), style="bold")
+    console.print(table)
+    for warning in result.warnings:
+        console.print(f"[yellow]note:[/yellow] {warning}", highlight=False)

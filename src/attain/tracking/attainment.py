@@ -1,0 +1,321 @@
+"""Actuals and attainment per report row: the service behind `attain report actuals|attainment`,
+the web app and the diagnosis/alerts/review of the tracking module.
+
+Sales come only from `credited_lines()`, summed by the database (`query.py`, run by a `Runner`);
+targets from `targets.py`; every derived figure from the pure `calc.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attain.catalog.models import ProductNode
+from attain.errors import InvalidInput, NotFound
+from attain.metrics.models import Metric
+from attain.org.models import OrgNode
+from attain.periods import Period
+from attain.plans.models import Plan
+from attain.plans.service import require_plan
+from attain.split.calendar import day_range, seasonal_day_weights, working_day_mask
+from attain.tracking import calc
+from attain.tracking.engine import Runner, SessionRunner
+from attain.tracking.query import (
+    METRICS,
+    ORG_DIMENSIONS,
+    Grouping,
+    actuals_statement,
+    check_metric,
+    parse_by,
+)
+from attain.tracking.targets import Key, load_org_tree, target_between
+
+HISTORY_YEARS = 3
+NONE_LABEL = "—"
+APPROVED = ("approved", "locked")
+
+
+@dataclass(frozen=True)
+class MetricInfo:
+    code: str
+    name: str
+    name_zh: str | None
+    unit: str
+    scale: int  # decimal places of the stored integers (2: fen for CNY)
+
+    @property
+    def is_money(self) -> bool:
+        return self.scale == 2 and self.unit == "CNY"
+
+
+@dataclass(frozen=True)
+class ActualRow:
+    key: Key  # one value per dimension: node/product-line id, 'new'/'existing', yyyymm
+    labels: tuple[str, ...]
+    value: int | Decimal  # in the metric's minor unit (fen for money)
+
+
+@dataclass(frozen=True)
+class Actuals:
+    metric: MetricInfo
+    period: Period
+    dimensions: tuple[str, ...]
+    start: date
+    end: date  # last day counted (the period end, or as-of when earlier)
+    rows: tuple[ActualRow, ...]
+    total: int | Decimal  # direct credit only: overlay credit never adds to a total
+    engine: str
+
+
+@dataclass(frozen=True)
+class AttainmentRow:
+    key: Key
+    labels: tuple[str, ...]
+    node_id: int | None
+    actual: int | Decimal
+    target: Decimal | None  # rounded to the minor unit
+    target_source: str | None  # "own" or "sum of children"
+    progress: calc.TimeProgress
+    figures: calc.Figures
+
+
+@dataclass(frozen=True)
+class Attainment:
+    plan: str
+    plan_version: int
+    metric: MetricInfo
+    period: Period
+    as_of: date
+    dimensions: tuple[str, ...]
+    rows: tuple[AttainmentRow, ...]
+    total: AttainmentRow
+    warnings: tuple[str, ...]
+    engine: str
+
+
+def metric_info(session: Session, code: str) -> MetricInfo:
+    check_metric(code)
+    metric = session.scalars(select(Metric).where(Metric.code == code)).first()
+    if metric is None:
+        raise NotFound(f"metric '{code}' is missing from this database; run `attain init`")
+    return MetricInfo(metric.code, metric.name, metric.name_zh, metric.unit, metric.scale)
+
+
+def _number(value: object) -> int | Decimal:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else value
+    if isinstance(value, float):  # DuckDB may hand back floats for averages; sums here are exact
+        return Decimal(repr(value))
+    return int(value)  # type: ignore[call-overload]
+
+
+def _rows_by_key(runner: Runner, statement) -> dict[Key, int | Decimal]:  # type: ignore[no-untyped-def]
+    result: dict[Key, int | Decimal] = {}
+    for row in runner.rows(statement):
+        key = tuple(_key_part(v) for v in row[:-1])
+        result[key] = _number(row[-1])
+    return result
+
+
+def _key_part(value: object) -> int | str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return int(value)  # type: ignore[call-overload]
+
+
+def _labeller(session: Session, grouping: Grouping):  # type: ignore[no-untyped-def]
+    org_names = dict(session.execute(select(OrgNode.id, OrgNode.name)).all()) if any(
+        d in ORG_DIMENSIONS for d in grouping.dimensions) else {}
+    product_names = dict(session.execute(select(ProductNode.id, ProductNode.name)).all()) if (
+        "product_line" in grouping.dimensions) else {}
+
+    def label(key: Key) -> tuple[str, ...]:
+        parts = []
+        for name, value in zip(grouping.dimensions, key):
+            if value is None:
+                parts.append(NONE_LABEL)
+            elif name in ORG_DIMENSIONS:
+                parts.append(str(org_names.get(value, value)))
+            elif name == "product_line":
+                parts.append(str(product_names.get(value, value)))
+            elif name == "month":
+                parts.append(f"{int(value) // 100}-{int(value) % 100:02d}")
+            else:
+                parts.append(str(value))
+        return tuple(parts)
+
+    return label
+
+
+def _sort_key(key: Key) -> tuple[object, ...]:
+    return tuple((v is None, str(type(v)), v if v is not None else 0) for v in key)
+
+
+def actuals(
+    *, session: Session, period: Period, by: str | Sequence[str] | None = None, metric: str = "revenue",
+    as_of: date | None = None, runner: Runner | None = None,
+) -> Actuals:
+    """The metric's actual per row over the period (up to `as_of` when given). Needs no plan."""
+    info = metric_info(session, metric)
+    grouping = parse_by(by)
+    runner = runner or SessionRunner(session)
+    end = min(period.end, as_of) if as_of else period.end
+    if end < period.start:
+        rows: dict[Key, int | Decimal] = {}
+        total: int | Decimal = 0
+    else:
+        statement = actuals_statement(metric=metric, grouping=grouping, start=period.start, end=end)
+        rows = _rows_by_key(runner, statement) if grouping.dimensions else {}
+        total_rows = _rows_by_key(runner, actuals_statement(metric=metric, grouping=Grouping(()), start=period.start, end=end))
+        total = total_rows.get((), 0)
+    label = _labeller(session, grouping)
+    return Actuals(
+        info, period, grouping.dimensions, period.start, end,
+        tuple(ActualRow(k, label(k), v) for k, v in sorted(rows.items(), key=lambda kv: _sort_key(kv[0]))),
+        total, runner.name,
+    )
+
+
+def resolve_plan(session: Session, period: Period, plan: str | None) -> Plan:
+    """The named plan, or the newest approved plan whose dates cover the period."""
+    if plan:
+        found = require_plan(session=session, name=plan)
+        if found.end_date < period.start or found.start_date > period.end:
+            raise InvalidInput(
+                f"plan {found.name} runs {found.start_date} to {found.end_date}, outside {period.label}"
+            )
+        return found
+    candidates = session.scalars(
+        select(Plan).where(Plan.status.in_(APPROVED), Plan.start_date <= period.start, Plan.end_date >= period.end)
+        .order_by(Plan.approved_at.desc(), Plan.id.desc())
+    ).all()
+    if not candidates:
+        raise NotFound(f"no approved plan covers {period.label}; approve one or pass --plan NAME")
+    return candidates[0]
+
+
+def plan_metric(session: Session, plan: Plan, metric: str | None) -> MetricInfo:
+    """The plan's metric; a clear error when it is not the one asked for or tracking cannot total it."""
+    code = session.scalar(select(Metric.code).where(Metric.id == plan.metric_id))
+    if metric is not None and metric != code:
+        raise InvalidInput(f"plan {plan.name} sets {code} targets, not {metric}; pick a {metric} plan with --plan")
+    if code not in METRICS:
+        raise InvalidInput(f"plan {plan.name} targets metric '{code}'; attainment is tracked for {', '.join(METRICS)}")
+    return metric_info(session, str(code))
+
+
+def history_weights(
+    session: Session, runner: Runner, metric: str, period: Period
+) -> tuple[np.ndarray | None, list[str]]:
+    """Seasonal day weights for the period from the company's daily sales of the last years
+    (summed by the database per day), or None with a warning when there is no usable history."""
+    history_start = date(period.start.year - HISTORY_YEARS, period.start.month, 1)
+    statement = actuals_statement(
+        metric=metric, grouping=Grouping(()), start=history_start, end=period.start - timedelta(days=1),
+        by_day=True, direct_only=True,
+    )
+    daily = runner.rows(statement)
+    days = day_range(period.start, period.end)
+    workdays, warnings = working_day_mask(days)
+    if not daily:
+        return None, [f"no sales before {period.start}: expected-to-date follows working days"]
+    dates = np.array([d for d, _ in daily], dtype="datetime64[D]")
+    amounts = np.array([float(v) for _, v in daily])
+    try:
+        weights, season_warnings = seasonal_day_weights(days, workdays, dates, amounts)
+    except InvalidInput as exc:
+        return None, [f"{exc}: expected-to-date follows working days"]
+    return weights, warnings + season_warnings
+
+
+def attainment(
+    *, session: Session, period: Period, by: str | Sequence[str] | None = None, plan: str | None = None,
+    as_of: date | None = None, metric: str | None = None, runner: Runner | None = None,
+) -> Attainment:
+    """Actual vs target per row at `as_of` (default today), with progress, forecasts and status."""
+    grouping = parse_by(by)
+    chosen = resolve_plan(session, period, plan)
+    info = plan_metric(session, chosen, metric)
+    runner = runner or SessionRunner(session)
+    as_of = as_of or date.today()
+    tree = load_org_tree(session)
+    actual_rows: dict[Key, int | Decimal] = {}
+    total_actual: int | Decimal = 0
+    if as_of >= period.start:
+        last = min(period.end, as_of)
+        if grouping.dimensions:
+            actual_rows = _rows_by_key(runner, actuals_statement(
+                metric=info.code, grouping=grouping, start=period.start, end=last))
+        total_actual = _rows_by_key(runner, actuals_statement(
+            metric=info.code, grouping=Grouping(()), start=period.start, end=last)).get((), 0)
+    targets = {t.key: t for t in target_between(session, chosen, period.start, period.end, grouping, tree=tree)} if (
+        grouping.dimensions) else {}
+    weights, warnings = history_weights(session, runner, info.code, period)
+    label = _labeller(session, grouping)
+    progress_cache: dict[tuple[date, date], calc.TimeProgress] = {}
+
+    def progress_of(start: date, end: date) -> calc.TimeProgress:
+        if (start, end) not in progress_cache:
+            sliced = None
+            if weights is not None:
+                sliced = weights[(start - period.start).days:(end - period.start).days + 1]
+            progress_cache[(start, end)] = calc.time_progress(start, end, as_of, day_weights=sliced)
+        return progress_cache[(start, end)]
+
+    def row(key: Key, labels: tuple[str, ...], node: int | None, actual: int | Decimal,
+            target: Fraction | None, source: str | None, window: tuple[date, date]) -> AttainmentRow:
+        progress = progress_of(*window)
+        return AttainmentRow(
+            key, labels, node, actual, None if target is None else calc.to_decimal(target), source,
+            progress, calc.figures(actual, target, progress),
+        )
+
+    rows = []
+    month_position = grouping.dimensions.index("month") if "month" in grouping.dimensions else None
+    for key in sorted(set(actual_rows) | set(targets), key=_sort_key):
+        found = targets.get(key)
+        window = (period.start, period.end)
+        if month_position is not None and key[month_position] is not None:
+            yyyymm = int(key[month_position])  # type: ignore[arg-type]
+            month_start = date(yyyymm // 100, yyyymm % 100, 1)
+            month_end = (date(month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1) - timedelta(days=1))
+            window = (max(month_start, period.start), min(month_end, period.end))
+        rows.append(row(key, label(key), found.node_id if found else _node_of(grouping, key),
+                        actual_rows.get(key, 0), found.value if found else None, found.source if found else None, window))
+    company = target_between(session, chosen, period.start, period.end, Grouping(()), tree=tree)
+    if company:
+        total_target: Fraction | None = sum((t.value for t in company), Fraction(0))
+        total_source = company[0].source if len(company) == 1 else calc.SUM_OF_CHILDREN
+    else:
+        # No company-level figure (e.g. targets only per product line): the rows' targets add up.
+        known = [r.target for r in rows if r.target is not None]
+        total_target = Fraction(sum(known, Decimal(0))) if known else None
+        total_source = "sum of rows" if known else None
+    total = row((), (), tree.roots[0] if len(tree.roots) == 1 else None, total_actual, total_target, total_source,
+                (period.start, period.end))
+    return Attainment(chosen.name, chosen.version, info, period, as_of, grouping.dimensions, tuple(rows), total,
+                      tuple(warnings), runner.name)
+
+
+def _node_of(grouping: Grouping, key: Key) -> int | None:
+    org = grouping.org
+    if org is None:
+        return None
+    value = key[grouping.dimensions.index(org)]
+    return int(value) if isinstance(value, int) else None
+
+
+
+def resolve_period(session: Session, text: str) -> Period:
+    """A period label read with the company's fiscal year (setting fiscal_year_start_month)."""
+    from attain.periods import parse_period
+    from attain.settings.service import get_setting
+
+    return parse_period(text, int(get_setting(session, "fiscal_year_start_month")))

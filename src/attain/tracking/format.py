@@ -1,0 +1,110 @@
+"""Showing tracking figures: exact JSON payloads and human formatting (万 in Chinese).
+
+JSON keeps every figure exact: money as a string of yuan with two decimals ("1234.50"), counts as
+integers, ratios as strings with four decimals ("0.8382" = 83.82 %). Tables round for reading.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from typing import Any
+
+WAN = Decimal(10_000)
+YI = Decimal(100_000_000)
+
+
+def in_units(value: int | Decimal | None, scale: int) -> int | str | None:
+    """A stored figure in whole units, exact: an int for counts, a string for money/decimals."""
+    if value is None:
+        return None
+    if scale == 0 and (isinstance(value, int) or value == value.to_integral_value()):
+        return int(value)
+    step = Decimal(1).scaleb(-scale)
+    return str(Decimal(value).scaleb(-scale).quantize(step, rounding=ROUND_HALF_EVEN))
+
+
+def human(value: int | Decimal | None, scale: int, *, lang: str = "zh", money: bool = True) -> str:
+    """For tables: 1,234.56 in English; 123.46万 / 1.23亿 in Chinese when the figure is that big."""
+    if value is None:
+        return ""
+    units = Decimal(value).scaleb(-scale)
+    if lang == "zh" and money and abs(units) >= YI:
+        return f"{(units / YI).quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):,}亿"
+    if lang == "zh" and money and abs(units) >= WAN:
+        return f"{(units / WAN).quantize(Decimal('0.01'), rounding=ROUND_HALF_EVEN):,}万"
+    places = Decimal("0.01") if money else Decimal(1) if scale == 0 else Decimal("0.01")
+    return f"{units.quantize(places, rounding=ROUND_HALF_EVEN):,}"
+
+
+def percent(value: Decimal | Fraction | None) -> str:
+    """0.8382 → '83.8%'."""
+    if value is None:
+        return ""
+    return f"{(Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) else value) * 100:.1f}%"
+
+
+def share(value: Fraction | Decimal) -> str:
+    """An exact share as a 4-decimal string for JSON."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator) if isinstance(value, Fraction) else value
+    return str(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
+
+
+def ratio_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def actuals_payload(result: Any) -> dict[str, Any]:
+    """JSON of an `attainment.Actuals`."""
+    scale = result.metric.scale
+    return {
+        "metric": result.metric.code, "unit": result.metric.unit, "period": result.period.label,
+        "start": result.start, "end": result.end, "by": list(result.dimensions), "engine": result.engine,
+        "rows": [
+            {"key": dict(zip(result.dimensions, row.key)), "labels": dict(zip(result.dimensions, row.labels)),
+             "value": in_units(row.value, scale)}
+            for row in result.rows
+        ],
+        "total": in_units(result.total, scale),
+    }
+
+
+def progress_payload(progress: Any) -> dict[str, Any]:
+    return {
+        "start": progress.start, "end": progress.end, "days": progress.days, "days_elapsed": progress.days_elapsed,
+        "working_days": progress.working_days, "working_days_elapsed": progress.working_days_elapsed,
+        "calendar_share": share(progress.calendar_share), "working_share": share(progress.working_share),
+        "seasonal_share": share(progress.seasonal_share),
+    }
+
+
+def attainment_row_payload(row: Any, dimensions: tuple[str, ...], scale: int) -> dict[str, Any]:
+    figures = row.figures
+    return {
+        "key": dict(zip(dimensions, row.key)), "labels": dict(zip(dimensions, row.labels)), "node_id": row.node_id,
+        "actual": in_units(row.actual, scale), "target": in_units(row.target, scale),
+        "target_source": row.target_source, "attainment": ratio_text(figures.attainment),
+        "time_progress_calendar": share(row.progress.calendar_share),
+        "time_progress_working": share(row.progress.working_share),
+        "pace_gap": ratio_text(figures.pace_gap),
+        "expected_to_date": in_units(figures.expected_to_date, scale),
+        "run_rate_forecast": in_units(figures.run_rate_forecast, scale),
+        "seasonal_forecast": in_units(figures.seasonal_forecast, scale),
+        "required_daily": in_units(figures.required_daily, scale),
+        "working_days_left": row.progress.working_days_left,
+        "status": figures.status,
+    }
+
+
+def attainment_payload(result: Any) -> dict[str, Any]:
+    """JSON of an `attainment.Attainment`."""
+    scale = result.metric.scale
+    return {
+        "plan": result.plan, "plan_version": result.plan_version, "metric": result.metric.code,
+        "unit": result.metric.unit, "period": result.period.label, "as_of": result.as_of,
+        "by": list(result.dimensions), "engine": result.engine,
+        "time_progress": progress_payload(result.total.progress),
+        "rows": [attainment_row_payload(r, result.dimensions, scale) for r in result.rows],
+        "total": attainment_row_payload(result.total, result.dimensions, scale),
+        "warnings": list(result.warnings),
+    }

@@ -1,0 +1,140 @@
+"""The one definition of tracking rollups: SQLAlchemy Core statements over `credited_lines()`.
+
+Every engine runs these same statements: SQLite and PostgreSQL through a session, DuckDB (and any
+warehouse with a SQLAlchemy dialect) by compiling them (see `engine.py`). Nothing here loops over
+order lines; the database groups and sums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    select,
+)
+from sqlalchemy.orm import aliased
+
+from attain.catalog.models import Customer, ProductNode
+from attain.credit.sql import credited_lines
+from attain.errors import InvalidInput
+
+ORG_DIMENSIONS = ("region", "team", "rep")
+DIMENSIONS = ("region", "team", "rep", "product_line", "customer_type", "month")
+METRICS = ("revenue", "gross_profit", "quantity", "orders", "new_customers")
+
+
+@dataclass(frozen=True)
+class Grouping:
+    """Parsed `--by`: the dimensions in the order asked, without repeats."""
+
+    dimensions: tuple[str, ...]
+
+    @property
+    def org(self) -> str | None:
+        """The finest organisation dimension asked for (its node carries the target)."""
+        for name in reversed(ORG_DIMENSIONS):
+            if name in self.dimensions:
+                return name
+        return None
+
+    @property
+    def includes_overlay(self) -> bool:
+        """Overlay credit counts only for the rep who holds it: only rows keyed by rep see it."""
+        return "rep" in self.dimensions
+
+
+def parse_by(by: str | Sequence[str] | None) -> Grouping:
+    """'region,team' → Grouping(('region', 'team')); InvalidInput naming an unknown dimension."""
+    if by is None:
+        return Grouping(())
+    parts = [p.strip() for p in (by.split(",") if isinstance(by, str) else by)]
+    parts = [p for p in parts if p]
+    for part in parts:
+        if part not in DIMENSIONS:
+            raise InvalidInput(f"cannot report by '{part}'; choose from {', '.join(DIMENSIONS)} (comma-separated)")
+    return Grouping(tuple(dict.fromkeys(parts)))
+
+
+def check_metric(metric: str) -> str:
+    if metric not in METRICS:
+        raise InvalidInput(f"unknown metric '{metric}'; tracking reports {', '.join(METRICS)}")
+    return metric
+
+
+def actuals_statement(
+    *, metric: str, grouping: Grouping, start: date, end: date, customer_type_start: date | None = None,
+    by_day: bool = False, direct_only: bool | None = None,
+) -> Select:  # type: ignore[type-arg]
+    """SELECT <dimension keys…>, value FROM credited lines in [start, end] GROUP BY the keys.
+
+    `customer_type_start` is the day that makes a customer new (first order on or after it);
+    it defaults to `start`. `by_day` adds the credit date as the last key (for milestones and
+    seasonal history). Direct credit only unless the grouping is by rep (`direct_only` overrides).
+    """
+    check_metric(metric)
+    credited = credited_lines().subquery("credited")
+    customer = aliased(Customer, name="tracking_customer")
+    product = aliased(ProductNode, name="tracking_product")
+    new_from = customer_type_start or start
+    keys: list[ColumnElement] = []  # type: ignore[type-arg]
+    needs_customer = metric == "new_customers" or "customer_type" in grouping.dimensions
+    needs_product = "product_line" in grouping.dimensions
+    for name in grouping.dimensions:
+        if name == "rep":
+            keys.append(credited.c.rep_id.label("rep"))
+        elif name == "team":
+            keys.append(credited.c.team_id.label("team"))
+        elif name == "region":
+            keys.append(credited.c.org_region_id.label("region"))
+        elif name == "product_line":
+            # Products hang under their line; a line credited directly is its own line.
+            keys.append(func.coalesce(product.parent_id, credited.c.product_id).label("product_line"))
+        elif name == "customer_type":
+            keys.append(case(
+                (customer.customer_type.is_not(None), customer.customer_type),
+                (customer.first_order_date.is_(None), literal("new")),
+                (customer.first_order_date >= new_from, literal("new")),
+                else_=literal("existing"),
+            ).label("customer_type"))
+        else:  # month, as yyyymm: EXTRACT is portable across SQLite, PostgreSQL and DuckDB.
+            keys.append((func.extract("year", credited.c.credit_date) * 100
+                         + func.extract("month", credited.c.credit_date)).label("month"))
+    if by_day:
+        keys.append(credited.c.credit_date.label("day"))
+    value = _value(metric, credited, customer, start, end).label("value")
+    statement = select(*keys, value).select_from(credited)
+    if needs_customer:
+        statement = statement.outerjoin(customer, customer.id == credited.c.customer_id)
+    if needs_product:
+        statement = statement.outerjoin(product, product.id == credited.c.product_id)
+    conditions = [credited.c.credit_date >= start, credited.c.credit_date <= end]
+    if direct_only if direct_only is not None else not grouping.includes_overlay:
+        conditions.append(credited.c.kind == "direct")
+    statement = statement.where(and_(*conditions))
+    if keys:
+        statement = statement.group_by(*keys)
+    return statement
+
+
+def _value(metric: str, credited, customer, start: date, end: date) -> ColumnElement:  # type: ignore[no-untyped-def,type-arg]
+    if metric == "revenue":
+        return func.coalesce(func.sum(credited.c.amount), 0)
+    if metric == "gross_profit":
+        # Lines without a cost have no known profit: left out, not counted as 100 % margin.
+        return func.coalesce(func.sum(credited.c.amount - credited.c.cost), 0)
+    if metric == "quantity":
+        return func.coalesce(func.sum(credited.c.quantity), 0)
+    if metric == "orders":
+        return func.count(distinct(credited.c.order_id))
+    return func.count(distinct(case(
+        (customer.first_order_date.between(start, end), credited.c.customer_id), else_=None
+    )))

@@ -1,0 +1,167 @@
+"""Targets of a plan over any date window, per report row, from `plan_cells`.
+
+The cells that overlap the window are selected in SQL (plan-sized, never order lines); the pure
+core prorates partial cells by working days and picks one layer of cells per key
+(`calc.prorated_targets`), and rolls nodes without a cell of their own up from their children
+(`calc.rolled_up_target`). Every row says whether its target is the node's own cell or the sum of
+its children, so a report never counts a manager's cell and the team's cells twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from attain.errors import InvalidInput
+from attain.org.models import OrgNode
+from attain.periods import Grain, Period, clip, parse_period, periods_between
+from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
+from attain.tracking.calc import Cell, prorated_targets, rolled_up_target
+from attain.tracking.query import ORG_DIMENSIONS, Grouping, parse_by
+
+_GRAIN_RANK = {Grain.YEAR: 0, Grain.HALF: 1, Grain.QUARTER: 2, Grain.MONTH: 3, Grain.WEEK: 4, Grain.DAY: 5}
+
+Key = tuple[int | str | None, ...]
+
+
+@dataclass(frozen=True)
+class TargetRow:
+    """The target of one report row. `key` holds one value per dimension of the grouping (ids for
+    region/team/rep/product_line, 'new'/'existing' for customer_type, yyyymm for month)."""
+
+    key: Key
+    node_id: int
+    value: Fraction
+    source: str  # calc.OWN or calc.SUM_OF_CHILDREN
+
+
+@dataclass(frozen=True)
+class OrgTree:
+    kinds: dict[int, str]
+    parents: dict[int, int | None]
+    children: dict[int, list[int]]
+
+    @property
+    def roots(self) -> list[int]:
+        return sorted(node for node, parent in self.parents.items() if parent is None)
+
+    def ancestor(self, node: int, kind: str) -> int | None:
+        """The node itself or its nearest ancestor of this kind."""
+        current: int | None = node
+        while current is not None:
+            if self.kinds[current] == kind:
+                return current
+            current = self.parents[current]
+        return None
+
+
+def load_org_tree(session: Session) -> OrgTree:
+    rows = session.execute(select(OrgNode.id, OrgNode.parent_id, OrgNode.kind)).all()
+    children: dict[int, list[int]] = {}
+    for node, parent, _kind in rows:
+        if parent is not None:
+            children.setdefault(parent, []).append(node)
+    return OrgTree({r[0]: r[2] for r in rows}, {r[0]: r[1] for r in rows}, children)
+
+
+def _rank(label: str, start: date, end: date) -> int:
+    try:
+        return _GRAIN_RANK[parse_period(label).grain]
+    except InvalidInput:
+        # A custom range: rank by length so that longer ranges are coarser layers.
+        days = (end - start).days + 1
+        return 0 if days > 300 else 2 if days > 80 else 3 if days > 27 else 4 if days > 1 else 5
+
+
+def plan_cells_between(session: Session, plan: Plan, start: date, end: date, grouping: Grouping) -> list[Cell]:
+    """Cells of the plan overlapping [start, end] at the grouping's product and customer level."""
+    query = select(
+        PlanCell.org_node_id, PlanCell.product_node_id, PlanCell.customer_type,
+        PlanCell.period, PlanCell.period_start, PlanCell.period_end, PlanCell.value,
+    ).where(PlanCell.plan_id == plan.id, PlanCell.period_start <= end, PlanCell.period_end >= start)
+    if "product_line" in grouping.dimensions:
+        query = query.where(PlanCell.product_node_id.is_not(None))
+    else:
+        query = query.where(PlanCell.product_node_id.is_(None))
+    if "customer_type" in grouping.dimensions:
+        query = query.where(PlanCell.customer_type != ALL_CUSTOMERS)
+    else:
+        query = query.where(PlanCell.customer_type == ALL_CUSTOMERS)
+    return [
+        Cell((node, product, ctype), _rank(label, cell_start, cell_end), cell_start, cell_end, int(value))
+        for node, product, ctype, label, cell_start, cell_end, value in session.execute(query)
+    ]
+
+
+def windows(start: date, end: date, grouping: Grouping) -> list[tuple[int | None, date, date]]:
+    """(month key yyyymm or None, start, end): one window, or one per month when grouped by month."""
+    if "month" not in grouping.dimensions:
+        return [(None, start, end)]
+    return [
+        (p.start.year * 100 + p.start.month, c.start, c.end)
+        for p in periods_between(start, end, Grain.MONTH)
+        for c in [clip(p, start, end)]
+    ]
+
+
+def target_between(
+    session: Session, plan: Plan, start: date, end: date, by: str | Sequence[str] | Grouping | None = None,
+    *, tree: OrgTree | None = None,
+) -> list[TargetRow]:
+    """The plan's target of every row of the grouping over [start, end] (rows without any target
+    left out). Without an organisation dimension the row's node is the company (the root)."""
+    if end < start:
+        raise InvalidInput(f"end {end} is before start {start}")
+    grouping = by if isinstance(by, Grouping) else parse_by(by)
+    tree = tree or load_org_tree(session)
+    cells = plan_cells_between(session, plan, start, end, grouping)
+    org = grouping.org
+    nodes = sorted(n for n, k in tree.kinds.items() if k == org) if org else tree.roots
+    products = sorted({c.key[1] for c in cells if c.key[1] is not None}) or [None]
+    ctypes = sorted({str(c.key[2]) for c in cells if c.key[2] != ALL_CUSTOMERS}) or [ALL_CUSTOMERS]
+    rows: list[TargetRow] = []
+    for month_key, window_start, window_end in windows(start, end, grouping):
+        own = prorated_targets(cells, window_start, window_end)
+        by_slice: dict[tuple[object, object], dict[int, Fraction]] = {}
+        for (node, product, ctype), value in own.items():
+            by_slice.setdefault((product, ctype), {})[node] = value  # type: ignore[index]
+        for product in products:
+            for ctype in ctypes:
+                own_here = by_slice.get((product, ctype), {})
+                if not own_here:
+                    continue
+                for node in nodes:
+                    value, source = rolled_up_target(node, own_here, tree.children)
+                    if value is None or source is None:
+                        continue
+                    key = _row_key(grouping, tree, node, product, ctype, month_key)
+                    rows.append(TargetRow(key, node, value, source))
+    return rows
+
+
+def _row_key(grouping: Grouping, tree: OrgTree, node: int, product: object, ctype: object, month_key: int | None) -> Key:
+    parts: list[int | str | None] = []
+    for name in grouping.dimensions:
+        if name in ORG_DIMENSIONS:
+            parts.append(tree.ancestor(node, name))
+        elif name == "product_line":
+            parts.append(product)  # type: ignore[arg-type]
+        elif name == "customer_type":
+            parts.append(str(ctype))
+        else:
+            parts.append(month_key)
+    return tuple(parts)
+
+
+def company_target(session: Session, plan: Plan, period: Period, *, tree: OrgTree | None = None) -> tuple[Fraction | None, str | None]:
+    """The whole company's target over the period (all products, all customers)."""
+    rows = target_between(session, plan, period.start, period.end, Grouping(()), tree=tree)
+    if not rows:
+        return None, None
+    sources = {r.source for r in rows}
+    return sum((r.value for r in rows), Fraction(0)), sources.pop() if len(sources) == 1 else "sum of children"
