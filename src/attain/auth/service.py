@@ -230,3 +230,38 @@ def revoke_tokens(*, session: Session, user: User) -> int:
     count = session.execute(delete(ApiToken).where(ApiToken.user_id == user.id)).rowcount
     session.commit()
     return count or 0
+
+
+# --- demo users ------------------------------------------------------------------------------------
+
+# (username, password, role, node code or None for "the demo's own choice") — documented in docs/web.md.
+DEMO_USERS = (
+    ("admin", "admin-demo-1", "admin", None),
+    ("director", "director-demo-1", "director", "COMPANY"),
+    ("manager", "manager-demo-1", "manager", "EAST-T1"),
+    ("rep", "rep-demo-1", "rep", "R002"),
+)
+
+
+def ensure_demo_users(*, session: Session) -> list[str]:
+    """One user per role for the demo company (skipped when the user or its node is missing)."""
+    created = []
+    codes = dict(session.execute(select(OrgNode.code, OrgNode.id)).all())
+    for username, password, role, code in DEMO_USERS:
+        if get_user(session=session, username=username) is not None or (code and code not in codes):
+            continue
+        if role == "director" and code not in codes:
+            code = None
+        display = None
+        if role == "manager" and code:
+            team = session.get(OrgNode, codes[code])
+            head = session.get(OrgNode, team.manager_id) if team and team.manager_id else None
+            display = head.name if head else None
+        elif role == "director":
+            top = session.get(OrgNode, codes[code]) if code else None
+            head = session.get(OrgNode, top.manager_id) if top and top.manager_id else None
+            display = head.name if head else None
+        create_user(session=session, username=username, password=password, role=role, node_key=code,
+                    display_name=display or {"admin": "管理员"}.get(role))
+        created.append(username)
+    return created

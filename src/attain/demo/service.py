@@ -52,6 +52,10 @@ def load_demo(
         step("building the target plan")
         plan, cells = _write_plan(session, company, person_ids)
         session.commit()
+        step("adding one sign-in user per role")
+        from attain.auth.service import ensure_demo_users  # late: demo data stays usable without the web layer
+
+        ensure_demo_users(session=session)
     except BaseException:
         session.rollback()
         raise
