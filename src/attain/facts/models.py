@@ -72,6 +72,8 @@ class Opportunity(Base):
     created_on: Mapped[date] = mapped_column(Date)
     expected_close_on: Mapped[date | None] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date)
+    # Where the opportunity came from (来源: 转介绍/referral, 展会, 官网 …); referral share reads it.
+    source: Mapped[str | None] = mapped_column(String(64))
 
 
 class OpportunityStageChange(Base):

@@ -11,7 +11,11 @@ from attain.types import BigId
 
 AGGREGATIONS = ("sum", "count", "distinct_count", "ratio", "average")
 # What a metric aggregates over the order lines (see metrics.service.metric_expression).
-SOURCES = ("amount", "cost", "gross_profit", "quantity", "line", "order", "customer", "new_customer")
+SOURCES = ("amount", "cost", "gross_profit", "quantity", "line", "order", "customer", "new_customer",
+           # customers who bought in the period and before it (repurchase), then the customer
+           # lifecycle sources over activities and opportunities (see metrics.lifecycle).
+           "repeat_customer", "reached_customer", "interest", "interest_to_proposal", "proposal_closed",
+           "proposal_won", "won_deal", "referral_won")
 
 
 class Metric(Base):
@@ -45,4 +49,18 @@ BUILTIN_METRICS: tuple[dict[str, object], ...] = (
     {"code": "quantity", "name": "Quantity", "name_zh": "销量", "aggregation": "sum", "source": "quantity", "unit": "pcs", "scale": 0},
     {"code": "orders", "name": "Order count", "name_zh": "订单数", "aggregation": "distinct_count", "source": "order", "unit": "orders", "scale": 0},
     {"code": "new_customers", "name": "New customers", "name_zh": "新客户数", "aggregation": "distinct_count", "source": "new_customer", "unit": "customers", "scale": 0},
+    # Customer lifecycle (seeded by migration 0004); ratios name their numerator and denominator.
+    {"code": "reach", "name": "Customers reached", "name_zh": "触达客户数", "aggregation": "distinct_count", "source": "reached_customer", "unit": "customers", "scale": 0},
+    {"code": "opportunities_created", "name": "New opportunities (interest)", "name_zh": "新增意向商机数", "aggregation": "count", "source": "interest", "unit": "opportunities", "scale": 0},
+    {"code": "opportunities_to_proposal", "name": "New opportunities reaching proposal", "name_zh": "进入方案阶段的新商机数", "aggregation": "count", "source": "interest_to_proposal", "unit": "opportunities", "scale": 0},
+    {"code": "interest_to_proposal_rate", "name": "Interest → proposal rate", "name_zh": "意向→方案转化率", "aggregation": "ratio", "numerator": "opportunities_to_proposal", "denominator": "opportunities_created", "unit": "%", "scale": 0},
+    {"code": "proposals_closed", "name": "Proposals closed (won or lost)", "name_zh": "已关闭方案数", "aggregation": "count", "source": "proposal_closed", "unit": "opportunities", "scale": 0},
+    {"code": "proposals_won", "name": "Proposals won", "name_zh": "方案成交数", "aggregation": "count", "source": "proposal_won", "unit": "opportunities", "scale": 0},
+    {"code": "proposal_to_close_rate", "name": "Proposal → close rate", "name_zh": "方案→成交率", "aggregation": "ratio", "numerator": "proposals_won", "denominator": "proposals_closed", "unit": "%", "scale": 0},
+    {"code": "active_customers", "name": "Customers buying", "name_zh": "成交客户数", "aggregation": "distinct_count", "source": "customer", "unit": "customers", "scale": 0},
+    {"code": "repeat_customers", "name": "Repeat customers", "name_zh": "复购客户数", "aggregation": "distinct_count", "source": "repeat_customer", "unit": "customers", "scale": 0},
+    {"code": "repurchase_rate", "name": "Repurchase rate", "name_zh": "复购率", "aggregation": "ratio", "numerator": "repeat_customers", "denominator": "active_customers", "unit": "%", "scale": 0},
+    {"code": "won_deals", "name": "Deals won", "name_zh": "成交商机数", "aggregation": "count", "source": "won_deal", "unit": "opportunities", "scale": 0},
+    {"code": "referral_deals", "name": "Deals won from referrals", "name_zh": "转介绍成交数", "aggregation": "count", "source": "referral_won", "unit": "opportunities", "scale": 0},
+    {"code": "referral_share", "name": "Referral share of deals", "name_zh": "转介绍占比", "aggregation": "ratio", "numerator": "referral_deals", "denominator": "won_deals", "unit": "%", "scale": 0},
 )

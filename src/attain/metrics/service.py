@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from attain.catalog.models import Customer
 from attain.errors import Conflict, InvalidInput, NotFound
 from attain.facts.models import OrderLine
+from attain.metrics.lifecycle import LIFECYCLE_SOURCES, evaluate_lifecycle
 from attain.metrics.models import AGGREGATIONS, SOURCES, Metric
 from attain.org.models import OrgNode
 
@@ -82,6 +83,8 @@ def _source_column(source: str, start: date, end: date) -> ColumnElement:  # typ
         "new_customer": case(
             (Customer.first_order_date.between(start, end), OrderLine.customer_id), else_=None
         ),
+        # Bought in the period and had bought before it: a repurchase.
+        "repeat_customer": case((Customer.first_order_date < start, OrderLine.customer_id), else_=None),
     }
     return columns[source]
 
@@ -119,6 +122,9 @@ def evaluate(
         raise InvalidInput(f"end {end} is before start {start}")
     if metric.aggregation == "ratio":
         return _ratio(session=session, metric=metric, start=start, end=end, group_by=group_by)
+    if metric.source in LIFECYCLE_SOURCES:
+        return [MetricValue(*row) for row in evaluate_lifecycle(
+            session=session, source=metric.source, aggregation=metric.aggregation, start=start, end=end, group_by=group_by)]
     key, label = _grouping(group_by)
     value, count = _aggregates(metric, start, end)
     columns = [c for c in (key, label) if c is not None] + [value] + ([count] if count is not None else [])
