@@ -96,6 +96,7 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("created_on", "date", "createdon", "createddate", "created", "创建日期", "创建时间", required=True),
         _f("expected_close_on", "date", "expectedclose", "closedate", "expectedclosedate", "预计成交日期", "预计签约日期"),
         _f("closed_on", "date", "closedon", "actualclosedate", "成交日期", "关闭日期"),
+        _f("source", "text", "source", "leadsource", "opportunitysource", "来源", "商机来源", "线索来源", "客户来源"),
         _f("qualified_on", "date", "qualifiedon", "qualifieddate", "确认日期", "合格日期"),
         _f("proposal_on", "date", "proposalon", "proposaldate", "方案日期", "报价日期"),
         _f("negotiation_on", "date", "negotiationon", "negotiationdate", "谈判日期", "商务谈判日期"),

@@ -407,7 +407,7 @@ def _import_opportunities(session: Session, table: Table, mapping: dict[str, lis
     for index, stage in enumerate(stages):
         if stage in ("won", "lost") and columns.has("closed_on") and dates["closed_on"][index] is None:
             columns.error(index, "closed_on", f"a {stage} opportunity needs a close date")
-    names = columns.text("name")
+    names, sources = columns.text("name"), columns.text("source")
     reps, customers, products = _codes(columns, "rep"), _codes(columns, "customer"), _codes(columns, "product")
     resolver = Resolver(session)
     rep_ids = _existing_ids(columns, reps, "rep", resolver.existing_org, "rep")
@@ -420,12 +420,13 @@ def _import_opportunities(session: Session, table: Table, mapping: dict[str, lis
             "name": names[i], "rep_id": rep_ids[i], "customer_id": customer_ids[i], "product_id": product_ids[i],
             "amount": amounts[i], "stage": stages[i], "created_on": dates["created_on"][i],
             "expected_close_on": dates["expected_close_on"][i], "closed_on": dates["closed_on"][i],
+            "source": sources[i],
         }
         for i, code in enumerate(codes)
     }
     records = _only_present(columns, records, {"name": "name", "rep_id": "rep", "customer_id": "customer",
                                                "product_id": "product", "expected_close_on": "expected_close_on",
-                                               "closed_on": "closed_on"})
+                                               "closed_on": "closed_on", "source": "source"})
     ids = _upsert_records(session, Opportunity, records, result)  # type: ignore[arg-type]
     # Stage history: the dates the file gives, rewritten for the opportunities in the file.
     history = []
