@@ -69,10 +69,28 @@ def _tracking(db: str | None, engine: str, orders: Path | None) -> Iterator[tupl
             runner.close()
 
 
-def _label_header(dimensions: tuple[str, ...]) -> list[str]:
-    names = {"region": "大区 / region", "team": "团队 / team", "rep": "销售 / rep", "product_line": "产品线 / line",
-             "customer_type": "客户类型 / customer", "month": "月份 / month"}
-    return [names[d] for d in dimensions]
+HEADERS = {
+    "region": ("大区", "region"), "team": ("团队", "team"), "rep": ("销售", "rep"), "product_line": ("产品线", "product line"),
+    "customer_type": ("客户类型", "customer type"), "month": ("月份", "month"), "total": ("合计", "total"),
+    "actual": ("实际", "actual"), "target": ("目标", "target"), "source": ("目标来源", "target of"),
+    "attainment": ("达成率", "attained"), "pace": ("进度差", "pace gap"), "expected": ("应达", "expected"),
+    "forecast": ("季节预测", "forecast"), "daily": ("日均需", "per day"), "status": ("状态", "status"),
+    "rank": ("名次", "rank"), "milestones": ("里程碑", "milestones"), "first": ("首单", "first deal"),
+    "streak": ("连续出单", "streak"),
+}
+
+
+def _word(value: str | None, zh: dict[str, str], lang: str) -> str:
+    return "" if value is None else zh.get(value, value) if lang == "zh" else value
+
+
+def _h(key: str, lang: str) -> str:
+    zh, en = HEADERS[key]
+    return zh if lang == "zh" else en
+
+
+def _total_labels(dimensions: tuple[str, ...], lang: str) -> list[str]:
+    return [_h("total", lang)] + [""] * (len(dimensions) - 1) if dimensions else []
 
 
 @report_app.command("actuals")
@@ -99,11 +117,12 @@ def actuals_command(
         return
     money = result.metric.is_money
     title = f"{result.metric.name_zh or result.metric.name} · {span.label} ({result.start} – {result.end}) · {result.engine}"
-    table = Table(*_label_header(result.dimensions), f"{result.metric.name_zh or result.metric.code} ({result.metric.unit})", title=title)
+    name = (result.metric.name_zh or result.metric.name) if lang == "zh" else result.metric.name
+    table = Table(*[_h(d, lang) for d in result.dimensions], f"{name} ({result.metric.unit})", title=title)
     for row in result.rows:
         table.add_row(*row.labels, human(row.value, result.metric.scale, lang=lang, money=money))
-    table.add_row(*(["合计 / total"] + [""] * (len(result.dimensions) - 1) if result.dimensions else []),
-                  human(result.total, result.metric.scale, lang=lang, money=money), style="bold")
+    table.add_row(*_total_labels(result.dimensions, lang), human(result.total, result.metric.scale, lang=lang, money=money),
+                  style="bold")
     console.print(table)
 
 
@@ -132,26 +151,65 @@ def attainment_command(
         return
     scale, money = result.metric.scale, result.metric.is_money
     progress = result.total.progress
-    title = (f"{result.plan} · {span.label} · 截至 / as of {result.as_of} · 时间进度 / time "
-             f"{percent(progress.calendar_share)} (工作日 / working {percent(progress.working_share)})")
-    table = Table(*_label_header(result.dimensions), "实际 / actual", "目标 / target", "来源 / source", "达成 / att.",
-                  "进度差 / pace", "应达 / expected", "季节预测 / forecast", "日均需 / per day", "状态 / status", title=title)
+    title = (f"{result.plan} · {span.label} · 截至 {result.as_of} · 时间进度 {percent(progress.calendar_share)}"
+             f"（工作日 {percent(progress.working_share)}）" if lang == "zh" else
+             f"{result.plan} · {span.label} · as of {result.as_of} · time {percent(progress.calendar_share)}"
+             f" (working days {percent(progress.working_share)})")
+    columns = ("actual", "target", "source", "attainment", "pace", "expected", "forecast", "daily", "status")
+    table = Table(*[_h(d, lang) for d in result.dimensions], *[_h(c, lang) for c in columns], title=title)
 
     def cells(row) -> list[str]:  # type: ignore[no-untyped-def]
         f = row.figures
-        status = f.status or ""
         return [
             human(row.actual, scale, lang=lang, money=money), human(row.target, scale, lang=lang, money=money),
-            SOURCE_ZH.get(row.target_source or "", "") if lang == "zh" else (row.target_source or ""),
-            percent(f.attainment), percent(f.pace_gap), human(f.expected_to_date, scale, lang=lang, money=money),
+            _word(row.target_source, SOURCE_ZH, lang), percent(f.attainment), percent(f.pace_gap),
+            human(f.expected_to_date, scale, lang=lang, money=money),
             human(f.seasonal_forecast, scale, lang=lang, money=money), human(f.required_daily, scale, lang=lang, money=money),
-            STATUS_ZH.get(status, status) if lang == "zh" else status,
+            _word(f.status, STATUS_ZH, lang),
         ]
 
     for row in result.rows:
         table.add_row(*row.labels, *cells(row))
-    table.add_row(*(["合计 / total"] + [""] * (len(result.dimensions) - 1) if result.dimensions else []),
-                  *cells(result.total), style="bold")
+    table.add_row(*_total_labels(result.dimensions, lang), *cells(result.total), style="bold")
     console.print(table)
     for warning in result.warnings:
         console.print(f"[yellow]note:[/yellow] {warning}", highlight=False)
+
+
+@report_app.command("leaderboard")
+def leaderboard_command(
+    period: PeriodOption,
+    by: Annotated[str, typer.Option(help="rep | team")] = "rep",
+    plan: Annotated[str | None, typer.Option(help="Plan name (default: the newest approved plan covering the period)")] = None,
+    as_of: AsOfOption = None,
+    engine: EngineOption = "db",
+    orders: OrdersOption = None,
+    lang: LangOption = "zh",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """战报墙: reps or teams ranked by attainment, with milestones (25/50/75/100 %, first deal, streaks)."""
+    from attain.tracking.attainment import resolve_period
+    from attain.tracking.format import human, leaderboard_payload, percent
+    from attain.tracking.leaderboard import leaderboard
+
+    with _tracking(db, engine, orders) as (session, runner):
+        span = resolve_period(session, period)
+        result = leaderboard(session=session, period=span, by=by, plan=plan, as_of=_as_of(as_of), runner=runner)
+    if json:
+        print_json(leaderboard_payload(result))
+        return
+    report = result.report
+    scale, money = report.metric.scale, report.metric.is_money
+    title = f"{'战报墙' if lang == 'zh' else 'Leaderboard'} · {report.plan} · {span.label} · {report.as_of}"
+    table = Table(_h("rank", lang), _h(by, lang), _h("actual", lang), _h("target", lang), _h("attainment", lang),
+                  _h("milestones", lang), _h("first", lang), _h("streak", lang), title=title)
+    for leader in result.rows:
+        row, marks = leader.row, leader.milestones
+        reached = " ".join(f"{int(share * 100)}%" for share, day in marks.reached if day is not None)
+        streak = (f"{marks.current_day_streak}天 / 最长{marks.longest_day_streak}天" if lang == "zh"
+                  else f"{marks.current_day_streak}d (best {marks.longest_day_streak}d)")
+        table.add_row(str(leader.rank), row.labels[0], human(row.actual, scale, lang=lang, money=money),
+                      human(row.target, scale, lang=lang, money=money), percent(row.figures.attainment), reached,
+                      marks.first_deal.isoformat() if marks.first_deal else "", streak)
+    console.print(table)

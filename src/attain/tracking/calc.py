@@ -286,7 +286,7 @@ def milestones(
     for share in MILESTONES:
         when = None
         if target is not None and target > 0 and cumulative.size:
-            hits = np.nonzero([Fraction(int(c)) >= target * Fraction(share) for c in cumulative])[0]
+            hits = np.nonzero(cumulative >= target * Fraction(share))[0]
             when = sale_days[hits[0]].item() if hits.size else None
         reached.append((share, when))
     selling = sale_days[daily_amounts > 0]

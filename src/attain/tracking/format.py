@@ -108,3 +108,27 @@ def attainment_payload(result: Any) -> dict[str, Any]:
         "total": attainment_row_payload(result.total, result.dimensions, scale),
         "warnings": list(result.warnings),
     }
+
+
+def milestones_payload(milestones: Any) -> dict[str, Any]:
+    return {
+        "reached": {f"{int(share * 100)}%": day for share, day in milestones.reached},
+        "first_deal": milestones.first_deal,
+        "longest_day_streak": milestones.longest_day_streak, "current_day_streak": milestones.current_day_streak,
+        "longest_week_streak": milestones.longest_week_streak, "current_week_streak": milestones.current_week_streak,
+    }
+
+
+def leaderboard_payload(result: Any) -> dict[str, Any]:
+    """JSON of a `leaderboard.Leaderboard`."""
+    report = result.report
+    scale = report.metric.scale
+    return {
+        "plan": report.plan, "metric": report.metric.code, "unit": report.metric.unit, "period": report.period.label,
+        "as_of": report.as_of, "by": report.dimensions[0], "engine": report.engine,
+        "rows": [
+            {"rank": leader.rank, **attainment_row_payload(leader.row, report.dimensions, scale),
+             "milestones": milestones_payload(leader.milestones)}
+            for leader in result.rows
+        ],
+    }

@@ -1,0 +1,85 @@
+"""Leaderboard (战报墙): reps or teams ranked by attainment, with the milestones they reached.
+
+Actuals and targets come from `attainment()`; milestones from daily sums per row computed by the
+database (one GROUP BY row, day), accumulated by the pure `calc.milestones`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from attain.errors import InvalidInput
+from attain.periods import Period
+from attain.split.calendar import day_range, working_day_mask
+from attain.tracking import calc
+from attain.tracking.attainment import Attainment, AttainmentRow, _number, attainment
+from attain.tracking.engine import Runner, SessionRunner
+from attain.tracking.query import Grouping, actuals_statement
+
+LEADERBOARD_DIMENSIONS = ("rep", "team")
+
+
+@dataclass(frozen=True)
+class LeaderRow:
+    rank: int
+    row: AttainmentRow
+    milestones: calc.Milestones
+
+
+@dataclass(frozen=True)
+class Leaderboard:
+    report: Attainment
+    rows: tuple[LeaderRow, ...]
+
+
+def _ranking_key(row: AttainmentRow) -> tuple[int, Decimal, Decimal]:
+    attained = row.figures.attainment
+    return (attained is None, -(attained or Decimal(0)), -Decimal(row.actual))
+
+
+def leaderboard(
+    *, session: Session, period: Period, by: str = "rep", plan: str | None = None, as_of: date | None = None,
+    runner: Runner | None = None,
+) -> Leaderboard:
+    """Rows ranked by attainment (rows without a target last, by actual); equal attainment shares a rank."""
+    if by not in LEADERBOARD_DIMENSIONS:
+        raise InvalidInput(f"the leaderboard ranks by rep or team, not '{by}'")
+    runner = runner or SessionRunner(session)
+    report = attainment(session=session, period=period, by=by, plan=plan, as_of=as_of, runner=runner)
+    last = min(period.end, report.as_of)
+    daily: dict[object, tuple[np.ndarray, np.ndarray]] = {}
+    workdays = np.array([], dtype="datetime64[D]")
+    if last >= period.start:
+        statement = actuals_statement(metric=report.metric.code, grouping=Grouping((by,)), start=period.start,
+                                      end=last, by_day=True)
+        rows = runner.rows(statement)
+        daily = _daily_by_key(rows)
+        days = day_range(period.start, last)
+        mask, _warnings = working_day_mask(days)
+        workdays = days[mask]
+    ordered = sorted(report.rows, key=_ranking_key)
+    leaders: list[LeaderRow] = []
+    for position, row in enumerate(ordered, start=1):
+        rank = leaders[-1].rank if leaders and _ranking_key(leaders[-1].row)[:2] == _ranking_key(row)[:2] else position
+        sale_days, amounts = daily.get(row.key[0], (np.array([], dtype="datetime64[D]"), np.array([], dtype=object)))
+        target = None if row.target is None else Fraction(row.target)
+        leaders.append(LeaderRow(rank, row, calc.milestones(sale_days, amounts, target, workdays)))
+    return Leaderboard(report, tuple(leaders))
+
+
+def _daily_by_key(rows: list[tuple[object, ...]]) -> dict[object, tuple[np.ndarray, np.ndarray]]:
+    """{key: (sorted days, amounts)} from (key, day, value) rows."""
+    grouped: dict[object, list[tuple[object, object]]] = {}
+    for key, day, value in rows:
+        grouped.setdefault(None if key is None else int(key), []).append((day, _number(value)))  # type: ignore[call-overload]
+    result = {}
+    for key, pairs in grouped.items():
+        pairs.sort(key=lambda p: p[0])  # type: ignore[arg-type,return-value]
+        result[key] = (np.array([p[0] for p in pairs], dtype="datetime64[D]"), np.array([p[1] for p in pairs], dtype=object))
+    return result
