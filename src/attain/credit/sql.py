@@ -1,55 +1,363 @@
 """The one place that says which sales count toward whose target.
 
-`credited_lines()` returns a SQLAlchemy Core SELECT with one row per (order line, credited rep).
+`credited_lines()` returns a SQLAlchemy Core SELECT with one row per (order line, credited rep, kind).
 Every figure of attainment, leaderboard, diagnosis and incentives reads sales through it, on every
-engine (SQLite, PostgreSQL, DuckDB), so the crediting rule is applied once and the same way.
+engine (SQLite, PostgreSQL), so the crediting rule is applied once and the same way.
 
 Columns (stable contract, extend but do not rename):
     line_id      order_lines.id
     order_id     order number
-    credit_date  the date that puts the credit in a period
+    credit_date  the date that puts the credit in a period (rule event; a return's date for reversals)
     rep_id       the credited rep (org_nodes.id)
-    customer_id, product_id, region_id
-    amount       credited amount in minor units (fen), exact integers
-    cost         credited cost in minor units
+    customer_id, product_id, region_id   as on the order line (region_id: the order's territory)
+    amount       credited amount on the rule's basis (net sales or gross profit), base currency, minor units
+    cost         credited cost in minor units (base currency)
     quantity     credited quantity
     team_id      the credited rep's team (org node of kind team) at credit_date
     org_region_id  the credited rep's region (org node of kind region) at credit_date
     kind         'direct' (sums to the line over all reps) or 'overlay' (extra, never summed into teams)
-    rule         short text naming the rule that produced the row
+    rule         the rule that produced the row: order_rep | customer_owner | territory_owner |
+                 reassigned | split | overlay | team_overlay | return
+    net_amount   credited net sales (base currency), whatever the basis
+    share_bp     the share of the line credited, in basis points (10000 = 100 %)
+    currency     the line's own currency; rate: the rate used (NULL: none needed or none found)
+    sale_date    the date of the sale event (credit_date differs for reversed returns)
+    position_id  the org node (team, region) the credited rep sat under at credit_date
 
-This first version credits every line 100 % to its own rep on its order date, and takes the team
-and region from the rep's current place in the org tree (company > region > team > rep).
+Rules come from the `credit_rules` row of the plan, else the company default (plan_id NULL), else
+booked / net / returns in the return's period / owner at the time / CNY. They are read inside the
+query (uncorrelated scalar subqueries, evaluated once), so the SELECT needs no session.
+
+Money stays integer: a foreign-currency amount is converted with integer arithmetic (rate in
+millionths, rounded half away from zero), and a share of a line is
+amount*cum_to//10000 - amount*cum_from//10000, so the direct shares of a line telescope to the line
+exactly, whatever the rounding of each share.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Select, literal, select
+from datetime import date
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    not_,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import aliased
 
+from attain.credit.models import (
+    FULL_BP,
+    Assignment,
+    CreditRule,
+    CreditSplit,
+    CurrencyRate,
+    RepPosition,
+    ReturnedOrder,
+    TeamOverlay,
+)
 from attain.facts.models import OrderLine
 from attain.org.models import OrgNode
+from attain.settings.models import Setting
+
+Expr = ColumnElement  # type: ignore[type-arg]
+RATE_SCALE = 1_000_000  # rates are applied in millionths, as integers
+
+COLUMNS = (
+    "line_id", "order_id", "credit_date", "rep_id", "customer_id", "product_id", "region_id", "amount", "cost",
+    "quantity", "kind", "rule", "net_amount", "share_bp", "currency", "rate", "sale_date",
+)
 
 
-def credited_lines() -> Select:  # type: ignore[type-arg]
-    rep = aliased(OrgNode, name="credit_rep")
-    team = aliased(OrgNode, name="credit_team")
-    region = aliased(OrgNode, name="credit_region")
+def _rule_value(column: Expr, plan_id: int | None, default: object) -> Expr:
+    company = select(column).where(CreditRule.plan_id.is_(None)).limit(1).scalar_subquery()
+    if plan_id is None:
+        return func.coalesce(company, default)
+    plan = select(column).where(CreditRule.plan_id == plan_id).scalar_subquery()
+    return func.coalesce(plan, company, default)
+
+
+def _rule(plan_id: int | None, reassign: bool | None, exclude_returns: bool | None):  # type: ignore[no-untyped-def]
+    """The rule in force as a one-row derived table (cross-joined where needed, read once)."""
+    if exclude_returns is None:
+        stored = select(cast(Setting.value, String)).where(Setting.key == "exclude_returns").scalar_subquery()
+        exclude: Expr = case((func.coalesce(stored, "false") == "true", 1), else_=0)
+    else:
+        exclude = literal(int(exclude_returns))
+    if reassign is None:
+        reassigned: Expr = case((_rule_value(CreditRule.reassign, plan_id, false()) == true(), 1), else_=0)
+    else:
+        reassigned = literal(int(reassign))
     return select(
-        OrderLine.id.label("line_id"),
-        OrderLine.order_id.label("order_id"),
-        OrderLine.order_date.label("credit_date"),
-        OrderLine.rep_id.label("rep_id"),
-        OrderLine.customer_id.label("customer_id"),
-        OrderLine.product_id.label("product_id"),
-        OrderLine.region_id.label("region_id"),
-        OrderLine.amount.label("amount"),
-        OrderLine.cost.label("cost"),
-        OrderLine.quantity.label("quantity"),
-        team.id.label("team_id"),
-        region.id.label("org_region_id"),
-        literal("direct").label("kind"),
-        literal("order_rep").label("rule"),
-    ).select_from(OrderLine).outerjoin(rep, rep.id == OrderLine.rep_id).outerjoin(
-        team, (team.id == rep.parent_id) & (team.kind == "team")
-    ).outerjoin(region, (region.id == team.parent_id) & (region.kind == "region"))
+        _rule_value(CreditRule.event, plan_id, "booked").label("event"),
+        _rule_value(CreditRule.basis, plan_id, "net").label("basis"),
+        _rule_value(CreditRule.returns_in, plan_id, "return").label("returns_in"),
+        reassigned.label("reassign"),
+        _rule_value(CreditRule.base_currency, plan_id, "CNY").label("base_currency"),
+        exclude.label("exclude_returns"),
+    ).subquery("credit_rule")
+
+
+def _in_force(table, day: Expr) -> Expr:  # type: ignore[no-untyped-def]
+    """The half-open [valid_from, valid_to) span of an effective-dated row contains `day`."""
+    return and_(table.valid_from <= day, or_(table.valid_to.is_(None), day < table.valid_to))
+
+
+def _share(amount: Expr, cum_from: Expr, cum_to: Expr) -> Expr:
+    # Integer division on both engines (truncating): the shares of a line telescope to the line.
+    return amount * cum_to // FULL_BP - amount * cum_from // FULL_BP
+
+
+def _convert(amount: Expr, rate: Expr, rate_id: Expr) -> Expr:
+    """Amount in the base currency, rounded half away from zero, with integer arithmetic only."""
+    millionths = cast(func.round(rate * RATE_SCALE), BigInteger)
+    half = RATE_SCALE // 2
+    return case(
+        (rate_id.is_(None), amount),
+        (amount >= 0, (amount * millionths + half) // RATE_SCALE),
+        else_=-(((-amount) * millionths + half) // RATE_SCALE),
+    )
+
+
+def _dated_lines(rule):  # type: ignore[no-untyped-def]
+    """Order lines with the rule in force and the date of the sale event under it."""
+    line = OrderLine.__table__
+    event_date = case(
+        (rule.c.event == "shipped", line.c.shipped_on),
+        (rule.c.event == "invoiced", line.c.invoiced_on),
+        (rule.c.event == "paid", line.c.paid_on),
+        else_=line.c.order_date,
+    )
+    sale_date = case(
+        (and_(rule.c.returns_in == "sale", line.c.amount < 0, line.c.original_sale_on.is_not(None)), line.c.original_sale_on),
+        else_=event_date,
+    )
+    return (
+        select(
+            *(line.c[name] for name in ("id", "line_id", "order_id", "rep_id", "customer_id", "product_id", "region_id",
+                                        "quantity", "amount", "cost", "currency")),
+            sale_date.label("sale_date"),
+            *rule.c,
+        )
+        .select_from(line)
+        .join(rule, true())
+        .where(sale_date.is_not(None))
+        .subquery("ol")
+    )
+
+
+def _line_rows(rule, *, kind: str, reversal: bool) -> Select:  # type: ignore[no-untyped-def, type-arg]
+    """Credited rows of one kind from the order lines: the sales, or (reversal) their returns."""
+    line = _dated_lines(rule).c
+    customer_owner = aliased(Assignment, name="customer_owner")
+    territory_owner = aliased(Assignment, name="territory_owner")
+    split = aliased(CreditSplit, name="split")
+    rate = aliased(CurrencyRate, name="rate")
+    returned = aliased(ReturnedOrder, name="returned")
+
+    def owner_join(table, key: Expr) -> Expr:  # type: ignore[no-untyped-def]
+        # The owner at the sale's date, or (reassign) the owner now.
+        return and_(key, or_(and_(line.reassign == 1, table.valid_to.is_(None)),
+                             and_(line.reassign == 0, _in_force(table, line.sale_date))))
+
+    owner = func.coalesce(customer_owner.rep_id, territory_owner.rep_id, line.rep_id)
+    split_on = and_(
+        split.order_id == line.order_id,
+        or_(split.line_id.is_(None), split.line_id == line.line_id),
+        split.kind == kind,
+    )
+    if kind == "direct":
+        rep_id = func.coalesce(split.rep_id, owner)
+        cum_from, cum_to = func.coalesce(split.cum_from_bp, 0), func.coalesce(split.cum_to_bp, FULL_BP)
+        rule_name: Expr = case(
+            (split.id.is_not(None), "split"),
+            (and_(line.reassign == 1, or_(customer_owner.id.is_not(None), territory_owner.id.is_not(None))), "reassigned"),
+            (customer_owner.id.is_not(None), "customer_owner"),
+            (territory_owner.id.is_not(None), "territory_owner"),
+            else_="order_rep",
+        )
+    else:
+        rep_id, cum_from, cum_to, rule_name = split.rep_id, literal(0), split.share_bp, literal("overlay")
+    if reversal:
+        rule_name = literal("return")
+
+    net = _convert(line.amount, rate.rate, rate.id)
+    cost = _convert(line.cost, rate.rate, rate.id)
+    credit_date = (
+        case((or_(line.returns_in == "sale", returned.returned_on.is_(None)), line.sale_date), else_=returned.returned_on)
+        if reversal else line.sale_date
+    )
+    query = (
+        select(
+            line.id.label("line_id"),
+            line.order_id.label("order_id"),
+            credit_date.label("credit_date"),
+            rep_id.label("rep_id"),
+            line.customer_id.label("customer_id"),
+            line.product_id.label("product_id"),
+            line.region_id.label("region_id"),
+            line.quantity.label("quantity"),
+            rule_name.label("rule"),
+            line.currency.label("currency"),
+            rate.rate.label("rate"),
+            line.sale_date.label("sale_date"),
+            net.label("net"),
+            cost.label("line_cost"),
+            line.basis.label("basis"),
+            cum_from.label("cum_from"),
+            cum_to.label("cum_to"),
+        )
+        .select_from(line.id.table)
+        .outerjoin(customer_owner, owner_join(customer_owner, customer_owner.customer_id == line.customer_id))
+        .outerjoin(territory_owner, owner_join(territory_owner, territory_owner.region_id == line.region_id))
+    )
+    query = query.outerjoin(split, split_on) if kind == "direct" else query.join(split, split_on)
+    query = query.outerjoin(
+        rate, and_(rate.currency == line.currency, line.currency != line.base_currency, _in_force(rate, line.sale_date))
+    )
+    if reversal:
+        query = query.join(returned, returned.order_id == line.order_id).where(line.exclude_returns == 0)
+    else:
+        is_return = or_(returned.order_id.is_not(None), line.amount < 0)
+        query = query.outerjoin(returned, returned.order_id == line.order_id).where(
+            or_(line.exclude_returns == 0, not_(is_return))
+        )
+    return _shares(query.subquery(f"{kind}_{'returns' if reversal else 'sales'}"), kind=kind, sign=-1 if reversal else 1)
+
+
+def _shares(rows, *, kind: str, sign: int) -> Select:  # type: ignore[no-untyped-def, type-arg]
+    """The credited money of each row: its share of the line on the rule's basis (negated for reversals)."""
+    cum_from, cum_to = rows.c.cum_from, rows.c.cum_to
+    basis = case((rows.c.basis == "gross_profit", rows.c.net - rows.c.line_cost), else_=rows.c.net)
+    return select(
+        rows.c.line_id, rows.c.order_id, rows.c.credit_date, rows.c.rep_id, rows.c.customer_id, rows.c.product_id,
+        rows.c.region_id,
+        (sign * _share(basis, cum_from, cum_to)).label("amount"),
+        (sign * _share(rows.c.line_cost, cum_from, cum_to)).label("cost"),
+        (sign * rows.c.quantity * (cum_to - cum_from) / FULL_BP).label("quantity"),
+        literal(kind).label("kind"),
+        rows.c.rule,
+        (sign * _share(rows.c.net, cum_from, cum_to)).label("net_amount"),
+        (cum_to - cum_from).label("share_bp"),
+        rows.c.currency, rows.c.rate, rows.c.sale_date,
+    )
+
+
+def _positioned(rows, rule) -> Select:  # type: ignore[no-untyped-def, type-arg]
+    """The rows with the team, region and org node the credited rep sat under at credit_date
+    (from rep_positions; the current tree when there is no history, or when reassigning)."""
+    position = aliased(RepPosition, name="position")
+    rep = aliased(OrgNode, name="credit_rep")
+    node = aliased(OrgNode, name="credit_node")
+    above = aliased(OrgNode, name="credit_above")
+    return (
+        select(
+            *(rows.c[name] for name in COLUMNS),
+            case((node.kind == "team", node.id), else_=null()).label("team_id"),
+            case((node.kind == "region", node.id), (above.kind == "region", above.id), else_=null()).label("org_region_id"),
+            node.id.label("position_id"),
+        )
+        .select_from(rows)
+        .join(rule, true())
+        .outerjoin(
+            position,
+            and_(position.rep_id == rows.c.rep_id, rule.c.reassign == 0, _in_force(position, rows.c.credit_date)),
+        )
+        .outerjoin(rep, rep.id == rows.c.rep_id)
+        .outerjoin(node, node.id == func.coalesce(position.node_id, rep.parent_id))
+        .outerjoin(above, above.id == node.parent_id)
+    )
+
+
+def _team_overlays(direct, rule) -> Select:  # type: ignore[no-untyped-def, type-arg]
+    """Overlay rows for reps credited on top of every direct sale of a team or region."""
+    overlay = aliased(TeamOverlay, name="team_overlay")
+    covered = or_(overlay.node_id == direct.c.team_id, overlay.node_id == direct.c.org_region_id)
+    in_force = and_(
+        or_(overlay.valid_from.is_(None), overlay.valid_from <= direct.c.credit_date),
+        or_(overlay.valid_to.is_(None), direct.c.credit_date < overlay.valid_to),
+    )
+    rows = (
+        select(
+            direct.c.line_id, direct.c.order_id, direct.c.credit_date, overlay.rep_id.label("rep_id"),
+            direct.c.customer_id, direct.c.product_id, direct.c.region_id,
+            (direct.c.amount * overlay.share_bp // FULL_BP).label("amount"),
+            (direct.c.cost * overlay.share_bp // FULL_BP).label("cost"),
+            (direct.c.quantity * overlay.share_bp / FULL_BP).label("quantity"),
+            literal("overlay").label("kind"),
+            literal("team_overlay").label("rule"),
+            (direct.c.net_amount * overlay.share_bp // FULL_BP).label("net_amount"),
+            overlay.share_bp.label("share_bp"),
+            direct.c.currency, direct.c.rate, direct.c.sale_date,
+        )
+        .select_from(overlay)
+        .join(direct, and_(covered, in_force))
+        .where(direct.c.kind == "direct")
+        .subquery("team_overlay_rows")
+    )
+    return _positioned(rows, rule)
+
+
+def credited_lines(
+    *, plan_id: int | None = None, reassign: bool | None = None, exclude_returns: bool | None = None
+) -> Select:  # type: ignore[type-arg]
+    """Every credited (line, rep, kind) row under the plan's crediting rule (company default when
+    plan_id is None). `reassign` and `exclude_returns` override the rule and the company setting."""
+    rule = _rule(plan_id, reassign, exclude_returns)
+    lines = union_all(
+        _line_rows(rule, kind="direct", reversal=False),
+        _line_rows(rule, kind="direct", reversal=True),
+        _line_rows(rule, kind="overlay", reversal=False),
+        _line_rows(rule, kind="overlay", reversal=True),
+    ).subquery("credit_line_rows")
+    positioned = _positioned(lines, rule).subquery("credit_positioned")
+    overlays = _team_overlays(positioned, rule).subquery("credit_team_overlays")
+    names = (*COLUMNS, "team_id", "org_region_id", "position_id")
+    return union_all(
+        select(*(positioned.c[n] for n in names)),
+        select(*(overlays.c[n] for n in names)),
+    ).subquery("credited").select()
+
+
+def covered_nodes(node_id: int) -> Select:  # type: ignore[type-arg]
+    """Ids of the org nodes under `node_id` and under every team or region it heads (manager_id)."""
+    node = aliased(OrgNode, name="covered")
+    head = aliased(OrgNode, name="head")
+    return (
+        select(node.id)
+        .join(head, node.path.startswith(head.path))
+        .where(or_(head.id == node_id, head.manager_id == node_id))
+    )
+
+
+def node_credit(
+    node_id: int, start: date, end: date, *, plan_id: int | None = None, reassign: bool | None = None
+) -> Select:  # type: ignore[type-arg]
+    """One row (direct_amount, direct_net_amount, overlay_amount, lines) for a manager, team, region
+    or director over [start, end]: the direct credit of everyone under the node at the time of each
+    sale (by position at credit_date, so overlays never count twice and movers count where they were),
+    and separately the overlay credit of the node itself (when it is a person)."""
+    credited = credited_lines(plan_id=plan_id, reassign=reassign).subquery("node_credited")
+    under = and_(
+        credited.c.kind == "direct",
+        or_(credited.c.position_id.in_(covered_nodes(node_id)), credited.c.rep_id == node_id),
+    )
+    own_overlay = and_(credited.c.kind == "overlay", credited.c.rep_id == node_id)
+    return select(
+        func.coalesce(func.sum(case((under, credited.c.amount), else_=0)), 0).label("direct_amount"),
+        func.coalesce(func.sum(case((under, credited.c.net_amount), else_=0)), 0).label("direct_net_amount"),
+        func.coalesce(func.sum(case((own_overlay, credited.c.amount), else_=0)), 0).label("overlay_amount"),
+        func.count(case((under, credited.c.line_id), else_=None)).label("lines"),
+    ).where(credited.c.credit_date >= start, credited.c.credit_date <= end)
