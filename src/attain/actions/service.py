@@ -16,6 +16,7 @@ from attain.catalog.models import Customer
 from attain.errors import InvalidInput, NotFound
 from attain.facts.models import ACTIVITY_KINDS, Activity
 from attain.funnel.service import (
+    CN_CALENDAR,
     FUNNEL_STAGES,
     WeekFunnel,
     funnel_for,
@@ -25,6 +26,7 @@ from attain.funnel.service import (
 from attain.org.models import OrgNode
 from attain.plans.models import Plan, PlanCell
 from attain.plans.service import require_plan
+from attain.split.calendar import WorkCalendar
 
 STREAK_WEEKS = 26  # how far back a streak is followed
 MANUAL_PREFIX = "MAN-"
@@ -102,10 +104,12 @@ def _planned(funnel: WeekFunnel) -> np.ndarray:
     return np.asarray(funnel.per_day, dtype=np.int64)[:, columns]
 
 
-def _week_status(*, session: Session, plan: Plan, rep: OrgNode, day: date) -> tuple[WeekFunnel, np.ndarray, np.ndarray, RollForward]:
+def _week_status(
+    *, session: Session, plan: Plan, rep: OrgNode, day: date, calendar: WorkCalendar
+) -> tuple[WeekFunnel, np.ndarray, np.ndarray, RollForward]:
     """The week of `day` up to and including `day`: funnel, planned, done and the roll-forward."""
     week = week_of(day)
-    funnel = funnel_for(session=session, plan=plan, rep=rep, start=week.start, end=week.end, label=week)
+    funnel = funnel_for(session=session, plan=plan, rep=rep, start=week.start, end=week.end, label=week, calendar=calendar)
     upto = (day - week.start).days + 1
     planned = _planned(funnel)[:upto]
     done = done_counts(session=session, rep=rep, start=week.start, end=day)
@@ -113,7 +117,9 @@ def _week_status(*, session: Session, plan: Plan, rep: OrgNode, day: date) -> tu
     return funnel, planned, done, roll_forward(planned, done, worked)
 
 
-def streak(*, session: Session, plan: Plan, rep: OrgNode, day: date, first: tuple[WeekFunnel, RollForward]) -> int:
+def streak(
+    *, session: Session, plan: Plan, rep: OrgNode, day: date, first: tuple[WeekFunnel, RollForward], calendar: WorkCalendar
+) -> int:
     """Consecutive working days with the whole list done, back from `day` (today counts once it is
     done; an unfinished today does not break the streak). Earlier weeks use their own funnels."""
     funnel, status = first
@@ -132,7 +138,7 @@ def streak(*, session: Session, plan: Plan, rep: OrgNode, day: date, first: tupl
         if week_end < plan.start_date:
             break
         try:
-            earlier_funnel, _, _, earlier = _week_status(session=session, plan=plan, rep=rep, day=week_end)
+            earlier_funnel, _, _, earlier = _week_status(session=session, plan=plan, rep=rep, day=week_end, calendar=calendar)
         except (NotFound, InvalidInput):
             break
         earlier_worked = np.asarray(earlier_funnel.worked, dtype=bool)
@@ -165,7 +171,9 @@ def suggested_visits(*, session: Session, rep: OrgNode, day: date, limit: int) -
     return [SuggestedCustomer(code, name, grade, last) for code, name, grade, last in rows]
 
 
-def daily_actions(*, session: Session, rep_code: str, day: date, plan_name: str | None = None) -> DailyActions:
+def daily_actions(
+    *, session: Session, rep_code: str, day: date, plan_name: str | None = None, calendar: WorkCalendar = CN_CALENDAR
+) -> DailyActions:
     rep = require_rep(session=session, code=rep_code)
     week = week_of(day)
     empty = {"lines": (), "visit_customers": (), "complete": False, "streak": 0}
@@ -173,7 +181,7 @@ def daily_actions(*, session: Session, rep_code: str, day: date, plan_name: str 
         return DailyActions(rep.code, rep.name, day, plan_name, week.label, False,
                             f"{rep.code} is not employed on {day}", warnings=(), **empty)  # type: ignore[arg-type]
     plan = choose_plan(session=session, rep=rep, day=day, name=plan_name)
-    funnel, planned, done, status = _week_status(session=session, plan=plan, rep=rep, day=day)
+    funnel, planned, done, status = _week_status(session=session, plan=plan, rep=rep, day=day, calendar=calendar)
     index = (day - week.start).days
     if not funnel.worked[index]:
         return DailyActions(rep.code, rep.name, day, plan.name, week.label, False,
@@ -185,7 +193,7 @@ def daily_actions(*, session: Session, rep_code: str, day: date, plan_name: str 
     )
     visit_line = next(line for line in lines if line.key == "visit")
     customers = suggested_visits(session=session, rep=rep, day=day, limit=visit_line.remaining)
-    days_streak = streak(session=session, plan=plan, rep=rep, day=day, first=(funnel, status))
+    days_streak = streak(session=session, plan=plan, rep=rep, day=day, first=(funnel, status), calendar=calendar)
     return DailyActions(rep.code, rep.name, day, plan.name, week.label, True, None, lines, tuple(customers),
                         bool(status.complete[index]), days_streak, funnel.warnings)
 

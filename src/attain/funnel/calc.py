@@ -21,6 +21,8 @@ from attain.errors import InvalidInput
 
 # Conversion rates are exact integers in millionths (0.2 → 200000).
 RATE_SCALE = 1_000_000
+# Above this a count times RATE_SCALE could overflow int64; no sales funnel gets near it.
+_MAX_COUNT = 10**12
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ def stage_counts(deals: ArrayLike, rates_ppm: ArrayLike) -> NDArray[np.int64]:
     counts = np.empty((deal_counts.shape[0], rates.shape[1] + 1), dtype=np.int64)
     counts[:, 0] = deal_counts
     for stage in range(rates.shape[1]):
+        if np.any(counts[:, stage] > _MAX_COUNT):
+            raise InvalidInput(f"the funnel needs more than {_MAX_COUNT:,} at one stage; check the rates")
         # ceil(n / (r / SCALE)) = ceil(n * SCALE / r), in integers.
         counts[:, stage + 1] = -(-counts[:, stage] * RATE_SCALE // rates[:, stage])
     return counts
