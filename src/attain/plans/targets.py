@@ -26,11 +26,11 @@ from attain.imports.parsing import (
 from attain.imports.reading import Table
 from attain.metrics.service import require_metric
 from attain.org.models import OrgNode
-from attain.periods import Period, month, parse_period
+from attain.periods import Grain, Period, month, parse_period, period_of
 from attain.plans.models import ALL_CUSTOMERS, PlanCell
 from attain.plans.service import create_plan, ensure_editable, get_plan
 
-_MONTH_COLUMN = re.compile(r"^(?:m|month)?0?([1-9]|1[0-2])(?:月)?$", re.I)
+_MONTH_COLUMN = re.compile(r"^(?:m|month)?0?([1-9]|1[0-2])(?:月)?$", re.IGNORECASE)
 
 
 def _wide_period_columns(table: Table, used: set[int]) -> list[tuple[int, str]]:
@@ -52,6 +52,28 @@ def _wide_period_columns(table: Table, used: set[int]) -> list[tuple[int, str]]:
     return found
 
 
+_TIME_OF_DAY = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
+
+
+def _period_reader(grain: str | None) -> Callable[[str], Period]:
+    """Period labels → periods. With a grain ('quarter'), a date or shorter period stands for the
+    period of that grain containing its first day (quota tables often date a quarter's quota by one day)."""
+    grains = {g.value: g for g in Grain if g is not Grain.DAY}
+    if grain is not None and grain not in grains:
+        raise InvalidInput(f"--period-grain '{grain}' is not one of {', '.join(grains)}")
+
+    def read(label: str) -> Period:
+        period = parse_period(_TIME_OF_DAY.sub("", label.strip()))  # '2011-05-31 00:00:00' is a day
+        if grain is None:
+            return period
+        wanted = period_of(period.start, grains[grain])
+        if period.end > wanted.end:
+            raise InvalidInput(f"period '{label}' is longer than a {grain}; --period-grain {grain} needs dates or shorter periods")
+        return wanted
+
+    return read
+
+
 def import_target_rows(
     *, session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Callable[[str], None]
 ) -> ImportResult:
@@ -67,7 +89,8 @@ def import_target_rows(
     owners = [clean_code(v) if v else None for v in columns.text("owner", max_length=64)]
     notes = columns.text("strategy_note", max_length=10_000)
     years = columns.integer("year")
-    resolver = Resolver(session)
+    resolver = Resolver(session, options.key)
+    to_period = _period_reader(options.period_grain)
 
     # (row index, period label, raw value, column name) for every target figure in the file.
     figures: list[tuple[int, str, str, str]] = []
@@ -104,7 +127,7 @@ def import_target_rows(
         if not raw or raw in EMPTY_MARKERS:
             continue  # no target for this period
         try:
-            period = parse_period(label)
+            period = to_period(label)
         except InvalidInput as exc:
             period_column = columns.column_name("period") if columns.has("period") else column
             columns.errors.append(_row_error(line, period_column, str(exc)))

@@ -1,0 +1,170 @@
+"""Setting the target: a total as given, last year's actual plus growth, or built bottom-up from capacity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from attain.errors import InvalidInput
+from attain.imports.parsing import parse_decimal, to_minor
+from attain.metrics.service import evaluate, require_metric
+from attain.periods import Grain, periods_between
+from attain.plans import calc, data
+from attain.plans.service import create_plan
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """What the reps can deliver, and what a given total implies (minor units of the metric)."""
+
+    headcount: int
+    capacity: int
+    productivity_per_month: int  # a typical fully ramped rep
+    new_rep_output: int  # what one rep hired on the plan's first day delivers in the plan period
+    extra_reps: int
+    gap: int
+    budget: int | None  # (headcount + extra reps) × cost per rep, when a cost is given
+    extra_budget: int | None
+
+
+@dataclass(frozen=True)
+class CreatedPlan:
+    name: str
+    version: int
+    year: int
+    metric: str
+    total: int
+    unit: int
+    basis: str
+    base: int | None  # last year's actual for --growth
+    capacity: Capacity | None
+
+
+def parse_money(text: str, scale: int, what: str) -> int:
+    """A user-typed amount in display units ('12000000', '1,200万') → exact minor units."""
+    try:
+        return to_minor(parse_decimal(str(text)), scale)
+    except ValueError as exc:
+        raise InvalidInput(f"{what} '{text}' is not an amount: {exc}") from exc
+
+
+def _round_to_unit(value: int, unit: int) -> int:
+    return (value + unit // 2) // unit * unit
+
+
+def create_target(
+    *, session: Session, name: str, year: int, metric_code: str, by: str, total: str | None = None,
+    growth: str | None = None, from_capacity: bool = False, productivity: str | None = None,
+    cost_per_rep: str | None = None, unit: str | None = None, reason: str | None = None,
+) -> CreatedPlan:
+    """Create plan `name` for calendar `year` with its total set one of three ways.
+
+    `total` alone: as given. `growth`: last year's actual × (1 + growth), rounded to the unit.
+    `from_capacity`: reps × ramp × productivity (learned per rep from last year, or `productivity`
+    per fully ramped month); with `total` as well, the total is kept and the capacity says how
+    many reps are missing and what they cost.
+    """
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(f"year {year} is out of range (2000-2100)")
+    if growth is not None and (total is not None or from_capacity):
+        raise InvalidInput("give --growth alone, not with --total or --from-capacity")
+    if total is None and growth is None and not from_capacity:
+        raise InvalidInput("set the target with --total, --growth or --from-capacity")
+    metric = require_metric(session=session, code=metric_code)
+    if metric.aggregation in ("ratio", "average"):
+        raise InvalidInput(f"metric {metric.code} is a {metric.aggregation}; a plan total needs a summable metric")
+    scale = metric.scale
+    rounding = parse_money(unit, scale, "--unit") if unit is not None else 10**scale
+    if rounding <= 0:
+        raise InvalidInput(f"--unit {unit} must be positive")
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    base = None
+    capacity = None
+    basis = "total"
+    value: int
+    if growth is not None:
+        try:
+            rate = Decimal(str(growth).strip().rstrip("%")) / (100 if str(growth).strip().endswith("%") else 1)
+        except InvalidOperation as exc:
+            raise InvalidInput(f"--growth '{growth}' is not a number (0.18 or 18%)") from exc
+        if not rate.is_finite() or rate <= -1 or rate > 100:
+            raise InvalidInput(f"--growth {growth} is out of range (more than -100 %)")
+        actual = evaluate(session=session, metric=metric, start=date(year - 1, 1, 1), end=date(year - 1, 12, 31))
+        base = int(actual[0].value or 0) if actual else 0
+        if base <= 0:
+            raise InvalidInput(f"no {metric.code} in {year - 1} to grow from; give --total instead")
+        value = _round_to_unit(int((Decimal(base) * (1 + rate)).to_integral_value()), rounding)
+        basis = f"growth {rate}"
+    if total is not None:
+        value = parse_money(total, scale, "--total")
+        if value <= 0:
+            raise InvalidInput(f"--total {total} must be more than zero")
+        if value % rounding:
+            raise InvalidInput(f"--total {total} is not a multiple of the rounding unit {unit}")
+    if from_capacity:
+        capacity = capacity_for(session=session, metric_code=metric.code, year=year, target=value if total is not None else None,
+                                productivity=productivity, cost_per_rep=cost_per_rep)
+        if total is None:
+            value = _round_to_unit(capacity.capacity, rounding)
+            basis = "capacity"
+        else:
+            basis = "total (capacity checked)"
+    if value <= 0:
+        raise InvalidInput(f"the target comes out at {value}; nothing to plan")
+    plan = create_plan(session=session, name=name, metric=metric, start=start, end=end, unit=rounding, by=by,
+                       reason=reason or f"target set by {basis}")
+    plan.total = value
+    plan.note = f"{year} {metric.name_zh or metric.name}: {basis}"
+    session.commit()
+    return CreatedPlan(plan.name, plan.version, year, metric.code, value, rounding, basis, base, capacity)
+
+
+def capacity_for(
+    *, session: Session, metric_code: str, year: int, target: int | None = None, productivity: str | None = None,
+    cost_per_rep: str | None = None,
+) -> Capacity:
+    """Bottom-up capacity for `year`: each rep's ramped months × their productivity."""
+    metric = require_metric(session=session, code=metric_code)
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    reps = data.sellers(session=session, start=start, end=end)
+    if not reps:
+        raise InvalidInput(f"no reps are employed in {year}; import reps (with start dates) first")
+    months = periods_between(start, end, Grain.MONTH)
+    planned = data.ramped_capacity(reps, months)  # (reps, 12) ramped headcount
+    if productivity is not None:
+        per_month = parse_money(productivity, metric.scale, "--productivity")
+        if per_month <= 0:
+            raise InvalidInput(f"--productivity {productivity} must be more than zero")
+        output = np.full(len(reps), float(per_month))
+    else:
+        last_months = periods_between(date(year - 1, 1, 1), date(year - 1, 12, 31), Grain.MONTH)
+        history = data.history_by_rep(session=session, metric=metric, year=year - 1, rep_ids=[r.id for r in reps],
+                                      product_lines=(None,), types=("all",)).sum(axis=(2, 3))
+        output = calc.learn_productivity(history, data.ramped_capacity(reps, last_months))
+        if not np.any(output > 0):
+            raise InvalidInput(f"no {metric.code} in {year - 1} to learn productivity from; pass --productivity")
+    typical = float(np.median(output))
+    total_capacity = int(round(float((planned.sum(axis=1) * output).sum())))
+    new_hire = data.ramped_capacity([_NewRep(start)], months).sum() * typical
+    gap = (target - total_capacity) if target is not None else 0
+    extra = calc.extra_reps(gap, float(new_hire)) if target is not None else 0
+    budget = extra_budget = None
+    if cost_per_rep is not None:
+        cost = parse_money(cost_per_rep, metric.scale, "--cost-per-rep")
+        if cost < 0:
+            raise InvalidInput(f"--cost-per-rep {cost_per_rep} must not be negative")
+        budget, extra_budget = (len(reps) + extra) * cost, extra * cost
+    return Capacity(len(reps), total_capacity, int(round(typical)), int(round(float(new_hire))), extra, max(gap, 0), budget, extra_budget)
+
+
+@dataclass(frozen=True)
+class _NewRep:
+    """A rep hired on `start_date` (the shape `data.ramped_capacity` reads)."""
+
+    start_date: date
+    code: str = "new hire"
+    end_date: date | None = None

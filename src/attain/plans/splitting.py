@@ -1,0 +1,478 @@
+"""Splitting a plan over the org tree, time, products and customer types, on data in the database.
+
+`split_plan` builds the layout (which cells exist), the tree (which org nodes), the weights and
+priors of the chosen method, then hands them to the pure core (`plans.calc`) and writes every cell
+at every level. Locked cells keep their values; the rest is re-split around them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from attain.catalog.models import ProductNode
+from attain.errors import Conflict, InvalidInput
+from attain.metrics.models import Metric
+from attain.org.models import OrgNode
+from attain.periods import Grain, Period, clip, parse_period, periods_between
+from attain.plans import calc, data
+from attain.plans.calc import Layout, SliceLock, Tree
+from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
+from attain.plans.service import CellKey, begin_change, ensure_editable, record_cell_changes, require_plan
+from attain.split.calendar import day_range, working_day_mask
+
+DIMENSIONS = ("org", "time", "product", "customer_type")
+METHODS = ("equal", "history", "potential", "capacity")
+TIME_METHODS = ("equal", "working-days", "seasonal")
+GRAINS = ("month", "quarter", "week")
+REVIEW_BY_GRAIN = {Grain.YEAR: "quarterly", Grain.HALF: "monthly", Grain.QUARTER: "monthly", Grain.MONTH: "weekly", Grain.WEEK: "weekly"}
+
+
+@dataclass(frozen=True)
+class SplitOptions:
+    """How to split: dimensions, method for the org tree, method and grain for time, and optional
+    weights per member for products (by product line code) and customer types (new/existing)."""
+
+    by: tuple[str, ...] = ("org", "time")
+    method: str = "equal"
+    time_method: str | None = None
+    grain: str = "month"
+    weights: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"by": list(self.by), "method": self.method, "time_method": self.time_method, "grain": self.grain,
+                "weights": self.weights}
+
+
+@dataclass(frozen=True)
+class SplitReport:
+    plan: str
+    version: int
+    method: str
+    by: tuple[str, ...]
+    cells: int
+    changed: int
+    locked: int
+    total: int
+    warnings: tuple[str, ...]
+
+
+@dataclass
+class Cell:
+    value: int
+    locked: bool = False
+    owner_id: int | None = None
+    note: str | None = None
+    rule: dict[str, Any] | None = None
+
+
+def check_options(options: SplitOptions) -> None:
+    unknown = [d for d in options.by if d not in DIMENSIONS]
+    if unknown:
+        raise InvalidInput(f"cannot split by '{unknown[0]}'; choose from {', '.join(DIMENSIONS)}")
+    if "org" not in options.by:
+        raise InvalidInput("--by must include org: every cell belongs to an org node")
+    if len(set(options.by)) != len(options.by):
+        raise InvalidInput(f"--by lists a dimension twice: {','.join(options.by)}")
+    if options.method not in METHODS:
+        raise InvalidInput(f"unknown split method '{options.method}'; choose from {', '.join(METHODS)}")
+    if options.time_method is not None and options.time_method not in TIME_METHODS:
+        raise InvalidInput(f"unknown time method '{options.time_method}'; choose from {', '.join(TIME_METHODS)}")
+    if options.grain not in GRAINS:
+        raise InvalidInput(f"unknown grain '{options.grain}'; choose from {', '.join(GRAINS)}")
+    for axis in options.weights:
+        if axis not in ("product", "customer_type"):
+            raise InvalidInput(f"weights apply to product or customer_type, not '{axis}'")
+        if axis not in options.by:
+            raise InvalidInput(f"weights for {axis} given, but --by does not include {axis}")
+
+
+# --- layout and tree -------------------------------------------------------------------------------
+
+def year_period(plan: Plan) -> Period:
+    label = str(plan.year) if plan.year else f"{plan.start_date.year}"
+    return Period(plan.start_date, plan.end_date, Grain.YEAR, label)
+
+
+def fresh_layout(*, session: Session, plan: Plan, options: SplitOptions) -> Layout:
+    whole = year_period(plan)
+    if "time" in options.by:
+        grain = Grain(options.grain)
+        leaves = tuple(clip(p, plan.start_date, plan.end_date) for p in periods_between(plan.start_date, plan.end_date, grain))
+        middle: tuple[Period, ...] = ()
+        if grain is Grain.MONTH:
+            middle = tuple(clip(p, plan.start_date, plan.end_date) for p in periods_between(plan.start_date, plan.end_date, Grain.QUARTER))
+        periods = (whole, *middle, *leaves)
+    else:
+        leaves, periods = (whole,), (whole,)
+    products: tuple[int | None, ...] = (None,)
+    if "product" in options.by:
+        lines = session.execute(select(ProductNode.id).where(ProductNode.parent_id.is_(None)).order_by(ProductNode.code)).scalars().all()
+        if not lines:
+            raise InvalidInput("there are no product lines to split by; import products first or leave product out of --by")
+        products = (None, *lines)
+    types: tuple[str, ...] = (ALL_CUSTOMERS,)
+    if "customer_type" in options.by:
+        types = (ALL_CUSTOMERS, "new", "existing")
+    return Layout(periods, leaves, products, types)
+
+
+def stored_layout(*, plan: Plan, cells: dict[CellKey, Cell]) -> Layout:
+    """The layout a plan's stored cells have: its finest periods are the leaves."""
+    if not cells:
+        raise InvalidInput(f"plan {plan.name} has no cells yet; split it first (attain plan split {plan.name} --by org,time)")
+    labels = {key[0] for key in cells}
+    periods = sorted((clip(parse_period(label), plan.start_date, plan.end_date) for label in labels),
+                     key=lambda p: (p.start, -p.days))
+    leaves = tuple(p for p in periods if not any(q is not p and p.start <= q.start and q.end <= p.end for q in periods))
+    ordered = tuple(sorted(periods, key=lambda p: (-p.days, p.start)))
+    product_ids = sorted({key[2] for key in cells if key[2] is not None})
+    type_names = [t for t in ("new", "existing") if any(key[3] == t for key in cells)]
+    products: tuple[int | None, ...] = (None, *product_ids)
+    types: tuple[str, ...] = (ALL_CUSTOMERS, *type_names)
+    return Layout(ordered, leaves, products, types)
+
+
+@dataclass(frozen=True)
+class OrgTree:
+    nodes: tuple[OrgNode, ...]
+    tree: Tree
+    leaves: tuple[int, ...]  # indices of the nodes without children in the tree
+
+    @property
+    def parents(self) -> tuple[int | None, ...]:
+        return self.tree.parents
+
+
+def org_tree(nodes: list[OrgNode]) -> OrgTree:
+    index = {n.id: i for i, n in enumerate(nodes)}
+    parents = tuple(index.get(n.parent_id) if n.parent_id is not None else None for n in nodes)
+    parents = tuple(p if i else None for i, p in enumerate(parents))
+    tree = Tree(tuple(f"{n.name} ({n.code})" for n in nodes), parents)
+    has_children = {p for p in parents if p is not None}
+    return OrgTree(tuple(nodes), tree, tuple(i for i in range(len(nodes)) if i not in has_children))
+
+
+def stored_tree(*, session: Session, cells: dict[CellKey, Cell]) -> OrgTree:
+    ids = {key[1] for key in cells}
+    nodes = list(session.scalars(select(OrgNode).where(OrgNode.id.in_(ids))))
+    nodes.sort(key=lambda n: (n.depth, n.code))
+    return org_tree(nodes)
+
+
+# --- loading and saving cells ---------------------------------------------------------------------
+
+def load_cells(*, session: Session, plan: Plan) -> dict[CellKey, Cell]:
+    return {
+        (c.period, c.org_node_id, c.product_node_id, c.customer_type): Cell(c.value, c.locked, c.owner_id, c.strategy_note, c.assessment_rule)
+        for c in session.scalars(select(PlanCell).where(PlanCell.plan_id == plan.id))
+    }
+
+
+def leaf_rows_of(layout: Layout, org: OrgTree, cells: dict[CellKey, Cell]) -> NDArray[np.int64]:
+    """(nodes, leaf slices) of the stored values (missing cells count as zero)."""
+    rows = np.zeros((len(org.nodes), layout.slices), dtype=np.int64)
+    shape = layout.shape
+    for i, node in enumerate(org.nodes):
+        for a, period in enumerate(layout.leaf_periods):
+            for b, product in enumerate(layout.leaf_products):
+                for c, ctype in enumerate(layout.leaf_types):
+                    cell = cells.get((period.label, node.id, product, ctype))
+                    if cell is not None:
+                        rows[i, np.ravel_multi_index((a, b, c), shape)] = cell.value
+    return rows
+
+
+def slice_locks(
+    layout: Layout, org: OrgTree, cells: dict[CellKey, Cell], *, products: dict[int, str] | None = None
+) -> dict[int, list[SliceLock]]:
+    """Every locked cell as a lock on the leaf slices it covers, per node index."""
+    node_index = {n.id: i for i, n in enumerate(org.nodes)}
+    period_index = {p.label: i for i, p in enumerate(layout.periods)}
+    product_index = {p: i for i, p in enumerate(layout.product_keys)}
+    type_index = {t: i for i, t in enumerate(layout.type_keys)}
+    locks: dict[int, list[SliceLock]] = {}
+    for key, cell in cells.items():
+        if not cell.locked:
+            continue
+        label = cell_label(key, org, products)
+        if key[1] not in node_index or key[0] not in period_index or key[2] not in product_index or key[3] not in type_index:
+            raise InvalidInput(f"locked cell {label} does not fit this split; unlock it or split by the same dimensions")
+        covered = layout.covered(period_index[key[0]], product_index[key[2]], type_index[key[3]])
+        locks.setdefault(node_index[key[1]], []).append(SliceLock(tuple(int(s) for s in covered), cell.value, label))
+    return locks
+
+
+def cell_label(key: CellKey, org: OrgTree | None = None, products: dict[int, str] | None = None) -> str:
+    node = next((n.code for n in org.nodes if n.id == key[1]), str(key[1])) if org else str(key[1])
+    parts = [node, key[0]]
+    if key[2] is not None:
+        parts.append((products or {}).get(key[2], f"product {key[2]}"))
+    if key[3] != ALL_CUSTOMERS:
+        parts.append(key[3])
+    return " ".join(parts)
+
+
+def default_rule(metric: Metric, period: Period) -> dict[str, str]:
+    return {"metric": metric.code, "achieved_at": "1.00", "review": REVIEW_BY_GRAIN.get(period.grain, "weekly")}
+
+
+def build_cells(
+    *, layout: Layout, org: OrgTree, leaf_rows: NDArray[np.int64], old: dict[CellKey, Cell], metric: Metric,
+    keep: dict[CellKey, int] | None = None,
+) -> dict[CellKey, Cell]:
+    """Every cell of every node from the nodes' leaf rows; locks, owners, notes and rules carried over.
+
+    `keep` overrides the rolled-up value of some cells (a kept year total after a catch-up re-split).
+    """
+    cube = calc.roll_up(layout, leaf_rows)
+    cells: dict[CellKey, Cell] = {}
+    for i, node in enumerate(org.nodes):
+        owner = node.id if node.kind == "rep" else node.manager_id
+        for p, period in enumerate(layout.periods):
+            for q, product in enumerate(layout.product_keys):
+                for r, ctype in enumerate(layout.type_keys):
+                    key = (period.label, node.id, product, ctype)
+                    previous = old.get(key)
+                    value = int(cube[i, p, q, r]) if not keep or key not in keep else keep[key]
+                    cells[key] = Cell(
+                        value,
+                        previous.locked if previous else False,
+                        (previous.owner_id if previous and previous.owner_id else owner),
+                        previous.note if previous else None,
+                        (previous.rule if previous and previous.rule else default_rule(metric, period)),
+                    )
+    return cells
+
+
+def save_cells(
+    *, session: Session, plan: Plan, version: Any, layout: Layout, old: dict[CellKey, Cell], new: dict[CellKey, Cell]
+) -> int:
+    """Replace the plan's cells with `new` and log what changed in `version`; return the change count."""
+    bounds = {p.label: p for p in layout.periods}
+    session.execute(delete(PlanCell).where(PlanCell.plan_id == plan.id))
+    rows = [
+        {"plan_id": plan.id, "period": key[0], "period_start": bounds[key[0]].start, "period_end": bounds[key[0]].end,
+         "org_node_id": key[1], "product_node_id": key[2], "customer_type": key[3], "value": cell.value,
+         "owner_id": cell.owner_id, "locked": cell.locked, "strategy_note": cell.note, "assessment_rule": cell.rule}
+        for key, cell in new.items()
+    ]
+    if rows:
+        session.execute(insert(PlanCell), rows)
+    return record_cell_changes(
+        session=session, version=version,
+        before={k: (c.value, c.locked) for k, c in old.items()},
+        after={k: (c.value, c.locked) for k, c in new.items()},
+    )
+
+
+def check_locks_kept(old: dict[CellKey, Cell], new: dict[CellKey, Cell], org: OrgTree) -> None:
+    for key, cell in old.items():
+        if cell.locked and (key not in new or new[key].value != cell.value):
+            got = new[key].value if key in new else "nothing"
+            raise InvalidInput(f"locked cell {cell_label(key, org)} ({cell.value}) cannot be kept (the split gives {got}); unlock it or change the cells around it")
+
+
+# --- weights per method ---------------------------------------------------------------------------
+
+def _time_weights(
+    *, session: Session, plan: Plan, metric: Metric, layout: Layout, method: str, root_history: NDArray[np.float64] | None,
+) -> tuple[NDArray[np.float64], list[str]]:
+    leaves = layout.leaf_periods
+    if method == "equal":
+        return np.array([p.days / 7 if p.grain is Grain.WEEK else 1.0 for p in leaves]), []
+    if method == "working-days":
+        days = day_range(plan.start_date, plan.end_date)
+        mask, warnings = working_day_mask(days)
+        as_dates = days.astype(object)
+        counts = np.array([float(sum(1 for d, w in zip(as_dates, mask) if w and p.start <= d <= p.end)) for p in leaves])
+        if counts.sum() <= 0:
+            raise InvalidInput(f"there are no working days between {plan.start_date} and {plan.end_date}")
+        return counts, warnings
+    history = root_history
+    if history is None or history.sum() <= 0:
+        rep_ids = list(session.scalars(select(OrgNode.id).where(OrgNode.kind == "rep")))
+        monthly = data.history_by_rep(session=session, metric=metric, year=plan.start_date.year - 1, rep_ids=rep_ids,
+                                      product_lines=(None,), types=(ALL_CUSTOMERS,)).sum(axis=(0, 2, 3))
+        history = data.month_matrix(leaves, plan.start_date.year) @ monthly
+    else:
+        history = history.reshape(layout.shape).sum(axis=(1, 2))
+    if history.sum() <= 0:
+        raise InvalidInput(f"no {metric.code} in {plan.start_date.year - 1} to take a seasonal pattern from; use --time-method equal or working-days")
+    return history, []
+
+
+def _member_weights(
+    *, session: Session, axis: str, options: SplitOptions, members: tuple[Any, ...], fallback: NDArray[np.float64] | None,
+) -> NDArray[np.float64]:
+    given = options.weights.get(axis)
+    if not given:
+        if fallback is not None and fallback.sum() > 0:
+            return fallback
+        return np.ones(len(members))
+    if axis == "product":
+        codes = dict(session.execute(select(ProductNode.id, ProductNode.code).where(ProductNode.id.in_([m for m in members if m]))).all())
+        names = [codes[m] for m in members]
+    else:
+        names = list(members)
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise InvalidInput(f"{axis} weight for '{unknown[0]}', which is not one of {', '.join(names)}")
+    missing = [n for n in names if n not in given]
+    if missing:
+        raise InvalidInput(f"{axis} weights must name every member; missing {', '.join(missing)}")
+    weights = []
+    for name in names:
+        try:
+            weight = Decimal(given[name])
+        except InvalidOperation as exc:
+            raise InvalidInput(f"{axis} weight of {name} is '{given[name]}', not a number") from exc
+        if not weight.is_finite() or weight < 0:
+            raise InvalidInput(f"{axis} weight of {name} is {given[name]}; weights must be zero or more")
+        weights.append(float(weight))
+    if sum(weights) <= 0:
+        raise InvalidInput(f"{axis} weights are all zero")
+    return np.array(weights)
+
+
+def method_inputs(
+    *, session: Session, plan: Plan, metric: Metric, layout: Layout, org: OrgTree, method: str,
+) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
+    """(weights per node, priors per node × leaf slice or None) for a fresh split."""
+    n = len(org.nodes)
+    below = calc.ancestry(org.parents).astype(np.float64)  # node × node: row adds up its subtree
+    leaves = list(org.leaves)
+    leaf_nodes = [org.nodes[i] for i in leaves]
+    leaf_ids = [node.id for node in leaf_nodes]
+    months = periods_between(date(plan.start_date.year, 1, 1), date(plan.start_date.year, 12, 31), Grain.MONTH)
+    capacity = data.ramped_capacity(leaf_nodes, months)  # (leaves, 12)
+    to_leaf_periods = data.month_matrix(layout.leaf_periods, plan.start_date.year)  # (leaf periods, 12)
+    if method == "equal":
+        return np.ones(n), None
+    leaf_weights = np.zeros(n)
+    leaf_priors = np.zeros((n, layout.slices))
+    if method == "potential":
+        leaf_weights[leaves] = data.potential_by_rep(session=session, rep_ids=leaf_ids)
+        if leaf_weights.sum() <= 0:
+            raise InvalidInput("no customer is owned by a rep of this plan, so there is no potential to split by; use another --method")
+        return below @ leaf_weights, None
+    if method == "capacity":
+        per_period = capacity @ to_leaf_periods.T  # (leaves, leaf periods)
+        products, types = len(layout.leaf_products), len(layout.leaf_types)
+        leaf_priors[leaves] = np.repeat(per_period, products * types, axis=1) / (products * types)
+        leaf_weights[leaves] = per_period.sum(axis=1)
+        if leaf_weights.sum() <= 0:
+            raise InvalidInput("no rep of this plan is employed in the plan period")
+        return below @ leaf_weights, below @ leaf_priors
+    history = data.history_by_rep(
+        session=session, metric=metric, year=plan.start_date.year - 1, rep_ids=leaf_ids,
+        product_lines=layout.leaf_products, types=layout.leaf_types,
+    )  # (leaves, 12, products, types)
+    by_period = np.einsum("lm,rmpt->rlpt", to_leaf_periods, history).reshape(len(leaves), -1)
+    totals = by_period.sum(axis=1)
+    if totals.sum() <= 0:
+        raise InvalidInput(f"no {metric.code} in {plan.start_date.year - 1} for the reps of this plan; use --method equal or capacity")
+    # Reps without last year's history (new hires) get a typical rep's output, ramped from their start.
+    typical = float(np.median(totals[totals > 0]))
+    ramp_share = capacity.sum(axis=1) / 12
+    fallback = totals <= 0
+    totals[fallback] = typical * ramp_share[fallback]
+    leaf_weights[leaves] = totals
+    leaf_priors[leaves] = by_period
+    return below @ leaf_weights, below @ leaf_priors
+
+
+# --- the split ------------------------------------------------------------------------------------
+
+def split_plan(
+    *, session: Session, name: str, options: SplitOptions, by: str, expect: int | None = None, reason: str | None = None,
+) -> SplitReport:
+    """Split plan `name` as `options` say and write every cell; locked cells keep their values."""
+    check_options(options)
+    plan = require_plan(session=session, name=name)
+    ensure_editable(plan)
+    if plan.total is None:
+        raise InvalidInput(f"plan {plan.name} has no total; create it with --total, --growth or --from-capacity")
+    metric = session.get(Metric, plan.metric_id)
+    old = load_cells(session=session, plan=plan)
+    layout = fresh_layout(session=session, plan=plan, options=options)
+    leaves = data.sellers(session=session, start=plan.start_date, end=plan.end_date)
+    if not leaves:
+        raise InvalidInput("there are no reps employed in the plan period to split the plan over; import reps first")
+    org = org_tree(data.with_ancestors(session=session, leaves=leaves))
+    weights, priors = method_inputs(session=session, plan=plan, metric=metric, layout=layout, org=org, method=options.method)
+    time_method = options.time_method or ("seasonal" if options.method == "history" else "equal")
+    root_prior = priors[0] if priors is not None else None
+    time_weights, warnings = _time_weights(session=session, plan=plan, metric=metric, layout=layout, method=time_method,
+                                           root_history=root_prior if options.method == "history" else None)
+    margins = root_prior.reshape(layout.shape) if root_prior is not None and options.method == "history" else None
+    product_weights = _member_weights(session=session, axis="product", options=options, members=layout.leaf_products,
+                                      fallback=margins.sum(axis=(0, 2)) if margins is not None else None)
+    type_weights = _member_weights(session=session, axis="customer_type", options=options, members=layout.leaf_types,
+                                   fallback=margins.sum(axis=(0, 1)) if margins is not None else None)
+    locks = slice_locks(layout, org, old)
+    root_row = calc.split_root(plan.total, plan.unit, layout, time_weights, product_weights, type_weights,
+                               locks.get(0, ()), prior=root_prior)
+    rows = calc.split_tree(org.tree, root_row, plan.unit, weights, priors, locks)
+    new = build_cells(layout=layout, org=org, leaf_rows=rows, old=old, metric=metric)
+    check_locks_kept(old, new, org)
+    version = begin_change(session=session, plan=plan, expect=expect, by=by, action=f"split {options.method}",
+                           reason=reason or f"split by {','.join(options.by)} ({options.method}, time {time_method})")
+    changed = save_cells(session=session, plan=plan, version=version, layout=layout, old=old, new=new)
+    plan.split_spec = {**options.as_dict(), "time_method": time_method}
+    session.commit()
+    return SplitReport(plan.name, version.version, options.method, options.by, len(new), changed,
+                       sum(1 for c in new.values() if c.locked), plan.total, tuple(warnings))
+
+
+def resplit_current(
+    *, session: Session, plan: Plan, cells: dict[CellKey, Cell], extra_locks: dict[CellKey, int] | None = None,
+    total: int | None = None,
+) -> tuple[Layout, OrgTree, dict[CellKey, Cell]]:
+    """Re-split the stored plan around its locked cells and `extra_locks`, keeping its pattern.
+
+    Weights are the nodes' current totals and priors their current leaf slices, so cells nothing
+    forces to move stay where they are. Returns the new cells (not saved).
+    """
+    metric = session.get(Metric, plan.metric_id)
+    layout = stored_layout(plan=plan, cells=cells)
+    org = stored_tree(session=session, cells=cells)
+    pinned = {k: Cell(c.value, c.locked, c.owner_id, c.note, c.rule) for k, c in cells.items()}
+    for key, value in (extra_locks or {}).items():
+        if key not in pinned:
+            raise InvalidInput(f"plan {plan.name} has no cell {cell_label(key, org)}")
+        pinned[key] = Cell(value, True, pinned[key].owner_id, pinned[key].note, pinned[key].rule)
+    current = leaf_rows_of(layout, org, cells)
+    weights = current.sum(axis=1).astype(np.float64)
+    priors = current.astype(np.float64)
+    locks = slice_locks(layout, org, pinned)
+    root_total = int(current[0].sum()) if total is None else total
+    root_locks = locks.get(0, [])
+    full = [lock for lock in root_locks if len(lock.slices) == layout.slices]
+    if full:
+        root_total = full[0].value
+    if root_total % plan.unit:
+        raise InvalidInput(f"the plan total {root_total} is not a multiple of the plan's rounding unit {plan.unit}")
+    cube = current[0].reshape(layout.shape).astype(np.float64)
+    root_row = calc.split_root(root_total, plan.unit, layout, cube.sum(axis=(1, 2)), cube.sum(axis=(0, 2)),
+                               cube.sum(axis=(0, 1)), root_locks, prior=current[0].astype(np.float64))
+    rows = calc.split_tree(org.tree, root_row, plan.unit, weights, priors, locks)
+    new = build_cells(layout=layout, org=org, leaf_rows=rows, old=pinned, metric=metric)
+    check_locks_kept(pinned, new, org)
+    return layout, org, new
+
+
+def require_draft(*, session: Session, name: str) -> Plan:
+    plan = require_plan(session=session, name=name)
+    ensure_editable(plan)
+    return plan
+
+
+__all__ = ["Conflict", "SplitOptions", "SplitReport", "split_plan", "resplit_current"]

@@ -1,0 +1,48 @@
+"""Small organisations to plan for: a company, regions, teams and reps, product lines."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy.orm import Session
+
+from attain.catalog.service import create_product_node
+from attain.org.service import create_node, ensure_root
+
+
+def make_org(session: Session, *, regions: int = 2, teams: int = 1, reps: int = 2) -> dict[str, int]:
+    """COMPANY > R1.. > R1-T1.. > R1-T1-1..; the company is headed by a director D0 (not a seller)."""
+    ids: dict[str, int] = {}
+    root = ensure_root(session=session, name="公司")
+    ids["COMPANY"] = root
+    for r in range(1, regions + 1):
+        region = create_node(session=session, code=f"R{r}", name=f"大区{r}", kind="region", parent_id=root)
+        ids[f"R{r}"] = region
+        for t in range(1, teams + 1):
+            team = create_node(session=session, code=f"R{r}-T{t}", name=f"团队{r}{t}", kind="team", parent_id=region)
+            ids[f"R{r}-T{t}"] = team
+            for p in range(1, reps + 1):
+                code = f"R{r}-T{t}-{p}"
+                ids[code] = create_node(session=session, code=code, name=f"销售{r}{t}{p}", kind="rep", parent_id=team,
+                                        start_date=date(2020, 1, 1))
+    director = create_node(session=session, code="D0", name="总监", kind="rep", parent_id=root, start_date=date(2019, 1, 1))
+    from sqlalchemy import update
+
+    from attain.org.models import OrgNode
+
+    session.execute(update(OrgNode).where(OrgNode.id == root).values(manager_id=director))
+    ids["D0"] = director
+    session.commit()
+    return ids
+
+
+def make_lines(session: Session, codes: tuple[str, ...] = ("LA", "LB")) -> dict[str, int]:
+    ids = {code: create_product_node(session=session, code=code, name=f"产品线{code}", kind="line", parent_id=None) for code in codes}
+    session.commit()
+    return ids
+
+
+@pytest.fixture
+def org(session: Session) -> dict[str, int]:
+    return make_org(session)
