@@ -1,0 +1,67 @@
+"""每日行动看板: a rep's actions for the day from the reverse funnel (attain.actions), check-off,
+streak, and the shortfall rolled forward from earlier days. A rep sees their own board; a manager or
+director picks any rep they may see."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse
+
+from attain.actions.calc import ACTIONS
+from attain.actions.service import daily_actions, record_activity
+from attain.errors import InvalidInput
+from attain.org.models import OrgNode
+from attain.web.deps import AccessDep
+from attain.web.pages import queries
+from attain.web.pages.common import parse_as_of, render_page
+
+router = APIRouter(include_in_schema=False)
+
+
+def _rep(access: Any, code: str | None) -> OrgNode:
+    """The rep whose board to show: the given code (if visible), else the user's own rep node, else
+    the first rep under their node."""
+    if code:
+        node: OrgNode = access.node(code)
+    else:
+        node = access.home()
+    if node.kind == "rep" and (code or node.id == access.user.org_node_id):
+        return node
+    reps = [r for r in queries.reps_under(session=access.session, node=node) if r.end_date is None]
+    if not reps:
+        raise InvalidInput(f"{node.name} has no reps to show a board for")
+    return reps[0]
+
+
+def _context(access: Any, rep: OrgNode, day: date) -> dict[str, Any]:
+    board = daily_actions(session=access.session, rep_code=rep.code, day=day)
+    home = access.home()
+    choices = [] if access.user.role == "rep" else [
+        r for r in queries.reps_under(session=access.session, node=home) if r.end_date is None or r.end_date >= day
+    ]
+    return {"board": board, "rep": rep, "day": day, "choices": choices,
+            "labels": {a.key: a.label for a in ACTIONS}}
+
+
+@router.get("/actions", response_class=HTMLResponse)
+def actions_page(request: Request, access: AccessDep, rep: str | None = None, day: str | None = None) -> HTMLResponse:
+    chosen = _rep(access, rep)
+    return render_page(request, "pages/actions.html", _context(access, chosen, parse_as_of(day)))  # type: ignore[return-value]
+
+
+@router.post("/actions/done", response_class=HTMLResponse)
+def action_done(
+    request: Request, access: AccessDep, rep: Annotated[str, Form(max_length=64)],
+    day: Annotated[str, Form(max_length=10)], kind: Annotated[str, Form(max_length=16)],
+    customer: Annotated[str | None, Form(max_length=64)] = None,
+) -> HTMLResponse:
+    """Check one action off (an activity entered for the rep and day); answers the refreshed board."""
+    node = access.node(rep)
+    if node.kind != "rep":
+        raise InvalidInput(f"{node.code} is not a rep")
+    when = parse_as_of(day)
+    record_activity(session=access.session, rep_code=node.code, day=when, kind=kind, customer_code=customer or None)
+    return render_page(request, "pages/_actions_board.html", _context(access, node, when))  # type: ignore[return-value]

@@ -1,0 +1,501 @@
+"""The plan editor's work: the split wizard (preview and apply) and the editable grid of cells.
+
+The wizard splits a total over org × time × product × customer type with the split engine; applying
+it creates a draft plan through the plans service and writes every level's cells (a leaf's detailed
+cells, then 'all products / all customers' cells for every node up to the scope, month and year),
+recorded as a version. The grid edits one month cell of a node's child: the cell is locked, the
+unlocked cells of the grid are re-split so the node's total holds, a changed child is spread down to
+its own children, and the node's and its ancestors' month cells and every year cell are summed again,
+so all levels reconcile. Each edit is one version (optimistic check against the version shown).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from attain.catalog.models import ProductNode
+from attain.credit.sql import credited_lines
+from attain.errors import Conflict, InvalidInput
+from attain.metrics.service import require_metric
+from attain.org.models import OrgNode
+from attain.periods import Grain, month, periods_between, year
+from attain.plans import service as plans
+from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
+from attain.split.calc import Axis, Lock, Shares, split
+from attain.split.calendar import day_range, working_day_mask
+from attain.web.pages import calc, queries
+
+ORG_LEVELS = ("region", "team", "rep")
+METHODS = ("equal", "history", "weights")
+TIME_METHODS = ("equal", "history", "working-days")
+CUSTOMER_TYPES = ("new", "existing")
+
+
+# --- money in forms ----------------------------------------------------------------------------
+
+
+def parse_yuan(text: str, what: str) -> int:
+    """'12,000,000' / '1200万' / '1.5亿' yuan → fen (exact)."""
+    raw = (text or "").strip().replace(",", "").replace("，", "")
+    factor = Decimal(1)
+    if raw.endswith("亿"):
+        raw, factor = raw[:-1], Decimal(100_000_000)
+    elif raw.endswith("万"):
+        raw, factor = raw[:-1], Decimal(10_000)
+    try:
+        value = Decimal(raw) * factor * 100
+    except InvalidOperation as exc:
+        raise InvalidInput(f"{what} '{text}' is not an amount in yuan (e.g. 12000000 or 1200万)") from exc
+    if value != value.to_integral_value():
+        raise InvalidInput(f"{what} '{text}' has more than two decimal places")
+    if value < 0:
+        raise InvalidInput(f"{what} '{text}' must not be negative")
+    return int(value)
+
+
+def parse_weights(text: str, count: int, what: str) -> tuple[float, ...]:
+    parts = [p for p in (text or "").replace("，", ",").replace("/", ",").split(",") if p.strip()]
+    try:
+        weights = tuple(float(p) for p in parts)
+    except ValueError as exc:
+        raise InvalidInput(f"weights for {what} '{text}' must be numbers such as 40,60") from exc
+    if len(weights) != count:
+        raise InvalidInput(f"{what} needs {count} weights (one per member), got '{text}'")
+    if any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise InvalidInput(f"weights for {what} '{text}' must be non-negative and not all zero")
+    return weights
+
+
+# --- the wizard --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WizardSpec:
+    name: str
+    year: int
+    total: int  # fen
+    unit: int  # fen
+    scope: OrgNode
+    org_level: str | None  # None: the scope node alone
+    org_method: str
+    time: bool  # split by month
+    time_method: str
+    product: bool  # split by product line
+    product_method: str
+    product_weights: str
+    customer_type: bool
+    customer_method: str
+    customer_weights: str
+    locks: dict[str, str] = field(default_factory=dict)  # "member" or "row|col" → yuan text
+
+    @property
+    def start(self) -> date:
+        return date(self.year, 1, 1)
+
+    @property
+    def end(self) -> date:
+        return date(self.year, 12, 31)
+
+
+@dataclass(frozen=True)
+class Member:
+    key: str  # the axis member in the split
+    label: str
+    ref: int | str | None  # org node id, month label, product node id or customer type
+
+
+@dataclass(frozen=True)
+class WizardResult:
+    axes: list[tuple[str, list[Member]]]
+    cells: np.ndarray  # int fen, one axis per entry of `axes`
+    spec: WizardSpec
+
+    def pivot(self) -> tuple[list[Member], list[Member], np.ndarray]:
+        """Rows × columns of the first two axes (other axes summed); one column when there is one axis."""
+        rows = self.axes[0][1]
+        if len(self.axes) == 1:
+            return rows, [Member("total", "", None)], self.cells.reshape(-1, 1)
+        other = tuple(range(2, self.cells.ndim))
+        return rows, self.axes[1][1], self.cells.sum(axis=other) if other else self.cells
+
+
+def _leaf_nodes(session: Session, scope: OrgNode, level: str | None, on: date) -> list[OrgNode]:
+    if level is None:
+        return [scope]
+    if level not in ORG_LEVELS:
+        raise InvalidInput(f"org level '{level}' is not one of {', '.join(ORG_LEVELS)}")
+    nodes = [n for n in queries.nodes_of_kind(session=session, kind=level, under=scope)
+             if n.kind != "rep" or ((n.end_date is None or n.end_date >= on) and n.id != scope.id)]
+    if level == "rep":  # the people heading the company (a director) are not split a target
+        nodes = [n for n in nodes if session.get(OrgNode, n.parent_id or 0) is not None
+                 and session.get(OrgNode, n.parent_id or 0).kind == "team"]  # type: ignore[union-attr]
+    if not nodes:
+        raise InvalidInput(f"{scope.name} has no {level} to split to")
+    return nodes
+
+
+def _history(session: Session, spec: WizardSpec, group: str, keys: list[Any]) -> np.ndarray:
+    """Last year's credited sales per member of one axis (SQL GROUP BY), aligned with `keys`."""
+    lines = credited_lines().subquery("cl")
+    rep = OrgNode.__table__.alias("rep")
+    start, end = date(spec.year - 1, 1, 1), date(spec.year - 1, 12, 31)
+    base = select().select_from(lines).join(rep, rep.c.id == lines.c.rep_id).where(
+        lines.c.credit_date >= start, lines.c.credit_date <= end, lines.c.kind == "direct",
+        rep.c.path.startswith(spec.scope.path, autoescape=True),
+    )
+    if group == "org":
+        node = OrgNode.__table__.alias("grp")
+        query = base.join(node, rep.c.path.startswith(node.c.path)).where(node.c.id.in_(keys)).add_columns(
+            node.c.id, func.sum(lines.c.amount)).group_by(node.c.id)
+    elif group == "time":
+        m = func.extract("month", lines.c.credit_date)
+        query = base.add_columns(m, func.sum(lines.c.amount)).group_by(m)
+    else:
+        product = ProductNode.__table__.alias("product")
+        line = ProductNode.__table__.alias("line")
+        query = base.join(product, product.c.id == lines.c.product_id).join(
+            line, product.c.path.startswith(line.c.path)).where(line.c.id.in_(keys)).add_columns(
+            line.c.id, func.sum(lines.c.amount)).group_by(line.c.id)
+    found = {(int(k) if group != "time" else f"{spec.year:04d}-{int(k):02d}"): int(v or 0)
+             for k, v in session.execute(query).all()}
+    return np.array([found.get(k, 0) for k in keys], dtype=np.float64)
+
+
+def _working_days(spec: WizardSpec) -> np.ndarray:
+    days = day_range(spec.start, spec.end)
+    mask, _warnings = working_day_mask(days)
+    months = days.astype("datetime64[M]").astype(np.int64) % 12
+    return np.bincount(months, weights=mask.astype(np.float64), minlength=12)
+
+
+def wizard_axes(session: Session, spec: WizardSpec) -> tuple[list[tuple[str, list[Member]]], list[Axis], list[np.ndarray | None]]:
+    """The chosen dimensions as split axes, and each history axis's 1-D prior."""
+    named: list[tuple[str, list[Member]]] = []
+    axes: list[Axis] = []
+    priors: list[np.ndarray | None] = []
+
+    def add(name: str, members: list[Member], method: str, weights_text: str = "", history: Any = None) -> None:
+        keys = tuple(m.key for m in members)
+        named.append((name, members))
+        if method == "equal":
+            axes.append(Axis(name, keys, Shares.EQUAL))
+            priors.append(None)
+        elif method == "weights":
+            axes.append(Axis(name, keys, Shares.WEIGHTS, parse_weights(weights_text, len(keys), name)))
+            priors.append(None)
+        elif method in ("history", "working-days"):
+            prior = history()
+            if prior.sum() <= 0:
+                raise InvalidInput(f"no sales in {spec.year - 1} to split {name} by history; choose equal shares")
+            axes.append(Axis(name, keys, Shares.HISTORY))
+            priors.append(prior)
+        else:
+            raise InvalidInput(f"method '{method}' for {name} is not one of {', '.join(METHODS)}")
+
+    on = spec.start
+    if spec.org_level is not None:
+        nodes = _leaf_nodes(session, spec.scope, spec.org_level, on)
+        add("org", [Member(n.code, n.name, n.id) for n in nodes], spec.org_method,
+            history=lambda: _history(session, spec, "org", [n.id for n in nodes]))
+    if spec.time:
+        months = [month(spec.year, m) for m in range(1, 13)]
+        members = [Member(p.label, p.label[5:], p.label) for p in months]
+        if spec.time_method == "working-days":
+            add("time", members, "working-days", history=lambda: _working_days(spec))
+        else:
+            add("time", members, spec.time_method if spec.time_method in METHODS else "bad",
+                history=lambda: _history(session, spec, "time", [p.label for p in months]))
+    if spec.product:
+        lines = list(session.scalars(select(ProductNode).where(ProductNode.parent_id.is_(None)).order_by(ProductNode.code)))
+        if not lines:
+            raise InvalidInput("there are no product lines to split by; import products first")
+        add("product", [Member(p.code, p.name, p.id) for p in lines], spec.product_method, spec.product_weights,
+            history=lambda: _history(session, spec, "product", [p.id for p in lines]))
+    if spec.customer_type:
+        if spec.customer_method == "history":
+            raise InvalidInput("customer types split by equal shares or weights (e.g. 40,60 for new, existing)")
+        add("customer_type", [Member(t, t, t) for t in CUSTOMER_TYPES], spec.customer_method, spec.customer_weights)
+    if not axes:
+        raise InvalidInput("choose at least one dimension to split by")
+    return named, axes, priors
+
+
+def _locks(spec: WizardSpec, named: list[tuple[str, list[Member]]]) -> list[Lock]:
+    locks = []
+    keys0 = {m.key for m in named[0][1]}
+    keys1 = {m.key for m in named[1][1]} if len(named) > 1 else set()
+    for where, text in sorted(spec.locks.items()):
+        if not (text or "").strip():
+            continue
+        value = parse_yuan(text, f"locked cell {where}")
+        row, _, col = where.partition("|")
+        if row not in keys0 or (col and col not in keys1):
+            raise InvalidInput(f"locked cell {where} is not in the preview; preview again")
+        if col and len(named) != 2:
+            raise InvalidInput("single cells lock only with exactly two dimensions; lock row totals instead")
+        place = {named[0][0]: row, named[1][0]: col} if col else {named[0][0]: row}
+        lock = Lock.of(place, value)
+        locks.append(Lock(lock.where, value, text.strip()))
+    return locks
+
+
+def preview(*, session: Session, spec: WizardSpec) -> WizardResult:
+    """Split the total as the wizard says, without writing anything."""
+    if spec.unit <= 0:
+        raise InvalidInput("the rounding unit must be positive")
+    if spec.total % spec.unit:
+        raise InvalidInput(f"the total {spec.total / 100:,.2f} is not a multiple of the rounding unit {spec.unit / 100:,.2f}")
+    named, axes, priors = wizard_axes(session, spec)
+    prior = None
+    if any(p is not None for p in priors):
+        factors = [p if p is not None else np.ones(len(a.members)) for p, a in zip(priors, axes)]
+        prior = factors[0]
+        for f in factors[1:]:
+            prior = np.multiply.outer(prior, f)
+    result = split(spec.total, spec.unit, axes, prior=prior, locks=_locks(spec, named), spread_zero_prior=True, places=2)
+    return WizardResult(named, result.cells.astype(np.int64), spec)
+
+
+def apply(*, session: Session, spec: WizardSpec, by: str, role: str) -> Plan:
+    """Create the draft plan and write every level's cells from the wizard's split."""
+    result = preview(session=session, spec=spec)
+    metric = require_metric(session=session, code="revenue")
+    plan = plans.create_plan(session=session, name=spec.name, metric=metric, start=spec.start, end=spec.end,
+                             unit=spec.unit)
+    plan.total = spec.total
+    plan.note = f"split wizard: {', '.join(n for n, _ in result.axes)}"
+    cells = _level_cells(session, spec, result)
+    version = plans.begin_change(session=session, plan=plan, expect=None, by=by, action="split", role=role,
+                                 reason=plan.note)
+    session.execute(insert(PlanCell), [
+        {"plan_id": plan.id, **cell, "locked": False} for cell in cells
+    ])
+    after = {(c["period"], c["org_node_id"], c["product_node_id"], c["customer_type"]): (c["value"], False) for c in cells}
+    plans.record_cell_changes(session=session, version=version, before={}, after=after)
+    session.commit()
+    return plan
+
+
+def _level_cells(session: Session, spec: WizardSpec, result: WizardResult) -> list[dict[str, Any]]:
+    """Cells for the leaves and every node up to the scope: detailed (product/customer type) and
+    'all' cells, by month (when split by time) and for the year."""
+    names = [n for n, _ in result.axes]
+    members = dict(result.axes)
+    cube = result.cells
+    # Normalise to (org, time, product, type) with singleton axes where a dimension is not split.
+    shape_axes = []
+    for name in ("org", "time", "product", "customer_type"):
+        if name in names:
+            shape_axes.append(names.index(name))
+    cube = np.transpose(cube, shape_axes)
+    full = []
+    for name in ("org", "time", "product", "customer_type"):
+        full.append(members[name] if name in names else [Member("*", "", None)])
+    cube = cube.reshape(tuple(len(m) for m in full))
+    org_members, time_members, product_members, type_members = full
+    leaf_ids = [m.ref if m.ref is not None else spec.scope.id for m in org_members]
+    # Each leaf's chain up to (and including) the scope.
+    nodes = {n.id: n for n in session.scalars(select(OrgNode).where(OrgNode.path.startswith(spec.scope.path, autoescape=True)))}
+    chains = []
+    for leaf in leaf_ids:
+        chain = [int(p) for p in nodes[int(leaf)].path.strip("/").split("/")]  # type: ignore[arg-type]
+        chains.append([i for i in chain if i in nodes and nodes[i].path.startswith(spec.scope.path)])
+    totals: dict[tuple[str, int, int | None, str], int] = {}
+    year_label = year(spec.year).label
+    for o, chain in enumerate(chains):
+        for t, tm in enumerate(time_members):
+            for p, pm in enumerate(product_members):
+                for c, cm in enumerate(type_members):
+                    value = int(cube[o, t, p, c])
+                    product_keys = {None} | ({pm.ref} if pm.ref is not None else set())
+                    type_keys = {ALL_CUSTOMERS} | ({cm.ref} if cm.ref is not None else set())
+                    period_keys = {year_label} | ({tm.ref} if tm.ref is not None else set())
+                    for node_id in chain:
+                        for period in period_keys:
+                            for product in product_keys:
+                                for ctype in type_keys:
+                                    key = (str(period), node_id, product, str(ctype))  # type: ignore[arg-type]
+                                    totals[key] = totals.get(key, 0) + value
+    rows = []
+    for (period, node_id, product, ctype), value in totals.items():
+        span = year(spec.year) if period == year_label else month(spec.year, int(period[5:]))
+        node = nodes[node_id]
+        rows.append({
+            "period": period, "period_start": span.start, "period_end": span.end, "org_node_id": node_id,
+            "product_node_id": product, "customer_type": ctype, "value": value,
+            "owner_id": node_id if node.kind == "rep" else node.manager_id,
+        })
+    return rows
+
+
+# --- the grid ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Grid:
+    plan: Plan
+    node: OrgNode
+    rows: list[OrgNode]
+    months: list[str]
+    values: dict[tuple[int, str], int]  # (row node id, month) → fen
+    locked: set[tuple[int, str]]
+    row_totals: dict[int, int]
+    column_totals: dict[str, int]
+    total: int
+    node_year: int | None  # the node's stored year cell, to show that the sums reconcile
+    notes: dict[int, tuple[str | None, str | None]]  # row → (owner name, strategy note)
+    editable: bool
+    has_children: set[int]
+
+
+def _plain(plan: Plan) -> Any:
+    return (PlanCell.plan_id == plan.id, PlanCell.customer_type == ALL_CUSTOMERS, PlanCell.product_node_id.is_(None))
+
+
+def has_breakdown(session: Session, plan: Plan) -> bool:
+    return bool(session.scalar(select(func.count(PlanCell.id)).where(
+        PlanCell.plan_id == plan.id, (PlanCell.customer_type != ALL_CUSTOMERS) | PlanCell.product_node_id.is_not(None))))
+
+
+def load_grid(*, session: Session, plan: Plan, node: OrgNode) -> Grid:
+    months = [p.label for p in periods_between(plan.start_date, plan.end_date, Grain.MONTH)]
+    with_cells = set(session.scalars(select(PlanCell.org_node_id).where(*_plain(plan)).distinct()))
+    rows = [c for c in queries.children(session=session, node=node) if c.id in with_cells]
+    ids = [r.id for r in rows]
+    cells = session.execute(
+        select(PlanCell.org_node_id, PlanCell.period, PlanCell.value, PlanCell.locked)
+        .where(*_plain(plan), PlanCell.org_node_id.in_(ids + [node.id]))
+    ).all()
+    values, locked = {}, set()
+    node_year = None
+    year_label = str(plan.year) if plan.year else None
+    for node_id, period, value, is_locked in cells:
+        if node_id == node.id:
+            if period == year_label:
+                node_year = int(value)
+            continue
+        if period in months:
+            values[(node_id, period)] = int(value)
+            if is_locked:
+                locked.add((node_id, period))
+    row_totals = {r: sum(values.get((r, m), 0) for m in months) for r in ids}
+    column_totals = {m: sum(values.get((r, m), 0) for r in ids) for m in months}
+    owners = dict(session.execute(select(OrgNode.id, OrgNode.name)).all())
+    notes = {}
+    for node_id, owner_id, note in session.execute(
+        select(PlanCell.org_node_id, PlanCell.owner_id, PlanCell.strategy_note)
+        .where(*_plain(plan), PlanCell.org_node_id.in_(ids), PlanCell.period == (year_label or months[0]))
+    ).all():
+        notes[node_id] = (owners.get(owner_id) if owner_id else None, note)
+    parents = set(session.scalars(select(OrgNode.parent_id).where(OrgNode.id.in_(with_cells))))
+    return Grid(plan, node, rows, months, values, locked, row_totals, column_totals, sum(row_totals.values()),
+                node_year, notes, plan.status == "draft" and not has_breakdown(session, plan),
+                {r for r in ids if r in parents})
+
+
+def edit_cell(
+    *, session: Session, plan: Plan, node: OrgNode, row: OrgNode, period: str, value: int, expect: int,
+    by: str, role: str,
+) -> None:
+    """Set one month cell of the grid of `node` (see the module docstring) as one new plan version."""
+    plans.ensure_editable(plan)
+    if has_breakdown(session, plan):
+        raise Conflict(f"plan {plan.name} is split by product or customer type; edit it with `attain plan import-edits`")
+    if row.parent_id != node.id:
+        raise InvalidInput(f"{row.name} is not directly under {node.name}")
+    if value % plan.unit:
+        raise InvalidInput(f"{value / 100:,.2f} is not a multiple of the plan's rounding unit {plan.unit / 100:,.2f}")
+    grid = load_grid(session=session, plan=plan, node=node)
+    if (row.id, period) not in grid.values:
+        raise InvalidInput(f"plan {plan.name} has no cell for {row.name} in {period}")
+    cells = {(c.org_node_id, c.period): c for c in session.scalars(select(PlanCell).where(*_plain(plan)))}
+    before = {key: (c.value, c.locked) for key, c in cells.items()}
+    grid_total = grid.total
+    new_grid = calc.resplit_grid(grid.values, grid.locked, grid_total, plan.unit, ((row.id, period), value))
+    values = {key: c.value for key, c in cells.items()}
+    locked = {key for key, c in cells.items() if c.locked}
+    locked.add((row.id, period))
+    children_of: dict[int, list[int]] = {}
+    all_nodes = {n.id: n for n in session.scalars(select(OrgNode).where(OrgNode.id.in_({k[0] for k in cells})))}
+    for node_id, n in all_nodes.items():
+        if n.parent_id in all_nodes:
+            children_of.setdefault(n.parent_id, []).append(node_id)
+
+    def spread(parent: int, month_label: str, amount: int) -> None:
+        kids = [k for k in children_of.get(parent, []) if (k, month_label) in values]
+        if not kids:
+            return
+        shares = calc.spread_down(amount, {k: values[(k, month_label)] for k in kids},
+                                  {k for k in kids if (k, month_label) in locked}, plan.unit)
+        for kid, share in shares.items():
+            if share != values[(kid, month_label)]:
+                values[(kid, month_label)] = share
+                spread(kid, month_label, share)
+
+    for key, new_value in new_grid.items():
+        if values[key] != new_value:
+            values[key] = new_value
+            spread(key[0], key[1], new_value)
+    # Sums upward: the node and its ancestors, per month, from their children.
+    chain = [int(p) for p in node.path.strip("/").split("/")][::-1]
+    for ancestor in chain:
+        kids = children_of.get(ancestor, [])
+        for m in grid.months:
+            if (ancestor, m) in values and kids:
+                values[(ancestor, m)] = sum(values.get((k, m), 0) for k in kids)
+    year_label = str(plan.year) if plan.year else None
+    if year_label:
+        for node_id in all_nodes:
+            if (node_id, year_label) in values:
+                values[(node_id, year_label)] = sum(values.get((node_id, m), 0) for m in grid.months)
+    version = plans.begin_change(session=session, plan=plan, expect=expect, by=by, action="edited", role=role,
+                                 reason=f"{row.name} {period}")
+    changed = [(cells[key].id, v) for key, v in values.items() if v != cells[key].value]
+    if changed:
+        session.execute(update(PlanCell), [{"id": cid, "value": v} for cid, v in changed])
+    session.execute(update(PlanCell).where(PlanCell.id == cells[(row.id, period)].id).values(locked=True))
+    after = {key: (values[key], key in locked) for key in cells}
+    plans.record_cell_changes(
+        session=session, version=version,
+        before={(p, n, None, ALL_CUSTOMERS): v for (n, p), v in before.items()},
+        after={(p, n, None, ALL_CUSTOMERS): v for (n, p), v in after.items()},
+    )
+    session.commit()
+
+
+def unlock_grid(*, session: Session, plan: Plan, node: OrgNode, expect: int, by: str, role: str) -> int:
+    """Unlock every cell of the node's grid (its children's month cells) as one version."""
+    plans.ensure_editable(plan)
+    grid = load_grid(session=session, plan=plan, node=node)
+    if not grid.locked:
+        return 0
+    version = plans.begin_change(session=session, plan=plan, expect=expect, by=by, action="unlocked", role=role)
+    ids = [r.id for r in grid.rows]
+    session.execute(update(PlanCell).where(*_plain(plan), PlanCell.org_node_id.in_(ids),
+                                           PlanCell.period.in_(grid.months)).values(locked=False))
+    plans.record_cell_changes(
+        session=session, version=version,
+        before={(p, n, None, ALL_CUSTOMERS): (grid.values[(n, p)], True) for n, p in grid.locked},
+        after={(p, n, None, ALL_CUSTOMERS): (grid.values[(n, p)], False) for n, p in grid.locked},
+    )
+    session.commit()
+    return len(grid.locked)
+
+
+def set_note(*, session: Session, plan: Plan, row: OrgNode, note: str, expect: int, by: str, role: str) -> None:
+    """The strategy note of a row's plan cells (all its plain cells)."""
+    plans.ensure_editable(plan)
+    if len(note) > 2000:
+        raise InvalidInput("a strategy note is at most 2000 characters")
+    plans.begin_change(session=session, plan=plan, expect=expect, by=by, action="note", role=role,
+                       reason=f"strategy note for {row.name}")
+    session.execute(update(PlanCell).where(*_plain(plan), PlanCell.org_node_id == row.id)
+                    .values(strategy_note=note.strip() or None))
+    session.commit()

@@ -1,0 +1,224 @@
+"""Plan editor pages: plan list, split wizard (preview → lock → apply), editable grid, strategy notes,
+versions with diff, submit / approve / revise. Reps have no plan pages; a manager edits the grid of
+the nodes they may see; a director or admin approves."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from attain.auth.models import User
+from attain.errors import AttainError, InvalidInput
+from attain.org.models import OrgNode
+from attain.plans import service as plans
+from attain.plans.models import Plan
+from attain.web.deps import AccessDep, Forbidden, require_role
+from attain.web.pages import plan_editor
+from attain.web.pages.common import render_page
+
+PLANNERS = ("admin", "director", "manager")
+APPROVERS = ("admin", "director")
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role(*PLANNERS))])
+
+
+def _plan(access: Any, name: str) -> Plan:
+    return plans.require_plan(session=access.session, name=name)
+
+
+@router.get("/plans", response_class=HTMLResponse)
+def plan_list(request: Request, access: AccessDep) -> Response:
+    rows = [plans.plan_summary(session=access.session, plan=p) for p in access.session.scalars(
+        select(Plan).order_by(Plan.start_date.desc(), Plan.name))]
+    return render_page(request, "pages/plans.html", {"plans": rows})
+
+
+# --- wizard ------------------------------------------------------------------------------------
+
+
+def _spec(access: Any, form: FormData) -> plan_editor.WizardSpec:
+    def get(key: str, default: str = "") -> str:
+        value = form.get(key, default)
+        return value if isinstance(value, str) else default
+
+    try:
+        year = int(get("year") or date.today().year)
+    except ValueError as exc:
+        raise InvalidInput(f"year '{get('year')}' is not a year") from exc
+    if not 2000 <= year <= 2100:
+        raise InvalidInput(f"year {year} is out of range")
+    name = get("name").strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("give the plan a name of 1 to 100 characters")
+    scope = access.node(get("scope")) if get("scope") else access.home()
+    level = get("org_level", "rep") or None
+    if level == "none":
+        level = None
+    return plan_editor.WizardSpec(
+        name=name, year=year,
+        total=plan_editor.parse_yuan(get("total"), "total"), unit=plan_editor.parse_yuan(get("unit", "10000"), "rounding unit"),
+        scope=scope, org_level=level, org_method=get("org_method", "history"),
+        time=get("time") == "month", time_method=get("time_method", "history"),
+        product=get("product") == "line", product_method=get("product_method", "equal"),
+        product_weights=get("product_weights"),
+        customer_type=get("customer_type") == "yes", customer_method=get("customer_method", "weights"),
+        customer_weights=get("customer_weights", "40,60"),
+        locks={key[5:]: value for key, value in form.multi_items() if key.startswith("lock:") and isinstance(value, str)},
+    )
+
+
+def _wizard_context(access: Any) -> dict[str, Any]:
+    home = access.home()
+    scopes = [n for n in access.nodes() if n.kind in ("company", "region", "team")]
+    return {"home": home, "scopes": scopes, "year": date.today().year, "levels": plan_editor.ORG_LEVELS}
+
+
+@router.get("/plans/new", response_class=HTMLResponse)
+def wizard_page(request: Request, access: AccessDep) -> Response:
+    return render_page(request, "pages/plan_wizard.html", _wizard_context(access))
+
+
+@router.post("/plans/new/preview", response_class=HTMLResponse)
+async def wizard_preview(request: Request, access: AccessDep) -> Response:
+    """The split as a table (HTMX partial); errors come back in the same place, in words."""
+    form = await request.form()
+    try:
+        result = plan_editor.preview(session=access.session, spec=_spec(access, form))
+    except AttainError as exc:
+        return render_page(request, "pages/_wizard_preview.html", {"error": str(exc), "result": None})
+    rows, columns, table = result.pivot()
+    return render_page(request, "pages/_wizard_preview.html", {
+        "error": None, "result": result, "rows": rows, "columns": columns, "table": table,
+        "row_totals": table.sum(axis=1), "column_totals": table.sum(axis=0), "total": int(table.sum()),
+        "locks": result.spec.locks, "cell_locks": len(result.axes) == 2,
+    })
+
+
+@router.post("/plans/new")
+async def wizard_apply(request: Request, access: AccessDep) -> Response:
+    form = await request.form()
+    spec = _spec(access, form)
+    plan = plan_editor.apply(session=access.session, spec=spec, by=access.user.username, role=access.user.role)
+    target = f"/plans/{plan.name}?node={spec.scope.code}"
+    if request.headers.get("hx-request"):
+        return Response(status_code=204, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+# --- editor ------------------------------------------------------------------------------------
+
+
+def _editor_context(access: Any, plan: Plan, node: OrgNode, error: str | None = None) -> dict[str, Any]:
+    grid = plan_editor.load_grid(session=access.session, plan=plan, node=node)
+    crumbs = [access.session.get(OrgNode, int(i)) for i in node.path.strip("/").split("/")]
+    return {
+        "plan": plan, "grid": grid, "node": node, "error": error,
+        "crumbs": [c for c in crumbs if c is not None and access.can_see(c)],
+        "versions": plans.list_versions(session=access.session, plan=plan),
+        "can_approve": access.user.role in APPROVERS, "summary": plans.plan_summary(session=access.session, plan=plan),
+    }
+
+
+@router.get("/plans/{name}", response_class=HTMLResponse)
+def editor_page(request: Request, access: AccessDep, name: str, node: str | None = None) -> Response:
+    plan = _plan(access, name)
+    target = access.node(node) if node else access.home()
+    return render_page(request, "pages/plan_editor.html", _editor_context(access, plan, target))
+
+
+def _grid_answer(request: Request, access: Any, plan: Plan, node: OrgNode, error: str | None) -> Response:
+    access.session.expire_all()
+    fresh = _plan(access, plan.name)
+    return render_page(request, "pages/_plan_grid.html", _editor_context(access, fresh, node, error))
+
+
+@router.post("/plans/{name}/cell", response_class=HTMLResponse)
+def edit_cell(
+    request: Request, access: AccessDep, name: str, node: Annotated[str, Form(max_length=64)],
+    row: Annotated[str, Form(max_length=64)], period: Annotated[str, Form(max_length=16)],
+    value: Annotated[str, Form(max_length=40)], version: Annotated[int, Form()],
+) -> Response:
+    """Set one cell; answers the re-split grid (or the grid with the reason it was refused)."""
+    plan = _plan(access, name)
+    parent = access.node(node)
+    error = None
+    try:
+        plan_editor.edit_cell(
+            session=access.session, plan=plan, node=parent, row=access.node(row), period=period,
+            value=plan_editor.parse_yuan(value, f"{period}"), expect=version,
+            by=access.user.username, role=access.user.role,
+        )
+    except AttainError as exc:
+        access.session.rollback()
+        error = str(exc)
+    return _grid_answer(request, access, plan, parent, error)
+
+
+@router.post("/plans/{name}/unlock", response_class=HTMLResponse)
+def unlock(request: Request, access: AccessDep, name: str, node: Annotated[str, Form(max_length=64)],
+           version: Annotated[int, Form()]) -> Response:
+    plan = _plan(access, name)
+    parent = access.node(node)
+    error = None
+    try:
+        plan_editor.unlock_grid(session=access.session, plan=plan, node=parent, expect=version,
+                                by=access.user.username, role=access.user.role)
+    except AttainError as exc:
+        access.session.rollback()
+        error = str(exc)
+    return _grid_answer(request, access, plan, parent, error)
+
+
+@router.post("/plans/{name}/note", response_class=HTMLResponse)
+def note(request: Request, access: AccessDep, name: str, node: Annotated[str, Form(max_length=64)],
+         row: Annotated[str, Form(max_length=64)], version: Annotated[int, Form()],
+         text: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    plan = _plan(access, name)
+    parent = access.node(node)
+    error = None
+    try:
+        plan_editor.set_note(session=access.session, plan=plan, row=access.node(row), note=text, expect=version,
+                             by=access.user.username, role=access.user.role)
+    except AttainError as exc:
+        access.session.rollback()
+        error = str(exc)
+    return _grid_answer(request, access, plan, parent, error)
+
+
+@router.post("/plans/{name}/status")
+def change_status(request: Request, access: AccessDep, name: str, action: Annotated[str, Form(max_length=16)],
+                  version: Annotated[int, Form()], node: Annotated[str, Form(max_length=64)] = "",
+                  reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    """submit (any planner), approve / lock (director or admin), revise (any planner, with a reason)."""
+    plan = _plan(access, name)
+    user: User = access.user
+    if action in ("approve", "lock") and user.role not in APPROVERS:
+        raise Forbidden(f"only a director or admin may {action} a plan; you are {user.role}")
+    kwargs = {"session": access.session, "name": plan.name, "by": user.username, "expect": version}
+    if action == "submit":
+        plans.submit_plan(**kwargs, reason=reason or None)
+    elif action == "approve":
+        plans.approve_plan(**kwargs, role=user.role, reason=reason or None)
+    elif action == "lock":
+        plans.lock_plan(**kwargs, reason=reason or None)
+    elif action == "revise":
+        plans.revise_plan(**kwargs, reason=reason)
+    else:
+        raise InvalidInput(f"unknown action '{action}'; use submit, approve, lock or revise")
+    return RedirectResponse(f"/plans/{plan.name}" + (f"?node={node}" if node else ""), status_code=303)
+
+
+@router.get("/plans/{name}/diff", response_class=HTMLResponse)
+def diff(request: Request, access: AccessDep, name: str, from_version: int, to_version: int) -> Response:
+    plan = _plan(access, name)
+    changes = plans.diff_versions(session=access.session, name=plan.name, from_version=from_version,
+                                  to_version=to_version)
+    visible = [c for c in changes if access.can_see(access.session.get(OrgNode, c.org_node_id))]
+    return render_page(request, "pages/_plan_diff.html", {
+        "plan": plan, "changes": visible, "from_version": from_version, "to_version": to_version,
+    })
