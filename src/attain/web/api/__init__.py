@@ -1,0 +1,14 @@
+"""The versioned JSON API, `/api/v1`. Every route applies the caller's row-level access."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from attain.web.api import imports, plans, tracking
+
+router = APIRouter(prefix="/api/v1")
+router.include_router(plans.router)
+router.include_router(tracking.router)
+router.include_router(imports.router)
+
+__all__ = ["router"]

@@ -1,0 +1,71 @@
+"""Helpers shared by the API routes: JSON conversion and the period/node parameters."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date, datetime
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from attain.errors import InvalidInput
+from attain.org.models import OrgNode
+from attain.periods import Period
+from attain.web.deps import Access
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Not signed in / bad token", "content": {"application/json": {"example": {"detail": "sign in first"}}}},
+    403: {"description": "The role may not use this route"},
+    404: {"description": "Not found, or not visible to the caller"},
+    422: {"description": "Invalid parameter", "content": {"application/json": {"example": {"detail": "period: ..."}}}},
+}
+
+
+def jsonable(value: Any) -> Any:
+    """Dates as ISO text, Decimals and Fractions as exact strings, dataclasses as dicts."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, Fraction):
+        return str(Decimal(value.numerator) / Decimal(value.denominator))
+    return value
+
+
+def period_of(session: Session, text: str | None) -> Period:
+    from attain.tracking.attainment import resolve_period
+
+    if text is None or not text.strip():
+        return resolve_period(session, str(date.today().year))
+    if len(text) > 32:
+        raise InvalidInput("period is too long; use e.g. 2027, 2027Q1, 2027-03 or FY2027")
+    try:
+        return resolve_period(session, text.strip())
+    except (ValueError, OverflowError) as exc:
+        raise InvalidInput(f"period '{text}': {exc}") from exc
+
+
+def date_of(text: str | None) -> date | None:
+    if text is None or text == "":
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidInput(f"as_of '{text[:40]}' is not a date like 2027-03-31") from exc
+
+
+def node_of(access: Access, code: str | None) -> OrgNode:
+    """The node asked for (default: the caller's own), 404 when it is not visible to the caller."""
+    if code is None or code == "":
+        return access.home()
+    if len(code) > 64:
+        raise InvalidInput("node code is too long")
+    return access.node(code)

@@ -1,0 +1,93 @@
+"""Imports as background jobs: POST a file → job id; GET the job for progress, result or row errors."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.responses import JSONResponse
+
+from attain.auth.models import User
+from attain.errors import InvalidInput
+from attain.imports.fields import KINDS, parse_mapping
+from attain.web import jobs
+from attain.web.api.common import ERROR_RESPONSES
+from attain.web.deps import CurrentUser, SessionDep, require_role
+
+router = APIRouter(tags=["imports"], responses=ERROR_RESPONSES)
+IMPORT_ROLES = ("admin",)
+UPLOAD_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
+MAX_UPLOAD_BYTES = int(os.environ.get("ATTAIN_MAX_UPLOAD_MB", "200")) * 1024 * 1024
+
+
+def upload_dir() -> Path:
+    """Where uploads wait for their job (ATTAIN_UPLOAD_DIR; must be shared with RQ workers)."""
+    folder = Path(os.environ.get("ATTAIN_UPLOAD_DIR") or Path(tempfile.gettempdir()) / "attain-uploads")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def save_upload(upload: UploadFile) -> Path:
+    name = Path(upload.filename or "upload.csv").name
+    suffix = Path(name).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        raise InvalidInput(f"'{name}' is not a CSV or Excel file ({', '.join(UPLOAD_SUFFIXES)})")
+    target = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
+    size = 0
+    with target.open("wb") as out:
+        while chunk := await upload.read(1024 * 1024):
+            size += len(chunk)
+            if size > MAX_UPLOAD_BYTES:
+                out.close()
+                target.unlink(missing_ok=True)
+                raise InvalidInput(f"'{name}' is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+            out.write(chunk)
+    if size == 0:
+        target.unlink(missing_ok=True)
+        raise InvalidInput(f"'{name}' is empty")
+    return target
+
+
+def check_kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise InvalidInput(f"unknown import kind '{kind[:40]}'; choose one of {', '.join(KINDS)}")
+    return kind
+
+
+@router.post("/imports", status_code=202, summary="Import a file (background job)",
+             responses={202: {"description": "Job queued; poll GET /api/v1/jobs/{id}"}})
+async def post_import(
+    request: Request, session: SessionDep, user: Annotated[User, Depends(require_role(*IMPORT_ROLES))],
+    kind: Annotated[str, Form(max_length=32, description=f"One of {', '.join(KINDS)}")],
+    file: Annotated[UploadFile, File(description="CSV or Excel file")],
+    mapping: Annotated[list[str] | None, Form(description="field=Column overrides (repeatable)")] = None,
+    sheet: Annotated[str | None, Form(max_length=100)] = None,
+) -> JSONResponse:
+    """Queue an all-or-nothing import; the job reports progress, the result or every bad row."""
+    check_kind(kind)
+    pairs = [m for m in (mapping or []) if m.strip()]
+    parse_mapping(pairs, kind)  # a bad --map is a 422 now, not a failed job later
+    path = await save_upload(file)
+    job = jobs.submit(session=session, kind="import", user_id=user.id, database_url=request.app.state.database_url,
+                      params={"kind": kind, "path": str(path), "mapping": pairs, "sheet": sheet,
+                              "filename": Path(file.filename or "").name, "delete_after": True})
+    return JSONResponse(jobs.job_dict(job), status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
+
+
+@router.get("/jobs/{job_id}", summary="A background job's status")
+def get_job(session: SessionDep, user: CurrentUser,
+            job_id: Annotated[str, PathParam(min_length=1, max_length=32, pattern="^[0-9a-f]+$")]) -> dict[str, Any]:
+    """Status (queued, running, succeeded, failed), progress 0-100, message, error and result.
+    A failed import lists its row errors in `result.errors`. Your own jobs only (admins: all)."""
+    job = jobs.require_job(session=session, job_id=job_id, user_id=user.id, is_admin=user.role == "admin")
+    return jobs.job_dict(job)
+
+
+@router.get("/jobs", summary="Your recent jobs")
+def list_jobs(session: SessionDep, user: CurrentUser) -> list[dict[str, Any]]:
+    return [jobs.job_dict(j) for j in jobs.recent_jobs(session=session, user_id=None if user.role == "admin" else user.id)]

@@ -1,0 +1,326 @@
+"""Background jobs with progress: in-process threads by default, RQ workers when Redis is configured.
+
+Every job is a row in `jobs` (queued → running → succeeded | failed) written by the code that runs
+it, so a job that fails is reported with its error — whether it ran in this process or on an RQ
+worker — and the page polling it sees progress. Job functions are registered by name with `@task`
+and receive a `JobContext` (database URL, `progress()`) and the JSON params given at submission.
+
+Backends:
+- thread (default): a small ThreadPoolExecutor in the web process.
+- rq: set ATTAIN_REDIS_URL=redis://host:6379/0 and run `rq worker attain --url $ATTAIN_REDIS_URL`
+  (the worker imports `attain`; uploaded files must be on a disk the worker can read, see
+  ATTAIN_UPLOAD_DIR). A worker that dies mid-job is caught by RQ's failure callback.
+
+The daily alert check is a scheduler thread started by `attain serve` (`start_scheduler`): it
+submits the `alerts` task once a day at ATTAIN_ALERT_HOUR (default 7) local time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import traceback
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from attain.auth.models import Job
+from attain.db import get_engine, make_session_factory
+from attain.errors import AttainError, ImportRejected, InvalidInput, NotFound
+
+log = logging.getLogger("attain.jobs")
+QUEUE_NAME = "attain"
+REDIS_URL_VARIABLE = "ATTAIN_REDIS_URL"
+
+TaskFunction = Callable[["JobContext", dict[str, Any]], Any]
+TASKS: dict[str, TaskFunction] = {}
+_EXECUTOR: ThreadPoolExecutor | None = None
+_EXECUTOR_LOCK = threading.Lock()
+
+
+def task(name: str) -> Callable[[TaskFunction], TaskFunction]:
+    """Register a job function under `name` (the `kind` given to `submit`)."""
+
+    def register(function: TaskFunction) -> TaskFunction:
+        TASKS[name] = function
+        return function
+
+    return register
+
+
+def now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+@dataclass
+class JobContext:
+    job_id: str
+    database_url: str
+
+    def session(self) -> Session:
+        return make_session_factory(get_engine(self.database_url))()
+
+    def progress(self, percent: int, message: str | None = None) -> None:
+        """Record progress (0-100) and a short message; its own transaction, visible at once."""
+        with self.session() as session:
+            session.execute(
+                update(Job).where(Job.id == self.job_id).values(progress=max(0, min(100, int(percent))), message=message)
+            )
+            session.commit()
+
+
+def redis_url() -> str | None:
+    return os.environ.get(REDIS_URL_VARIABLE) or None
+
+
+def backend_name() -> str:
+    return "rq" if redis_url() else "thread"
+
+
+def submit(
+    *, session: Session, kind: str, params: dict[str, Any], database_url: str, user_id: int | None = None,
+    backend: str | None = None,
+) -> Job:
+    """Record a queued job and hand it to the backend; returns the job row (poll it with `get_job`)."""
+    if kind not in TASKS:
+        raise InvalidInput(f"unknown job kind '{kind}'; known: {', '.join(sorted(TASKS))}")
+    chosen = backend or backend_name()
+    job = Job(id=uuid.uuid4().hex, kind=kind, status="queued", progress=0, params=params, user_id=user_id,
+              backend=chosen, created_at=now())
+    session.add(job)
+    session.commit()
+    try:
+        if chosen == "rq":
+            _enqueue_rq(job.id, database_url)
+        else:
+            _executor().submit(run_job, database_url, job.id)
+    except Exception as exc:  # noqa: BLE001 -- a queue that is down must show as a failed job, not vanish
+        _finish(database_url, job.id, status="failed", error=f"could not queue the job: {type(exc).__name__}: {exc}")
+    session.refresh(job)
+    return job
+
+
+def _executor() -> ThreadPoolExecutor:
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        if _EXECUTOR is None:
+            _EXECUTOR = ThreadPoolExecutor(max_workers=int(os.environ.get("ATTAIN_JOB_THREADS", "2")),
+                                           thread_name_prefix="attain-job")
+        return _EXECUTOR
+
+
+def wait_idle(timeout: float = 30.0) -> None:
+    """Wait for the in-process jobs submitted so far (tests and shutdown)."""
+    global _EXECUTOR
+    with _EXECUTOR_LOCK:
+        executor, _EXECUTOR = _EXECUTOR, None
+    if executor is not None:
+        executor.shutdown(wait=True)
+
+
+def _enqueue_rq(job_id: str, database_url: str) -> None:
+    from redis import Redis
+    from rq import Queue
+    from rq.job import Callback
+
+    url = redis_url()
+    if not url:
+        raise InvalidInput(f"the rq backend needs {REDIS_URL_VARIABLE}")
+    queue = Queue(QUEUE_NAME, connection=Redis.from_url(url))
+    queue.enqueue(
+        run_job, database_url, job_id, job_id=job_id, job_timeout=6 * 3600, result_ttl=86400, failure_ttl=7 * 86400,
+        on_failure=Callback(rq_failed),
+    )
+
+
+def rq_failed(rq_job, connection, exc_type, exc_value, tb) -> None:  # type: ignore[no-untyped-def]
+    """RQ's failure callback: the worker died or timed out outside our own error handling."""
+    database_url, job_id = rq_job.args[0], rq_job.args[1]
+    _finish(database_url, job_id, status="failed", error=f"{getattr(exc_type, '__name__', 'error')}: {exc_value}",
+            only_if_unfinished=True)
+
+
+def run_job(database_url: str, job_id: str) -> None:
+    """Run one recorded job to the end, recording success or the error. Never raises for job errors."""
+    factory = make_session_factory(get_engine(database_url))
+    with factory() as session:
+        job = session.get(Job, job_id)
+        if job is None:
+            log.error("job %s vanished before it ran", job_id)
+            return
+        kind, params = job.kind, dict(job.params or {})
+        session.execute(update(Job).where(Job.id == job_id).values(status="running", started_at=now()))
+        session.commit()
+    function = TASKS.get(kind)
+    context = JobContext(job_id=job_id, database_url=database_url)
+    try:
+        if function is None:
+            raise InvalidInput(f"this worker does not know job kind '{kind}'")
+        result = function(context, params)
+    except ImportRejected as exc:
+        _finish(database_url, job_id, status="failed", error=str(exc),
+                result={"errors": [e.as_dict() for e in exc.errors[:1000]], "error_count": len(exc.errors)})
+    except AttainError as exc:
+        _finish(database_url, job_id, status="failed", error=str(exc))
+    except Exception as exc:  # noqa: BLE001 -- record every failure; the traceback goes to the log
+        log.error("job %s (%s) failed:\n%s", job_id, kind, traceback.format_exc())
+        _finish(database_url, job_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+    else:
+        _finish(database_url, job_id, status="succeeded", result=result)
+
+
+def _finish(database_url: str, job_id: str, *, status: str, error: str | None = None, result: Any = None,
+            only_if_unfinished: bool = False) -> None:
+    with make_session_factory(get_engine(database_url))() as session:
+        statement = update(Job).where(Job.id == job_id)
+        if only_if_unfinished:
+            statement = statement.where(Job.status.in_(("queued", "running")))
+        values: dict[str, Any] = {"status": status, "error": error, "finished_at": now()}
+        if status == "succeeded":
+            values["progress"] = 100
+        if result is not None:
+            values["result"] = result
+        session.execute(statement.values(**values))
+        session.commit()
+
+
+def get_job(*, session: Session, job_id: str) -> Job | None:
+    return session.get(Job, job_id) if len(job_id) <= 32 else None
+
+
+def require_job(*, session: Session, job_id: str, user_id: int | None = None, is_admin: bool = False) -> Job:
+    """The job, if it exists and belongs to the user (admins see every job); NotFound otherwise."""
+    job = get_job(session=session, job_id=job_id)
+    if job is None or (not is_admin and job.user_id != user_id):
+        raise NotFound(f"no job '{job_id}'")
+    return job
+
+
+def job_dict(job: Job) -> dict[str, Any]:
+    return {
+        "id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress, "message": job.message,
+        "error": job.error, "result": job.result, "backend": job.backend,
+        "created_at": job.created_at.isoformat() if job.created_at else None,
+        "started_at": job.started_at.isoformat() if job.started_at else None,
+        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
+    }
+
+
+def fail_interrupted(*, session: Session, older_than: timedelta = timedelta(0)) -> int:
+    """Mark in-process jobs left queued/running by a stopped server as failed (called at start-up)."""
+    cutoff = now() - older_than
+    count = session.execute(
+        update(Job).where(Job.backend == "thread", Job.status.in_(("queued", "running")), Job.created_at <= cutoff)
+        .values(status="failed", error="the server stopped while this job was running; run it again",
+                finished_at=now())
+    ).rowcount
+    session.commit()
+    return count or 0
+
+
+def recent_jobs(*, session: Session, user_id: int | None, limit: int = 20) -> list[Job]:
+    query = select(Job).order_by(Job.created_at.desc()).limit(limit)
+    if user_id is not None:
+        query = query.where(Job.user_id == user_id)
+    return list(session.scalars(query))
+
+
+# --- scheduler ---------------------------------------------------------------------------------------
+
+
+def next_run(after: datetime, hour: int) -> datetime:
+    """The next time of day `hour`:00 strictly after `after`."""
+    candidate = after.replace(hour=hour, minute=0, second=0, microsecond=0)
+    return candidate if candidate > after else candidate + timedelta(days=1)
+
+
+def start_scheduler(database_url: str, *, hour: int | None = None, kind: str = "alerts") -> threading.Thread:
+    """A daemon thread submitting the daily `kind` job at `hour` o'clock (ATTAIN_ALERT_HOUR, default 7).
+
+    With several web processes, run the scheduler in one only (`attain serve --no-scheduler` elsewhere).
+    """
+    chosen_hour = hour if hour is not None else int(os.environ.get("ATTAIN_ALERT_HOUR", "7"))
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            due = next_run(datetime.now(), chosen_hour)
+            if stop.wait(max(1.0, (due - datetime.now()).total_seconds())):
+                return
+            try:
+                with make_session_factory(get_engine(database_url))() as session:
+                    submit(session=session, kind=kind, params={"date": due.date().isoformat()},
+                           database_url=database_url)
+            except Exception:
+                log.exception("could not submit the daily %s job", kind)
+
+    thread = threading.Thread(target=loop, name="attain-scheduler", daemon=True)
+    thread.stop = stop  # type: ignore[attr-defined]
+    thread.start()
+    return thread
+
+
+# --- built-in tasks ------------------------------------------------------------------------------------
+
+
+@task("import")
+def import_task(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """Import an uploaded file (all or nothing): params kind, path, mapping (field=Column list), sheet."""
+    from pathlib import Path
+
+    from attain.imports.service import ImportOptions, import_file
+
+    steps = {"reading": 10, "validating": 30}
+    reached = [5]
+
+    def step(message: str) -> None:
+        first = message.split(" ", 1)[0]
+        reached[0] = max(reached[0], steps.get(first, min(95, reached[0] + 10)))
+        context.progress(reached[0], message)
+
+    options = ImportOptions(mapping=tuple(params.get("mapping") or ()), sheet=params.get("sheet") or None)
+    path = Path(params["path"])
+    context.progress(5, f"queued {path.name}")
+    try:
+        with context.session() as session:
+            result = import_file(session=session, kind=params["kind"], path=path, options=options, progress=step)
+    finally:
+        if params.get("delete_after"):
+            path.unlink(missing_ok=True)
+    return {
+        "kind": result.kind, "rows": result.rows, "inserted": result.inserted, "updated": result.updated,
+        "unchanged": result.unchanged, "created": result.created, "warnings": result.warnings[:100],
+        "flagged": result.flagged,
+    }
+
+
+@task("alerts")
+def alerts_task(context: JobContext, params: dict[str, Any]) -> Any:
+    """The daily alert check: runs attain.tracking's alert run when that module provides one."""
+    try:
+        from attain.tracking import alerts as tracking_alerts  # type: ignore[attr-defined]
+    except ImportError:
+        return {"skipped": "no alert rules module (attain.tracking.alerts) in this version"}
+    run = getattr(tracking_alerts, "run_alerts", None)
+    if run is None:
+        return {"skipped": "attain.tracking.alerts has no run_alerts()"}
+    with context.session() as session:
+        return run(session=session)
+
+
+@task("selftest")
+def selftest_task(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """A tiny job for checking a deployment (and the tests): reports progress, fails on request."""
+    context.progress(50, "half way")
+    if params.get("fail"):
+        raise InvalidInput(str(params.get("message") or "asked to fail"))
+    if params.get("crash"):
+        raise RuntimeError("unexpected crash")
+    return {"echo": params.get("echo")}
