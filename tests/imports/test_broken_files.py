@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from attain.catalog.models import Customer, ProductNode
 from attain.errors import ImportRejected, InvalidInput, NotFound, RowError
 from attain.facts.models import Activity, Opportunity, OpportunityStageChange, OrderLine
+from attain.imports.fields import KINDS
 from attain.imports.models import ImportRun
 from attain.imports.service import ImportOptions, import_file
 from attain.org.models import OrgNode
@@ -186,7 +187,8 @@ def test_import_rejects_malformed_map(session: Session, fixtures: Path) -> None:
 def test_import_rejects_unknown_kind(session: Session, fixtures: Path) -> None:
     message = refused(session, "invoices", fixtures / "orders_zh.csv")
 
-    assert message == "unknown import kind 'invoices'; choose one of orders, customers, reps, products, opportunities, activities, targets"
+    assert message == f"unknown import kind 'invoices'; choose one of {', '.join(KINDS)}"
+    assert {"orders", "customers", "reps", "products", "regions", "targets"} <= set(KINDS)
 
 
 # --- orders: row errors -----------------------------------------------------------------------
@@ -268,10 +270,28 @@ def test_import_orders_rejects_duplicate_line_ids_naming_the_first_line(session:
     assert_nothing_written(session)
 
 
-def test_import_orders_rejects_repeated_order_and_product_without_line_id(session: Session) -> None:
-    errors = rejected_rows(session, "orders", "orders_duplicate_order_product.csv")
+def test_import_orders_numbers_repeated_order_and_product_without_line_id(session: Session) -> None:
+    # Exports such as the UCI Online Retail file repeat an order + product: both lines are kept
+    # (numbered by position, so that importing the same file again changes nothing) and counted.
+    path = BROKEN / "orders_duplicate_order_product.csv"
+    first = import_file(session=session, kind="orders", path=path)
+    again = import_file(session=session, kind="orders", path=path)
 
-    assert errors == [RowError(4, "订单号", "duplicate line id 'SO1|P1' (first on line 2)")]
+    assert (first.inserted, again.unchanged, again.inserted) == (3, 3, 0)
+    assert any("1 lines repeat an order id + product" in w for w in first.warnings)
+    assert dict(session.execute(select(OrderLine.line_id, OrderLine.amount)).all()) == {
+        "SO1|P1": 10_000, "SO1|P2": 20_000, "SO1|P1#2": 30_000,
+    }
+
+
+def test_import_orders_still_rejects_repeated_explicit_line_ids(session: Session, tmp_path: Path) -> None:
+    path = tmp_path / "orders_repeated_line_id.csv"
+    path.write_text("行号,订单号,下单日期,产品,金额\nL1,SO1,2026-01-05,P1,100\nL1,SO1,2026-01-05,P2,200\n", encoding="utf-8")
+
+    with pytest.raises(ImportRejected) as caught:
+        import_file(session=session, kind="orders", path=path)
+
+    assert caught.value.errors == [RowError(3, "行号", "duplicate line id 'L1' (first on line 2)")]
     assert_nothing_written(session)
 
 
@@ -490,7 +510,7 @@ def test_import_targets_rejects_values_that_are_not_periods_in_period_column(ses
 
     assert errors == [
         RowError(3, "期间", "'2027-13' is not a valid period: month must be in 1..12"),
-        RowError(4, "期间", "'soon' is not a period; use 2027, 2027H1, 2027Q1, 2027-01, 2027-W10 or 2027-01-15"),
+        RowError(4, "期间", "'soon' is not a period; use 2027, 2027H1, 2027Q1, 2027-01, 2027-W10, 2027-01-15, FY2027 or FY2027Q1"),
     ]
     assert_no_plan_written(session)
 

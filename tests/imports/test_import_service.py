@@ -219,7 +219,7 @@ def test_import_orders_without_amount_computes_unit_price_times_quantity(session
 
     result = import_file(session=session, kind="orders", path=path)
 
-    assert "amount computed as unit price × quantity" in result.warnings
+    assert "amount computed as quantity × unit price, rounded half up to the cent" in result.warnings
     assert amounts_by_line(session) == {"SO1|P1": 5997, "SO2|P1": 500}
 
 

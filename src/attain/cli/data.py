@@ -50,7 +50,7 @@ def _require_schema(url: str) -> None:
         raise InvalidInput(f"{_safe_url(url)} is at schema revision {current}; run `attain init` to upgrade it")
 
 
-KINDS = ("orders", "customers", "reps", "products", "opportunities", "activities", "targets")
+KINDS = ("orders", "customers", "reps", "products", "regions", "opportunities", "activities", "targets")
 
 
 def import_(
@@ -63,21 +63,30 @@ def import_(
     plan: Annotated[Optional[str], typer.Option(help="targets: the plan to import into (created if missing)")] = None,
     metric: Annotated[str, typer.Option(help="targets: the plan's metric")] = "revenue",
     no_header: Annotated[bool, typer.Option("--no-header", help="The file has no header row; map fields to column1, column2 …")] = False,
+    columns: Annotated[Optional[str], typer.Option("--columns", help="Names for the columns of a file without a header row, comma-separated (implies --no-header)")] = None,
+    key: Annotated[str, typer.Option("--key", help="How the file names reps, customers, products: auto (code, external id, name), code, external_id or name")] = "auto",
+    period_grain: Annotated[Optional[str], typer.Option("--period-grain", help="targets: a date in the period column means the month/quarter/year containing it")] = None,
+    scale: Annotated[Optional[str], typer.Option("--scale", help="Same as --multiplier (e.g. 1000 for a sheet in thousands)")] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Import a CSV/Excel export. All or nothing: any bad row means nothing is written."""
+    from attain.imports.fields import fields_for
     from attain.imports.service import ImportOptions, import_file
 
-    if kind not in KINDS:
-        raise InvalidInput(f"unknown import kind '{kind}'; choose one of {', '.join(KINDS)}")
+    fields_for(kind)  # unknown kind → one clear message listing the kinds
+    if scale is not None and multiplier != "1":
+        raise InvalidInput("--scale and --multiplier are the same option; give one")
     try:
-        factor = Decimal(multiplier)
+        factor = Decimal(scale if scale is not None else multiplier)
     except InvalidOperation as exc:
-        raise InvalidInput(f"--multiplier '{multiplier}' is not a number") from exc
+        raise InvalidInput(f"--{'scale' if scale is not None else 'multiplier'} '{scale or multiplier}' is not a number") from exc
+    if not factor.is_finite() or factor <= 0:
+        raise InvalidInput(f"--{'scale' if scale is not None else 'multiplier'} must be a positive number, not '{scale or multiplier}'")
     options = ImportOptions(
         mapping=tuple(map_), sheet=sheet, date_format=date_format, multiplier=factor, plan=plan, metric=metric,
-        has_header=not no_header,
+        has_header=not no_header, columns=tuple(columns.split(",")) if columns is not None else (), key=key,
+        period_grain=period_grain,
     )
     url = resolve_database_url(db)
     _require_schema(url)

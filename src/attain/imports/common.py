@@ -7,15 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import Customer, ProductNode
-from attain.catalog.service import create_product_node, key_maps
-from attain.errors import ImportRejected
+from attain.catalog.service import create_product_node
+from attain.errors import ImportRejected, InvalidInput
 from attain.imports.columns import Columns
 from attain.org.models import OrgNode
-from attain.org.service import create_node, ensure_root, node_ids_by_key
+from attain.org.service import create_node, ensure_root
 from attain.tree import insert_nodes
 
 MONEY_SCALE = 2  # amounts are stored in fen (or cents): 10**-2 of the currency
@@ -34,6 +34,8 @@ class ImportResult:
     unchanged: int = 0
     created: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    # Lines kept but worth a look: {"without_customer": 1998, "negative": 633}.
+    flagged: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -46,6 +48,7 @@ class ImportResult:
             "unchanged": self.unchanged,
             "created": self.created,
             "warnings": self.warnings,
+            "flagged": self.flagged,
             "errors": [],
         }
 
@@ -59,6 +62,12 @@ class ImportOptions:
     plan: str | None = None
     metric: str = "revenue"
     has_header: bool = True
+    # Names for the columns of a file without a header row (the file is then read as headerless).
+    columns: tuple[str, ...] = ()
+    # How the file names reps, customers and products: auto | code | external_id | name.
+    key: str = "auto"
+    # targets: a date in the period column stands for the month/quarter/year that contains it.
+    period_grain: str | None = None
 
 
 def reject_if_errors(columns: Columns, source: str) -> None:
@@ -69,23 +78,66 @@ def reject_if_errors(columns: Columns, source: str) -> None:
         raise ImportRejected(f"{source}: {problems}{rows:,} bad row{'s' if rows != 1 else ''}; nothing was imported", errors)
 
 
-class Resolver:
-    """Turns the codes or names found in a file into ids, creating what is missing."""
+KEY_MODES = ("auto", "code", "external_id", "name")
 
-    def __init__(self, session: Session):
+
+@dataclass
+class _Keys:
+    """code → id, external id → id and name → ids of one kind of record (org nodes, products, customers)."""
+
+    code: dict[str, int]
+    external: dict[str, int]
+    name: dict[str, list[int]]
+
+    @classmethod
+    def load(cls, session: Session, model: type) -> _Keys:
+        keys = cls({}, {}, {})
+        for row_id, code, external_id, name in session.execute(select(model.id, model.code, model.external_id, model.name)):  # type: ignore[attr-defined]
+            keys.code[code] = row_id
+            if external_id is not None:
+                keys.external[external_id] = row_id
+            keys.name.setdefault(name, []).append(row_id)
+        return keys
+
+    def find(self, key: str, mode: str) -> int | None:
+        """The id `key` names: by code, then external id, then unique name ('auto'), or by one of them."""
+        if mode in ("auto", "code") and key in self.code:
+            return self.code[key]
+        if mode in ("auto", "external_id") and key in self.external:
+            return self.external[key]
+        if mode in ("auto", "name"):
+            ids = self.name.get(key)
+            return ids[0] if ids and len(ids) == 1 else None
+        return None
+
+
+def check_key_mode(mode: str) -> str:
+    if mode not in KEY_MODES:
+        raise InvalidInput(f"--key '{mode}' is not one of {', '.join(KEY_MODES)}")
+    return mode
+
+
+class Resolver:
+    """Turns the codes, external ids or names found in a file into ids, creating what is missing.
+
+    `key` says how a file names reps, customers and products: 'auto' (code, else external id, else
+    a unique name), or only by 'code', 'external_id' or 'name'. Only 'auto' and 'code' create what
+    is missing: a key that is meant to be an external id or a name must match something already there.
+    """
+
+    def __init__(self, session: Session, key: str = "auto"):
         self.session = session
+        self.key = check_key_mode(key)
         self.created: dict[str, int] = {}
         self._root: int | None = None
-        self._org_code, self._org_name = node_ids_by_key(session=session)
-        self._customer_code, self._customer_name = key_maps(session, Customer)
-        self._product_code, self._product_name = key_maps(session, ProductNode)
+        self._orgs = _Keys.load(session, OrgNode)
+        self._customers = _Keys.load(session, Customer)
+        self._products = _Keys.load(session, ProductNode)
 
-    @staticmethod
-    def _find(key: str, by_code: dict[str, int], by_name: dict[str, list[int]]) -> int | None:
-        if key in by_code:
-            return by_code[key]
-        ids = by_name.get(key)
-        return ids[0] if ids and len(ids) == 1 else None
+    @property
+    def creates(self) -> bool:
+        """Whether keys that match nothing may be created (as codes)."""
+        return self.key in ("auto", "code")
 
     def _count(self, what: str) -> None:
         self.created[what] = self.created.get(what, 0) + 1
@@ -93,25 +145,29 @@ class Resolver:
     def root(self) -> int:
         if self._root is None:
             self._root = ensure_root(session=self.session)
-            self._org_code.setdefault("COMPANY", self._root)
+            self._orgs.code.setdefault("COMPANY", self._root)
         return self._root
 
     def org(self, key: str, *, kind: str, name: str | None = None, parent_id: int | None = None, **attrs: object) -> int:
-        found = self._find(key, self._org_code, self._org_name)
+        found = self._orgs.find(key, "auto")
         if found is not None:
             return found
         node_id = create_node(
             session=self.session, code=key[:64], name=(name or key)[:200], kind=kind,
             parent_id=parent_id if parent_id is not None else self.root(), **attrs,
         )
-        self._org_code[key] = node_id
+        self._orgs.code[key] = node_id
         self._count(f"{kind}s" if kind != "company" else "companies")
         return node_id
 
-    def orgs(self, keys: list[str], *, kind: str, names: dict[str, str | None], parents: dict[str, int | None]) -> dict[str, int]:
-        """Ids for many org keys; the missing ones are created together (under `parents[key]`, else the root)."""
-        missing = [key for key in keys if self._find(key, self._org_code, self._org_name) is None]
-        if missing:
+    def orgs(
+        self, keys: list[str], *, kind: str, names: dict[str, str | None], parents: dict[str, int | None], mode: str | None = None
+    ) -> dict[str, int | None]:
+        """Ids for many org keys; the missing ones are created together (under `parents[key]`, else
+        the root) when the key mode (`mode`, else the resolver's) allows it, and map to None otherwise."""
+        mode = mode or self.key
+        missing = [key for key in keys if self._orgs.find(key, mode) is None]
+        if missing and mode in ("auto", "code"):
             root = self.root()
             rows = [
                 {"code": key[:64], "name": (names.get(key) or key)[:200], "kind": kind,
@@ -119,53 +175,53 @@ class Resolver:
                 for key in missing
             ]
             for key, node_id in zip(missing, insert_nodes(session=self.session, model=OrgNode, rows=rows)):
-                self._org_code[key] = node_id
+                self._orgs.code[key] = node_id
             self.created[f"{kind}s"] = self.created.get(f"{kind}s", 0) + len(missing)
-        return {key: self._find(key, self._org_code, self._org_name) for key in keys}  # type: ignore[misc]
+        return {key: self._orgs.find(key, mode) for key in keys}
 
     def existing_org(self, key: str) -> int | None:
-        return self._find(key, self._org_code, self._org_name)
+        return self._orgs.find(key, self.key)
 
-    def products(self, keys: list[str], *, names: dict[str, str | None], lines: dict[str, str | None]) -> dict[str, int]:
+    def products(self, keys: list[str], *, names: dict[str, str | None], lines: dict[str, str | None]) -> dict[str, int | None]:
         """Ids for many product keys; the missing ones are created together under their lines."""
-        missing = [key for key in keys if self._find(key, self._product_code, self._product_name) is None]
-        if missing:
+        missing = [key for key in keys if self._products.find(key, self.key) is None]
+        if missing and self.creates:
             rows = [
                 {"code": key[:64], "name": (names.get(key) or key)[:200], "kind": "product",
                  "parent_id": self.product_line(lines[key]) if lines.get(key) else None}  # type: ignore[arg-type]
                 for key in missing
             ]
             for key, node_id in zip(missing, insert_nodes(session=self.session, model=ProductNode, rows=rows)):
-                self._product_code[key] = node_id
+                self._products.code[key] = node_id
             self.created["products"] = self.created.get("products", 0) + len(missing)
-        return {key: self._find(key, self._product_code, self._product_name) for key in keys}  # type: ignore[misc]
+        return {key: self._products.find(key, self.key) for key in keys}
 
-    def product_line(self, line: str) -> int:
-        found = self._find(line, self._product_code, self._product_name)
+    def product_line(self, line: str, parent_id: int | None = None) -> int:
+        found = self._products.find(line, "auto")
         if found is not None:
             return found
-        node_id = create_product_node(session=self.session, code=line[:64], name=line[:200], kind="line", parent_id=None)
-        self._product_code[line] = node_id
+        node_id = create_product_node(session=self.session, code=line[:64], name=line[:200], kind="line", parent_id=parent_id)
+        self._products.code[line] = node_id
         self._count("product_lines")
         return node_id
 
     def existing_product(self, key: str) -> int | None:
-        return self._find(key, self._product_code, self._product_name)
+        return self._products.find(key, self.key)
 
-    def customers(self, wanted: dict[str, tuple[str | None, int | None]]) -> dict[str, int]:
+    def customers(self, wanted: dict[str, tuple[str | None, int | None]]) -> dict[str, int | None]:
         """Ids for customer keys; missing ones are created in one bulk insert (name, region)."""
-        missing = [k for k in wanted if self._find(k, self._customer_code, self._customer_name) is None]
-        if missing:
+        missing = [k for k in wanted if self._customers.find(k, self.key) is None]
+        if missing and self.creates:
             self.session.execute(
                 insert(Customer),
                 [{"code": k[:64], "name": (wanted[k][0] or k)[:200], "region_id": wanted[k][1]} for k in missing],
             )
-            self._customer_code, self._customer_name = key_maps(self.session, Customer)
+            self._customers = _Keys.load(self.session, Customer)
             self.created["customers"] = self.created.get("customers", 0) + len(missing)
-        return {k: self._find(k, self._customer_code, self._customer_name) for k in wanted}  # type: ignore[misc]
+        return {k: self._customers.find(k, self.key) for k in wanted}
 
     def existing_customer(self, key: str) -> int | None:
-        return self._find(key, self._customer_code, self._customer_name)
+        return self._customers.find(key, self.key)
 
 
 _TYPE_WORDS = {"new": "new", "新": "new", "新客户": "new", "新客": "new", "existing": "existing", "old": "existing",

@@ -23,7 +23,8 @@ def _f(name: str, kind: str, *synonyms: str, required: bool = False) -> Field:
     return Field(name, kind, required, synonyms)
 
 
-_REP = _f("rep", "text", "rep", "salesrep", "salesperson", "seller", "sales", "employee", "employeekey", "owner",
+# Not "sales": in English files that is the amount column (Superstore's Sales).
+_REP = _f("rep", "text", "rep", "salesrep", "salesperson", "seller", "employee", "employeekey", "salespersonid", "owner",
           "销售员", "业务员", "销售", "销售代表", "负责人", "销售人员", "业务代表", "员工", "客户经理")
 _CUSTOMER = _f("customer", "text", "customer", "customerid", "customercode", "customerkey", "client", "account",
                "resellerkey", "客户", "客户编号", "客户编码", "客户代码", "客户id")
@@ -49,13 +50,20 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("quantity", "number", "quantity", "qty", "orderquantity", "数量", "销量", "件数"),
         _f("unit_price", "amount", "unitprice", "price", "单价", "售价"),
         _f("amount", "amount", "amount", "sales", "salesamount", "revenue", "total", "netamount", "linetotal",
-           "金额", "销售额", "销售金额", "成交金额", "含税金额", "价税合计", "订单金额"),
+           "subtotal", "金额", "销售额", "销售金额", "成交金额", "含税金额", "价税合计", "订单金额"),
         _f("cost", "amount", "cost", "totalproductcost", "productcost", "cogs", "成本", "成本金额", "销售成本"),
         _f("currency", "text", "currency", "currencycode", "币种", "币别", "货币"),
+        # Crediting events (attain.credit): 开票日期 is also an order-date name; a file with both an
+        # order date and an invoice date keeps the first as order_date and this one as invoiced_on.
+        _f("shipped_on", "date", "shippedon", "shipdate", "shippingdate", "deliverydate", "发货日期", "出库日期", "交货日期"),
+        _f("invoiced_on", "date", "invoicedon", "invoiceddate", "开票日期", "发票日期"),
+        _f("paid_on", "date", "paidon", "paymentdate", "paiddate", "回款日期", "收款日期", "到账日期"),
+        _f("original_sale_on", "date", "originalsaleon", "originalorderdate", "原销售日期", "原订单日期"),
     ),
     "customers": (
         _f("code", "text", "customer", "customerid", "customercode", "code", "customerkey", "resellerkey", "id",
            "客户编号", "客户编码", "客户代码", "编号", "客户id", required=True),
+        _f("external_id", "text", "externalid", "externalcode", "crmid", "erpid", "resellerid", "外部编号", "外部id", "外部代码"),
         _f("name", "text", "customername", "name", "reseller", "resellername", "businessname", "客户名称", "客户", "名称", "单位名称"),
         _f("customer_type", "text", "customertype", "type", "newexisting", "客户类型", "新老客户", "客户类别"),
         _f("grade", "text", "grade", "class", "tier", "abc", "客户等级", "等级", "级别", "客户级别"),
@@ -67,8 +75,11 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("first_order_date", "date", "firstorderdate", "firstorder", "首单日期", "首次下单日期"),
     ),
     "reps": (
-        _f("code", "text", "code", "repcode", "employeeid", "employeekey", "empno", "staffid", "工号", "员工编号",
+        # A data warehouse's *Key is what its fact tables use; its *ID is the HR number (external id).
+        _f("code", "text", "code", "repcode", "employeekey", "employeeid", "empno", "staffid", "工号", "员工编号",
            "编号", "销售员编号", required=True),
+        _f("external_id", "text", "externalid", "externalcode", "employeeid", "nationalidnumber", "hrid",
+           "外部编号", "外部id", "人事编号"),
         _f("name", "text", "name", "salesperson", "repname", "employeename", "fullname", "姓名", "销售员", "业务员", "员工姓名"),
         _f("title", "text", "title", "jobtitle", "position", "职位", "岗位", "职务"),
         _f("email", "text", "email", "upn", "mail", "邮箱", "电子邮件"),
@@ -79,11 +90,22 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("end_date", "date", "enddate", "leavedate", "terminationdate", "离职日期", "结束日期"),
     ),
     "products": (
-        _f("code", "text", "code", "productcode", "productid", "productkey", "sku", "itemcode", "产品编号",
+        _f("code", "text", "code", "productcode", "productkey", "productid", "sku", "itemcode", "产品编号",
            "产品编码", "商品编码", "物料编码", "编号", required=True),
+        _f("external_id", "text", "externalid", "externalcode", "productid", "productalternatekey", "外部编号", "外部id"),
         _f("name", "text", "name", "productname", "product", "description", "产品名称", "商品名称", "品名", "名称"),
-        _f("line", "text", "productline", "line", "category", "subcategory", "产品线", "产品类别", "品类", "类别"),
+        # The most detailed grouping is the product line; a coarser category above it is optional.
+        _f("line", "text", "productline", "line", "subcategory", "category", "产品线", "产品类别", "品类", "类别", "小类"),
+        _f("category", "text", "category", "productcategory", "categoryname", "englishproductcategoryname", "大类", "产品大类"),
         _f("launched_on", "date", "launchdate", "launchedon", "上市日期", "上市时间"),
+    ),
+    "regions": (
+        _f("code", "text", "code", "regioncode", "territorykey", "salesterritorykey", "territoryid", "territorycode", "id",
+           "区域编号", "区域编码", "大区编号"),
+        _f("name", "text", "name", "region", "territory", "regionname", "territoryname", "区域", "大区", "区域名称", "地区"),
+        _f("parent", "text", "parent", "group", "parentregion", "territorygroup", "上级区域", "上级", "所属大区"),
+        _f("manager", "text", "manager", "regionalmanager", "person", "head", "区域经理", "负责人", "经理"),
+        _f("external_id", "text", "externalid", "externalcode", "外部编号", "外部id"),
     ),
     "opportunities": (
         _f("code", "text", "opportunityid", "oppid", "id", "code", "商机编号", "商机id", "机会编号", required=True),
@@ -120,6 +142,20 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("owner", "text", "owner", "负责人", "责任人"),
         _f("strategy_note", "text", "strategy", "strategynote", "note", "策略", "策略说明", "备注"),
         _f("year", "int", "year", "年", "年度", "年份"),
+    ),
+    # attain.credit: split/overlay credit and returned orders.
+    "credits": (
+        _f("order_id", "text", "orderid", "orderno", "ordernumber", "订单号", "订单编号", "单号", required=True),
+        _f("line_id", "text", "lineid", "orderlineid", "明细id", "明细编号", "明细号", "行号"),
+        _REP,
+        _f("percent", "text", "percent", "percentage", "share", "split", "比例", "分成比例", "百分比", "业绩比例", "分配比例"),
+        _f("kind", "text", "kind", "type", "credittype", "类型", "业绩类型", "计入方式"),
+        _f("sales_team", "text", "salesteam", "team", "销售团队", "团队成员", "业绩分配"),
+    ),
+    "returns": (
+        _f("order_id", "text", "orderid", "orderno", "ordernumber", "订单号", "订单编号", "原订单号", "单号", required=True),
+        _f("returned_on", "date", "returnedon", "returndate", "退货日期", "退单日期", "日期"),
+        _f("source", "text", "source", "reason", "note", "来源", "原因", "退货原因", "备注"),
     ),
 }
 

@@ -258,6 +258,6 @@ def header_multiplier(name: str) -> Decimal:
     s = clean_text(name)
     if re.search(r"[(\[（【]\s*万", s):
         return Decimal(10_000)
-    if re.search(r"[(\[（【]\s*(千|k(?![a-z]))", s, re.I):
+    if re.search(r"[(\[（【]\s*(千|k(?![a-z]))", s, re.IGNORECASE):
         return Decimal(1_000)
     return Decimal(1)

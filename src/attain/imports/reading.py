@@ -105,7 +105,9 @@ def _sniff_delimiter(first_lines: str) -> str:
     return best if counts[best] else ","
 
 
-def read_csv(path: Path, *, header_score: Callable[[list[str]], int], has_header: bool = True) -> Table:
+def read_csv(
+    path: Path, *, header_score: Callable[[list[str]], int], has_header: bool = True, column_names: Sequence[str] = ()
+) -> Table:
     source = path.name
     raw = _read_bytes(path)
     text, encoding = decode(raw, source)
@@ -134,7 +136,7 @@ def read_csv(path: Path, *, header_score: Callable[[list[str]], int], has_header
         else:
             reason = str(exc)
         raise InvalidInput(f"{source}: line {line}: unreadable CSV ({reason})") from exc
-    return _with_header(source, rows, lines, encoding, None, header_score, has_header)
+    return _with_header(source, rows, lines, encoding, None, header_score, has_header, column_names)
 
 
 def _plain_columns(text: str, delimiter: str) -> list[list[str]] | None:
@@ -145,7 +147,7 @@ def _plain_columns(text: str, delimiter: str) -> list[list[str]] | None:
 
     if '"' in text or "\r" in text or len(delimiter) != 1 or not delimiter.isascii():
         return None
-    body = text[:-1] if text.endswith("\n") else text
+    body = text.removesuffix("\n")
     if not body or "\n\n" in body or body.startswith("\n"):
         return None
     data = np.frombuffer(body.encode("utf-8"), dtype=np.uint8)
@@ -225,7 +227,14 @@ def _rows_with_lines(text: str, delimiter: str) -> tuple[list[list[str]], list[i
     return rows, lines
 
 
-def read_excel(path: Path, *, sheet: str | None, header_score: Callable[[list[str]], int], has_header: bool = True) -> Table:
+def read_excel(
+    path: Path,
+    *,
+    sheet: str | None,
+    header_score: Callable[[list[str]], int],
+    has_header: bool = True,
+    column_names: Sequence[str] = (),
+) -> Table:
     from python_calamine import CalamineWorkbook
 
     source = path.name
@@ -248,7 +257,7 @@ def read_excel(path: Path, *, sheet: str | None, header_score: Callable[[list[st
             raise InvalidInput(f"{source}: sheet '{sheet}' row {line}: a cell longer than {MAX_FIELD_CHARS:,} characters")
     if not any(any(cell for cell in row) for row in rows):
         raise InvalidInput(f"{source}: sheet '{sheet}' is empty")
-    return _with_header(source, rows, lines, None, sheet, header_score, has_header)
+    return _with_header(source, rows, lines, None, sheet, header_score, has_header, column_names)
 
 
 def read_table(
@@ -257,17 +266,23 @@ def read_table(
     header_score: Callable[[list[str]], int],
     sheet: str | None = None,
     has_header: bool = True,
+    column_names: Sequence[str] = (),
 ) -> Table:
-    """Read a CSV or Excel file. `header_score` rates a row as a header (recognised column names)."""
+    """Read a CSV or Excel file. `header_score` rates a row as a header (recognised column names).
+
+    `column_names` names the columns of a file without a header row (and implies there is none);
+    columns left unnamed are called column<N>."""
+    if column_names:
+        has_header = False
     if not path.exists():
         raise InvalidInput(f"{path}: no such file")
     if path.is_dir():
         raise InvalidInput(f"{path}: is a folder, not a file")
     if path.suffix.lower() in EXCEL_SUFFIXES:
-        return read_excel(path, sheet=sheet, header_score=header_score, has_header=has_header)
+        return read_excel(path, sheet=sheet, header_score=header_score, has_header=has_header, column_names=column_names)
     if sheet is not None:
         raise InvalidInput(f"{path.name}: --sheet applies to Excel files only")
-    return read_csv(path, header_score=header_score, has_header=has_header)
+    return read_csv(path, header_score=header_score, has_header=has_header, column_names=column_names)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -283,7 +298,11 @@ def _cell_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+        if value.is_integer():
+            return str(int(value))
+        # Excel keeps 15 significant digits and shows them: 213.115 is stored as the double
+        # 213.11499999999998, whose shortest repr would round to 213.11 instead of 213.12.
+        return f"{value:.15g}"
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, (date, time)):
@@ -299,14 +318,29 @@ def _with_header(
     sheet: str | None,
     header_score: Callable[[list[str]], int],
     has_header: bool,
+    column_names: Sequence[str] = (),
 ) -> Table:
     if not has_header:
         width = max((len(r) for r in rows), default=0)
-        header = [f"column{i + 1}" for i in range(width)]
-        return _trimmed(Table(source, header, rows, lines, encoding, sheet))
+        return _trimmed(Table(source, _headerless_names(source, column_names, width), rows, lines, encoding, sheet))
     best_index = _header_index(rows, header_score)
     header = [h.strip().lstrip("\ufeff") for h in rows[best_index]]
     return _trimmed(Table(source, header, rows[best_index + 1 :], lines[best_index + 1 :], encoding, sheet))
+
+
+def _headerless_names(source: str, names: Sequence[str], width: int) -> list[str]:
+    """Header for a file without one: the given names, then column<N> for the columns left unnamed."""
+    cleaned = [name.strip() for name in names]
+    if len(cleaned) > width:
+        raise InvalidInput(
+            f"{source}: --columns names {len(cleaned)} columns ({', '.join(cleaned)}) but the widest row has {width}"
+        )
+    if any(not name for name in cleaned):
+        raise InvalidInput(f"{source}: --columns has an empty name ('{','.join(names)}')")
+    repeated = sorted({name for name in cleaned if cleaned.count(name) > 1})
+    if repeated:
+        raise InvalidInput(f"{source}: --columns names {', '.join(repeated)} more than once")
+    return cleaned + [f"column{i + 1}" for i in range(len(cleaned), width)]
 
 
 def _trimmed(table: Table) -> Table:

@@ -9,11 +9,12 @@ from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import GRADES, Customer, ProductNode
 from attain.catalog.service import create_product_node, refresh_first_order_dates
+from attain.credit.importers import import_credits, import_returns
 from attain.errors import InvalidInput
 from attain.facts.models import (
     ACTIVITY_KINDS,
@@ -24,19 +25,20 @@ from attain.facts.models import (
     OrderLine,
 )
 from attain.imports.bulk import UpsertCounts, upsert
-from attain.imports.columns import Columns, duplicates
+from attain.imports.columns import Columns, clean_code, duplicates
 from attain.imports.common import (
     MONEY_SCALE,
     ImportOptions,
     ImportResult,
     Progress,
     Resolver,
+    check_key_mode,
     customer_types,
     reject_if_errors,
 )
 from attain.imports.fields import fields_for, header_score, match_columns, parse_mapping
 from attain.imports.models import ImportRun
-from attain.imports.parsing import header_multiplier
+from attain.imports.parsing import header_multiplier, to_minor
 from attain.imports.reading import Table, read_table
 from attain.org.models import OrgNode
 from attain.org.service import move_node, node_ids_by_key
@@ -46,11 +48,13 @@ __all__ = ["ImportOptions", "ImportResult", "import_file"]
 
 
 def import_file(
-    *, session: Session, kind: str, path: Path, options: ImportOptions = ImportOptions(), progress: Progress | None = None
+    *, session: Session, kind: str, path: Path, options: ImportOptions | None = None, progress: Progress | None = None
 ) -> ImportResult:
     """Import one file of `kind`; commit on success, write nothing and raise ImportRejected otherwise."""
     step = progress or (lambda _msg: None)
+    options = options or ImportOptions()
     fields_for(kind)
+    check_key_mode(options.key)
     with _gc_paused():
         return _import(session=session, kind=kind, path=path, options=options, step=step)
 
@@ -70,7 +74,9 @@ def _gc_paused() -> Iterator[None]:
 
 def _import(*, session: Session, kind: str, path: Path, options: ImportOptions, step: Progress) -> ImportResult:
     step(f"reading {path.name}")
-    table = read_table(path, header_score=header_score(kind), sheet=options.sheet, has_header=options.has_header)
+    table = read_table(
+        path, header_score=header_score(kind), sheet=options.sheet, has_header=options.has_header, column_names=options.columns
+    )
     mapping = match_columns(kind, table.header, parse_mapping(list(options.mapping), kind))
     step(f"validating {len(table.rows):,} rows")
     importer = _IMPORTERS[kind]
@@ -132,12 +138,8 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
     if columns.has("amount"):
         amounts = columns.amount("amount", scale=MONEY_SCALE, multiplier=_multiplier(table, mapping, "amount", options), required=True)
     elif columns.has("unit_price") and columns.has("quantity"):
-        prices = columns.number("unit_price", required=True)
-        amounts = [
-            int((p * q * options.multiplier).scaleb(MONEY_SCALE).to_integral_value()) if p is not None and q is not None else None
-            for p, q in zip(prices, quantities)
-        ]
-        result.warnings.append("amount computed as unit price × quantity")
+        amounts = _computed_amounts(columns, quantities, _multiplier(table, mapping, "unit_price", options))
+        result.warnings.append("amount computed as quantity × unit price, rounded half up to the cent")
     else:
         raise InvalidInput(f"{table.source}: no amount column (金额/销售额/Sales/Amount), nor unit price and quantity; use --map amount=Column")
     costs = columns.amount("cost", scale=MONEY_SCALE, multiplier=_multiplier(table, mapping, "cost", options))
@@ -145,14 +147,16 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
     for index, currency in enumerate(currencies):
         if currency is not None and not (len(currency) == 3 and currency.isalpha()):
             columns.error(index, "currency", f"'{currency}' is not a 3-letter currency code")
+    event_dates = {name: columns.date(name) for name in ("shipped_on", "invoiced_on", "paid_on", "original_sale_on") if columns.has(name)}
     reps, customers, products, regions = (_codes(columns, f) for f in ("rep", "customer", "product", "region"))
     line_ids = _line_ids(columns, order_ids, products, result)
     duplicates(line_ids, columns, "line_id" if columns.has("line_id") else "order_id", "line id")
     reject_if_errors(columns, table.source)
 
     step("resolving reps, customers and products")
-    resolver = Resolver(session)
-    region_ids = resolver.orgs(_distinct(regions), kind="region", names={}, parents={})
+    resolver = Resolver(session, options.key)
+    # Regions are territories named by their codes or names; --key is about reps, customers, products.
+    region_ids = resolver.orgs(_distinct(regions), kind="region", names={}, parents={}, mode="auto")
     rep_ids = resolver.orgs(
         _distinct(reps), kind="rep", names=_first_by_key(reps, columns.text("rep_name")),
         parents={key: region_ids.get(region or "") for key, region in _first_by_key(reps, regions).items()},
@@ -165,7 +169,12 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
     product_names = _first_by_key(products, columns.text("product_name"))
     product_lines = _first_by_key(products, columns.text("product_line", max_length=64))
     product_ids = resolver.products(_distinct(products), names=product_names, lines=product_lines)
+    if not resolver.creates:
+        for field, keys, ids in (("rep", reps, rep_ids), ("customer", customers, customer_ids), ("product", products, product_ids)):
+            _unknown_keys(columns, field, keys, ids, options.key)
+        reject_if_errors(columns, table.source)
     result.created = resolver.created
+    _flag_lines(result, columns, customers, amounts, quantities)
 
     step(f"writing {len(line_ids):,} order lines")
     zero = Decimal(0)
@@ -182,6 +191,7 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
         "amount": amounts,
         "cost": costs,
         "currency": [c.upper() if c else "CNY" for c in currencies] if columns.has("currency") else ["CNY"] * len(line_ids),
+        **event_dates,
     }
     counts = upsert(session=session, target=OrderLine.__table__, key="line_id", values=values)
     _apply(result, counts)
@@ -191,12 +201,61 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
     return result
 
 
+def _unknown_keys(columns: Columns, field: str, keys: list[str | None], ids: dict[str, int | None], mode: str) -> None:
+    """Row errors for the keys that name nothing (when the key mode does not create records)."""
+    unknown = {key for key, found in ids.items() if found is None}
+    if not unknown:
+        return
+    what = {"external_id": "external id", "name": "name", "code": "code"}.get(mode, mode)
+    for index, key in enumerate(keys):
+        if key in unknown:
+            columns.error(index, field, f"no {field} with {what} '{key}' (--key {mode} does not create {field}s; import them first)")
+
+
+def _flag_lines(
+    result: ImportResult, columns: Columns, customers: list[str | None], amounts: list[int | None], quantities: list[Decimal | None]
+) -> None:
+    """Count the lines that are kept but deserve a look: negative lines (returns, cancellations,
+    credit notes: a negative amount or quantity) and lines without a customer."""
+    negative = sum(1 for a, q in zip(amounts, quantities) if (a is not None and a < 0) or (q is not None and q < 0))
+    if negative:
+        result.flagged["negative"] = negative
+        result.warnings.append(f"{negative:,} negative lines (returns, cancellations) kept as negative sales")
+    if columns.has("customer") and None in customers:
+        missing = customers.count(None)
+        result.flagged["without_customer"] = missing
+        result.warnings.append(f"{missing:,} lines without a customer kept (counted in totals, under no customer)")
+
+
+def _computed_amounts(columns: Columns, quantities: list[Decimal | None], multiplier: Decimal) -> list[int | None]:
+    """quantity × unit price in minor units, exact, rounded half up once per line (never through float)."""
+    prices = columns.number("unit_price", required=True)
+    amounts: list[int | None] = []
+    for index, (price, quantity) in enumerate(zip(prices, quantities)):
+        if price is None or quantity is None:
+            amounts.append(None)
+            if price is not None:
+                columns.error(index, "quantity", "no quantity to compute the amount (quantity × unit price)")
+            continue
+        try:
+            amounts.append(to_minor(price * quantity * multiplier, MONEY_SCALE))
+        except ValueError as exc:
+            columns.error(index, "unit_price", str(exc))
+            amounts.append(None)
+    return amounts
+
+
 def _line_ids(columns: Columns, order_ids: list[str | None], products: list[str | None], result: ImportResult) -> list[str | None]:
     if columns.has("line_id"):
         return columns.codes("line_id", required=True, max_length=128)
     if columns.has("product"):
-        result.warnings.append("no line id column: each line is identified by order id + product")
-        return [f"{o}|{p or ''}" if o else None for o, p in zip(order_ids, products)]
+        keys = [f"{o}|{p or ''}" if o else None for o, p in zip(order_ids, products)]
+        numbered, repeats = _numbered_repeats(keys)
+        result.warnings.append(
+            "no line id column: each line is identified by order id + product"
+            + (f"; {repeats:,} lines repeat an order id + product and are numbered by their position in the file (#2, #3 …)" if repeats else "")
+        )
+        return numbered
     result.warnings.append("no line id or product column: lines are identified by order id + position in the order")
     seen: dict[str, int] = {}
     out: list[str | None] = []
@@ -207,6 +266,28 @@ def _line_ids(columns: Columns, order_ids: list[str | None], products: list[str 
         seen[order_id] = seen.get(order_id, 0) + 1
         out.append(f"{order_id}#{seen[order_id]}")
     return out
+
+
+def _numbered_repeats(keys: list[str | None]) -> tuple[list[str | None], int]:
+    """Keys made unique by numbering the 2nd, 3rd … occurrence ('SO1|P1#2'): the same file gives the
+    same ids again, so re-importing it changes nothing. Returns the keys and how many were numbered."""
+    if len(set(keys)) == len(keys):
+        return keys, 0
+    seen: dict[str, int] = {}
+    out: list[str | None] = []
+    repeats = 0
+    for key in keys:
+        if key is None:
+            out.append(None)
+            continue
+        count = seen.get(key, 0) + 1
+        seen[key] = count
+        if count > 1:
+            repeats += 1
+            out.append(f"{key}#{count}")
+        else:
+            out.append(key)
+    return out, repeats
 
 
 def _apply(result: ImportResult, counts: UpsertCounts) -> None:
@@ -259,6 +340,20 @@ def _keyed_rows(
     return result, columns, codes
 
 
+def _external_ids(session: Session, model: type, columns: Columns, codes: list[str | None], what: str) -> list[str | None]:
+    """The external_id column, checked: unique in the file, and not already another record's."""
+    external_ids = columns.codes("external_id")
+    if not columns.has("external_id"):
+        return external_ids
+    duplicates(external_ids, columns, "external_id", f"{what} external id")
+    owners = dict(session.execute(select(model.external_id, model.code).where(model.external_id.is_not(None))).all())  # type: ignore[attr-defined]
+    for index, (code, external_id) in enumerate(zip(codes, external_ids)):
+        owner = owners.get(external_id) if external_id else None
+        if owner is not None and owner != code:
+            columns.error(index, "external_id", f"external id '{external_id}' already belongs to {what} '{owner}'")
+    return external_ids
+
+
 def _import_customers(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result, columns, codes = _keyed_rows("customers", table, mapping, options, "customer code")
     values = {name: columns.text(name) for name in ("name", "segment", "industry", "city")}
@@ -268,8 +363,9 @@ def _import_customers(session: Session, table: Table, mapping: dict[str, list[in
         if grade is not None and grade.upper() not in GRADES:
             columns.error(index, "grade", f"grade '{grade}' is not one of A, B, C")
     first_dates = columns.date("first_order_date")
+    external_ids = _external_ids(session, Customer, columns, codes, "customer")
     regions, owners = _codes(columns, "region"), _codes(columns, "owner")
-    resolver = Resolver(session)
+    resolver = Resolver(session, options.key)
     for index, owner in enumerate(owners):
         if owner and resolver.existing_org(owner) is None:
             columns.error(index, "owner", f"no rep with code or name '{owner}'; import reps first")
@@ -289,6 +385,8 @@ def _import_customers(session: Session, table: Table, mapping: dict[str, list[in
             record["grade"] = grades[i].upper() if grades[i] else None
         if columns.has("first_order_date"):
             record["first_order_date"] = first_dates[i]
+        if columns.has("external_id"):
+            record["external_id"] = external_ids[i]
         if columns.has("region"):
             record["region_id"] = resolver.org(regions[i], kind="region") if regions[i] else None
         if columns.has("owner"):
@@ -308,8 +406,9 @@ def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], 
     for index, (start, end) in enumerate(zip(starts, ends)):
         if start and end and end < start:
             columns.error(index, "end_date", f"leaves on {end} before starting on {start}")
+    external_ids = _external_ids(session, OrgNode, columns, codes, "rep")
     file_codes = {c for c in codes if c}
-    resolver = Resolver(session)
+    resolver = Resolver(session, options.key)
     for index, manager in enumerate(managers):
         if manager and manager not in file_codes and resolver.existing_org(manager) is None:
             columns.error(index, "manager", f"manager '{manager}' is neither in this file nor in Attain")
@@ -325,7 +424,8 @@ def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], 
             if team_key not in team_parent:
                 team_parent[team_key] = resolver.org(team_key, kind="team", name=teams[index], parent_id=region_id)
             parent_id = team_parent[team_key]
-        attrs = {"title": titles[index], "email": emails[index], "start_date": starts[index], "end_date": ends[index]}
+        attrs = {"title": titles[index], "email": emails[index], "start_date": starts[index], "end_date": ends[index],
+                 "external_id": external_ids[index]}
         attrs = {k: v for k, v in attrs.items() if columns.has(k)}
         if names[index]:
             attrs["name"] = names[index]
@@ -358,25 +458,35 @@ def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], 
 def _import_products(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result, columns, codes = _keyed_rows("products", table, mapping, options, "product code")
     names, lines, launched = columns.text("name"), columns.text("line", max_length=64), columns.date("launched_on")
+    categories = columns.text("category", max_length=64)
+    external_ids = _external_ids(session, ProductNode, columns, codes, "product")
     reject_if_errors(columns, table.source)
     step("writing products")
     resolver = Resolver(session)
     existing = {row.code: row for row in session.execute(select(ProductNode.__table__)).mappings()}
+    placed_lines: set[int] = set()
     for index, code in enumerate(codes):
-        parent_id = resolver.product_line(lines[index]) if lines[index] else None
+        parent_id = None
+        if lines[index]:
+            category_id = resolver.product_line(categories[index]) if categories[index] else None
+            parent_id = resolver.product_line(lines[index], parent_id=category_id)
+            if category_id is not None and parent_id not in placed_lines:
+                _place_product_node(session, parent_id, category_id)  # a line created earlier without its category
+                placed_lines.add(parent_id)
         attrs: dict[str, object] = {}
         if names[index]:
             attrs["name"] = names[index]
         if columns.has("launched_on"):
             attrs["launched_on"] = launched[index]
+        if columns.has("external_id"):
+            attrs["external_id"] = external_ids[index]
         if code in existing:
             row = existing[code]
             changes = {k: v for k, v in attrs.items() if row[k] != v}
-            if parent_id is not None and row["parent_id"] != parent_id:
-                parent_path = session.scalar(select(ProductNode.path).where(ProductNode.id == parent_id))
-                changes.update(parent_id=parent_id, path=f"{parent_path}{row['id']}/", depth=1)
             if changes:
                 session.execute(update(ProductNode).where(ProductNode.id == row["id"]).values(**changes))
+            moved = parent_id is not None and _place_product_node(session, row["id"], parent_id)
+            if changes or moved:
                 result.updated += 1
             else:
                 result.unchanged += 1
@@ -384,6 +494,85 @@ def _import_products(session: Session, table: Table, mapping: dict[str, list[int
             name = str(attrs.pop("name", code))
             create_product_node(session=session, code=code, name=name, kind="product", parent_id=parent_id, **attrs)  # type: ignore[arg-type]
             result.inserted += 1
+    result.created = resolver.created
+    return result
+
+
+def _place_product_node(session: Session, node_id: int, parent_id: int) -> bool:
+    """Put a product node (and its subtree) under `parent_id` unless it is there already; True if moved."""
+    node = session.execute(select(ProductNode.parent_id, ProductNode.path, ProductNode.depth).where(ProductNode.id == node_id)).one()
+    if node.parent_id == parent_id:
+        return False
+    parent = session.execute(select(ProductNode.path, ProductNode.depth).where(ProductNode.id == parent_id)).one()
+    if parent.path.startswith(node.path):
+        raise InvalidInput(f"product group {parent_id} cannot go under its own member {node_id}")
+    new_path = f"{parent.path}{node_id}/"
+    session.execute(update(ProductNode).where(ProductNode.id == node_id).values(parent_id=parent_id))
+    session.execute(
+        update(ProductNode)
+        .where(ProductNode.path.startswith(node.path, autoescape=True))
+        .values(path=new_path + func.substr(ProductNode.path, len(node.path) + 1), depth=ProductNode.depth + (parent.depth + 1 - node.depth)),
+        execution_options={"synchronize_session": False},
+    )
+    return True
+
+
+# --- regions (territories) ---------------------------------------------------------------------
+
+
+def _import_regions(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
+    """Territories with their names, the group above them and the person who heads each.
+
+    Without a code column the name is the code. A manager Attain does not know yet is created as a
+    rep in the region (People sheets list region managers who have no other file)."""
+    result = ImportResult("regions", table.source, table.encoding, len(table.rows))
+    columns = Columns(table, mapping, date_format=options.date_format)
+    if not columns.has("code") and not columns.has("name"):
+        raise InvalidInput(f"{table.source}: no region code or name column; columns are {', '.join(table.header)}. Use --map code=Column")
+    names = columns.text("name", required=not columns.has("code"))
+    codes = columns.codes("code", required=True) if columns.has("code") else [clean_code(n) if n else None for n in names]
+    duplicates(codes, columns, "code" if columns.has("code") else "name", "region")
+    parents, managers = columns.text("parent", max_length=64), columns.text("manager", max_length=200)
+    external_ids = _external_ids(session, OrgNode, columns, codes, "region")
+    reject_if_errors(columns, table.source)
+    step("writing regions")
+    resolver = Resolver(session)
+    existing = {row.code: row for row in session.execute(select(OrgNode.__table__)).mappings()}
+    for index, code in enumerate(codes):
+        parent_id = resolver.org(parents[index], kind="region") if parents[index] else resolver.root()
+        attrs: dict[str, object] = {}
+        if names[index]:
+            attrs["name"] = names[index]
+        if columns.has("external_id"):
+            attrs["external_id"] = external_ids[index]
+        row = existing.get(code)  # type: ignore[arg-type]
+        found = resolver.existing_org(code) if row is None else None  # type: ignore[arg-type]
+        if found is not None:  # known by its name or external id
+            row = session.execute(select(OrgNode.__table__).where(OrgNode.id == found)).mappings().one()
+        if row is not None:
+            if row["kind"] != "region":
+                raise InvalidInput(f"{table.source}: '{code}' is a {row['kind']} in Attain, not a region")
+            changes = {k: v for k, v in attrs.items() if row[k] != v}
+            if changes:
+                session.execute(update(OrgNode).where(OrgNode.id == row["id"]).values(**changes))
+            moved = (parents[index] is not None and row["parent_id"] != parent_id)
+            if moved:
+                move_node(session=session, node_id=row["id"], parent_id=parent_id)
+            region_id = row["id"]
+            result.updated += bool(changes or moved)
+            result.unchanged += not (changes or moved)
+        else:
+            region_id = resolver.org(code, kind="region", name=str(attrs.pop("name", code)), parent_id=parent_id, **attrs)
+            result.inserted += 1
+        if managers[index]:
+            manager_id = resolver.existing_org(managers[index]) or resolver.org(
+                managers[index], kind="rep", name=managers[index], parent_id=region_id
+            )
+            session.execute(update(OrgNode).where(OrgNode.id == region_id, OrgNode.manager_id.is_distinct_from(manager_id))
+                            .values(manager_id=manager_id))
+    groups = resolver.created.pop("regions", 0) - result.inserted  # regions created as parents (groups)
+    if groups:
+        resolver.created["region groups"] = groups
     result.created = resolver.created
     return result
 
@@ -409,7 +598,7 @@ def _import_opportunities(session: Session, table: Table, mapping: dict[str, lis
             columns.error(index, "closed_on", f"a {stage} opportunity needs a close date")
     names, sources = columns.text("name"), columns.text("source")
     reps, customers, products = _codes(columns, "rep"), _codes(columns, "customer"), _codes(columns, "product")
-    resolver = Resolver(session)
+    resolver = Resolver(session, options.key)
     rep_ids = _existing_ids(columns, reps, "rep", resolver.existing_org, "rep")
     customer_ids = _existing_ids(columns, customers, "customer", resolver.existing_customer, "customer")
     product_ids = _existing_ids(columns, products, "product", resolver.existing_product, "product")
@@ -480,7 +669,7 @@ def _import_activities(session: Session, table: Table, mapping: dict[str, list[i
     dates = columns.date("activity_date", required=True)
     reps, customers, opportunities = _codes(columns, "rep"), _codes(columns, "customer"), _codes(columns, "opportunity")
     notes = columns.text("note", max_length=10_000)
-    resolver = Resolver(session)
+    resolver = Resolver(session, options.key)
     rep_ids = _existing_ids(columns, reps, "rep", resolver.existing_org, "rep")
     customer_ids = _existing_ids(columns, customers, "customer", resolver.existing_customer, "customer")
     opportunity_by_code = dict(session.execute(select(Opportunity.code, Opportunity.id)).all())
@@ -516,8 +705,11 @@ _IMPORTERS: dict[str, Callable[[Session, Table, dict[str, list[int]], ImportOpti
     "customers": _import_customers,
     "reps": _import_reps,
     "products": _import_products,
+    "regions": _import_regions,
     "opportunities": _import_opportunities,
     "activities": _import_activities,
     "targets": _import_targets,
+    "credits": import_credits,
+    "returns": import_returns,
 }
 
