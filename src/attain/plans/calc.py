@@ -153,6 +153,7 @@ def split_tree(
     weights: NDArray[np.float64],
     priors: NDArray[np.float64] | None,
     locks: dict[int, list[SliceLock]],
+    slice_names: Sequence[str] = (),
 ) -> NDArray[np.int64]:
     """Leaf slices of every node, top-down: each node's row is split over its children.
 
@@ -166,7 +167,7 @@ def split_tree(
     for i in range(len(tree.names)):
         children = tree.children(i)
         if children:
-            rows[children] = _split_children(tree, i, children, rows[i], unit, weights, priors, locks)
+            rows[children] = _split_children(tree, i, children, rows[i], unit, weights, priors, locks, slice_names)
     return rows
 
 
@@ -179,6 +180,7 @@ def _split_children(
     weights: NDArray[np.float64],
     priors: NDArray[np.float64] | None,
     locks: dict[int, list[SliceLock]],
+    slice_names: Sequence[str],
 ) -> NDArray[np.int64]:
     total = int(parent_row.sum())
     slice_keys = _keys("s", parent_row.size)
@@ -208,7 +210,7 @@ def _split_children(
     try:
         result = split(total, unit, axes, prior=prior, locks=engine_locks, spread_zero_prior=True)
     except InvalidInput as exc:
-        raise InvalidInput(f"cannot split {tree.names[parent]} over its members: {_readable(exc, tree, children)}") from exc
+        raise InvalidInput(f"cannot split {tree.names[parent]} over its members: {_readable(exc, tree, children, slice_names)}") from exc
     return result.cells.astype(np.int64)
 
 
@@ -252,11 +254,13 @@ def _describe(locks: Sequence[SliceLock], value: int) -> str:
     return next((f"locked cell {lock.label} ({value})" for lock in locks if lock.value == value), f"a lock ({value})")
 
 
-def _readable(exc: InvalidInput, tree: Tree, children: list[int]) -> str:
-    """The engine's message with its internal member keys replaced by node names."""
+def _readable(exc: InvalidInput, tree: Tree, children: list[int], slice_names: Sequence[str]) -> str:
+    """The engine's message with its internal member keys replaced by node and period names."""
     text = str(exc)
     for k, child in enumerate(children):
         text = text.replace(f"org={_keys('n', len(children))[k]}", tree.names[child])
+    for s, name in enumerate(slice_names):
+        text = text.replace(f"slice=s{s:06d}", name)
     return text
 
 

@@ -148,7 +148,7 @@ def capacity_for(
         if not np.any(output > 0):
             raise InvalidInput(f"no {metric.code} in {year - 1} to learn productivity from; pass --productivity")
     typical = float(np.median(output))
-    total_capacity = int(round(float((planned.sum(axis=1) * output).sum())))
+    total_capacity = round(float((planned.sum(axis=1) * output).sum()))
     new_hire = data.ramped_capacity([_NewRep(start)], months).sum() * typical
     gap = (target - total_capacity) if target is not None else 0
     extra = calc.extra_reps(gap, float(new_hire)) if target is not None else 0
@@ -158,7 +158,7 @@ def capacity_for(
         if cost < 0:
             raise InvalidInput(f"--cost-per-rep {cost_per_rep} must not be negative")
         budget, extra_budget = (len(reps) + extra) * cost, extra * cost
-    return Capacity(len(reps), total_capacity, int(round(typical)), int(round(float(new_hire))), extra, max(gap, 0), budget, extra_budget)
+    return Capacity(len(reps), total_capacity, round(typical), round(float(new_hire)), extra, max(gap, 0), budget, extra_budget)
 
 
 @dataclass(frozen=True)

@@ -18,14 +18,20 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import ProductNode
-from attain.errors import Conflict, InvalidInput
+from attain.errors import InvalidInput
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.periods import Grain, Period, clip, parse_period, periods_between
 from attain.plans import calc, data
 from attain.plans.calc import Layout, SliceLock, Tree
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
-from attain.plans.service import CellKey, begin_change, ensure_editable, record_cell_changes, require_plan
+from attain.plans.service import (
+    CellKey,
+    begin_change,
+    ensure_editable,
+    record_cell_changes,
+    require_plan,
+)
 from attain.split.calendar import day_range, working_day_mask
 
 DIMENSIONS = ("org", "time", "product", "customer_type")
@@ -420,7 +426,7 @@ def split_plan(
     locks = slice_locks(layout, org, old)
     root_row = calc.split_root(plan.total, plan.unit, layout, time_weights, product_weights, type_weights,
                                locks.get(0, ()), prior=root_prior)
-    rows = calc.split_tree(org.tree, root_row, plan.unit, weights, priors, locks)
+    rows = calc.split_tree(org.tree, root_row, plan.unit, weights, priors, locks, slice_names(session, layout))
     new = build_cells(layout=layout, org=org, leaf_rows=rows, old=old, metric=metric)
     check_locks_kept(old, new, org)
     version = begin_change(session=session, plan=plan, expect=expect, by=by, action=f"split {options.method}",
@@ -445,10 +451,20 @@ def resplit_current(
     layout = stored_layout(plan=plan, cells=cells)
     org = stored_tree(session=session, cells=cells)
     pinned = {k: Cell(c.value, c.locked, c.owner_id, c.note, c.rule) for k, c in cells.items()}
+    position = {n.id: i for i, n in enumerate(org.nodes)}
+    only_child = {i for i in range(1, len(org.nodes)) if org.parents.count(org.parents[i]) == 1}
     for key, value in (extra_locks or {}).items():
         if key not in pinned:
             raise InvalidInput(f"plan {plan.name} has no cell {cell_label(key, org)}")
         pinned[key] = Cell(value, True, pinned[key].owner_id, pinned[key].note, pinned[key].rule)
+        # An only child is its parent: the parent's cell moves with it.
+        i = position[key[1]]
+        while i in only_child:
+            i = org.parents[i]
+            above = (key[0], org.nodes[i].id, key[2], key[3])
+            if pinned[above].locked and pinned[above].value != value:
+                raise InvalidInput(f"{cell_label(key, org)} is the only member of {cell_label(above, org)}, which is locked at {pinned[above].value}")
+            pinned[above] = Cell(value, True, pinned[above].owner_id, pinned[above].note, pinned[above].rule)
     current = leaf_rows_of(layout, org, cells)
     weights = current.sum(axis=1).astype(np.float64)
     priors = current.astype(np.float64)
@@ -463,10 +479,19 @@ def resplit_current(
     cube = current[0].reshape(layout.shape).astype(np.float64)
     root_row = calc.split_root(root_total, plan.unit, layout, cube.sum(axis=(1, 2)), cube.sum(axis=(0, 2)),
                                cube.sum(axis=(0, 1)), root_locks, prior=current[0].astype(np.float64))
-    rows = calc.split_tree(org.tree, root_row, plan.unit, weights, priors, locks)
+    rows = calc.split_tree(org.tree, root_row, plan.unit, weights, priors, locks, slice_names(session, layout))
     new = build_cells(layout=layout, org=org, leaf_rows=rows, old=pinned, metric=metric)
     check_locks_kept(pinned, new, org)
     return layout, org, new
+
+
+def slice_names(session: Session, layout: Layout) -> tuple[str, ...]:
+    """'2027-03 LA new' for every leaf slice, for messages."""
+    codes = dict(session.execute(select(ProductNode.id, ProductNode.code)).all()) if layout.leaf_products[0] is not None else {}
+    return tuple(
+        " ".join(x for x in (p.label, codes.get(q, "") if q else "", t if t != ALL_CUSTOMERS else "") if x)
+        for p in layout.leaf_periods for q in layout.leaf_products for t in layout.leaf_types
+    )
 
 
 def require_draft(*, session: Session, name: str) -> Plan:
@@ -475,4 +500,3 @@ def require_draft(*, session: Session, name: str) -> Plan:
     return plan
 
 
-__all__ = ["Conflict", "SplitOptions", "SplitReport", "split_plan", "resplit_current"]
