@@ -140,16 +140,11 @@ def charts(data: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
     return {"gauge": chart_json(gauge), "bars": chart_json(bars), "line": chart_json(line)}
 
 
-def alerts_for(session: Session, access: Any, node: OrgNode) -> list[Any]:
-    """Open alerts from the tracking inbox for what the user may see (empty until alerts exist)."""
-    try:
-        from attain.tracking import alerts as alerts_module  # type: ignore[attr-defined]
-    except ImportError:
-        return []
-    inbox = getattr(alerts_module, "inbox", None)
-    if inbox is None:
-        return []
-    return list(inbox(session=session, user=access.user))[:20]
+def alerts_for(session: Session, node: OrgNode) -> list[Any]:
+    """The newest inbox entries (6b's alerts) for the node and everything under it."""
+    from attain.tracking.alerts import inbox
+
+    return [event for event, _rule, _node in inbox(session=session, node=node.code, limit=10)]
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -163,7 +158,7 @@ def dashboard(request: Request, access: AccessDep, node: str | None = None, plan
     data = dashboard_data(session=access.session, plan=chosen, node=target, as_of=day)
     messages = render_labels(request)
     data["charts"] = charts(data, messages)
-    data["alerts"] = alerts_for(access.session, access, target)
+    data["alerts"] = alerts_for(access.session, target)
     data["status_labels"] = calc.STATUS_LABELS
     data["crumbs"] = [n for n in breadcrumbs(access, target)]
     return render_page(request, "pages/dashboard.html", data)  # type: ignore[return-value]

@@ -1,0 +1,91 @@
+"""Customers page: grades, RFM segments and lifecycle stages of the customers the user's reps sell to.
+
+Recency, frequency and monetary value come from one GROUP BY over credited lines (last order date,
+distinct orders and amount in the last 12 months); the quintile scores and segments are NumPy
+(`calc.quintile_scores`, `calc.rfm_segments`)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import numpy as np
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from attain.org.models import OrgNode
+from attain.web.deps import AccessDep
+from attain.web.pages import calc, queries
+from attain.web.pages.common import chart_json, parse_as_of, render_page
+
+router = APIRouter(include_in_schema=False)
+WINDOW_DAYS = 365
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    activity: queries.CustomerActivity
+    recency_days: int | None
+    r: int
+    f: int
+    m: int
+    segment: str
+    lifecycle: str
+
+
+def customer_rows(*, session: Session, scope: OrgNode | None, as_of: date) -> list[CustomerRow]:
+    """Every customer in scope with RFM scores (buyers only; 0 for prospects), segment and lifecycle."""
+    since = as_of - timedelta(days=WINDOW_DAYS - 1)
+    found = queries.customer_activity(session=session, scope=scope, since=since, as_of=as_of)
+    buyers = [a for a in found if a.last_order is not None and a.orders > 0]
+    recency = np.array([(as_of - a.last_order).days for a in buyers], dtype=np.float64)  # type: ignore[operator]
+    frequency = np.array([a.orders for a in buyers], dtype=np.float64)
+    monetary = np.array([a.amount for a in buyers], dtype=np.float64)
+    r = calc.quintile_scores(recency, higher_is_better=False)
+    f = calc.quintile_scores(frequency)
+    m = calc.quintile_scores(monetary)
+    segments = calc.rfm_segments(r, f, m)
+    scored = {a.customer_id: (int(r[i]), int(f[i]), int(m[i]), segments[i]) for i, a in enumerate(buyers)}
+    rows = []
+    for a in found:
+        first = (as_of - a.first_order).days if a.first_order else None
+        last = (as_of - a.last_order).days if a.last_order else None
+        rs, fs, ms, segment = scored.get(a.customer_id, (0, 0, 0, "lost" if a.last_order else "prospect"))
+        rows.append(CustomerRow(a, last, rs, fs, ms, segment, calc.lifecycle_stage(first, last)))
+    return sorted(rows, key=lambda row: (-row.activity.amount, row.activity.code))
+
+
+def _summary(rows: list[CustomerRow]) -> dict[str, Any]:
+    grades = Counter(row.activity.grade or "-" for row in rows)
+    segments = Counter(row.segment for row in rows)
+    lifecycle = Counter(row.lifecycle for row in rows)
+    amount_by_segment: dict[str, int] = {}
+    for row in rows:
+        amount_by_segment[row.segment] = amount_by_segment.get(row.segment, 0) + row.activity.amount
+    return {"grades": dict(sorted(grades.items())), "segments": segments, "lifecycle": lifecycle,
+            "amount_by_segment": amount_by_segment}
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customers_page(request: Request, access: AccessDep, node: str | None = None, as_of: str | None = None,
+                   segment: str | None = None, limit: int = 100) -> Response:
+    day = parse_as_of(as_of)
+    scope = access.node(node) if node else access.home()
+    rows = customer_rows(session=access.session, scope=None if scope.parent_id is None else scope, as_of=day)
+    summary = _summary(rows)
+    shown = [r for r in rows if segment is None or r.segment == segment][: max(1, min(limit, 1000))]
+    pie = chart_json({
+        "tooltip": {"trigger": "item"},
+        "series": [{"type": "pie", "radius": ["40%", "70%"], "data": [
+            {"name": key, "value": count} for key, count in summary["segments"].most_common()
+        ]}],
+    })
+    return render_page(request, "pages/customers.html", {
+        "scope": scope, "as_of": day, "rows": shown, "count": len(rows), "summary": summary, "segment": segment,
+        "segment_labels": calc.RFM_SEGMENTS | {"prospect": ("潜在", "prospect")}, "lifecycle_labels": calc.LIFECYCLE,
+        "pie": pie, "window": WINDOW_DAYS,
+    })

@@ -1,0 +1,64 @@
+"""Diagnosis page: the gap to target (or last year) of each rep, team or region split exactly into
+leads, conversion and deal size (attain.tracking.diagnosis), with a chart and the main cause in words.
+Rows are limited to the nodes the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from starlette.responses import Response
+
+from attain.org.models import OrgNode
+from attain.periods import parse_period
+from attain.tracking.decompose import CAUSES, FACTORS
+from attain.tracking.diagnosis import LEVELS, REFERENCES, diagnose
+from attain.web.deps import AccessDep
+from attain.web.i18n import request_locale
+from attain.web.pages.common import (
+    catalogue,
+    chart_json,
+    parse_as_of,
+    render_page,
+    yuan,
+)
+from attain.web.pages.dashboard import render_labels
+
+router = APIRouter(include_in_schema=False)
+
+
+def chart(rows: list[Any], labels: dict[str, str]) -> str:
+    """Horizontal stacked bars: each row's gap as its three parts (yuan)."""
+    names = [r.name for r in rows]
+    series = [
+        {"name": labels[factor], "type": "bar", "stack": "gap", "data": [yuan(r.parts[factor]) for r in rows]}
+        for factor in FACTORS
+    ]
+    series.append({"name": labels["gap"], "type": "scatter", "symbol": "diamond", "symbolSize": 10,
+                   "data": [yuan(r.gap) for r in rows]})
+    return chart_json({
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
+        "legend": {"data": [labels[f] for f in FACTORS] + [labels["gap"]]},
+        "grid": {"left": 90, "right": 20, "bottom": 30, "top": 40},
+        "xAxis": {"type": "value"}, "yAxis": {"type": "category", "data": names, "inverse": True},
+        "series": series,
+    })
+
+
+@router.get("/diagnosis", response_class=HTMLResponse)
+def diagnosis_page(request: Request, access: AccessDep, period: str | None = None, by: str | None = None,
+                   vs: str = "target", as_of: str | None = None) -> Response:
+    day = parse_as_of(as_of)
+    chosen = parse_period(period) if period else parse_period(f"{day.year:04d}-{day.month:02d}")
+    level = by or {"rep": "rep", "manager": "rep"}.get(access.user.role, "team")
+    result = diagnose(session=access.session, period=chosen, level=level, reference=vs, as_of=day)
+    rows = [r for r in result.rows if access.can_see(access.session.get_one(OrgNode, r.node_id))]
+    gettext = catalogue(request_locale(request)).gettext
+    labels = {f: gettext({"leads": "Leads", "conversion": "Conversion", "deal_size": "Deal size"}[f]) for f in FACTORS}
+    labels["gap"] = gettext("Gap")
+    return render_page(request, "pages/diagnosis.html", {
+        "result": result, "rows": rows, "chart": chart(rows, labels) if rows else None, "labels": labels,
+        "levels": LEVELS, "references": REFERENCES, "causes": CAUSES, "as_of": day, "by": level, "vs": vs,
+        "period": chosen, "common": render_labels(request),
+    })
