@@ -13,8 +13,9 @@ from attain.errors import InvalidInput, NotFound
 from attain.facts.models import Activity
 from attain.org.models import OrgNode
 from attain.settings.service import set_setting
+from attain.split.calendar import WorkCalendar
 
-from attain_test_world import WEEKDAYS  # type: ignore[import-not-found]  # loaded by conftest
+WEEKDAYS = WorkCalendar(official=False)  # 2027 has no official calendar data: Monday–Friday, stated
 
 # Plan SMALL, week 2027-W09 (and W08), weight 0: 1 deal → negotiation 2, proposal 3, qualified 3, lead 4.
 # Per working day: calls (lead) 1,1,1,1,0; visits (qualified) 1,1,1,0,0; proposals 1,1,1,0,0; meetings 1,1,0,0,0.
