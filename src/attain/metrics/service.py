@@ -15,8 +15,8 @@ from sqlalchemy import ColumnElement, and_, case, distinct, func, select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import Customer
+from attain.credit.sql import credited_lines
 from attain.errors import Conflict, InvalidInput, NotFound
-from attain.facts.models import OrderLine
 from attain.metrics.lifecycle import LIFECYCLE_SOURCES, evaluate_lifecycle
 from attain.metrics.models import AGGREGATIONS, SOURCES, Metric
 from attain.org.models import OrgNode
@@ -70,28 +70,29 @@ def create_metric(
     return metric
 
 
-def _source_column(source: str, start: date, end: date) -> ColumnElement:  # type: ignore[type-arg]
+def _source_column(source: str, start: date, end: date, lines) -> ColumnElement:  # type: ignore[no-untyped-def,type-arg]
+    """The order-line source as a column of the credited lines (attain.credit.sql)."""
     columns: dict[str, ColumnElement] = {  # type: ignore[type-arg]
-        "amount": OrderLine.amount,
-        "cost": OrderLine.cost,
+        "amount": lines.c.net_amount,
+        "cost": lines.c.cost,
         # Lines without a cost have no known profit: they are left out of gross profit, not counted as 100 %.
-        "gross_profit": OrderLine.amount - OrderLine.cost,
-        "quantity": OrderLine.quantity,
-        "line": OrderLine.id,
-        "order": OrderLine.order_id,
-        "customer": OrderLine.customer_id,
+        "gross_profit": lines.c.net_amount - lines.c.cost,
+        "quantity": lines.c.quantity,
+        "line": lines.c.line_id,
+        "order": lines.c.order_id,
+        "customer": lines.c.customer_id,
         "new_customer": case(
-            (Customer.first_order_date.between(start, end), OrderLine.customer_id), else_=None
+            (Customer.first_order_date.between(start, end), lines.c.customer_id), else_=None
         ),
         # Bought in the period and had bought before it: a repurchase.
-        "repeat_customer": case((Customer.first_order_date < start, OrderLine.customer_id), else_=None),
+        "repeat_customer": case((Customer.first_order_date < start, lines.c.customer_id), else_=None),
     }
     return columns[source]
 
 
-def _aggregates(metric: Metric, start: date, end: date) -> tuple[ColumnElement, ColumnElement | None]:  # type: ignore[type-arg]
+def _aggregates(metric: Metric, start: date, end: date, lines) -> tuple[ColumnElement, ColumnElement | None]:  # type: ignore[no-untyped-def,type-arg]
     """(value expression, count expression for averages)."""
-    column = _source_column(metric.source or "", start, end)
+    column = _source_column(metric.source or "", start, end, lines)
     if metric.aggregation == "sum":
         return func.coalesce(func.sum(column), 0), None
     if metric.aggregation == "count":
@@ -101,16 +102,16 @@ def _aggregates(metric: Metric, start: date, end: date) -> tuple[ColumnElement, 
     return func.coalesce(func.sum(column), 0), func.count(column)  # average
 
 
-def _grouping(group_by: str | None) -> tuple[ColumnElement | None, ColumnElement | None]:  # type: ignore[type-arg]
+def _grouping(group_by: str | None, lines) -> tuple[ColumnElement | None, ColumnElement | None]:  # type: ignore[no-untyped-def,type-arg]
     if group_by is None:
         return None, None
     if group_by not in GROUPINGS:
         raise InvalidInput(f"cannot group by '{group_by}'; choose one of {', '.join(GROUPINGS)}")
     return {
-        "rep": (OrderLine.rep_id, OrgNode.name),
-        "region": (OrderLine.region_id, OrgNode.name),
-        "product": (OrderLine.product_id, None),
-        "customer": (OrderLine.customer_id, Customer.name),
+        "rep": (lines.c.rep_id, OrgNode.name),
+        "region": (lines.c.region_id, OrgNode.name),
+        "product": (lines.c.product_id, None),
+        "customer": (lines.c.customer_id, Customer.name),
     }[group_by]
 
 
@@ -125,14 +126,21 @@ def evaluate(
     if metric.source in LIFECYCLE_SOURCES:
         return [MetricValue(*row) for row in evaluate_lifecycle(
             session=session, source=metric.source, aggregation=metric.aggregation, start=start, end=end, group_by=group_by)]
-    key, label = _grouping(group_by)
-    value, count = _aggregates(metric, start, end)
+    # Sales as credited (attain.credit): split shares, returns, event dates and currency applied.
+    # A rep's figure includes their overlay credit; every other grouping and the total count each
+    # sale once (direct credit only).
+    lines = credited_lines().subquery("metric_lines")
+    key, label = _grouping(group_by, lines)
+    value, count = _aggregates(metric, start, end, lines)
     columns = [c for c in (key, label) if c is not None] + [value] + ([count] if count is not None else [])
+    conditions = [lines.c.credit_date >= start, lines.c.credit_date <= end]
+    if group_by != "rep":
+        conditions.append(lines.c.kind == "direct")
     query = (
         select(*columns)
-        .select_from(OrderLine)
-        .outerjoin(Customer, Customer.id == OrderLine.customer_id)
-        .where(and_(OrderLine.order_date >= start, OrderLine.order_date <= end))
+        .select_from(lines)
+        .outerjoin(Customer, Customer.id == lines.c.customer_id)
+        .where(and_(*conditions))
     )
     if group_by in ("rep", "region"):
         query = query.outerjoin(OrgNode, OrgNode.id == key)
