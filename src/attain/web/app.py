@@ -59,8 +59,10 @@ def create_app(database_url: str | None = None) -> FastAPI:
         return JSONResponse(_jsonable(database_status(session=session)))
 
     from attain.auth.views import router as auth_router
+    from attain.web.imports_page import router as imports_router
 
     app.include_router(auth_router)
+    app.include_router(imports_router)
     _include_api(app)
     _include_pages(app)
 

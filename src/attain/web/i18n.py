@@ -119,3 +119,27 @@ def format_number(value: int | Decimal | None, locale: str) -> str:
     if value is None:
         return "—"
     return f"{value:,}"
+
+
+def N_(message: str) -> str:
+    """Mark a message id for the catalogue without translating it here (translated when shown)."""
+    return message
+
+
+# Message ids that reach templates as data (roles, statuses, import kinds and fields, menu entries).
+DYNAMIC_MESSAGES = (
+    N_("admin"), N_("director"), N_("manager"), N_("rep"),
+    N_("queued"), N_("running"), N_("succeeded"), N_("failed"),
+    N_("draft"), N_("submitted"), N_("approved"), N_("locked"),
+    N_("orders"), N_("customers"), N_("reps"), N_("products"), N_("opportunities"), N_("activities"), N_("targets"),
+    N_("Dashboard"), N_("Plans"), N_("Leaderboard"), N_("Today"), N_("Diagnosis"), N_("Customers"), N_("Imports"),
+    N_("activity_date"), N_("amount"), N_("category"), N_("city"), N_("closed_on"), N_("code"), N_("cost"),
+    N_("created_on"), N_("currency"), N_("customer"), N_("customer_name"), N_("customer_type"), N_("email"),
+    N_("end_date"), N_("expected_close_on"), N_("external_id"), N_("first_order_date"), N_("grade"), N_("industry"),
+    N_("invoiced_on"), N_("kind"), N_("launched_on"), N_("line"), N_("line_id"), N_("manager"), N_("name"),
+    N_("negotiation_on"), N_("note"), N_("opportunity"), N_("order_date"), N_("order_id"), N_("org"),
+    N_("original_sale_on"), N_("owner"), N_("paid_on"), N_("parent"), N_("percent"), N_("period"), N_("product"),
+    N_("product_line"), N_("product_name"), N_("proposal_on"), N_("qualified_on"), N_("quantity"), N_("region"),
+    N_("rep_name"), N_("returned_on"), N_("sales_team"), N_("segment"), N_("shipped_on"), N_("source"), N_("stage"),
+    N_("start_date"), N_("strategy_note"), N_("team"), N_("title"), N_("unit_price"), N_("value"), N_("year"),
+)

@@ -293,7 +293,9 @@ def import_task(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
             result = import_file(session=session, kind=params["kind"], path=path, options=options, progress=step)
     finally:
         if params.get("delete_after"):
-            path.unlink(missing_ok=True)
+            from attain.web.api.imports import discard_upload
+
+            discard_upload(path)
     return {
         "kind": result.kind, "rows": result.rows, "inserted": result.inserted, "updated": result.updated,
         "unchanged": result.unchanged, "created": result.created, "warnings": result.warnings[:100],

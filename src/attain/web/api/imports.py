@@ -32,25 +32,42 @@ def upload_dir() -> Path:
     return folder
 
 
+def _safe_name(filename: str | None) -> str:
+    name = Path((filename or "upload.csv").replace("\\", "/")).name.strip()
+    name = "".join(c for c in name if c.isprintable() and c not in '<>:"|?*')[:120]
+    return name if name and name not in (".", "..") else "upload.csv"
+
+
 async def save_upload(upload: UploadFile) -> Path:
-    name = Path(upload.filename or "upload.csv").name
+    """Store the upload as <upload dir>/<random>/<its own name> (so messages name the user's file)."""
+    name = _safe_name(upload.filename)
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
         raise InvalidInput(f"'{name}' is not a CSV or Excel file ({', '.join(UPLOAD_SUFFIXES)})")
-    target = upload_dir() / f"{uuid.uuid4().hex}{suffix}"
+    folder = upload_dir() / uuid.uuid4().hex
+    folder.mkdir()
+    target = folder / name
     size = 0
     with target.open("wb") as out:
         while chunk := await upload.read(1024 * 1024):
             size += len(chunk)
             if size > MAX_UPLOAD_BYTES:
-                out.close()
-                target.unlink(missing_ok=True)
-                raise InvalidInput(f"'{name}' is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+                break
             out.write(chunk)
-    if size == 0:
-        target.unlink(missing_ok=True)
-        raise InvalidInput(f"'{name}' is empty")
+    if size == 0 or size > MAX_UPLOAD_BYTES:
+        discard_upload(target)
+        if size == 0:
+            raise InvalidInput(f"'{name}' is empty")
+        raise InvalidInput(f"'{name}' is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
     return target
+
+
+def discard_upload(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    try:
+        path.parent.rmdir()
+    except OSError:
+        pass
 
 
 def check_kind(kind: str) -> str:
@@ -75,7 +92,7 @@ async def post_import(
     path = await save_upload(file)
     job = jobs.submit(session=session, kind="import", user_id=user.id, database_url=request.app.state.database_url,
                       params={"kind": kind, "path": str(path), "mapping": pairs, "sheet": sheet,
-                              "filename": Path(file.filename or "").name, "delete_after": True})
+                              "filename": path.name, "delete_after": True})
     return JSONResponse(jobs.job_dict(job), status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
 
 
