@@ -342,8 +342,8 @@ def resplit_from(
         for s in np.flatnonzero(~closed_slices):
             pins[_leaf_key(layout, node.id, int(s))] = 0
         pins[(layout.periods[0].label, node.id, None, ALL_CUSTOMERS)] = int(rows[index, closed_slices].sum())
-        for key in pins:
-            if cells[key].locked and cells[key].value != pins[key]:
+        for key, value in pins.items():
+            if cells[key].locked and cells[key].value != value:
                 raise Conflict(f"{node.code}'s cell {key[0]} is locked; unlock it before reassigning the target")
         result = _save_resplit(session, plan, cells, {}, hold={**hold, **pins}, by=by, expect=expect, action="resplit leaver",
                                reason=reason or f"{node.code} leaves: targets from {start} go to the teammates")
