@@ -12,6 +12,7 @@ from attain.cli import split as split_cli
 from attain.cli.alerts import alerts_app
 from attain.cli.config import config_app
 from attain.cli.credit import credit_app
+from attain.cli.diagnosis import review_command
 from attain.cli.metrics import metric_app
 from attain.cli.plan import plan_app
 from attain.cli.report import report_app
@@ -36,6 +37,7 @@ act_cli.register(app)
 app.add_typer(credit_app, name="credit")
 app.add_typer(report_app, name="report")
 app.add_typer(alerts_app, name="alerts")
+app.command("review")(review_command)
 app.add_typer(user_app, name="user")
 
 

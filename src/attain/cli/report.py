@@ -213,3 +213,10 @@ def leaderboard_command(
                       human(row.target, scale, lang=lang, money=money), percent(row.figures.attainment), reached,
                       marks.first_deal.isoformat() if marks.first_deal else "", streak)
     console.print(table)
+
+
+# --- diagnosis: gap attribution and P(hit) (cli/diagnosis.py, owned by the diagnosis side of issue 6) ---
+
+from attain.cli.diagnosis import register_reports
+
+register_reports(report_app)
