@@ -173,6 +173,8 @@ def _ratio(*, session: Session, metric: Metric, start: date, end: date, group_by
     results = []
     for key in sorted(set(tops) | set(bottoms), key=lambda k: (k is None, k or 0)):
         top, bottom = tops.get(key), bottoms.get(key)
+        if top is None and bottom is not None and numerator.aggregation in ("count", "distinct_count"):  # type: ignore[union-attr]
+            top = MetricValue(key, bottom.label, 0)  # a group with nothing to count counts 0, not "unknown"
         ratio = None
         if top is not None and bottom is not None and bottom.value:
             # Both in their own minor units: bring them to whole units before dividing.
