@@ -2,6 +2,521 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
+from rich.table import Table
+
+from attain.cli.data import DbOption, JsonOption, _require_schema
+from attain.cli.output import console, print_json
+from attain.db import resolve_database_url, session_scope
+from attain.errors import InvalidInput
 
 plan_app = typer.Typer(help="Target plans: create, check, split, show, export, edit, reconcile, version and approve.", no_args_is_help=True)
+
+PlanArg = Annotated[str, typer.Argument(help="Plan name, e.g. FY2027")]
+ByOption = Annotated[str, typer.Option("--by", help="Who makes the change (user name), recorded in the version")]
+ExpectOption = Annotated[int | None, typer.Option("--expect", help="The plan version your change is based on; a newer one is a conflict")]
+ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the version")]
+NodeOption = Annotated[str, typer.Option("--node", help="Org node code (rep, team, region, company)")]
+PeriodOption = Annotated[str, typer.Option("--period", help="2027, 2027Q1, 2027-03 or 2027-W10")]
+ProductOption = Annotated[str | None, typer.Option("--product", help="Product line code (default: all products)")]
+TypeOption = Annotated[str, typer.Option("--customer-type", help="all | new | existing")]
+
+
+def _session(db: str | None):  # type: ignore[no-untyped-def]
+    url = resolve_database_url(db)
+    _require_schema(url)
+    return session_scope(url)
+
+
+def _scale(session: Any, name: str) -> int:
+    from attain.metrics.models import Metric
+    from attain.plans.service import require_plan
+
+    plan = require_plan(session=session, name=name)
+    return session.get(Metric, plan.metric_id).scale
+
+
+def _yuan(value: int | None, scale: int) -> str:
+    return "" if value is None else f"{Decimal(value).scaleb(-scale):,.{scale}f}"
+
+
+def _plain(value: int | None, scale: int) -> str | None:
+    return None if value is None else str(Decimal(value).scaleb(-scale))
+
+
+def _money(session: Any, name: str, text: str, what: str) -> int:
+    from attain.plans.setting import parse_money
+
+    return parse_money(text, _scale(session, name), what)
+
+
+@plan_app.command("list")
+def list_(db: DbOption = None, json: JsonOption = False) -> None:
+    """Every plan with its status, version and total."""
+    from sqlalchemy import select
+
+    from attain.metrics.models import Metric
+    from attain.plans.models import Plan
+
+    with _session(db) as session:
+        rows = [
+            {"name": p.name, "year": p.year, "metric": m.code, "status": p.status, "version": p.version,
+             "total": _plain(p.total, m.scale)}
+            for p, m in session.execute(select(Plan, Metric).join(Metric, Metric.id == Plan.metric_id).order_by(Plan.name))
+        ]
+    if json:
+        print_json(rows)
+        return
+    table = Table("计划 plan", "年 year", "指标 metric", "状态 status", "版本 version", "目标 total")
+    for r in rows:
+        table.add_row(r["name"], str(r["year"] or ""), r["metric"], r["status"], str(r["version"]), r["total"] or "")
+    console.print(table)
+
+
+@plan_app.command("create")
+def create(
+    name: Annotated[str, typer.Option("--name", help="Plan name, e.g. FY2027")],
+    year: Annotated[int, typer.Option("--year", help="Calendar year of the plan")],
+    metric: Annotated[str, typer.Option("--metric", help="Metric code")] = "revenue",
+    total: Annotated[str | None, typer.Option("--total", help="Total in the metric's unit (yuan): 12000000, 1200万")] = None,
+    growth: Annotated[str | None, typer.Option("--growth", help="Growth on last year's actual: 0.18 or 18%")] = None,
+    from_capacity: Annotated[bool, typer.Option("--from-capacity", help="Build the total from reps × ramp × productivity")] = False,
+    productivity: Annotated[str | None, typer.Option("--productivity", help="Output of a fully ramped rep per month (default: learned per rep)")] = None,
+    cost_per_rep: Annotated[str | None, typer.Option("--cost-per-rep", help="Yearly cost of one rep, for the budget")] = None,
+    unit: Annotated[str | None, typer.Option("--unit", help="Rounding unit of the split in the metric's unit, e.g. 100 or 10000")] = None,
+    by: ByOption = "cli",
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Create a draft plan; its total is given, grown from last year, or built from capacity."""
+    from attain.plans.setting import create_target
+
+    with _session(db) as session:
+        created = create_target(session=session, name=name, year=year, metric_code=metric, by=by, total=total, growth=growth,
+                                from_capacity=from_capacity, productivity=productivity, cost_per_rep=cost_per_rep, unit=unit,
+                                reason=reason)
+        scale = _scale(session, name)
+    payload: dict[str, Any] = {
+        "name": created.name, "version": created.version, "year": created.year, "metric": created.metric,
+        "total": _plain(created.total, scale), "unit": _plain(created.unit, scale), "basis": created.basis,
+        "last_year": _plain(created.base, scale),
+    }
+    if created.capacity is not None:
+        cap = created.capacity
+        payload["capacity"] = {
+            "headcount": cap.headcount, "capacity": _plain(cap.capacity, scale),
+            "productivity_per_month": _plain(cap.productivity_per_month, scale), "new_rep_output": _plain(cap.new_rep_output, scale),
+            "gap": _plain(cap.gap, scale), "extra_reps": cap.extra_reps, "budget": _plain(cap.budget, scale),
+            "extra_budget": _plain(cap.extra_budget, scale),
+        }
+    if json:
+        print_json(payload)
+        return
+    console.print(f"Plan [bold]{created.name}[/bold] v{created.version} created (draft): {created.metric} "
+                  f"{_yuan(created.total, scale)} for {created.year} — {created.basis}"
+                  + (f", last year {_yuan(created.base, scale)}" if created.base is not None else ""), highlight=False)
+    if created.capacity is not None:
+        cap = created.capacity
+        table = Table("资源 resources", "值 value", title="产能 Capacity")
+        table.add_row("在岗销售 headcount", str(cap.headcount))
+        table.add_row("产能 capacity", _yuan(cap.capacity, scale))
+        table.add_row("人均月产出 productivity / month", _yuan(cap.productivity_per_month, scale))
+        table.add_row("新人年产出 new rep output", _yuan(cap.new_rep_output, scale))
+        table.add_row("缺口 gap", _yuan(cap.gap, scale))
+        table.add_row("需增销售 extra reps", str(cap.extra_reps))
+        if cap.budget is not None:
+            table.add_row("人力预算 budget", _yuan(cap.budget, scale))
+            table.add_row("新增预算 extra budget", _yuan(cap.extra_budget, scale))
+        console.print(table)
+
+
+@plan_app.command("check")
+def check(name: PlanArg, db: DbOption = None, json: JsonOption = False) -> None:
+    """SMART check: measurable, owner, deadline, realistic (bootstrap probability), relevant."""
+    from attain.plans.check import check_plan
+
+    with _session(db) as session:
+        report = check_plan(session=session, name=name)
+    payload = {"plan": report.plan, "version": report.version, "passed": report.passed,
+               "counts": {s: report.count(s) for s in ("error", "warning", "info")},
+               "findings": [asdict(f) for f in report.findings]}
+    if json:
+        print_json(payload)
+        return
+    table = Table("级别 severity", "检查 check", "单元格 cell", "问题 finding", "依据 figure", title=f"SMART · {report.plan} v{report.version}")
+    colour = {"error": "red", "warning": "yellow", "info": "cyan"}
+    for f in report.findings:
+        table.add_row(f"[{colour[f.severity]}]{f.severity}[/]", f.check, f.cell, f.message, f.figure or "")
+    console.print(table)
+    console.print(f"{report.count('error')} errors, {report.count('warning')} warnings, {report.count('info')} notes")
+
+
+def _weights(items: list[str]) -> dict[str, dict[str, str]]:
+    weights: dict[str, dict[str, str]] = {}
+    for item in items:
+        axis, _, rest = item.partition("=")
+        if not rest:
+            raise InvalidInput(f"--weights '{item}' should look like customer_type=new:40,existing:60")
+        for part in rest.split(","):
+            member, _, weight = part.partition(":")
+            if not weight:
+                raise InvalidInput(f"--weights '{item}': '{part}' should be MEMBER:WEIGHT")
+            weights.setdefault(axis.strip(), {})[member.strip()] = weight.strip()
+    return weights
+
+
+@plan_app.command("split")
+def split(
+    name: PlanArg,
+    by_dims: Annotated[str, typer.Option("--by", help="Dimensions: org[,time][,product][,customer_type]")] = "org,time",
+    method: Annotated[str, typer.Option("--method", help="equal | history | potential | capacity")] = "equal",
+    time_method: Annotated[str | None, typer.Option("--time-method", help="equal | working-days | seasonal (history: seasonal)")] = None,
+    grain: Annotated[str, typer.Option("--grain", help="month | quarter | week")] = "month",
+    weights: Annotated[list[str], typer.Option("--weights", help="AXIS=MEMBER:W,... e.g. product=LA:60,LB:40; repeatable")] = [],  # noqa: B006
+    user: Annotated[str, typer.Option("--user", help="Who splits (here --by names the dimensions)")] = "cli",
+    expect: ExpectOption = None,
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Split the plan total over every org level (company, region, team, rep) and the chosen dimensions."""
+    from attain.plans.splitting import SplitOptions, split_plan
+
+    options = SplitOptions(by=tuple(d.strip() for d in by_dims.split(",") if d.strip()), method=method,
+                           time_method=time_method, grain=grain, weights=_weights(weights))
+    with _session(db) as session:
+        report = split_plan(session=session, name=name, options=options, by=user, expect=expect, reason=reason)
+        scale = _scale(session, name)
+    payload = {**asdict(report), "total": _plain(report.total, scale)}
+    if json:
+        print_json(payload)
+        return
+    console.print(f"Plan {report.plan} split by {','.join(report.by)} ({report.method}): {report.cells:,} cells, "
+                  f"{report.changed:,} changed, {report.locked} locked kept; now version {report.version}.", highlight=False)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+
+
+@plan_app.command("show")
+def show(
+    name: PlanArg,
+    level: Annotated[str | None, typer.Option("--level", help="company | region | team | rep")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="year | quarter | month | week")] = None,
+    product: Annotated[str | None, typer.Option("--product", help="Product line code, or * for every line")] = None,
+    customer_type: Annotated[str, typer.Option("--customer-type", help="all | new | existing | *")] = "all",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The responsibility matrix: owner, target, lock, strategy note and assessment rule per cell."""
+    from attain.plans.matrix import show_matrix
+
+    with _session(db) as session:
+        matrix = show_matrix(session=session, name=name, level=level, period=period, product=product,
+                             customer_type=None if customer_type == "*" else customer_type)
+    rows = [{**asdict(r), "value": _plain(r.value, matrix.scale)} for r in matrix.rows]
+    if json:
+        print_json({"plan": matrix.plan, "version": matrix.version, "status": matrix.status, "metric": matrix.metric,
+                    "unit": matrix.unit, "rows": rows})
+        return
+    table = Table("组织 org", "期间 period", "产品 product", "客户 customers", f"目标 target ({matrix.unit})", "负责人 owner",
+                  "锁 lock", "策略 note", "考核 rule", title=f"{matrix.plan} v{matrix.version} · {matrix.status}")
+    for r in matrix.rows:
+        rule = r.rule or {}
+        table.add_row(f"{r.code} {r.name}", r.period, r.product or "all", r.customer_type, _yuan(r.value, matrix.scale),
+                      f"{r.owner_name or ''}", "🔒" if r.locked else "", r.note or "",
+                      f"{rule.get('metric', '')} ≥{rule.get('achieved_at', '')} {rule.get('review', '')}".strip())
+    console.print(table)
+
+
+@plan_app.command("export")
+def export(
+    name: PlanArg,
+    out: Annotated[Path, typer.Option("--out", help="Excel file to write (.xlsx)")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Write the matrix to Excel: one sheet per org level, values (not formulas), zh/en headers."""
+    from attain.plans.matrix import export_matrix
+
+    with _session(db) as session:
+        counts = export_matrix(session=session, name=name, out=out)
+    if json:
+        print_json({"file": str(out), "rows": counts})
+    else:
+        console.print(f"Wrote {out}: " + ", ".join(f"{level} {n:,} rows" for level, n in counts.items()), highlight=False)
+
+
+@plan_app.command("import-edits")
+def import_edits(
+    name: PlanArg,
+    file: Annotated[Path, typer.Argument(help="An edited export (.xlsx)")],
+    by: ByOption = "cli",
+    expect: ExpectOption = None,
+    reason: ReasonOption = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Read edited cells back (all or nothing): edited rep cells roll up, locked cells must not change."""
+    from attain.plans.matrix import import_edits as run
+
+    with _session(db) as session:
+        result = run(session=session, name=name, path=file, by=by, expect=expect, reason=reason)
+    if json:
+        print_json(asdict(result))
+    else:
+        console.print(f"Plan {result.plan}: {result.values_changed} targets and {result.notes_changed} notes/owners edited, "
+                      f"{result.cells_changed} cells changed in all; now version {result.version}.", highlight=False)
+
+
+def _print_edit(result: Any, scale: int, json: bool) -> None:
+    payload = {**asdict(result), "total": _plain(result.total, scale)}
+    if json:
+        print_json(payload)
+    else:
+        console.print(f"Plan {result.plan} v{result.version}: {result.action}, {result.cells_changed} cells changed, "
+                      f"total {_yuan(result.total, scale)}.", highlight=False)
+
+
+@plan_app.command("set-cell")
+def set_cell(
+    name: PlanArg, node: NodeOption, period: PeriodOption,
+    value: Annotated[str, typer.Option("--value", help="New target in the metric's unit (yuan)")],
+    product: ProductOption = None, customer_type: TypeOption = "all",
+    by: ByOption = "cli", expect: ExpectOption = None, reason: ReasonOption = None, db: DbOption = None, json: JsonOption = False,
+) -> None:
+    """Set one cell (it is locked at the new value); the unlocked cells around it are re-split."""
+    from attain.plans.edits import CellRef, set_cells
+
+    with _session(db) as session:
+        amount = _money(session, name, value, "--value")
+        result = set_cells(session=session, name=name, values={CellRef(node, period, product, customer_type): amount},
+                           by=by, expect=expect, reason=reason)
+        scale = _scale(session, name)
+    _print_edit(result, scale, json)
+
+
+def _lock(name: str, node: str | None, period: str | None, product: str | None, customer_type: str, locked: bool,
+          by: str, expect: int | None, reason: str | None, db: str | None, json: bool) -> None:
+    from attain.plans.edits import CellRef, set_lock
+    from attain.plans.service import lock_plan
+
+    with _session(db) as session:
+        if node is None and period is None:
+            if not locked:
+                raise InvalidInput("a locked plan is reopened with `attain plan revise PLAN --reason ...`")
+            info = lock_plan(session=session, name=name, by=by, expect=expect, reason=reason)
+            payload = {"plan": name, **asdict(info)}
+            if json:
+                print_json(payload)
+            else:
+                console.print(f"Plan {name} is locked (version {info.version}).")
+            return
+        if node is None or period is None:
+            raise InvalidInput("a cell needs both --node and --period")
+        result = set_lock(session=session, name=name, ref=CellRef(node, period, product, customer_type), locked=locked,
+                          by=by, expect=expect, reason=reason)
+        scale = _scale(session, name)
+    _print_edit(result, scale, json)
+
+
+@plan_app.command("lock")
+def lock(
+    name: PlanArg,
+    node: Annotated[str | None, typer.Option("--node", help="Lock this cell; without --node the approved plan is locked")] = None,
+    period: Annotated[str | None, typer.Option("--period")] = None,
+    product: ProductOption = None, customer_type: TypeOption = "all",
+    by: ByOption = "cli", expect: ExpectOption = None, reason: ReasonOption = None, db: DbOption = None, json: JsonOption = False,
+) -> None:
+    """Lock a cell at its value (re-splits keep it), or lock an approved plan (no --node)."""
+    _lock(name, node, period, product, customer_type, True, by, expect, reason, db, json)
+
+
+@plan_app.command("unlock")
+def unlock(
+    name: PlanArg, node: NodeOption, period: PeriodOption, product: ProductOption = None, customer_type: TypeOption = "all",
+    by: ByOption = "cli", expect: ExpectOption = None, reason: ReasonOption = None, db: DbOption = None, json: JsonOption = False,
+) -> None:
+    """Unlock a cell so re-splits may move it again."""
+    _lock(name, node, period, product, customer_type, False, by, expect, reason, db, json)
+
+
+@plan_app.command("note")
+def note(
+    name: PlanArg, node: NodeOption, period: PeriodOption,
+    text: Annotated[str | None, typer.Option("--note", help="Strategy note")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Owner's org code")] = None,
+    rule_metric: Annotated[str | None, typer.Option("--rule-metric", help="Assessment metric")] = None,
+    achieved_at: Annotated[str | None, typer.Option("--achieved-at", help="Achieved at this share of target, e.g. 1.00")] = None,
+    review: Annotated[str | None, typer.Option("--review", help="daily | weekly | monthly | quarterly")] = None,
+    product: ProductOption = None, customer_type: TypeOption = "all",
+    by: ByOption = "cli", expect: ExpectOption = None, reason: ReasonOption = None, db: DbOption = None, json: JsonOption = False,
+) -> None:
+    """Change a cell's strategy note, owner or assessment rule."""
+    from attain.plans.edits import CellRef, set_note
+
+    rule = {"metric": rule_metric, "achieved_at": achieved_at, "review": review}
+    with _session(db) as session:
+        result = set_note(session=session, name=name, ref=CellRef(node, period, product, customer_type), note=text, owner=owner,
+                          rule={k: v for k, v in rule.items() if v is not None} or None, by=by, expect=expect, reason=reason)
+        scale = _scale(session, name)
+    _print_edit(result, scale, json)
+
+
+@plan_app.command("commit")
+def commit(
+    name: PlanArg, node: NodeOption, period: PeriodOption,
+    value: Annotated[str, typer.Option("--value", help="The committed number in the metric's unit")],
+    text: Annotated[str | None, typer.Option("--note", help="Why this number")] = None,
+    by: ByOption = "cli", expect: ExpectOption = None, db: DbOption = None, json: JsonOption = False,
+) -> None:
+    """Record a bottom-up commitment of a rep or manager."""
+    from attain.plans.edits import commit_number
+
+    with _session(db) as session:
+        amount = _money(session, name, value, "--value")
+        result = commit_number(session=session, name=name, node=node, period=period, value=amount, by=by, note=text, expect=expect)
+        scale = _scale(session, name)
+    _print_edit(result, scale, json)
+
+
+@plan_app.command("reconcile")
+def reconcile(
+    name: PlanArg,
+    rule: Annotated[str, typer.Option("--rule", help="scale (commitments' shares of the top-down total) | max (keep commitments above top-down)")] = "scale",
+    period: Annotated[str | None, typer.Option("--period", help="Period of the commitments (default: the plan year)")] = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Set the reconciled targets and re-split below them")] = False,
+    by: ByOption = "cli", expect: ExpectOption = None, reason: ReasonOption = None, db: DbOption = None, json: JsonOption = False,
+) -> None:
+    """Top-down targets against bottom-up commitments per node, and a reconciled plan."""
+    from attain.plans.edits import reconcile_plan
+
+    with _session(db) as session:
+        report = reconcile_plan(session=session, name=name, rule=rule, period=period, apply=apply, by=by, expect=expect, reason=reason)
+        scale = _scale(session, name)
+    gaps = [{**asdict(g), "top_down": _plain(g.top_down, scale), "bottom_up": _plain(g.bottom_up, scale),
+             "gap": _plain(g.gap, scale), "reconciled": _plain(g.reconciled, scale)} for g in report.gaps]
+    if json:
+        print_json({"plan": report.plan, "rule": report.rule, "period": report.period, "gaps": gaps,
+                    "warnings": list(report.warnings), "applied_version": report.applied_version})
+        return
+    table = Table("组织 node", "上级 parent", "自上而下 top-down", "自下而上 bottom-up", "差距 gap", "协调后 reconciled",
+                  title=f"{report.plan} {report.period} · rule {report.rule}")
+    for g in report.gaps:
+        table.add_row(f"{g.node} {g.name}", g.parent, _yuan(g.top_down, scale), _yuan(g.bottom_up, scale), _yuan(g.gap, scale),
+                      _yuan(g.reconciled, scale))
+    console.print(table)
+    for warning in report.warnings:
+        console.print(f"[yellow]warning:[/yellow] {warning}")
+    if report.applied_version:
+        console.print(f"Applied: plan {report.plan} is now version {report.applied_version}.")
+
+
+@plan_app.command("resplit")
+def resplit(
+    name: PlanArg,
+    start: Annotated[str, typer.Option("--from", help="First open period, e.g. 2027-07")],
+    rule: Annotated[str, typer.Option("--rule", help="keep-total | leaver")] = "keep-total",
+    rep: Annotated[str | None, typer.Option("--rep", help="The leaver's code (rule leaver)")] = None,
+    by: ByOption = "cli", expect: ExpectOption = None, reason: ReasonOption = None, db: DbOption = None, json: JsonOption = False,
+) -> None:
+    """Re-split the remaining periods after a market event or a leaver; closed periods stay as they are."""
+    from attain.plans.edits import resplit_from
+
+    with _session(db) as session:
+        result = resplit_from(session=session, name=name, start=start, rule=rule, rep=rep, by=by, expect=expect, reason=reason)
+        scale = _scale(session, name)
+    _print_edit(result, scale, json)
+
+
+@plan_app.command("versions")
+def versions(name: PlanArg, db: DbOption = None, json: JsonOption = False) -> None:
+    """Every version of the plan: who changed what, when and why."""
+    from attain.plans.service import list_versions, require_plan
+
+    with _session(db) as session:
+        rows = list_versions(session=session, plan=require_plan(session=session, name=name))
+    if json:
+        print_json([asdict(v) for v in rows])
+        return
+    table = Table("版本 version", "操作 action", "状态 status", "人 by", "角色 role", "时间 when", "原因 why", "单元格 cells", title=name)
+    for v in rows:
+        table.add_row(str(v.version), v.action, v.status, v.changed_by, v.role or "", v.changed_at.strftime("%Y-%m-%d %H:%M"),
+                      v.reason or "", str(v.cells_changed))
+    console.print(table)
+
+
+@plan_app.command("diff")
+def diff(
+    name: PlanArg,
+    from_version: Annotated[int, typer.Option("--from", help="Older version")],
+    to_version: Annotated[int, typer.Option("--to", help="Newer version")],
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Cells whose targets differ between two versions."""
+    from attain.plans.service import diff_versions
+
+    with _session(db) as session:
+        rows = diff_versions(session=session, name=name, from_version=from_version, to_version=to_version)
+        scale = _scale(session, name)
+    payload = [{"period": d.period, "org": d.org_code, "name": d.org_name, "product": d.product, "customer_type": d.customer_type,
+                "from": _plain(d.before, scale), "to": _plain(d.after, scale), "delta": _plain(d.delta, scale)} for d in rows]
+    if json:
+        print_json({"plan": name, "from": from_version, "to": to_version, "cells": payload})
+        return
+    table = Table("组织 org", "期间 period", "产品 product", "客户 customers", f"v{from_version}", f"v{to_version}", "变化 change",
+                  title=f"{name}: v{from_version} → v{to_version}")
+    for d in rows:
+        table.add_row(f"{d.org_code} {d.org_name}", d.period, d.product or "all", d.customer_type, _yuan(d.before, scale),
+                      _yuan(d.after, scale), _yuan(d.delta, scale))
+    console.print(table)
+    console.print(f"{len(rows)} cells differ.")
+
+
+def _status_change(info: Any, name: str, json: bool) -> None:
+    if json:
+        print_json({"plan": name, **asdict(info)})
+    else:
+        console.print(f"Plan {name} is {info.status} (version {info.version}, by {info.changed_by}).", highlight=False)
+
+
+@plan_app.command("submit")
+def submit(name: PlanArg, by: ByOption = "cli", expect: ExpectOption = None, reason: ReasonOption = None,
+           db: DbOption = None, json: JsonOption = False) -> None:
+    """draft → submitted (for approval)."""
+    from attain.plans.service import submit_plan
+
+    with _session(db) as session:
+        info = submit_plan(session=session, name=name, by=by, expect=expect, reason=reason)
+    _status_change(info, name, json)
+
+
+@plan_app.command("approve")
+def approve(
+    name: PlanArg, by: ByOption = "cli",
+    role: Annotated[str | None, typer.Option("--role", help="Approver's role when they have no user account: director | admin")] = None,
+    expect: ExpectOption = None, reason: ReasonOption = None, db: DbOption = None, json: JsonOption = False,
+) -> None:
+    """submitted → approved, by a director or admin."""
+    from attain.plans.service import approve_plan
+
+    with _session(db) as session:
+        info = approve_plan(session=session, name=name, by=by, role=role, expect=expect, reason=reason)
+    _status_change(info, name, json)
+
+
+@plan_app.command("revise")
+def revise(name: PlanArg, reason: Annotated[str, typer.Option("--reason", help="Why the plan is reopened")], by: ByOption = "cli",
+           expect: ExpectOption = None, db: DbOption = None, json: JsonOption = False) -> None:
+    """Reopen a submitted, approved or locked plan as a new draft version."""
+    from attain.plans.service import revise_plan
+
+    with _session(db) as session:
+        info = revise_plan(session=session, name=name, by=by, reason=reason, expect=expect)
+    _status_change(info, name, json)

@@ -150,7 +150,7 @@ def record_cell_changes(
             "locked_before": old[1] if old else None, "locked_after": new[1] if new else None,
         })
     if rows:
-        session.execute(insert(PlanCellChange), rows)
+        session.execute(insert(PlanCellChange.__table__), rows)
     version.cells_changed = len(rows)
     return len(rows)
 

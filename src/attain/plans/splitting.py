@@ -176,10 +176,13 @@ def stored_tree(*, session: Session, cells: dict[CellKey, Cell]) -> OrgTree:
 # --- loading and saving cells ---------------------------------------------------------------------
 
 def load_cells(*, session: Session, plan: Plan) -> dict[CellKey, Cell]:
-    return {
-        (c.period, c.org_node_id, c.product_node_id, c.customer_type): Cell(c.value, c.locked, c.owner_id, c.strategy_note, c.assessment_rule)
-        for c in session.scalars(select(PlanCell).where(PlanCell.plan_id == plan.id))
-    }
+    table = PlanCell.__table__
+    rows = session.execute(
+        select(table.c.period, table.c.org_node_id, table.c.product_node_id, table.c.customer_type, table.c.value,
+               table.c.locked, table.c.owner_id, table.c.strategy_note, table.c.assessment_rule)
+        .where(table.c.plan_id == plan.id)
+    ).all()
+    return {(r[0], r[1], r[2], r[3]): Cell(r[4], bool(r[5]), r[6], r[7], r[8]) for r in rows}
 
 
 def leaf_rows_of(layout: Layout, org: OrgTree, cells: dict[CellKey, Cell]) -> NDArray[np.int64]:
@@ -271,7 +274,7 @@ def save_cells(
         for key, cell in new.items()
     ]
     if rows:
-        session.execute(insert(PlanCell), rows)
+        session.execute(insert(PlanCell.__table__), rows)
     return record_cell_changes(
         session=session, version=version,
         before={k: (c.value, c.locked) for k, c in old.items()},
