@@ -46,6 +46,7 @@ def set_(
     _require_schema(url)
     with session_scope(url) as session:
         stored = set_setting(session, key, value)
+        session.commit()  # set_setting only flushes; session_scope does not commit
     if json:
         print_json({key: stored})
     else:
