@@ -14,6 +14,7 @@ from attain.cli.data import DbOption, JsonOption, _require_schema
 from attain.cli.output import console, err_console, print_json
 from attain.db import resolve_database_url, session_scope
 from attain.errors import InvalidInput
+from attain.funnel import settings as _funnel_settings  # noqa: F401  (registers funnel_prior_weight for `attain config`)
 
 actions_app = typer.Typer(
     help="Daily action list of a rep (行动清单): what to do today to stay on target, and what is done.",

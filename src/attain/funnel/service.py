@@ -21,33 +21,20 @@ from sqlalchemy.orm import Session
 from attain.errors import InvalidInput, NotFound
 from attain.facts.models import Opportunity, OpportunityStageChange
 from attain.funnel.calc import RATE_SCALE, ceil_fraction, spread_over_days, stage_counts
+from attain.funnel.settings import PRIOR_WEIGHT
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.org.service import require_node
 from attain.periods import Grain, Period, parse_period
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
 from attain.plans.service import require_plan
-from attain.settings.service import get_setting, register
+from attain.settings.service import get_setting
 from attain.split.calendar import WorkCalendar, day_range, working_day_mask
 
 # The pipeline, from first touch to the deal; the funnel is printed the other way round.
 PIPELINE = ("lead", "qualified", "proposal", "negotiation", "won")
 FUNNEL_STAGES = tuple(reversed(PIPELINE))  # won, negotiation, proposal, qualified, lead
 
-
-def _non_negative_int(value: object) -> int:
-    number = int(str(value))
-    if number < 0:
-        raise ValueError("must be 0 or more")
-    return number
-
-
-register(
-    "funnel_prior_weight", 10,
-    "Shrinkage of a rep's funnel rates toward the team (and the team's toward the company): the team "
-    "rate counts as this many opportunities of the rep's own (0 = use the rep's history alone).",
-    _non_negative_int,
-)
 
 CN_CALENDAR = WorkCalendar()
 _GRAIN_ORDER = {Grain.DAY: 0, Grain.WEEK: 1, Grain.MONTH: 2, Grain.QUARTER: 3, Grain.HALF: 4, Grain.YEAR: 5}
@@ -235,7 +222,7 @@ def learn_rates(rep: LevelHistory, team: LevelHistory, company: LevelHistory, pr
 def rep_rates(*, session: Session, rep: OrgNode, before: date) -> LearnedRates:
     team = session.get(OrgNode, rep.parent_id) if rep.parent_id else None
     rep_h, team_h, company_h = level_histories(session=session, rep=rep, team=team, before=before)
-    weight = int(get_setting(session=session, key="funnel_prior_weight"))
+    weight = int(get_setting(session=session, key=PRIOR_WEIGHT))
     rates, size = learn_rates(rep_h, team_h, company_h, weight)
     return LearnedRates(rates, size, rep_h, team_h, company_h, weight)
 
