@@ -107,3 +107,26 @@ def test_no_history_at_all_is_a_clear_error(session: Session, world) -> None:  #
     session.commit()
     with pytest.raises(InvalidInput, match="cannot be learned"):
         week_funnel(session=session, plan_name="P", rep_code="R100", week="2027-W09", calendar=WEEKDAYS)
+
+
+def test_parent_and_product_cells_are_not_counted_twice(session: Session, world) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from attain.catalog.models import ProductNode
+    from attain.plans.models import Plan, PlanCell
+
+    plan = session.scalars(select(Plan).where(Plan.name == "P")).one()
+    product = ProductNode(code="P1", name="产品一", kind="product")
+    session.add(product)
+    session.flush()
+    a = world.reps["R100"]
+    session.add_all([
+        PlanCell(plan_id=plan.id, period="2027Q1", period_start=date(2027, 1, 1), period_end=date(2027, 3, 31),
+                 org_node_id=a, customer_type="all", value=999_000_000),
+        PlanCell(plan_id=plan.id, period="2027-03", period_start=date(2027, 3, 1), period_end=date(2027, 3, 31),
+                 org_node_id=a, product_node_id=product.id, customer_type="all", value=100_000_000),
+    ])
+    session.commit()
+    result = week_funnel(session=session, plan_name="P", rep_code="R100", week="2027-W09", calendar=WEEKDAYS)
+    assert result.target == Fraction(230_000_000 * 5, 23)
+    assert [c["period"] for c in result.cells] == ["2027-03"]

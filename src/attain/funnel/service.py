@@ -37,7 +37,6 @@ FUNNEL_STAGES = tuple(reversed(PIPELINE))  # won, negotiation, proposal, qualifi
 
 
 CN_CALENDAR = WorkCalendar()
-_GRAIN_ORDER = {Grain.DAY: 0, Grain.WEEK: 1, Grain.MONTH: 2, Grain.QUARTER: 3, Grain.HALF: 4, Grain.YEAR: 5}
 
 
 @dataclass(frozen=True)
@@ -98,13 +97,20 @@ def rep_plan_cells(*, session: Session, plan: Plan, rep: OrgNode, start: date, e
     ))
     if not cells:
         return []
-    finest = min(_GRAIN_ORDER.get(parse_period(c.period).grain, 6) for c in cells)
-    cells = [c for c in cells if _GRAIN_ORDER.get(parse_period(c.period).grain, 6) == finest]
+    # Only the finest grain: a plan may hold a rep's quarters and the months they split into.
+    finest = min(_grain_rank(c) for c in cells)
+    cells = [c for c in cells if _grain_rank(c) == finest]
     whole = [c for c in cells if c.product_node_id is None and c.customer_type == ALL_CUSTOMERS]
     if whole:
         return whole
     product_free = [c for c in cells if c.product_node_id is None]
     return product_free or cells
+
+
+def _grain_rank(cell: PlanCell) -> int:
+    """0 day, 1 week, 2 month, 3 quarter, 4 half, 5 year — from the cell's length, whatever its label."""
+    length = (cell.period_end - cell.period_start).days + 1
+    return next(rank for rank, longest in enumerate((1, 7, 31, 92, 184, 10**6)) if length <= longest)
 
 
 def prorated_target(
