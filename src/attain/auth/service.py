@@ -7,6 +7,7 @@ tokens are stored as SHA-256 digests (they are 256-bit random values, so a fast 
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,12 @@ from attain.org.models import OrgNode
 from attain.org.service import require_node
 
 _HASHER = PasswordHasher()
+# Cheap hashes for test suites only (ATTAIN_PASSWORD_HASH=fast), as Django's tests use a fast hasher.
+_FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+def _hasher() -> PasswordHasher:
+    return _FAST_HASHER if os.environ.get("ATTAIN_PASSWORD_HASH") == "fast" else _HASHER
 MIN_PASSWORD_LENGTH = 8
 LOGIN_MAX_FAILURES = 5
 LOGIN_WINDOW = timedelta(minutes=15)
@@ -38,12 +45,12 @@ def now() -> datetime:
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
-    return _HASHER.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     try:
-        return _HASHER.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
@@ -165,8 +172,8 @@ def authenticate(*, session: Session, username: str, password: str, ip: str) -> 
         session.commit()
         return None
     session.execute(delete(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.ip == ip[:64]))
-    if _HASHER.check_needs_rehash(user.password_hash):
-        user.password_hash = _HASHER.hash(password)
+    if _hasher().check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher().hash(password)
     session.commit()
     return user
 
