@@ -46,3 +46,19 @@ def make_lines(session: Session, codes: tuple[str, ...] = ("LA", "LB")) -> dict[
 @pytest.fixture
 def org(session: Session) -> dict[str, int]:
     return make_org(session)
+
+
+def add_sales(session: Session, rep_ids: dict[str, int], year: int, monthly: dict[str, int], product_id: int | None = None) -> None:
+    """Order lines of `year`: each rep sells `monthly[code]` yuan in every month (one line a month)."""
+    from sqlalchemy import insert
+
+    from attain.facts.models import OrderLine
+
+    rows = []
+    for code, amount in monthly.items():
+        for m in range(1, 13):
+            rows.append({"line_id": f"{code}-{year}-{m}", "order_id": f"O-{code}-{year}-{m}", "order_date": date(year, m, 15),
+                         "rep_id": rep_ids[code], "product_id": product_id, "amount": amount * 100, "quantity": 1,
+                         "currency": "CNY"})
+    session.execute(insert(OrderLine), rows)
+    session.commit()

@@ -419,8 +419,13 @@ def split_plan(
     weights, priors = method_inputs(session=session, plan=plan, metric=metric, layout=layout, org=org, method=options.method)
     time_method = options.time_method or ("seasonal" if options.method == "history" else "equal")
     root_prior = priors[0] if priors is not None else None
-    time_weights, warnings = _time_weights(session=session, plan=plan, metric=metric, layout=layout, method=time_method,
-                                           root_history=root_prior if options.method == "history" else None)
+    if options.method == "capacity" and options.time_method is None:
+        # Ramped headcount also says when in the year the output comes.
+        time_method = "capacity"
+        time_weights, warnings = root_prior.reshape(layout.shape).sum(axis=(1, 2)), []
+    else:
+        time_weights, warnings = _time_weights(session=session, plan=plan, metric=metric, layout=layout, method=time_method,
+                                               root_history=root_prior if options.method == "history" else None)
     margins = root_prior.reshape(layout.shape) if root_prior is not None and options.method == "history" else None
     product_weights = _member_weights(session=session, axis="product", options=options, members=layout.leaf_products,
                                       fallback=margins.sum(axis=(0, 2)) if margins is not None else None)
