@@ -71,11 +71,38 @@ def sign_in(client: TestClient, username: str, password: str | None = None) -> T
     return client
 
 
-def csrf_of(client: TestClient, path: str = "/dashboard") -> str:
+def read_csrf(client: TestClient, path: str = "/dashboard") -> str:
     page = client.get(path, params={"as_of": AS_OF.isoformat()})
     match = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
     assert match
     return match.group(1)
+
+
+@pytest.fixture(scope="session")
+def demo_codes(demo_url: str) -> dict[str, str]:
+    """Codes of the demo users' nodes ({"rep": ..., "manager": ..., "director": ...}) and of
+    "other_rep", a rep of the same team who is not the signed-in rep."""
+    from sqlalchemy import select
+
+    from attain.auth.models import User
+    from attain.org.models import OrgNode
+
+    session = make_session_factory(get_engine(demo_url))()
+    try:
+        codes = {u.username: session.get(OrgNode, u.org_node_id).code  # type: ignore[union-attr]
+                 for u in session.scalars(select(User)) if u.org_node_id is not None}
+        rep = session.scalars(select(OrgNode).where(OrgNode.code == codes["rep"])).one()
+        codes["other_rep"] = session.scalars(select(OrgNode.code).where(
+            OrgNode.parent_id == rep.parent_id, OrgNode.kind == "rep", OrgNode.id != rep.id).order_by(OrgNode.code)).first()
+        return codes
+    finally:
+        session.close()
+
+
+@pytest.fixture
+def csrf_of():  # type: ignore[no-untyped-def]
+    """csrf_of(client) → the CSRF token of that client's signed-in session."""
+    return read_csrf
 
 
 @pytest.fixture

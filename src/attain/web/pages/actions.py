@@ -30,7 +30,9 @@ def _rep(access: Any, code: str | None) -> OrgNode:
         node = access.home()
     if node.kind == "rep" and (code or node.id == access.user.org_node_id):
         return node
-    reps = [r for r in queries.reps_under(session=access.session, node=node) if r.end_date is None]
+    teams = {t.id for t in queries.nodes_of_kind(session=access.session, kind="team")}
+    # Sales reps sit in teams; a director attached straight to the company has no daily funnel.
+    reps = [r for r in queries.reps_under(session=access.session, node=node) if r.end_date is None and r.parent_id in teams]
     if not reps:
         raise InvalidInput(f"{node.name} has no reps to show a board for")
     return reps[0]

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, extract, func, or_, select
+from sqlalchemy import ColumnElement, and_, extract, func, select
 from sqlalchemy.orm import Session, aliased
 
 from attain.catalog.models import Customer
@@ -63,34 +63,48 @@ def targets_by_node_month(*, session: Session, plan: Plan, node_ids: Iterable[in
     return {(node_id, period): int(value) for node_id, period, value in rows}
 
 
+# The credited_lines() column that names each kind of org node a line belongs to.
+GROUP_COLUMNS = {"rep": "rep_id", "team": "team_id", "region": "org_region_id"}
+
+
 def actuals_by_group_month(
     *, session: Session, groups: Sequence[OrgNode], start: date, end: date
 ) -> dict[tuple[int, str], int]:
-    """{(group node id, 'YYYY-MM'): credited sales} for each group node's subtree, one GROUP BY.
+    """{(group node id, 'YYYY-MM'): credited sales} for each group node's subtree.
 
-    A rep's own figure counts every credit row (overlay too); a team's or region's only direct
-    credit, so that overlays are never summed twice into a team.
+    One plain GROUP BY per kind of node asked for, on the rep / team / region id that
+    `credited_lines()` carries (the company is everything). A rep's own figure counts every credit
+    row (overlay too); a team's, region's or company's only direct credit, so that overlays are never
+    summed twice into a team.
     """
-    if not groups:
-        return {}
     lines = credited_lines().subquery("cl")
-    rep = aliased(OrgNode, name="rep")
-    group = aliased(OrgNode, name="grp")
     year = extract("year", lines.c.credit_date)
     month = extract("month", lines.c.credit_date)
-    rows = session.execute(
-        select(group.id, year, month, func.sum(lines.c.amount))
-        .select_from(lines)
-        .join(rep, rep.id == lines.c.rep_id)
-        .join(group, rep.path.startswith(group.path))
-        .where(
-            group.id.in_([g.id for g in groups]),
-            lines.c.credit_date >= start, lines.c.credit_date <= end,
-            or_(lines.c.kind == "direct", group.kind == "rep"),
-        )
-        .group_by(group.id, year, month)
-    ).all()
-    return {(gid, f"{int(y):04d}-{int(m):02d}"): int(total or 0) for gid, y, m, total in rows}
+    in_range = and_(lines.c.credit_date >= start, lines.c.credit_date <= end)
+    found: dict[tuple[int, str], int] = {}
+    by_kind: dict[str, list[OrgNode]] = {}
+    for group in groups:
+        by_kind.setdefault(group.kind if group.kind in GROUP_COLUMNS else "company", []).append(group)
+    for kind, nodes in by_kind.items():
+        if kind == "company":
+            rows = session.execute(
+                select(year, month, func.sum(lines.c.amount)).where(in_range, lines.c.kind == "direct")
+                .group_by(year, month)
+            ).all()
+            for node in nodes:
+                for y, m, total in rows:
+                    found[(node.id, f"{int(y):04d}-{int(m):02d}")] = int(total or 0)
+            continue
+        column = lines.c[GROUP_COLUMNS[kind]]
+        condition = in_range if kind == "rep" else and_(in_range, lines.c.kind == "direct")
+        rows = session.execute(
+            select(column, year, month, func.sum(lines.c.amount))
+            .where(condition, column.in_([n.id for n in nodes]))
+            .group_by(column, year, month)
+        ).all()
+        for gid, y, m, total in rows:
+            found[(gid, f"{int(y):04d}-{int(m):02d}")] = int(total or 0)
+    return found
 
 
 def children(*, session: Session, node: OrgNode) -> list[OrgNode]:
