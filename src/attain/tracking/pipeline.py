@@ -158,17 +158,18 @@ def stage_history(*, session: Session, as_of: date) -> tuple[NDArray[np.float64]
         .group_by(OpportunityStageChange.opportunity_id).subquery("reached")
     )
     statement = (
-        select(func.coalesce(reached.c.reached, 0), Opportunity.stage, func.count())
+        select(reached.c.reached, Opportunity.stage, func.count())
         .select_from(Opportunity).outerjoin(won_change, won_join)  # type: ignore[arg-type]
         .outerjoin(reached, reached.c.opportunity_id == Opportunity.id)
         .where(Opportunity.stage.in_(("won", "lost")), closed_on <= as_of)
-        .group_by(func.coalesce(reached.c.reached, 0), Opportunity.stage)
+        .group_by(reached.c.reached, Opportunity.stage)
     )
     won = np.zeros(len(OPEN_STAGES))
     lost = np.zeros(len(OPEN_STAGES))
     for furthest, outcome, count in session.execute(statement):
         target = won if outcome == "won" else lost
-        target[: int(furthest) + 1] += count
+        # Without a recorded open stage the deal counts as having been a lead.
+        target[: int(furthest or 0) + 1] += count
     return won, lost
 
 
