@@ -15,7 +15,7 @@ from attain.credit.calc import FULL_BP, check_direct, parse_team, percent_to_bp
 from attain.credit.service import record_returns, write_direct_split, write_overlay
 from attain.errors import InvalidInput
 from attain.facts.models import OrderLine
-from attain.imports.columns import Columns, duplicates
+from attain.imports.columns import Columns
 from attain.imports.common import (
     ImportOptions,
     ImportResult,
@@ -123,7 +123,8 @@ def import_returns(session: Session, table: Table, mapping: dict[str, list[int]]
     order_ids = columns.codes("order_id", required=True)
     returned_on = columns.date("returned_on")
     sources = columns.text("source")
-    duplicates(order_ids, columns, "order_id", "returned order")
+    # A returns sheet often lists an order once per returned line (Superstore's Returns): the
+    # repeats name the same returned order, so they are one return, not an error.
     orders, _lines = _known_orders(session, {o for o in order_ids if o})
     for index, order_id in enumerate(order_ids):
         if order_id is not None and order_id not in orders:
