@@ -28,6 +28,7 @@ from attain.split.calendar import day_range, seasonal_day_weights, working_day_m
 from attain.tracking import calc
 from attain.tracking.engine import Runner, SessionRunner
 from attain.tracking.query import (
+    ADDITIVE,
     METRICS,
     ORG_DIMENSIONS,
     Grouping,
@@ -90,6 +91,7 @@ class AttainmentRow:
 class Attainment:
     plan: str
     plan_version: int
+    plan_id: int
     metric: MetricInfo
     period: Period
     as_of: date
@@ -122,6 +124,22 @@ def _rows_by_key(runner: Runner, statement) -> dict[Key, int | Decimal]:  # type
         key = tuple(_key_part(v) for v in row[:-1])
         result[key] = _number(row[-1])
     return result
+
+
+def _grouped_and_total(
+    runner: Runner, metric: str, grouping: Grouping, start: date, end: date, plan_id: int | None
+) -> tuple[dict[Key, int | Decimal], int | Decimal]:
+    """Rows of the grouping and the (direct-only) total over [start, end]. The total is the sum of
+    the rows when they partition the direct credit (additive metric, no overlay); else one more query."""
+    rows: dict[Key, int | Decimal] = {}
+    if grouping.dimensions:
+        rows = _rows_by_key(runner, actuals_statement(
+            metric=metric, grouping=grouping, start=start, end=end, plan_id=plan_id))
+        if metric in ADDITIVE and not grouping.includes_overlay:
+            return rows, sum(rows.values(), 0)
+    total = _rows_by_key(runner, actuals_statement(
+        metric=metric, grouping=Grouping(()), start=start, end=end, plan_id=plan_id)).get((), 0)
+    return rows, total
 
 
 def _key_part(value: object) -> int | str | None:
@@ -171,10 +189,7 @@ def actuals(
         rows: dict[Key, int | Decimal] = {}
         total: int | Decimal = 0
     else:
-        statement = actuals_statement(metric=metric, grouping=grouping, start=period.start, end=end)
-        rows = _rows_by_key(runner, statement) if grouping.dimensions else {}
-        total_rows = _rows_by_key(runner, actuals_statement(metric=metric, grouping=Grouping(()), start=period.start, end=end))
-        total = total_rows.get((), 0)
+        rows, total = _grouped_and_total(runner, metric, grouping, period.start, end, None)
     label = _labeller(session, grouping)
     return Actuals(
         info, period, grouping.dimensions, period.start, end,
@@ -212,14 +227,14 @@ def plan_metric(session: Session, plan: Plan, metric: str | None) -> MetricInfo:
 
 
 def history_weights(
-    session: Session, runner: Runner, metric: str, period: Period
+    runner: Runner, metric: str, period: Period, plan_id: int | None = None
 ) -> tuple[np.ndarray | None, list[str]]:
     """Seasonal day weights for the period from the company's daily sales of the last years
     (summed by the database per day), or None with a warning when there is no usable history."""
     history_start = date(period.start.year - HISTORY_YEARS, period.start.month, 1)
     statement = actuals_statement(
         metric=metric, grouping=Grouping(()), start=history_start, end=period.start - timedelta(days=1),
-        by_day=True, direct_only=True,
+        by_day=True, direct_only=True, plan_id=plan_id,
     )
     daily = runner.rows(statement)
     days = day_range(period.start, period.end)
@@ -249,15 +264,11 @@ def attainment(
     actual_rows: dict[Key, int | Decimal] = {}
     total_actual: int | Decimal = 0
     if as_of >= period.start:
-        last = min(period.end, as_of)
-        if grouping.dimensions:
-            actual_rows = _rows_by_key(runner, actuals_statement(
-                metric=info.code, grouping=grouping, start=period.start, end=last))
-        total_actual = _rows_by_key(runner, actuals_statement(
-            metric=info.code, grouping=Grouping(()), start=period.start, end=last)).get((), 0)
+        actual_rows, total_actual = _grouped_and_total(
+            runner, info.code, grouping, period.start, min(period.end, as_of), chosen.id)
     targets = {t.key: t for t in target_between(session, chosen, period.start, period.end, grouping, tree=tree)} if (
         grouping.dimensions) else {}
-    weights, warnings = history_weights(session, runner, info.code, period)
+    weights, warnings = history_weights(runner, info.code, period, chosen.id)
     label = _labeller(session, grouping)
     progress_cache: dict[tuple[date, date], calc.TimeProgress] = {}
 
@@ -300,7 +311,7 @@ def attainment(
         total_source = "sum of rows" if known else None
     total = row((), (), tree.roots[0] if len(tree.roots) == 1 else None, total_actual, total_target, total_source,
                 (period.start, period.end))
-    return Attainment(chosen.name, chosen.version, info, period, as_of, grouping.dimensions, tuple(rows), total,
+    return Attainment(chosen.name, chosen.version, chosen.id, info, period, as_of, grouping.dimensions, tuple(rows), total,
                       tuple(warnings), runner.name)
 
 

@@ -148,9 +148,8 @@ def _order_view(connection: Any, reader: str, path: Path) -> None:
         "id": "row_number() OVER ()", "line_id": "CAST(row_number() OVER () AS VARCHAR)",
         "order_id": "CAST(row_number() OVER () AS VARCHAR)", "quantity": "0", "currency": "'CNY'",
     }
-    casts = {"order_date": "DATE", "amount": "BIGINT", "cost": "BIGINT", "quantity": "DECIMAL(18,4)",
-             "id": "BIGINT", "rep_id": "BIGINT", "customer_id": "BIGINT", "product_id": "BIGINT", "region_id": "BIGINT",
-             "line_id": "VARCHAR", "order_id": "VARCHAR", "currency": "VARCHAR"}
+    dialect = postgresql.dialect()
+    casts = {c.name: _duck_type(c.type.compile(dialect=dialect)) for c in OrderLine.__table__.columns}
     select_list = []
     for column in ORDER_COLUMNS:
         source = f'f."{column}"' if column in present else exprs.get(column, defaults.get(column, "NULL"))

@@ -57,7 +57,7 @@ def leaderboard(
     workdays = np.array([], dtype="datetime64[D]")
     if last >= period.start:
         statement = actuals_statement(metric=report.metric.code, grouping=Grouping((by,)), start=period.start,
-                                      end=last, by_day=True)
+                                      end=last, by_day=True, plan_id=report.plan_id)
         rows = runner.rows(statement)
         daily = _daily_by_key(rows)
         days = day_range(period.start, last)

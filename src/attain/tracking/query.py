@@ -30,6 +30,8 @@ from attain.errors import InvalidInput
 ORG_DIMENSIONS = ("region", "team", "rep")
 DIMENSIONS = ("region", "team", "rep", "product_line", "customer_type", "month")
 METRICS = ("revenue", "gross_profit", "quantity", "orders", "new_customers")
+# Metrics whose value over a set of rows is the sum of the rows' values (unlike distinct counts).
+ADDITIVE = ("revenue", "gross_profit", "quantity")
 
 
 @dataclass(frozen=True)
@@ -72,16 +74,18 @@ def check_metric(metric: str) -> str:
 
 def actuals_statement(
     *, metric: str, grouping: Grouping, start: date, end: date, customer_type_start: date | None = None,
-    by_day: bool = False, direct_only: bool | None = None,
+    by_day: bool = False, direct_only: bool | None = None, plan_id: int | None = None,
 ) -> Select:  # type: ignore[type-arg]
     """SELECT <dimension keys…>, value FROM credited lines in [start, end] GROUP BY the keys.
 
     `customer_type_start` is the day that makes a customer new (first order on or after it);
     it defaults to `start`. `by_day` adds the credit date as the last key (for milestones and
     seasonal history). Direct credit only unless the grouping is by rep (`direct_only` overrides).
+    `plan_id` applies that plan's crediting rule (the company default otherwise).
     """
     check_metric(metric)
-    credited = credited_lines().subquery("credited")
+    lines = credited_lines() if plan_id is None else credited_lines(plan_id=plan_id)
+    credited = lines.subquery("credited")
     customer = aliased(Customer, name="tracking_customer")
     product = aliased(ProductNode, name="tracking_product")
     new_from = customer_type_start or start
