@@ -130,3 +130,16 @@ def test_parent_and_product_cells_are_not_counted_twice(session: Session, world)
     result = week_funnel(session=session, plan_name="P", rep_code="R100", week="2027-W09", calendar=WEEKDAYS)
     assert result.target == Fraction(230_000_000 * 5, 23)
     assert [c["period"] for c in result.cells] == ["2027-03"]
+
+
+def test_learn_rates_zero_and_missing_history() -> None:
+    from attain.funnel.service import LevelHistory, learn_rates
+
+    never_won = LevelHistory(advanced=(3, 3, 3, 0), decided=(3, 3, 3, 3), opportunities=3, won=0, won_amount=0)
+    with pytest.raises(InvalidInput, match="no number of leads"):
+        learn_rates(never_won, never_won, never_won, 10)
+    fine = LevelHistory(advanced=(2, 2, 2, 1), decided=(4, 2, 2, 2), opportunities=4, won=1, won_amount=5_000_00)
+    thin = LevelHistory(advanced=(0, 0, 0, 0), decided=(0, 0, 0, 0), opportunities=0, won=0, won_amount=0)
+    rates, size = learn_rates(thin, thin, fine, 10)  # a new rep in a new team borrows the company's figures
+    assert rates == (Decimal("0.5000"), Decimal("1.0000"), Decimal("1.0000"), Decimal("0.5000"))
+    assert size == 5_000_00

@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 import numpy as np
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Subquery, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from attain.errors import InvalidInput, NotFound
@@ -135,7 +135,7 @@ def prorated_target(
 # ---- rates --------------------------------------------------------------------------------------------
 
 
-def _furthest_in_history():  # type: ignore[no-untyped-def]
+def _furthest_in_history() -> Subquery:
     """Per opportunity: the furthest pipeline stage (0 lead … 4 won) in its stage history."""
     stage_index = case({s: i for i, s in enumerate(PIPELINE)}, value=OpportunityStageChange.stage, else_=-1)
     history = (
@@ -209,11 +209,16 @@ def learn_rates(rep: LevelHistory, team: LevelHistory, company: LevelHistory, pr
         company_rate = shrink(company.advanced[k], company.decided[k], None, 0)
         team_rate = shrink(team.advanced[k], team.decided[k], company_rate, prior_weight)
         rep_rate = shrink(rep.advanced[k], rep.decided[k], team_rate, prior_weight)
-        if rep_rate is None or rep_rate == 0:
-            step = f"{PIPELINE[k]}→{PIPELINE[k + 1]}"
+        step = f"{PIPELINE[k]}→{PIPELINE[k + 1]}"
+        if rep_rate is None:
             raise InvalidInput(
-                f"no opportunity in the database ever moved {step}, so the {step} rate cannot be learned; "
+                f"no opportunity in the database was ever decided at {PIPELINE[k]}, so the {step} rate cannot be learned; "
                 "import opportunities with their stage history first"
+            )
+        if rep_rate == 0:
+            raise InvalidInput(
+                f"no opportunity ever moved {step} (rep {rep.decided[k]}, team {team.decided[k]}, company {company.decided[k]} "
+                "decided), so no number of leads reaches the target; raise funnel_prior_weight or import more history"
             )
         rounded = (Decimal(rep_rate.numerator) / Decimal(rep_rate.denominator)).quantize(Decimal("0.0001"), ROUND_HALF_EVEN)
         rates.append(max(rounded, Decimal("0.0001")))
