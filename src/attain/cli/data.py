@@ -50,7 +50,7 @@ def _require_schema(url: str) -> None:
         raise InvalidInput(f"{_safe_url(url)} is at schema revision {current}; run `attain init` to upgrade it")
 
 
-KINDS = ("orders", "customers", "reps", "products", "regions", "opportunities", "activities", "targets")
+KINDS = ("orders", "customers", "reps", "products", "regions", "territories", "opportunities", "activities", "targets", "credits", "returns")
 
 
 def import_(
@@ -67,6 +67,7 @@ def import_(
     key: Annotated[str, typer.Option("--key", help="How the file names reps, customers, products: auto (code, external id, name), code, external_id or name")] = "auto",
     period_grain: Annotated[Optional[str], typer.Option("--period-grain", help="targets: a date in the period column means the month/quarter/year containing it")] = None,
     scale: Annotated[Optional[str], typer.Option("--scale", help="Same as --multiplier (e.g. 1000 for a sheet in thousands)")] = None,
+    rep_from_region: Annotated[bool, typer.Option("--rep-from-region", help="orders: a line without a rep goes to the manager of its region")] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -86,7 +87,7 @@ def import_(
     options = ImportOptions(
         mapping=tuple(map_), sheet=sheet, date_format=date_format, multiplier=factor, plan=plan, metric=metric,
         has_header=not no_header, columns=tuple(columns.split(",")) if columns is not None else (), key=key,
-        period_grain=period_grain,
+        period_grain=period_grain, rep_from_region=rep_from_region,
     )
     url = resolve_database_url(db)
     _require_schema(url)

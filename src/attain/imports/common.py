@@ -68,6 +68,8 @@ class ImportOptions:
     key: str = "auto"
     # targets: a date in the period column stands for the month/quarter/year that contains it.
     period_grain: str | None = None
+    # orders: a line without a rep goes to the manager (head) of its region.
+    rep_from_region: bool = False
 
 
 def reject_if_errors(columns: Columns, source: str) -> None:

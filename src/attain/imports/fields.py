@@ -107,6 +107,12 @@ FIELDS: dict[str, tuple[Field, ...]] = {
         _f("manager", "text", "manager", "regionalmanager", "person", "head", "区域经理", "负责人", "经理"),
         _f("external_id", "text", "externalid", "externalcode", "外部编号", "外部id"),
     ),
+    "territories": (
+        _REP,
+        _REGION,
+        _f("start_date", "date", "startdate", "validfrom", "from", "开始日期", "生效日期"),
+        _f("end_date", "date", "enddate", "validto", "to", "结束日期", "失效日期"),
+    ),
     "opportunities": (
         _f("code", "text", "opportunityid", "oppid", "id", "code", "商机编号", "商机id", "机会编号", required=True),
         _f("name", "text", "opportunityname", "name", "商机名称", "机会名称"),

@@ -40,7 +40,7 @@ from attain.imports.fields import fields_for, header_score, match_columns, parse
 from attain.imports.models import ImportRun
 from attain.imports.parsing import header_multiplier, to_minor
 from attain.imports.reading import Table, read_table
-from attain.org.models import OrgNode
+from attain.org.models import OrgNode, RepTerritory
 from attain.org.service import move_node, node_ids_by_key
 from attain.plans.targets import import_target_rows
 
@@ -176,14 +176,18 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
     result.created = resolver.created
     _flag_lines(result, columns, customers, amounts, quantities)
 
+    # dict.get over the column: C-level, and a missing key (None) maps to None.
+    line_reps = list(map(rep_ids.get, reps))
+    if options.rep_from_region:
+        line_reps = _reps_from_regions(session, result, line_reps, list(map(region_ids.get, regions)))
+
     step(f"writing {len(line_ids):,} order lines")
     zero = Decimal(0)
     values = {
         "line_id": line_ids,
         "order_id": order_ids,
         "order_date": dates,
-        # dict.get over the column: C-level, and a missing key (None) maps to None.
-        "rep_id": list(map(rep_ids.get, reps)),
+        "rep_id": line_reps,
         "customer_id": list(map(customer_ids.get, customers)),
         "product_id": list(map(product_ids.get, products)),
         "region_id": list(map(region_ids.get, regions)),
@@ -199,6 +203,23 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
         step("updating customers' first-order dates")
         refresh_first_order_dates(session=session)
     return result
+
+
+def _reps_from_regions(
+    session: Session, result: ImportResult, line_reps: list[int | None], line_regions: list[int | None]
+) -> list[int | None]:
+    """Give each line without a rep to the manager of its region (--rep-from-region)."""
+    heads = dict(session.execute(select(OrgNode.id, OrgNode.manager_id).where(OrgNode.kind == "region")).all())
+    if not any(heads.values()):
+        raise InvalidInput("--rep-from-region: no region has a manager; import regions with a manager column first")
+    out = [rep if rep is not None else heads.get(region) if region is not None else None
+           for rep, region in zip(line_reps, line_regions)]
+    given = sum(1 for before, after in zip(line_reps, out) if before is None and after is not None)
+    result.warnings.append(f"{given:,} lines without a rep given to the manager of their region")
+    if None in out:
+        result.flagged["without_rep"] = out.count(None)
+        result.warnings.append(f"{out.count(None):,} lines still without a rep (no region, or a region without a manager)")
+    return out
 
 
 def _unknown_keys(columns: Columns, field: str, keys: list[str | None], ids: dict[str, int | None], mode: str) -> None:
@@ -517,6 +538,69 @@ def _place_product_node(session: Session, node_id: int, parent_id: int) -> bool:
     return True
 
 
+# --- territory coverage (rep ↔ region, many-to-many) -------------------------------------------
+
+
+def _import_territories(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
+    """Which territories each rep covers (optionally from/to a date). The rows of a rep in the file
+    replace that rep's stored coverage, so importing the same file again changes nothing."""
+    result = ImportResult("territories", table.source, table.encoding, len(table.rows))
+    columns = Columns(table, mapping, date_format=options.date_format)
+    reps, regions = columns.codes("rep", required=True), columns.codes("region", required=True)
+    starts, ends = columns.date("start_date"), columns.date("end_date")
+    resolver = Resolver(session, options.key)
+    kinds = dict(session.execute(select(OrgNode.id, OrgNode.kind)).all())
+    rows: dict[int, set[tuple[int, object, object]]] = {}
+    first_line: dict[tuple[int, int, object], int] = {}
+    for index, (rep, region) in enumerate(zip(reps, regions)):
+        rep_id = resolver.existing_org(rep) if rep else None
+        region_id = resolver.orgs([region], kind="region", names={}, parents={}, mode="auto").get(region) if region else None
+        if rep and rep_id is None:
+            columns.error(index, "rep", f"no rep with code, external id or name '{rep}'; import reps first")
+        elif rep_id is not None and kinds.get(rep_id) != "rep":
+            columns.error(index, "rep", f"'{rep}' is a {kinds.get(rep_id)}, not a rep")
+        if rep_id is None or region_id is None or kinds.get(rep_id) != "rep":
+            continue
+        if kinds.get(region_id, "region") != "region":
+            columns.error(index, "region", f"'{region}' is a {kinds[region_id]}, not a region")
+            continue
+        if starts[index] and ends[index] and ends[index] < starts[index]:  # type: ignore[operator]
+            columns.error(index, "end_date", f"ends on {ends[index]} before it starts on {starts[index]}")
+            continue
+        key = (rep_id, region_id, starts[index])
+        if key in first_line:
+            columns.error(index, "region", f"{rep} already covers {region} from {starts[index] or 'the start'} (line {first_line[key]})")
+            continue
+        first_line[key] = columns.lines[index]
+        rows.setdefault(rep_id, set()).add((region_id, starts[index], ends[index]))
+    reject_if_errors(columns, table.source)
+    step("writing territory coverage")
+    stored: dict[int, set[tuple[int, object, object]]] = {}
+    for rep_id, region_id, start, end in session.execute(
+        select(RepTerritory.rep_id, RepTerritory.region_id, RepTerritory.start_date, RepTerritory.end_date)
+        .where(RepTerritory.rep_id.in_(list(rows)))
+    ):
+        stored.setdefault(rep_id, set()).add((region_id, start, end))
+    removed = 0
+    for rep_id, wanted in rows.items():
+        before = stored.get(rep_id, set())
+        if wanted == before:
+            result.unchanged += len(wanted)
+            continue
+        result.unchanged += len(wanted & before)
+        result.inserted += len(wanted - before)
+        removed += len(before - wanted)
+        session.execute(delete(RepTerritory).where(RepTerritory.rep_id == rep_id))
+        session.execute(insert(RepTerritory), [
+            {"rep_id": rep_id, "region_id": region_id, "start_date": start, "end_date": end} for region_id, start, end in sorted(
+                wanted, key=lambda r: (r[0], str(r[1])))
+        ])
+    if removed:
+        result.warnings.append(f"{removed:,} earlier territory rows of these reps are no longer in the file and were removed")
+    result.created = resolver.created
+    return result
+
+
 # --- regions (territories) ---------------------------------------------------------------------
 
 
@@ -706,6 +790,7 @@ _IMPORTERS: dict[str, Callable[[Session, Table, dict[str, list[int]], ImportOpti
     "reps": _import_reps,
     "products": _import_products,
     "regions": _import_regions,
+    "territories": _import_territories,
     "opportunities": _import_opportunities,
     "activities": _import_activities,
     "targets": _import_targets,

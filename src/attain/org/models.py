@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from attain.db import Base
@@ -33,5 +33,20 @@ class OrgNode(Base):
     manager_id: Mapped[int | None] = mapped_column(ForeignKey("org_nodes.id"))
     title: Mapped[str | None] = mapped_column(String(100))
     email: Mapped[str | None] = mapped_column(String(200))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class RepTerritory(Base):
+    """A rep covering a territory (region), many-to-many, optionally over a span of dates: a manager
+    covers every territory of the group, a rep one or several, and territories change hands.
+    Coverage is who works where; who is credited with a sale is attain.credit's business."""
+
+    __tablename__ = "rep_territories"
+    __table_args__ = (Index("ix_rep_territories_rep_region", "rep_id", "region_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("org_nodes.id"))
+    region_id: Mapped[int] = mapped_column(ForeignKey("org_nodes.id"), index=True)
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
