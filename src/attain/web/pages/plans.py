@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -104,7 +105,7 @@ async def wizard_apply(request: Request, access: AccessDep) -> Response:
     form = await request.form()
     spec = _spec(access, form)
     plan = plan_editor.apply(session=access.session, spec=spec, by=access.user.username, role=access.user.role)
-    target = f"/plans/{plan.name}?node={spec.scope.code}"
+    target = f"/plans/{quote(plan.name)}?node={quote(spec.scope.code)}"
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
@@ -210,7 +211,7 @@ def change_status(request: Request, access: AccessDep, name: str, action: Annota
         plans.revise_plan(**kwargs, reason=reason)
     else:
         raise InvalidInput(f"unknown action '{action}'; use submit, approve, lock or revise")
-    return RedirectResponse(f"/plans/{plan.name}" + (f"?node={node}" if node else ""), status_code=303)
+    return RedirectResponse(f"/plans/{quote(plan.name)}" + (f"?node={quote(node)}" if node else ""), status_code=303)
 
 
 @router.get("/plans/{name}/diff", response_class=HTMLResponse)
