@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 DB ?= sqlite:///attain.db
 PORT ?= 8000
 
-.PHONY: install run test bench clean
+.PHONY: install run test bench clean browser-deps browser-test
 
 $(BIN)/attain: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,18 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# Browser tests drive Debian's Chromium (never a downloaded browser); without it they skip with a reason.
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+browser-deps:
+	@if [ -x /usr/bin/chromium ] && [ -e $(CJK_FONT) ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; \
+	else echo "chromium/fonts-noto-cjk missing and not root: browser tests will be skipped"; exit 0; fi; \
+	$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-noto-cjk \
+	  || echo "could not install chromium: browser tests will be skipped"
+
+browser-test: install browser-deps
+	$(BIN)/python -m pytest tests/browser
 
 bench: install
 	$(BIN)/python benchmarks/imports.py

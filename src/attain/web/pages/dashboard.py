@@ -106,8 +106,8 @@ def charts(data: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
         "tooltip": {"show": True},
     }
     bars = {
-        "tooltip": {"trigger": "axis"}, "legend": {"data": [labels["actual"], labels["target"]]},
-        "grid": {"left": 60, "right": 10, "bottom": 30},
+        "tooltip": {"trigger": "axis"}, "legend": {"data": [labels["actual"], labels["target"]], "top": 0},
+        "grid": {"left": 70, "right": 10, "bottom": 30, "top": 40},
         "xAxis": {"type": "category", "data": months}, "yAxis": {"type": "value"},
         "series": [
             {"name": labels["actual"], "type": "bar", "data": [yuan(v) for v in data["actual"]]},
@@ -123,8 +123,8 @@ def charts(data: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
     mid = [None if np.isnan(v) else yuan(v) for v in band.p50]
     line = {
         "tooltip": {"trigger": "axis"},
-        "legend": {"data": [labels["cum_actual"], labels["cum_target"], labels["forecast"]]},
-        "grid": {"left": 60, "right": 10, "bottom": 30},
+        "legend": {"data": [labels["cum_actual"], labels["cum_target"], labels["forecast"], labels["band"]], "top": 0},
+        "grid": {"left": 70, "right": 10, "bottom": 30, "top": 40},
         "xAxis": {"type": "category", "data": months, "boundaryGap": False}, "yAxis": {"type": "value"},
         "series": [
             {"name": labels["cum_target"], "type": "line", "data": [yuan(v) for v in cumulative_target],
