@@ -134,7 +134,7 @@ def test_potential_split_uses_customer_grades(session: Session) -> None:
     split_plan(session=session, name="PO", options=SplitOptions(by=("org",), method="potential"), by="a")
     cells = load_cells(session=session, plan=require_plan(session=session, name="PO"))
     assert cells[("2027", ids["R1-T1-1"], None, "all")].value == 300_000_00
-    assert set(k[0] for k in cells) == {"2027"}
+    assert {k[0] for k in cells} == {"2027"}
 
 
 def test_create_from_capacity_reports_resources(session: Session) -> None:

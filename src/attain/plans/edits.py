@@ -22,8 +22,8 @@ from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell, PlanCommitment
 from attain.plans.service import (
     CellKey,
     begin_change,
-    ensure_editable,
     record_cell_changes,
+    require_draft,
     require_plan,
 )
 from attain.plans.splitting import (
@@ -79,9 +79,8 @@ def resolve(*, session: Session, plan: Plan, ref: CellRef, cells: dict[CellKey, 
     return key
 
 
-def _draft(session: Session, name: str) -> tuple[Plan, dict[CellKey, Cell]]:
-    plan = require_plan(session=session, name=name)
-    ensure_editable(plan)
+def _draft(session: Session, name: str, expect: int | None) -> tuple[Plan, dict[CellKey, Cell]]:
+    plan = require_draft(session=session, name=name, expect=expect)
     return plan, load_cells(session=session, plan=plan)
 
 
@@ -113,7 +112,7 @@ def set_cells(
     """Set cells (minor units) and pin them (locked); the unlocked cells around them are re-split so
     every parent keeps its value and every level still adds up. Setting the company's year cell
     changes the plan total."""
-    plan, old = _draft(session, name)
+    plan, old = _draft(session, name, expect)
     pins: dict[CellKey, int] = {}
     for ref, value in values.items():
         key = resolve(session=session, plan=plan, ref=ref, cells=old)
@@ -129,7 +128,7 @@ def set_lock(
     *, session: Session, name: str, ref: CellRef, locked: bool, by: str, expect: int | None = None, reason: str | None = None,
 ) -> EditResult:
     """Lock a cell at its value (re-splits keep it) or unlock it."""
-    plan, cells = _draft(session, name)
+    plan, cells = _draft(session, name, expect)
     key = resolve(session=session, plan=plan, ref=ref, cells=cells)
     cell = session.scalars(select(PlanCell).where(
         PlanCell.plan_id == plan.id, PlanCell.period == key[0], PlanCell.org_node_id == key[1],
@@ -151,7 +150,7 @@ def set_note(
     owner: str | None = None, by: str, expect: int | None = None, reason: str | None = None,
 ) -> EditResult:
     """Change a cell's strategy note, assessment rule or owner (not its value)."""
-    plan, cells = _draft(session, name)
+    plan, cells = _draft(session, name, expect)
     key = resolve(session=session, plan=plan, ref=ref, cells=cells)
     if note is None and rule is None and owner is None:
         raise InvalidInput("give --note, --owner or an assessment rule option to change")
@@ -218,7 +217,7 @@ def commit_number(
     expect: int | None = None,
 ) -> EditResult:
     """Record (or replace) a rep's or manager's own number for one node and period."""
-    plan, cells = _draft(session, name)
+    plan, cells = _draft(session, name, expect)
     key = resolve(session=session, plan=plan, ref=CellRef(node, period), cells=cells)
     _check_value(plan, value)
     version = begin_change(session=session, plan=plan, expect=expect, by=by, action="commitment",
@@ -239,9 +238,9 @@ def reconcile_plan(
     *, session: Session, name: str, rule: str = "scale", period: str | None = None, apply: bool = False,
     by: str = "", expect: int | None = None, reason: str | None = None,
 ) -> ReconcileReport:
-    """Top-down targets against commitments, per group of siblings (so parents keep their targets).
-
-    Nodes without a commitment keep their top-down figure. With `apply`, the reconciled figures are
+    """Top-down targets against commitments, per group of committed siblings: the group's top-down
+    total is kept (so parents keep their targets) and shared by the rule; nodes without a
+    commitment keep their top-down figure. With `apply`, the reconciled figures are
     set (and pinned) and the cells below them re-split.
     """
     try:
@@ -258,13 +257,11 @@ def reconcile_plan(
     if not commitments:
         raise NotFound(f"no commitments for {label} in plan {plan.name}; reps submit them with `attain plan commit`")
     nodes = {n.id: n for n in session.scalars(select(OrgNode).where(OrgNode.id.in_({k[1] for k in cells})))}
+    # Committed siblings share their top-down total among themselves; the others keep theirs.
     groups: dict[int | None, list[int]] = {}
     for node_id in commitments:
-        parent = nodes[node_id].parent_id if node_id in nodes else None
-        groups.setdefault(parent, [])
-    for node in nodes.values():
-        if node.parent_id in groups and (label, node.id, None, ALL_CUSTOMERS) in cells:
-            groups[node.parent_id].append(node.id)
+        if node_id in nodes and (label, node_id, None, ALL_CUSTOMERS) in cells:
+            groups.setdefault(nodes[node_id].parent_id, []).append(node_id)
     gaps: list[Gap] = []
     warnings: list[str] = []
     pins: dict[CellRef, int] = {}
@@ -307,7 +304,7 @@ def resplit_from(
     """
     if rule not in RESPLIT_RULES:
         raise InvalidInput(f"unknown re-split rule '{rule}'; choose {' or '.join(RESPLIT_RULES)}")
-    plan, cells = _draft(session, name)
+    plan, cells = _draft(session, name, expect)
     cut = parse_period(start).start
     if not plan.start_date < cut <= plan.end_date:
         raise InvalidInput(f"--from {start} must fall after the plan's first day and within {plan.start_date}..{plan.end_date}")

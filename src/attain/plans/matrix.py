@@ -20,7 +20,7 @@ from attain.org.models import ORG_KINDS, OrgNode
 from attain.periods import Grain, parse_period
 from attain.plans import calc
 from attain.plans.models import ALL_CUSTOMERS
-from attain.plans.service import CellKey, begin_change, ensure_editable, require_plan
+from attain.plans.service import CellKey, begin_change, require_draft, require_plan
 from attain.plans.splitting import (
     Cell,
     build_cells,
@@ -203,8 +203,7 @@ def import_edits(
     """
     from python_calamine import CalamineWorkbook
 
-    plan = require_plan(session=session, name=name)
-    ensure_editable(plan)
+    plan = require_draft(session=session, name=name, expect=expect)
     if not path.exists():
         raise InvalidInput(f"{path}: no such file")
     try:

@@ -57,6 +57,24 @@ def create_plan(
     return plan
 
 
+def check_expected(plan: Plan, expect: int | None) -> None:
+    """Conflict if the plan is no longer at the version the caller's change was based on."""
+    if expect is not None and expect != plan.version:
+        raise Conflict(
+            f"plan {plan.name} is at version {plan.version}, but this change was based on version {expect}; "
+            f"reload the plan (attain plan versions {plan.name}) and apply the change again"
+        )
+
+
+def require_draft(*, session: Session, name: str, expect: int | None = None) -> Plan:
+    """The plan, freshly read, if it is a draft at the expected version."""
+    plan = require_plan(session=session, name=name)
+    session.refresh(plan)
+    check_expected(plan, expect)
+    ensure_editable(plan)
+    return plan
+
+
 def ensure_editable(plan: Plan) -> None:
     if plan.status != "draft":
         raise Conflict(f"plan {plan.name} v{plan.version} is {plan.status}; edit a new draft version instead")
@@ -113,11 +131,7 @@ def begin_change(
     """
     who = _check_actor(by)
     read = plan.version
-    if expect is not None and expect != read:
-        raise Conflict(
-            f"plan {plan.name} is at version {read}, but this change was based on version {expect}; "
-            f"reload the plan (attain plan versions {plan.name}) and apply the change again"
-        )
+    check_expected(plan, expect)
     bumped = session.execute(
         update(Plan.__table__).where(Plan.__table__.c.id == plan.id, Plan.__table__.c.version == read).values(version=read + 1)
     )

@@ -28,9 +28,8 @@ from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
 from attain.plans.service import (
     CellKey,
     begin_change,
-    ensure_editable,
     record_cell_changes,
-    require_plan,
+    require_draft,
 )
 from attain.split.calendar import day_range, working_day_mask
 
@@ -405,8 +404,7 @@ def split_plan(
 ) -> SplitReport:
     """Split plan `name` as `options` say and write every cell; locked cells keep their values."""
     check_options(options)
-    plan = require_plan(session=session, name=name)
-    ensure_editable(plan)
+    plan = require_draft(session=session, name=name, expect=expect)
     if plan.total is None:
         raise InvalidInput(f"plan {plan.name} has no total; create it with --total, --growth or --from-capacity")
     metric = session.get(Metric, plan.metric_id)
@@ -502,9 +500,5 @@ def slice_names(session: Session, layout: Layout) -> tuple[str, ...]:
     )
 
 
-def require_draft(*, session: Session, name: str) -> Plan:
-    plan = require_plan(session=session, name=name)
-    ensure_editable(plan)
-    return plan
 
 
