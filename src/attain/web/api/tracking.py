@@ -62,10 +62,10 @@ def get_actuals(access: AccessDep, period: PeriodParam = None, node: NodeParam =
 
     session = access.session
     check_metric(metric)
+    chosen_period = period_of(session, period)
     target = node_of(access, node)
     dimensions = _grouping(target, by)
-    result = actuals(session=session, period=period_of(session, period), by=dimensions or None, metric=metric,
-                     as_of=date_of(as_of))
+    result = actuals(session=session, period=chosen_period, by=dimensions or None, metric=metric, as_of=date_of(as_of))
     payload = actuals_payload(result)
     kept = [r for r, raw in zip(payload["rows"], result.rows) if _keep(access, target, result.dimensions, raw.key)]
     if target.kind != "company":
@@ -86,8 +86,8 @@ def get_attainment(access: AccessDep, period: PeriodParam = None, node: NodePara
     from attain.tracking.format import attainment_payload, attainment_row_payload
 
     session = access.session
-    target = node_of(access, node)
     chosen_period = period_of(session, period)
+    target = node_of(access, node)
     day = date_of(as_of)
     dimensions = _grouping(target, by)
     result = attainment(session=session, period=chosen_period, by=dimensions or None, plan=plan, as_of=day)
@@ -95,7 +95,9 @@ def get_attainment(access: AccessDep, period: PeriodParam = None, node: NodePara
     payload["rows"] = [p for p, raw in zip(payload["rows"], result.rows)
                        if _keep(access, target, result.dimensions, raw.key)]
     if target.kind != "company":
-        own = attainment(session=session, period=chosen_period, by=target.kind, plan=plan, as_of=day)
+        # The node's own row: among the rows already when `by` added nothing, else one more (cheaper) call.
+        own = result if dimensions == (target.kind,) else attainment(
+            session=session, period=chosen_period, by=target.kind, plan=plan, as_of=day)
         mine = next((r for r in own.rows if r.key[0] == target.id), None)
         payload["total"] = attainment_row_payload(mine, own.dimensions, own.metric.scale) if mine else None
     payload["node"] = target.code
