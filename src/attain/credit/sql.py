@@ -41,11 +41,13 @@ from datetime import date
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Date,
     Select,
     String,
     and_,
     case,
     cast,
+    exists,
     false,
     func,
     literal,
@@ -90,7 +92,7 @@ def _rule_value(column: Expr, plan_id: int | None, default: object) -> Expr:
 
 
 def _rule(plan_id: int | None, reassign: bool | None, exclude_returns: bool | None):  # type: ignore[no-untyped-def]
-    """The rule in force as a one-row derived table (cross-joined where needed, read once)."""
+    """The rule in force as a one-row derived table (cross-joined where needed)."""
     if exclude_returns is None:
         stored = select(cast(Setting.value, String)).where(Setting.key == "exclude_returns").scalar_subquery()
         exclude: Expr = case((func.coalesce(stored, "false") == "true", 1), else_=0)
@@ -108,6 +110,14 @@ def _rule(plan_id: int | None, reassign: bool | None, exclude_returns: bool | No
         _rule_value(CreditRule.base_currency, plan_id, "CNY").label("base_currency"),
         exclude.label("exclude_returns"),
     ).subquery("credit_rule")
+
+
+def _any(condition: Expr) -> Expr:
+    """EXISTS over a small crediting table: a constant both engines evaluate once before the scan
+    (PostgreSQL as a one-time filter, SQLite ahead of its loops), so a branch for overlays or
+    returns costs nothing while those tables are empty."""
+    table = condition.left.table if hasattr(condition, "left") else None  # type: ignore[attr-defined]
+    return exists(select(literal(1)).select_from(table).where(condition))
 
 
 def _in_force(table, day: Expr) -> Expr:  # type: ignore[no-untyped-def]
@@ -223,12 +233,12 @@ def _line_rows(rule, *, kind: str, reversal: bool) -> Select:  # type: ignore[no
         .outerjoin(customer_owner, owner_join(customer_owner, customer_owner.customer_id == line.customer_id))
         .outerjoin(territory_owner, owner_join(territory_owner, territory_owner.region_id == line.region_id))
     )
-    query = query.outerjoin(split, split_on) if kind == "direct" else query.join(split, split_on)
+    query = query.outerjoin(split, split_on) if kind == "direct" else query.join(split, split_on).where(_any(CreditSplit.kind == "overlay"))
     query = query.outerjoin(
         rate, and_(rate.currency == line.currency, line.currency != line.base_currency, _in_force(rate, line.sale_date))
     )
     if reversal:
-        query = query.join(returned, returned.order_id == line.order_id).where(line.exclude_returns == 0)
+        query = query.join(returned, returned.order_id == line.order_id).where(line.exclude_returns == 0, _any(ReturnedOrder.order_id.is_not(None)))
     else:
         is_return = or_(returned.order_id.is_not(None), line.amount < 0)
         query = query.outerjoin(returned, returned.order_id == line.order_id).where(
@@ -281,33 +291,64 @@ def _positioned(rows, rule) -> Select:  # type: ignore[no-untyped-def, type-arg]
     )
 
 
-def _team_overlays(direct, rule) -> Select:  # type: ignore[no-untyped-def, type-arg]
-    """Overlay rows for reps credited on top of every direct sale of a team or region."""
-    overlay = aliased(TeamOverlay, name="team_overlay")
-    covered = or_(overlay.node_id == direct.c.team_id, overlay.node_id == direct.c.org_region_id)
-    in_force = and_(
-        or_(overlay.valid_from.is_(None), overlay.valid_from <= direct.c.credit_date),
-        or_(overlay.valid_to.is_(None), direct.c.credit_date < overlay.valid_to),
+def _with_team_overlays(rows, rule) -> Select:  # type: ignore[no-untyped-def, type-arg]
+    """Each positioned row, plus an overlay row for every team overlay (a manager or specialist
+    credited on top of a team's or region's direct sales) in force on the row's credit date.
+
+    One pass: the rows are joined to a small "fan" (one pass-through row plus the overlays), so the
+    credited lines are computed once whatever the number of overlays."""
+    fan = union_all(
+        select(cast(null(), BigInteger).label("overlay_id"), cast(null(), BigInteger).label("node_id"),
+               cast(null(), BigInteger).label("rep_id"), literal(FULL_BP).label("share_bp"),
+               cast(null(), Date).label("valid_from"), cast(null(), Date).label("valid_to")),
+        select(TeamOverlay.id, TeamOverlay.node_id, TeamOverlay.rep_id, TeamOverlay.share_bp,
+               TeamOverlay.valid_from, TeamOverlay.valid_to),
+    ).subquery("credit_fan")
+    overlaid = fan.c.overlay_id.is_not(None)
+    covers = and_(
+        rows.c.kind == "direct",
+        or_(fan.c.node_id == rows.c.team_id, fan.c.node_id == rows.c.org_region_id),
+        or_(fan.c.valid_from.is_(None), fan.c.valid_from <= rows.c.credit_date),
+        or_(fan.c.valid_to.is_(None), rows.c.credit_date < fan.c.valid_to),
     )
-    rows = (
+    position = aliased(RepPosition, name="overlay_position")
+    rep = aliased(OrgNode, name="overlay_rep")
+    node = aliased(OrgNode, name="overlay_node")
+    above = aliased(OrgNode, name="overlay_above")
+
+    def either(own: Expr, on_top: Expr) -> Expr:
+        return case((overlaid, on_top), else_=own)
+
+    def part(column: Expr) -> Expr:
+        return column * fan.c.share_bp // FULL_BP
+
+    return (
         select(
-            direct.c.line_id, direct.c.order_id, direct.c.credit_date, overlay.rep_id.label("rep_id"),
-            direct.c.customer_id, direct.c.product_id, direct.c.region_id,
-            (direct.c.amount * overlay.share_bp // FULL_BP).label("amount"),
-            (direct.c.cost * overlay.share_bp // FULL_BP).label("cost"),
-            (direct.c.quantity * overlay.share_bp / FULL_BP).label("quantity"),
-            literal("overlay").label("kind"),
-            literal("team_overlay").label("rule"),
-            (direct.c.net_amount * overlay.share_bp // FULL_BP).label("net_amount"),
-            overlay.share_bp.label("share_bp"),
-            direct.c.currency, direct.c.rate, direct.c.sale_date,
+            rows.c.line_id, rows.c.order_id, rows.c.credit_date,
+            func.coalesce(fan.c.rep_id, rows.c.rep_id).label("rep_id"),
+            rows.c.customer_id, rows.c.product_id, rows.c.region_id,
+            either(rows.c.amount, part(rows.c.amount)).label("amount"),
+            either(rows.c.cost, part(rows.c.cost)).label("cost"),
+            either(rows.c.quantity, rows.c.quantity * fan.c.share_bp / FULL_BP).label("quantity"),
+            either(rows.c.kind, literal("overlay")).label("kind"),
+            either(rows.c.rule, literal("team_overlay")).label("rule"),
+            either(rows.c.net_amount, part(rows.c.net_amount)).label("net_amount"),
+            either(rows.c.share_bp, fan.c.share_bp).label("share_bp"),
+            rows.c.currency, rows.c.rate, rows.c.sale_date,
+            either(rows.c.team_id, case((node.kind == "team", node.id), else_=null())).label("team_id"),
+            either(rows.c.org_region_id, case((node.kind == "region", node.id), (above.kind == "region", above.id),
+                                              else_=null())).label("org_region_id"),
+            either(rows.c.position_id, node.id).label("position_id"),
         )
-        .select_from(overlay)
-        .join(direct, and_(covered, in_force))
-        .where(direct.c.kind == "direct")
-        .subquery("team_overlay_rows")
+        .select_from(rows)
+        .join(fan, or_(fan.c.overlay_id.is_(None), covers))
+        .join(rule, true())
+        .outerjoin(position, and_(overlaid, position.rep_id == fan.c.rep_id, rule.c.reassign == 0,
+                                  _in_force(position, rows.c.credit_date)))
+        .outerjoin(rep, and_(overlaid, rep.id == fan.c.rep_id))
+        .outerjoin(node, node.id == func.coalesce(position.node_id, rep.parent_id))
+        .outerjoin(above, above.id == node.parent_id)
     )
-    return _positioned(rows, rule)
 
 
 def credited_lines(
@@ -323,12 +364,7 @@ def credited_lines(
         _line_rows(rule, kind="overlay", reversal=True),
     ).subquery("credit_line_rows")
     positioned = _positioned(lines, rule).subquery("credit_positioned")
-    overlays = _team_overlays(positioned, rule).subquery("credit_team_overlays")
-    names = (*COLUMNS, "team_id", "org_region_id", "position_id")
-    return union_all(
-        select(*(positioned.c[n] for n in names)),
-        select(*(overlays.c[n] for n in names)),
-    ).subquery("credited").select()
+    return _with_team_overlays(positioned, rule).subquery("credited").select()
 
 
 def covered_nodes(node_id: int) -> Select:  # type: ignore[type-arg]
