@@ -183,3 +183,23 @@ def test_customers_page_scores_every_buyer(client_for) -> None:
     assert scores
     assert all(1 <= int(x) <= 5 for triple in scores for x in triple if x != "0")
     assert client_for("rep").get(f"/customers?as_of={DAY}&segment=champions").status_code == 200
+
+
+def test_review_pack_download_only_for_the_whole_company(client_for) -> None:
+    director = client_for("director")
+    page = director.get(f"/diagnosis?as_of={DAY}")
+    assert 'data-testid="review"' in page.text
+    pack = director.get("/diagnosis/review?week=2026-W47&format=html")
+    assert pack.status_code == 200 and "attachment" in pack.headers["content-disposition"]
+    assert "<html" in pack.text.lower()
+    assert director.get("/diagnosis/review?week=2026-W47&format=pdf", headers={"hx-request": "true"}).status_code == 422
+    manager = client_for("manager")
+    assert 'data-testid="review"' not in manager.get(f"/diagnosis?as_of={DAY}").text
+    assert manager.get("/diagnosis/review?week=2026-W47", headers={"hx-request": "true"}).status_code == 403
+
+
+def test_chart_labels_follow_the_language(client_for) -> None:
+    chinese = client_for("director").get(f"/dashboard?as_of={DAY}")
+    english = client_for("admin", locale="en").get(f"/dashboard?as_of={DAY}")
+    assert "累计实际" in chinese.text and "Cumulative actual" not in chinese.text
+    assert "Cumulative actual" in english.text and "累计实际" not in english.text

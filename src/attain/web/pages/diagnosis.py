@@ -4,17 +4,21 @@ Rows are limited to the nodes the user may see."""
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from starlette.responses import Response
 
+from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 from attain.periods import parse_period
 from attain.tracking.decompose import CAUSES, FACTORS
 from attain.tracking.diagnosis import LEVELS, REFERENCES, diagnose
-from attain.web.deps import AccessDep
+from attain.tracking.review import build_review, write_review
+from attain.web.deps import AccessDep, Forbidden
 from attain.web.i18n import request_locale
 from attain.web.pages.common import (
     catalogue,
@@ -46,6 +50,29 @@ def chart(rows: list[Any], labels: dict[str, str]) -> str:
     })
 
 
+def whole_company(access: Any) -> bool:
+    """The weekly review pack lists every rep: only users who see the whole company may take it."""
+    return access.user.role == "admin" or access.home().parent_id is None
+
+
+@router.get("/diagnosis/review")
+def review_pack(access: AccessDep, week: str, format: str = "xlsx") -> Response:
+    """The weekly review pack (attain.tracking.review) as an Excel or HTML download."""
+    if not whole_company(access):
+        raise Forbidden("the review pack covers the whole company; ask a director or admin for it")
+    if format not in ("xlsx", "html"):
+        raise InvalidInput(f"the review pack comes as xlsx or html, not '{format}'")
+    pack = build_review(session=access.session, week=week)
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / f"review-{pack.week.label}.{format}"
+        write_review(pack, out)
+        body = out.read_bytes()
+    media = "text/html; charset=utf-8" if format == "html" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="review-{pack.week.label}.{format}"'})
+
+
 @router.get("/diagnosis", response_class=HTMLResponse)
 def diagnosis_page(request: Request, access: AccessDep, period: str | None = None, by: str | None = None,
                    vs: str = "target", as_of: str | None = None) -> Response:
@@ -60,5 +87,6 @@ def diagnosis_page(request: Request, access: AccessDep, period: str | None = Non
     return render_page(request, "pages/diagnosis.html", {
         "result": result, "rows": rows, "chart": chart(rows, labels) if rows else None, "labels": labels,
         "levels": LEVELS, "references": REFERENCES, "causes": CAUSES, "as_of": day, "by": level, "vs": vs,
-        "period": chosen, "common": render_labels(request),
+        "period": chosen, "common": render_labels(request), "review": whole_company(access),
+        "week": f"{day.isocalendar().year}-W{day.isocalendar().week:02d}",
     })
