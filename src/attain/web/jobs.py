@@ -36,7 +36,7 @@ from attain.db import get_engine, make_session_factory
 from attain.errors import AttainError, ImportRejected, InvalidInput, NotFound
 
 log = logging.getLogger("attain.jobs")
-QUEUE_NAME = "attain"
+QUEUE_NAME = os.environ.get("ATTAIN_RQ_QUEUE", "attain")
 REDIS_URL_VARIABLE = "ATTAIN_REDIS_URL"
 
 TaskFunction = Callable[["JobContext", dict[str, Any]], Any]
@@ -133,7 +133,7 @@ def _enqueue_rq(job_id: str, database_url: str) -> None:
     url = redis_url()
     if not url:
         raise InvalidInput(f"the rq backend needs {REDIS_URL_VARIABLE}")
-    queue = Queue(QUEUE_NAME, connection=Redis.from_url(url))
+    queue = Queue(os.environ.get("ATTAIN_RQ_QUEUE", QUEUE_NAME), connection=Redis.from_url(url))
     queue.enqueue(
         run_job, database_url, job_id, job_id=job_id, job_timeout=6 * 3600, result_ttl=86400, failure_ttl=7 * 86400,
         on_failure=Callback(rq_failed),
