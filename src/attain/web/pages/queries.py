@@ -63,47 +63,43 @@ def targets_by_node_month(*, session: Session, plan: Plan, node_ids: Iterable[in
     return {(node_id, period): int(value) for node_id, period, value in rows}
 
 
-# The credited_lines() column that names each kind of org node a line belongs to.
-GROUP_COLUMNS = {"rep": "rep_id", "team": "team_id", "region": "org_region_id"}
-
-
 def actuals_by_group_month(
     *, session: Session, groups: Sequence[OrgNode], start: date, end: date
 ) -> dict[tuple[int, str], int]:
     """{(group node id, 'YYYY-MM'): credited sales} for each group node's subtree.
 
-    One plain GROUP BY per kind of node asked for, on the rep / team / region id that
-    `credited_lines()` carries (the company is everything). A rep's own figure counts every credit
-    row (overlay too); a team's, region's or company's only direct credit, so that overlays are never
-    summed twice into a team.
+    One GROUP BY over `credited_lines()` by rep, team, region, kind and month (a few hundred rows
+    for a whole company), then each group takes its rows: a rep every credit row of theirs (overlay
+    too), a team or region its direct rows, the company every direct row, so that overlays are
+    never summed twice into a team.
     """
+    if not groups:
+        return {}
     lines = credited_lines().subquery("cl")
     year = extract("year", lines.c.credit_date)
     month = extract("month", lines.c.credit_date)
-    in_range = and_(lines.c.credit_date >= start, lines.c.credit_date <= end)
+    rows = session.execute(
+        select(lines.c.rep_id, lines.c.team_id, lines.c.org_region_id, lines.c.kind, year, month,
+               func.sum(lines.c.amount))
+        .where(lines.c.credit_date >= start, lines.c.credit_date <= end)
+        .group_by(lines.c.rep_id, lines.c.team_id, lines.c.org_region_id, lines.c.kind, year, month)
+    ).all()
+    wanted = {(g.kind if g.kind in ("rep", "team", "region") else "company", g.id) for g in groups}
+    company = [g.id for g in groups if g.kind not in ("rep", "team", "region")]
     found: dict[tuple[int, str], int] = {}
-    by_kind: dict[str, list[OrgNode]] = {}
-    for group in groups:
-        by_kind.setdefault(group.kind if group.kind in GROUP_COLUMNS else "company", []).append(group)
-    for kind, nodes in by_kind.items():
-        if kind == "company":
-            rows = session.execute(
-                select(year, month, func.sum(lines.c.amount)).where(in_range, lines.c.kind == "direct")
-                .group_by(year, month)
-            ).all()
-            for node in nodes:
-                for y, m, total in rows:
-                    found[(node.id, f"{int(y):04d}-{int(m):02d}")] = int(total or 0)
-            continue
-        column = lines.c[GROUP_COLUMNS[kind]]
-        condition = in_range if kind == "rep" else and_(in_range, lines.c.kind == "direct")
-        rows = session.execute(
-            select(column, year, month, func.sum(lines.c.amount))
-            .where(condition, column.in_([n.id for n in nodes]))
-            .group_by(column, year, month)
-        ).all()
-        for gid, y, m, total in rows:
-            found[(gid, f"{int(y):04d}-{int(m):02d}")] = int(total or 0)
+
+    def add(node_id: int | None, kind: str, label: str, amount: int) -> None:
+        if node_id is not None and (kind, node_id) in wanted:
+            found[(node_id, label)] = found.get((node_id, label), 0) + amount
+
+    for rep_id, team_id, region_id, kind, y, m, total in rows:
+        label, amount = f"{int(y):04d}-{int(m):02d}", int(total or 0)
+        add(rep_id, "rep", label, amount)
+        if kind == "direct":
+            add(team_id, "team", label, amount)
+            add(region_id, "region", label, amount)
+            for node_id in company:
+                found[(node_id, label)] = found.get((node_id, label), 0) + amount
     return found
 
 
