@@ -257,3 +257,10 @@ def test_explain_total_equals_the_metric(session: Session, org: Org) -> None:
     by_rep = {v.key: v.value for v in evaluate(session=session, metric=revenue, start=span.start, end=span.end, group_by="rep")}
     assert report["total"] == by_rep[org.a] == 3000 + 777
     assert [(r["rule"], r["amount"]) for r in report["lines"]] == [("split", 3000), ("overlay", 777)]  # type: ignore[attr-defined]
+
+
+def test_foreign_currency_without_a_rate_is_flagged_not_dropped(session: Session, org: Org) -> None:
+    line(session, "E1", "2027-03-01", org.a, 1000, currency="EUR")
+    report = explain(session=session, rep="A", period=parse_period("2027-03"))
+    assert report["total"] == 1000
+    assert report["lines"][0]["note"] == "rep on the order; no EUR rate in force: unconverted"  # type: ignore[index]

@@ -363,6 +363,7 @@ def explain(*, session: Session, rep: str, period: Period, plan: str | None = No
     the returns the company setting leaves out (listed, never dropped silently)."""
     person = require_rep(session=session, key=rep)
     plan_id = plan_id_for(session=session, name=plan)
+    rule = get_rule(session=session, plan=session.get(Plan, plan_id) if plan_id else None)
     credited = credited_lines(plan_id=plan_id, reassign=reassign).subquery("explained")
     rows = session.execute(
         select(credited.c.line_id, OrderLine.line_id, credited.c.order_id, credited.c.credit_date, credited.c.sale_date,
@@ -373,21 +374,21 @@ def explain(*, session: Session, rep: str, period: Period, plan: str | None = No
         .order_by(credited.c.credit_date, credited.c.order_id, OrderLine.line_id, credited.c.kind)
     ).all()
     lines = []
-    for (_id, line_code, order_id, credit_date, sale_date, kind, rule, share, currency, rate, original, net, amount,
+    for (_id, line_code, order_id, credit_date, sale_date, kind, rule_name, share, currency, rate, original, net, amount,
          order_rep) in rows:
         lines.append({
             "line": line_code, "order": order_id, "credit_date": credit_date, "sale_date": sale_date, "kind": kind,
-            "rule": rule, "share_percent": Decimal(share) / 100, "currency": currency,
+            "rule": rule_name, "share_percent": Decimal(share) / 100, "currency": currency,
             "rate": Decimal(rate) if rate is not None else None, "line_amount": int(original),
             "net_amount": int(net), "amount": int(amount),
-            "note": _note(rule, share, currency, rate, order_rep != person.id),
+            "note": _note(rule_name, share, currency, rate, order_rep != person.id)
+            + (f"; no {currency} rate in force: unconverted" if currency != rule.base_currency and rate is None else ""),
         })
     direct = sum(line["amount"] for line in lines if line["kind"] == "direct")
     overlay = sum(line["amount"] for line in lines if line["kind"] == "overlay")
     excluded = _excluded_returns(session, person.id, period) if get_setting(session, "exclude_returns") else []
     return {
-        "rep": person.code, "name": person.name, "period": period.label, "rule": get_rule(
-            session=session, plan=session.get(Plan, plan_id) if plan_id else None).as_dict(),
+        "rep": person.code, "name": person.name, "period": period.label, "rule": rule.as_dict(),
         "lines": lines, "direct": direct, "overlay": overlay, "total": direct + overlay,
         "net_direct": sum(line["net_amount"] for line in lines if line["kind"] == "direct"),
         "excluded_returns": excluded,
