@@ -133,13 +133,31 @@ class Cell:
     value: int
 
 
+def _day_number(day: date) -> int:
+    return int(np.datetime64(day, "D").astype(np.int64))
+
+
 def _working_prefix(first: date, last: date, calendar: WorkCalendar) -> tuple[np.datetime64, NDArray[np.int64]]:
     mask, _warnings = working_day_mask(day_range(first, last), calendar)
     return np.datetime64(first, "D"), np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
 
 
+@dataclass(frozen=True)
+class CellDays:
+    """Cells with their dates as day numbers, built once for many windows (rep × month reports)."""
+
+    cells: tuple[Cell, ...]
+    starts: NDArray[np.int64]  # days since 1970-01-01
+    ends: NDArray[np.int64]  # exclusive
+
+
+def cell_days(cells: Sequence[Cell]) -> CellDays:
+    day_numbers = np.array([(c.start, c.end) for c in cells], dtype="datetime64[D]").reshape(-1, 2).astype(np.int64)
+    return CellDays(tuple(cells), day_numbers[:, 0], day_numbers[:, 1] + 1)
+
+
 def prorated_targets(
-    cells: Sequence[Cell], start: date, end: date, *, calendar: WorkCalendar = OFFICIAL_CALENDAR
+    cells: Sequence[Cell] | CellDays, start: date, end: date, *, calendar: WorkCalendar = OFFICIAL_CALENDAR
 ) -> dict[tuple[object, ...], Fraction]:
     """Exact target of each key over [start, end].
 
@@ -149,34 +167,45 @@ def prorated_targets(
     finest layer that covers the whole window is used, else the layer covering most of it, so a
     figure is never counted twice.
     """
+    table = cells if isinstance(cells, CellDays) else cell_days(cells)
+    cells = table.cells
     if not cells:
         return {}
-    first = min(min(c.start for c in cells), start)
-    last = max(max(c.end for c in cells), end)
-    origin, prefix = _working_prefix(first, last, calendar)
-    starts = (np.array([c.start for c in cells], dtype="datetime64[D]") - origin).astype(np.int64)
-    ends = (np.array([c.end for c in cells], dtype="datetime64[D]") - origin).astype(np.int64) + 1
+    window_start, window_end = _day_number(start), _day_number(end) + 1
+    near = np.nonzero((table.starts < window_end) & (table.ends > window_start))[0]
+    if not near.size:
+        return {}
+    first = min(int(table.starts[near].min()), window_start)
+    last = max(int(table.ends[near].max()), window_end)
+    origin = np.datetime64(first, "D")
+    _origin, prefix = _working_prefix(origin.item(), (np.datetime64(last - 1, "D")).item(), calendar)
+    cells = [cells[i] for i in near.tolist()]
+    starts = table.starts[near] - first
+    ends = table.ends[near] - first
     lo = np.maximum(starts, (np.datetime64(start, "D") - origin).astype(np.int64))
     hi = np.minimum(ends, (np.datetime64(end, "D") - origin).astype(np.int64) + 1)
     overlap_days = np.clip(hi - lo, 0, None)
     cell_work = prefix[ends] - prefix[starts]
     overlap_work = np.where(overlap_days > 0, prefix[np.maximum(hi, lo)] - prefix[lo], 0)
+    overlapping = np.nonzero(overlap_days > 0)[0].tolist()
     coverage: dict[tuple[object, ...], dict[int, int]] = {}
-    for cell, days in zip(cells, overlap_days.tolist()):
-        if days:
-            layers = coverage.setdefault(cell.key, {})
-            layers[cell.rank] = layers.get(cell.rank, 0) + days
+    for i in overlapping:
+        layers = coverage.setdefault(cells[i].key, {})
+        layers[cells[i].rank] = layers.get(cells[i].rank, 0) + int(overlap_days[i])
     chosen = {key: _best_layer(layers) for key, layers in coverage.items()}
-    totals: dict[tuple[object, ...], Fraction] = {key: Fraction(0) for key in chosen}
-    for i, cell in enumerate(cells):
-        if not overlap_days[i] or chosen.get(cell.key) != cell.rank:
+    whole: dict[tuple[object, ...], int] = dict.fromkeys(chosen, 0)
+    parts: dict[tuple[object, ...], list[Fraction]] = {}
+    for i in overlapping:
+        cell = cells[i]
+        if chosen[cell.key] != cell.rank:
             continue
-        if overlap_days[i] == (ends[i] - starts[i]):
-            totals[cell.key] += cell.value
+        if overlap_days[i] == ends[i] - starts[i]:
+            whole[cell.key] += cell.value
         elif cell_work[i]:
-            totals[cell.key] += Fraction(cell.value * int(overlap_work[i]), int(cell_work[i]))
+            parts.setdefault(cell.key, []).append(Fraction(cell.value * int(overlap_work[i]), int(cell_work[i])))
         else:
-            totals[cell.key] += Fraction(cell.value * int(overlap_days[i]), int(ends[i] - starts[i]))
+            parts.setdefault(cell.key, []).append(Fraction(cell.value * int(overlap_days[i]), int(ends[i] - starts[i])))
+    totals = {key: sum(parts.get(key, ()), Fraction(value)) for key, value in whole.items()}
     return totals
 
 
@@ -226,33 +255,56 @@ def status_of(pace_index: Fraction | None) -> str:
     return BEHIND
 
 
+def _round_div(num: int, den: int, places: int = 0) -> Decimal:
+    """num / den rounded half to even at `places` decimals, with integers only (den > 0).
+
+    Tracking computes tens of thousands of rows (rep × month); plain integer arithmetic keeps that
+    fast where Fraction (a gcd per operation) would not, and gives the same exact result."""
+    scaled = num * 10**places
+    quotient, remainder = divmod(scaled, den)
+    if 2 * remainder > den or (2 * remainder == den and quotient % 2):
+        quotient += 1
+    return Decimal(quotient).scaleb(-places) if places else Decimal(quotient)
+
+
+def _ratio_parts(value: int | Decimal | Fraction) -> tuple[int, int]:
+    if isinstance(value, int):
+        return value, 1
+    if isinstance(value, Fraction):
+        return value.numerator, value.denominator
+    return value.as_integer_ratio()
+
+
 def figures(actual: int | Decimal, target: Fraction | None, progress: TimeProgress) -> Figures:
     """Every derived figure of a row from its actual (to as-of), its target and the time progress."""
-    exact_actual = Fraction(actual)
+    a_num, a_den = _ratio_parts(actual)
+    s_num, s_den = progress.seasonal_share.numerator, progress.seasonal_share.denominator
     run_rate = None
     if progress.working_days_elapsed:
-        run_rate = to_decimal(exact_actual * progress.working_days / progress.working_days_elapsed)
+        run_rate = _round_div(a_num * progress.working_days, a_den * progress.working_days_elapsed)
     elif progress.days_elapsed:
-        run_rate = to_decimal(exact_actual * progress.days / progress.days_elapsed)
-    seasonal = to_decimal(exact_actual / progress.seasonal_share) if progress.seasonal_share else None
+        run_rate = _round_div(a_num * progress.days, a_den * progress.days_elapsed)
+    seasonal = _round_div(a_num * s_den, a_den * s_num) if s_num else None
     if target is None:
         return Figures(None, None, None, run_rate, seasonal, None, None)
-    attainment = ratio(exact_actual, target)
-    expected = target * progress.seasonal_share
-    pace_gap = None
-    if attainment is not None:
-        pace_gap = attainment - to_decimal(progress.working_share, RATIO)
-    left = target - exact_actual
+    t_num, t_den = target.numerator, target.denominator
+    attainment = pace_gap = None
+    if t_num:
+        attainment = _round_div(a_num * t_den, a_den * t_num, 4)
+        share = progress.working_share
+        pace_gap = attainment - _round_div(share.numerator, share.denominator, 4)
     required = None
     if progress.working_days_left:
-        required = to_decimal(max(left, Fraction(0)) / progress.working_days_left)
+        left_num = t_num * a_den - a_num * t_den  # (target - actual) over t_den * a_den
+        required = _round_div(max(left_num, 0), t_den * a_den * progress.working_days_left)
+    expected_num, expected_den = t_num * s_num, t_den * s_den
     if not progress.days_elapsed:
         status = NOT_STARTED
-    elif expected:
-        status = status_of(exact_actual / expected)
+    elif expected_num:
+        status = status_of(Fraction(a_num * expected_den, a_den * expected_num))
     else:  # nothing was due yet (a zero target, or a season with no sales so far)
         status = status_of(Fraction(1))
-    return Figures(attainment, pace_gap, to_decimal(expected), run_rate, seasonal, required, status)
+    return Figures(attainment, pace_gap, _round_div(expected_num, expected_den), run_rate, seasonal, required, status)
 
 
 # --- leaderboard --------------------------------------------------------------------------------

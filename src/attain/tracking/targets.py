@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
+from functools import lru_cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +22,7 @@ from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 from attain.periods import Grain, Period, clip, parse_period, periods_between
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
-from attain.tracking.calc import Cell, prorated_targets, rolled_up_target
+from attain.tracking.calc import Cell, cell_days, prorated_targets, rolled_up_target
 from attain.tracking.query import ORG_DIMENSIONS, Grouping, parse_by
 
 _GRAIN_RANK = {Grain.YEAR: 0, Grain.HALF: 1, Grain.QUARTER: 2, Grain.MONTH: 3, Grain.WEEK: 4, Grain.DAY: 5}
@@ -69,13 +70,21 @@ def load_org_tree(session: Session) -> OrgTree:
     return OrgTree({r[0]: r[2] for r in rows}, {r[0]: r[1] for r in rows}, children)
 
 
-def _rank(label: str, start: date, end: date) -> int:
+@lru_cache(maxsize=4096)
+def _label_rank(label: str) -> int | None:
     try:
         return _GRAIN_RANK[parse_period(label).grain]
     except InvalidInput:
-        # A custom range: rank by length so that longer ranges are coarser layers.
-        days = (end - start).days + 1
-        return 0 if days > 300 else 2 if days > 80 else 3 if days > 27 else 4 if days > 1 else 5
+        return None
+
+
+def _rank(label: str, start: date, end: date) -> int:
+    rank = _label_rank(label)
+    if rank is not None:
+        return rank
+    # A custom range: rank by length so that longer ranges are coarser layers.
+    days = (end - start).days + 1
+    return 0 if days > 300 else 2 if days > 80 else 3 if days > 27 else 4 if days > 1 else 5
 
 
 def plan_cells_between(session: Session, plan: Plan, start: date, end: date, grouping: Grouping) -> list[Cell]:
@@ -125,8 +134,9 @@ def target_between(
     products = sorted({c.key[1] for c in cells if c.key[1] is not None}) or [None]
     ctypes = sorted({str(c.key[2]) for c in cells if c.key[2] != ALL_CUSTOMERS}) or [ALL_CUSTOMERS]
     rows: list[TargetRow] = []
+    table = cell_days(cells)
     for month_key, window_start, window_end in windows(start, end, grouping):
-        own = prorated_targets(cells, window_start, window_end)
+        own = prorated_targets(table, window_start, window_end)
         by_slice: dict[tuple[object, object], dict[int, Fraction]] = {}
         for (node, product, ctype), value in own.items():
             by_slice.setdefault((product, ctype), {})[node] = value  # type: ignore[index]
