@@ -99,10 +99,12 @@ def format_amount(fen: int | Decimal | None, locale: str, *, places: int = 2) ->
         return "—"
     yuan = Decimal(fen) / 100
     if locale == "zh_CN":
-        size = abs(yuan)
-        if size >= YI:
+        quantum = Decimal(1).scaleb(-places)
+        # The unit follows the rounded figure: 9,999.6 yuan is "1万", 99,999,999.99 yuan "1亿".
+        in_wan = (yuan / WAN).quantize(quantum, rounding=ROUND_HALF_UP)
+        if abs(in_wan) >= WAN:
             return _trim(_fixed(yuan / YI, places)) + "亿"
-        if size >= WAN:
+        if abs(yuan.quantize(Decimal(1), rounding=ROUND_HALF_UP)) >= WAN:
             return _trim(_fixed(yuan / WAN, places)) + "万"
         return _fixed(yuan, 0)
     return _fixed(yuan, 0)

@@ -26,9 +26,12 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import create_engine, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from attain.auth.models import Job
@@ -68,12 +71,28 @@ class JobContext:
         return make_session_factory(get_engine(self.database_url))()
 
     def progress(self, percent: int, message: str | None = None) -> None:
-        """Record progress (0-100) and a short message; its own transaction, visible at once."""
-        with self.session() as session:
-            session.execute(
-                update(Job).where(Job.id == self.job_id).values(progress=max(0, min(100, int(percent))), message=message)
-            )
-            session.commit()
+        """Record progress (0-100) and a short message, best effort: in this process at once, and in
+        the job row through its own short transaction. On SQLite that write cannot happen while the
+        job's own transaction holds the database (an import), so it is skipped, never waited for."""
+        value = max(0, min(100, int(percent)))
+        _LIVE[self.job_id] = (value, message)
+        try:
+            with _progress_engine(self.database_url).begin() as connection:
+                connection.execute(update(Job).where(Job.id == self.job_id).values(progress=value, message=message))
+        except SQLAlchemyError:
+            log.debug("progress of job %s not written (database busy)", self.job_id)
+
+
+# Live progress of the jobs running in this process: {job id: (percent, message)}.
+_LIVE: dict[str, tuple[int, str | None]] = {}
+
+
+@lru_cache(maxsize=8)
+def _progress_engine(database_url: str) -> Engine:
+    """Engine for progress writes: on SQLite one that gives up at once instead of waiting for the lock."""
+    if database_url.startswith("sqlite"):
+        return create_engine(database_url, connect_args={"timeout": 0.05, "check_same_thread": False})
+    return get_engine(database_url)
 
 
 def redis_url() -> str | None:
@@ -178,11 +197,14 @@ def run_job(database_url: str, job_id: str) -> None:
 
 def _finish(database_url: str, job_id: str, *, status: str, error: str | None = None, result: Any = None,
             only_if_unfinished: bool = False) -> None:
+    live = _LIVE.pop(job_id, None)
     with make_session_factory(get_engine(database_url))() as session:
         statement = update(Job).where(Job.id == job_id)
         if only_if_unfinished:
             statement = statement.where(Job.status.in_(("queued", "running")))
         values: dict[str, Any] = {"status": status, "error": error, "finished_at": now()}
+        if live is not None:  # where it got to, even if the last progress write was skipped
+            values["progress"], values["message"] = live
         if status == "succeeded":
             values["progress"] = 100
         if result is not None:
@@ -204,8 +226,11 @@ def require_job(*, session: Session, job_id: str, user_id: int | None = None, is
 
 
 def job_dict(job: Job) -> dict[str, Any]:
+    progress, message = job.progress, job.message
+    if job.status in ("queued", "running") and job.id in _LIVE:
+        progress, message = _LIVE[job.id]
     return {
-        "id": job.id, "kind": job.kind, "status": job.status, "progress": job.progress, "message": job.message,
+        "id": job.id, "kind": job.kind, "status": job.status, "progress": progress, "message": message,
         "error": job.error, "result": job.result, "backend": job.backend,
         "created_at": job.created_at.isoformat() if job.created_at else None,
         "started_at": job.started_at.isoformat() if job.started_at else None,
