@@ -116,8 +116,8 @@ def actuals_command(
         print_json(actuals_payload(result))
         return
     money = result.metric.is_money
-    title = f"{result.metric.name_zh or result.metric.name} · {span.label} ({result.start} – {result.end}) · {result.engine}"
     name = (result.metric.name_zh or result.metric.name) if lang == "zh" else result.metric.name
+    title = f"{name} · {span.label} ({result.start} – {result.end}) · {result.engine}"
     table = Table(*[_h(d, lang) for d in result.dimensions], f"{name} ({result.metric.unit})", title=title)
     for row in result.rows:
         table.add_row(*row.labels, human(row.value, result.metric.scale, lang=lang, money=money))

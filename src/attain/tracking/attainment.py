@@ -220,7 +220,7 @@ def plan_metric(session: Session, plan: Plan, metric: str | None) -> MetricInfo:
     """The plan's metric; a clear error when it is not the one asked for or tracking cannot total it."""
     code = session.scalar(select(Metric.code).where(Metric.id == plan.metric_id))
     if metric is not None and metric != code:
-        raise InvalidInput(f"plan {plan.name} sets {code} targets, not {metric}; pick a {metric} plan with --plan")
+        raise InvalidInput(f"plan {plan.name} sets {code} targets, not {metric}; pass --plan with a plan of {metric}")
     if code not in METRICS:
         raise InvalidInput(f"plan {plan.name} targets metric '{code}'; attainment is tracked for {', '.join(METRICS)}")
     return metric_info(session, str(code))
