@@ -181,16 +181,23 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     db: DbOption = None,
+    scheduler: Annotated[bool, typer.Option(help="Run the daily alert check in this process")] = True,
 ) -> None:
     """Run the web app (migrations are applied first)."""
     import uvicorn
 
+    from attain.db import session_scope
     from attain.migrate import upgrade
+    from attain.web import jobs
     from attain.web.app import create_app
 
     url = resolve_database_url(db)
     upgrade(get_engine(url))
-    console.print(f"Attain on http://{host}:{port}  (database {_safe_url(url)})")
+    with session_scope(url) as session:
+        jobs.fail_interrupted(session=session)  # in-process jobs of a previous run cannot finish any more
+    if scheduler:
+        jobs.start_scheduler(url)
+    console.print(f"Attain on http://{host}:{port}  (database {_safe_url(url)}; jobs: {jobs.backend_name()})")
     uvicorn.run(create_app(url), host=host, port=port, log_level="info")
 
 

@@ -329,17 +329,24 @@ def import_task(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
 
 
 @task("alerts")
-def alerts_task(context: JobContext, params: dict[str, Any]) -> Any:
-    """The daily alert check: runs attain.tracking's alert run when that module provides one."""
-    try:
-        from attain.tracking import alerts as tracking_alerts  # type: ignore[attr-defined]
-    except ImportError:
-        return {"skipped": "no alert rules module (attain.tracking.alerts) in this version"}
-    run = getattr(tracking_alerts, "run_alerts", None)
-    if run is None:
-        return {"skipped": "attain.tracking.alerts has no run_alerts()"}
+def alerts_task(context: JobContext, params: dict[str, Any]) -> dict[str, Any]:
+    """The daily alert check (as `attain alerts run`): rules → inbox, then webhook deliveries."""
+    from datetime import date
+
+    from attain.tracking.alerts import run_rules
+    from attain.tracking.alerts_webhooks import deliver
+
+    day = date.fromisoformat(params["date"]) if params.get("date") else None
+    context.progress(10, "checking the alert rules")
     with context.session() as session:
-        return run(session=session)
+        result = run_rules(session=session, as_of=day)
+        context.progress(70, f"{len(result.new_events)} new alerts; sending webhooks")
+        delivery = None if params.get("no_send") else deliver(session=session)
+    return {
+        "as_of": result.as_of.isoformat(), "rules": result.rules, "new": len(result.new_events),
+        "repeated": result.repeated, "skipped": list(result.skipped),
+        "sent": delivery.sent if delivery else 0, "failed": delivery.failed if delivery else 0,
+    }
 
 
 @task("selftest")
