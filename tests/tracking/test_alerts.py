@@ -25,7 +25,14 @@ from attain.tracking.alerts import (
     run_rules,
     set_rule_enabled,
 )
-from attain.tracking.alerts_webhooks import add_webhook, body, deliver, remove_webhook
+from attain.tracking.alerts_webhooks import (
+    MAX_CONTENT_CHARS,
+    add_webhook,
+    batches,
+    body,
+    deliver,
+    remove_webhook,
+)
 from attain.tracking.models import AlertDelivery, AlertEvent
 
 END = date(2027, 3, 31)
@@ -175,6 +182,15 @@ def test_webhook_bodies_match_the_robots() -> None:
     assert dingtalk["msgtype"] == "markdown" and set(dingtalk["markdown"]) == {"title", "text"}  # type: ignore[arg-type]
     slack = body("slack", [(event, "A")])
     assert set(slack) == {"text"} and "*A*" in slack["text"]  # type: ignore[operator]
+
+
+def test_batches_keep_every_alert_within_count_and_size_limits() -> None:
+    short = [(AlertEvent(id=k, period="2027-03", message=f"alert {k}"), "A") for k in range(45)]
+    assert [len(b) for b in batches(short)] == [20, 20, 5]
+    long = [(AlertEvent(id=k, period="2027-03", message="长" * 900), "A") for k in range(9)]
+    grouped = batches(long)
+    assert [e.id for group in grouped for e, _code in group] == list(range(9))
+    assert all(len(body("wecom", group)["markdown"]["content"]) <= MAX_CONTENT_CHARS for group in grouped)  # type: ignore[index]
 
 
 def test_add_webhook_rejects_bad_url_and_format(session: Session) -> None:

@@ -81,16 +81,29 @@ def remove_webhook(*, session: Session, webhook_id: int) -> None:
     session.commit()
 
 
+def _line(event: AlertEvent, code: str, markdown: bool) -> str:
+    text = f"{event.period}: {event.message}"
+    return f"> **{code}** {text}" if markdown else f"• *{code}* {text}"
+
+
 def message_text(events: list[tuple[AlertEvent, str]], markdown: bool) -> str:
     """The message for a batch of (event, node code) pairs, markdown for robots, plain for Slack."""
-    lines = [f"### {TITLE}" if markdown else f"*{TITLE}*"]
+    return "\n".join([f"### {TITLE}" if markdown else f"*{TITLE}*"] + [_line(e, c, markdown) for e, c in events])
+
+
+def batches(events: list[tuple[AlertEvent, str]]) -> list[list[tuple[AlertEvent, str]]]:
+    """Consecutive batches of at most MAX_EVENTS_PER_MESSAGE alerts and MAX_CONTENT_CHARS characters
+    (an alert longer than that alone is cut, never dropped)."""
+    result: list[list[tuple[AlertEvent, str]]] = []
+    size = 0
     for event, code in events:
-        line = f"> **{code}** {event.period}: {event.message}" if markdown else f"• *{code}* {event.period}: {event.message}"
-        if sum(len(x) + 1 for x in lines) + len(line) > MAX_CONTENT_CHARS:
-            lines.append("> …" if markdown else "…")
-            break
-        lines.append(line)
-    return "\n".join(lines)
+        length = len(_line(event, code, True)) + 1
+        if not result or len(result[-1]) >= MAX_EVENTS_PER_MESSAGE or size + length > MAX_CONTENT_CHARS:
+            result.append([])
+            size = len(TITLE) + 5
+        result[-1].append((event, code))
+        size += length
+    return result
 
 
 def body(format: str, events: list[tuple[AlertEvent, str]]) -> dict[str, object]:
@@ -164,12 +177,16 @@ def deliver(
     try:
         for rows in by_webhook.values():
             webhook = rows[0][2]
-            for first in range(0, len(rows), MAX_EVENTS_PER_MESSAGE):
-                batch = rows[first:first + MAX_EVENTS_PER_MESSAGE]
-                payload = body(webhook.format, [(event, code) for _d, event, _w, code in batch])
+            delivery_of = {event.id: delivery for delivery, event, _w, _c in rows}
+            for group in batches([(event, code) for _d, event, _w, code in rows]):
+                batch = [delivery_of[event.id] for event, _code in group]
+                payload = body(webhook.format, group)
+                text = payload.get("text") or payload["markdown"]  # type: ignore[index]
+                if len(str(text)) > MAX_CONTENT_CHARS + 200:  # one huge alert: cut its text, still deliver it
+                    payload = body(webhook.format, [(_shortened(group[0][0]), group[0][1])])
                 ok, tries, status, error = post(http, webhook.url, payload, attempts=attempts, backoff=backoff, sleep=sleep)
                 now = datetime.now()
-                for delivery, *_rest in batch:
+                for delivery in batch:
                     delivery.attempts += tries
                     delivery.last_attempt_at = now
                     delivery.last_status_code = status
@@ -187,6 +204,10 @@ def deliver(
         if own_client:
             http.close()
     return DeliveryResult(sent, failed, messages)
+
+
+def _shortened(event: AlertEvent) -> AlertEvent:
+    return AlertEvent(period=event.period, message=event.message[:MAX_CONTENT_CHARS - 200] + " …")
 
 
 def delivery_log(*, session: Session, limit: int = 200) -> list[tuple[AlertDelivery, AlertEvent, AlertWebhook]]:
