@@ -180,3 +180,19 @@ def test_rows_are_independent_of_order(rows: list[tuple[int, ...]], random) -> N
         return {row: p.tolist() for row, p in zip(table, parts)}
 
     assert parts_of(rows) == parts_of(shuffled)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(counts, counts, money, counts, counts, money), min_size=1, max_size=10))
+def test_fallback_keeps_the_product_and_the_exact_split(rows: list[tuple[int, int, int, int, int, int]]) -> None:
+    data = np.array(rows, dtype=np.float64)
+    reference = funnel_factors(data[:, 3], data[:, 4], data[:, 5])
+    actual = funnel_factors(data[:, 0], data[:, 1], data[:, 2], fallback=reference)
+    reference = funnel_factors(data[:, 3], data[:, 4], data[:, 5], fallback=actual)
+    assert_allclose(actual.totals, data[:, 2], rtol=1e-9)
+    assert_allclose(reference.totals, data[:, 5], rtol=1e-9)
+    parts = lmdi(actual, reference)
+    assert_allclose(parts.sum(axis=1), data[:, 2] - data[:, 5], rtol=1e-9, atol=1e-3)
+    # A row with leads but no deal and no revenue never blames deal size.
+    no_deal = (data[:, 0] > 0) & (data[:, 1] == 0) & (data[:, 2] == 0) & (data[:, 5] > 0) & (data[:, 4] > 0)
+    assert np.all(parts[no_deal, 2] == 0)
