@@ -126,7 +126,8 @@ def test_a_regional_director_sees_their_region(demo_app, demo_tokens, ids, tree)
     assert director.get(f"/api/v1/attainment?{YEAR}&node=SOUTH").status_code == 404
     cells = director.get("/api/v1/plans/FY2026/cells?limit=5000").json()
     assert {c["org_node"] for c in cells["cells"]} == _under(tree, "EAST")
-    assert director.get("/api/status").status_code == 200
+    assert director.get("/api/status").status_code == 403  # company figures: not for a regional director
+    assert _client(demo_app, demo_tokens, "director").get("/api/status").json()["counts"]["reps"] > 0
 
 
 def test_admin_and_company_director_see_everything(demo_app, demo_tokens, tree) -> None:  # type: ignore[no-untyped-def]

@@ -99,6 +99,13 @@ def test_state_changing_requests_need_the_csrf_token(app_url: str) -> None:
     assert f'<meta name="csrf-token" content="{csrf}">' in page and f'"X-CSRF-Token": "{csrf}"' in page
 
 
+def test_an_htmx_call_after_the_session_ended_redirects_the_page(app_url: str) -> None:
+    client = TestClient(create_app(app_url))
+    response = client.get("/imports/jobs/abc/status", headers={"HX-Request": "true",
+                                                               "HX-Current-URL": "http://testserver/imports?x=1"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login?next=/imports"
+
+
 def test_bearer_tokens_need_no_csrf_and_bad_tokens_get_401(app_url: str) -> None:
     with make_session_factory(get_engine(app_url))() as session:
         token = auth.create_token(session=session, user=auth.require_user(session=session, username="alice"))

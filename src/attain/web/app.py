@@ -21,7 +21,7 @@ import attain
 from attain.db import get_engine, make_session_factory, resolve_database_url
 from attain.status import database_status
 from attain.web import errors
-from attain.web.deps import CurrentUser, SessionDep, require_role
+from attain.web.deps import AccessDep, CurrentUser, Forbidden, SessionDep, require_role
 from attain.web.security import AnonymousCsrfMiddleware
 from attain.web.templating import TEMPLATES, render
 
@@ -54,9 +54,12 @@ def create_app(database_url: str | None = None) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     @app.get("/api/status", tags=["data"], dependencies=[Depends(require_role("admin", "director"))])
-    def api_status(session: SessionDep) -> JSONResponse:
-        """Counts, order date range, revenue by year (yuan, as strings) and plans (admin and director)."""
-        return JSONResponse(_jsonable(database_status(session=session)))
+    def api_status(access: AccessDep) -> JSONResponse:
+        """Counts, order date range, revenue by year (yuan, as strings) and plans: company figures, so
+        for admins and the director who heads the company."""
+        if access.user.role != "admin" and access.home().kind != "company":
+            raise Forbidden("company figures are for admins and the company's director")
+        return JSONResponse(_jsonable(database_status(session=access.session)))
 
     from attain.auth.views import router as auth_router
     from attain.web.imports_page import router as imports_router

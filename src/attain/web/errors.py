@@ -6,7 +6,7 @@ a browser navigating to a page gets the error page in its language, or the sign-
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -67,6 +67,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(NotAuthenticated)
     async def not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
+        if request.headers.get("hx-request"):  # an HTMX call from a page whose session ran out
+            page = urlsplit(request.headers.get("hx-current-url", "")).path or "/"
+            return JSONResponse({"detail": str(exc)}, status_code=401, headers={"HX-Redirect": f"/login?next={quote(page)}"})
         if wants_json(request):
             return JSONResponse({"detail": str(exc)}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
