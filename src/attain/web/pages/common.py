@@ -55,17 +55,6 @@ def render_page(request: Request, name: str, context: dict[str, Any], status_cod
     return TEMPLATES.TemplateResponse(request, name, full, status_code=status_code)
 
 
-def text(request: Request, locale_pair: tuple[str, str]) -> str:
-    """Pick the Chinese or English label of a (zh, en) pair for this request."""
-    return locale_pair[0] if page_context_locale(request) == "zh_CN" else locale_pair[1]
-
-
-def page_context_locale(request: Request) -> str:
-    from attain.web.i18n import request_locale
-
-    return request_locale(request)
-
-
 def parse_as_of(value: str | None) -> date:
     """The `as_of` query parameter (YYYY-MM-DD), today when absent."""
     if not value:

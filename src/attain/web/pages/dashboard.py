@@ -13,10 +13,18 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
 from attain.org.models import OrgNode
+from attain.periods import month
 from attain.plans.models import Plan
 from attain.web.deps import AccessDep
+from attain.web.i18n import request_locale
 from attain.web.pages import calc, queries
-from attain.web.pages.common import chart_json, parse_as_of, render_page, yuan
+from attain.web.pages.common import (
+    catalogue,
+    chart_json,
+    parse_as_of,
+    render_page,
+    yuan,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -44,11 +52,7 @@ def current_month_index(figures: queries.NodeFigures, as_of: date) -> tuple[int,
     """Index of the month holding `as_of` (clipped to the plan) and the share of it elapsed."""
     label = f"{as_of.year:04d}-{as_of.month:02d}"
     if label in figures.months:
-        index = figures.months.index(label)
-        from attain.periods import month
-
-        period = month(as_of.year, as_of.month)
-        return index, as_of.day / period.days
+        return figures.months.index(label), as_of.day / month(as_of.year, as_of.month).days
     if figures.months and label > figures.months[-1]:
         return len(figures.months) - 1, 1.0
     return 0, 0.0
@@ -160,7 +164,7 @@ def dashboard(request: Request, access: AccessDep, node: str | None = None, plan
     data["charts"] = charts(data, messages)
     data["alerts"] = alerts_for(access.session, target)
     data["status_labels"] = calc.STATUS_LABELS
-    data["crumbs"] = [n for n in breadcrumbs(access, target)]
+    data["crumbs"] = breadcrumbs(access, target)
     return render_page(request, "pages/dashboard.html", data)  # type: ignore[return-value]
 
 
@@ -171,9 +175,6 @@ def breadcrumbs(access: Any, node: OrgNode) -> list[OrgNode]:
 
 
 def render_labels(request: Request) -> dict[str, str]:
-    from attain.web.i18n import request_locale
-    from attain.web.pages.common import catalogue
-
     gettext = catalogue(request_locale(request)).gettext
     return {key: gettext(text) for key, text in {
         "attainment": "Attainment", "time": "Time progress", "actual": "Actual", "target": "Target",

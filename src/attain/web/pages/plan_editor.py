@@ -127,15 +127,16 @@ class WizardResult:
 
 
 def _leaf_nodes(session: Session, scope: OrgNode, level: str | None, on: date) -> list[OrgNode]:
+    """The nodes of `level` under `scope` to split to; reps only if employed on `on` and in a team
+    (a director attached straight to the company is not given a sales target)."""
     if level is None:
         return [scope]
     if level not in ORG_LEVELS:
         raise InvalidInput(f"org level '{level}' is not one of {', '.join(ORG_LEVELS)}")
-    nodes = [n for n in queries.nodes_of_kind(session=session, kind=level, under=scope)
-             if n.kind != "rep" or ((n.end_date is None or n.end_date >= on) and n.id != scope.id)]
-    if level == "rep":  # the people heading the company (a director) are not split a target
-        nodes = [n for n in nodes if session.get(OrgNode, n.parent_id or 0) is not None
-                 and session.get(OrgNode, n.parent_id or 0).kind == "team"]  # type: ignore[union-attr]
+    nodes = queries.nodes_of_kind(session=session, kind=level, under=scope)
+    if level == "rep":
+        teams = {t.id for t in queries.nodes_of_kind(session=session, kind="team", under=scope)}
+        nodes = [n for n in nodes if n.parent_id in teams and (n.end_date is None or n.end_date >= on)]
     if not nodes:
         raise InvalidInput(f"{scope.name} has no {level} to split to")
     return nodes
