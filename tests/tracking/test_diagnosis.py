@@ -95,6 +95,8 @@ def test_last_year_of_a_week_is_the_same_iso_week() -> None:
     assert same_period_last_year(parse_period("2027-W10")).label == "2026-W10"
     assert same_period_last_year(parse_period("2027-02")).start == date(2026, 2, 1)
     assert same_period_last_year(parse_period("2027-02")).end == date(2026, 2, 28)
+    assert same_period_last_year(parse_period("2028-02-29")).label == "2027-02-28"
+    assert same_period_last_year(parse_period("2027Q2")).label == "2026Q2"
 
 
 def test_diagnosis_rejects_unknown_level_and_reference(session: Session, company: dict[str, int]) -> None:

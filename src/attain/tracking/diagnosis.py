@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, aliased
 from attain.errors import InvalidInput
 from attain.facts.models import Opportunity, OpportunityStageChange
 from attain.org.models import OrgNode
-from attain.periods import Grain, Period, iso_week
+from attain.periods import Grain, Period, iso_week, period_of
 from attain.tracking import decompose
 from attain.tracking.attainment import actuals, attainment
 
@@ -159,9 +159,10 @@ def same_period_last_year(period: Period) -> Period:
         year, week = period.start.isocalendar()[:2]
         last_weeks = date(year - 1, 12, 28).isocalendar()[1]
         return iso_week(year - 1, min(week, last_weeks))
-    start = _minus_year(period.start)
-    end = _minus_year(period.end)
-    return Period(start, end, period.grain, f"{period.label} −1y")
+    if period_of(period.start, period.grain) == period:  # a calendar period: last year's has its own label
+        return period_of(_minus_year(period.start), period.grain)
+    # A fiscal or custom range: the same dates a year earlier.
+    return Period(_minus_year(period.start), _minus_year(period.end), period.grain, f"{period.label} −1y")
 
 
 def _minus_year(day: date) -> date:
