@@ -124,3 +124,24 @@ def test_direct_credit_over_all_reps_equals_the_credited_lines(session: Session,
     per_rep = session.execute(select(lines.c.rep_id, func.sum(lines.c.amount)).where(
         lines.c.kind == "direct", lines.c.order_id.like("H%")).group_by(lines.c.rep_id)).all()
     assert sum(int(total) for _rep, total in per_rep) == sum(line_amounts)
+
+
+def test_split_credit_stays_exact_on_duckdb(session: Session, orders: Path) -> None:
+    """Tracking runs credited_lines() on DuckDB (PostgreSQL SQL, where `/` of integers is a float
+    division): a 50/50 split of an odd amount still gives whole fen that add up to the line."""
+    pytest.importorskip("duckdb")
+    from attain.credit.service import set_split
+    from attain.tracking.engine import open_duckdb, tables_read_by
+
+    set_split(session=session, order_id="S1", shares=[("张三", 5000), ("李四", 5000)])
+    rep = require_node(session=session, key="张三").id
+    file = orders / "lines.csv"
+    file.write_text(f"line_id,order_id,order_date,rep_id,amount,currency\nS1|P1,S1,2027-03-02,{rep},10001,CNY\n", encoding="utf-8")
+    lines = credited_lines().subquery()
+    statement = select(lines.c.rep_id, func.sum(lines.c.amount)).where(lines.c.kind == "direct").group_by(lines.c.rep_id)
+    runner = open_duckdb(session=session, orders=file, tables=tables_read_by([statement]))
+    try:
+        amounts = sorted(float(total) for _rep, total in runner.rows(statement))
+    finally:
+        runner.close()
+    assert amounts == [5000.0, 5001.0]

@@ -58,7 +58,9 @@ from sqlalchemy import (
     true,
     union_all,
 )
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.functions import GenericFunction
 
 from attain.credit.models import (
     FULL_BP,
@@ -125,9 +127,33 @@ def _in_force(table, day: Expr) -> Expr:  # type: ignore[no-untyped-def]
     return and_(table.valid_from <= day, or_(table.valid_to.is_(None), day < table.valid_to))
 
 
+def _quotient(numerator: Expr, divisor: int) -> Expr:
+    """numerator / divisor truncated toward zero, the same on every engine: the remainder (which
+    takes the sign of the numerator everywhere) is taken off first, so the division is exact even
+    where `/` of two integers gives a float (DuckDB, used by tracking on files)."""
+    return (numerator - _remainder(numerator, divisor)) // divisor
+
+
+class _remainder(GenericFunction):  # type: ignore[type-arg]
+    """Integer remainder with the sign of the dividend: mod() on PostgreSQL and DuckDB, `%` on
+    SQLite (whose mod() returns a float). Not `%` everywhere: the PostgreSQL dialect writes it `%%`,
+    which DuckDB does not read."""
+
+    type = BigInteger()
+    name = "mod"
+    inherit_cache = True
+    _register = False
+
+
+@compiles(_remainder, "sqlite")
+def _remainder_sqlite(element, compiler, **kw):  # type: ignore[no-untyped-def]
+    dividend, divisor = list(element.clauses)
+    return f"(({compiler.process(dividend, **kw)}) % ({compiler.process(divisor, **kw)}))"
+
+
 def _share(amount: Expr, cum_from: Expr, cum_to: Expr) -> Expr:
-    # Integer division on both engines (truncating): the shares of a line telescope to the line.
-    return amount * cum_to // FULL_BP - amount * cum_from // FULL_BP
+    # Truncating division: the shares of a line telescope to the line whatever each share rounds to.
+    return _quotient(amount * cum_to, FULL_BP) - _quotient(amount * cum_from, FULL_BP)
 
 
 def _convert(amount: Expr, rate: Expr, rate_id: Expr) -> Expr:
@@ -136,8 +162,8 @@ def _convert(amount: Expr, rate: Expr, rate_id: Expr) -> Expr:
     half = RATE_SCALE // 2
     return case(
         (rate_id.is_(None), amount),
-        (amount >= 0, (amount * millionths + half) // RATE_SCALE),
-        else_=-(((-amount) * millionths + half) // RATE_SCALE),
+        (amount >= 0, _quotient(amount * millionths + half, RATE_SCALE)),
+        else_=-_quotient((-amount) * millionths + half, RATE_SCALE),
     )
 
 
@@ -320,7 +346,7 @@ def _with_team_overlays(rows, rule) -> Select:  # type: ignore[no-untyped-def, t
         return case((overlaid, on_top), else_=own)
 
     def part(column: Expr) -> Expr:
-        return column * fan.c.share_bp // FULL_BP
+        return _quotient(column * fan.c.share_bp, FULL_BP)
 
     return (
         select(
