@@ -96,6 +96,12 @@ def test_svg_bars_draw_negative_values_left_of_zero() -> None:
     assert svg_bars([], [], percent=True, title="empty") == ""
 
 
+def test_a_week_across_two_months_reviews_the_month_of_its_thursday(demo: Session) -> None:
+    pack = build_review(session=demo, week="2026-W44", by="team")  # 26 Oct – 1 Nov
+    assert pack.month.label == "2026-10" and str(pack.as_of) == "2026-11-01"
+    assert pack.attainment.total.progress.days_elapsed == 31
+
+
 def test_review_rejects_bad_week_level_and_file(demo: Session, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="not an ISO week"):
         build_review(session=demo, week="2026-11", by="rep")

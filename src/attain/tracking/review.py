@@ -1,7 +1,7 @@
 """Weekly review pack (`attain review --week 2027-W10 --out review.xlsx|review.html`).
 
-One pack for the Monday meeting, counted to the last day of the week: month-to-date attainment and
-leaderboard, the week's gap attribution (vs target), the month's probability of hitting the
+One pack for the Monday meeting, counted to the last day of the week: attainment and leaderboard
+of the week's month (the month of its Thursday) to date, the week's gap attribution (vs target), the month's probability of hitting the
 target, the alerts raised during the week, and charts. Excel gets native XlsxWriter charts; HTML is
 one self-contained file with inline SVG bars (no script, no CDN).
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -57,7 +58,9 @@ def build_review(*, session: Session, week: str, by: str = "rep", plan: str | No
     if by not in ("rep", "team"):
         raise InvalidInput(f"the review pack lists rep or team rows, not '{by}'")
     as_of = span.end
-    month = period_of(as_of, Grain.MONTH)
+    # The month the week belongs to is the month of its Thursday (ISO rule): W44 of 2026 (26 Oct –
+    # 1 Nov) reviews October, complete at as-of, not the single Sunday of November.
+    month = period_of(span.start + timedelta(days=3), Grain.MONTH)
     report = attainment(session=session, period=month, by=by, plan=plan, as_of=as_of, metric="revenue")
     board = leaderboard(session=session, period=month, by=by, plan=report.plan, as_of=as_of)
     diagnosis = diagnose(session=session, period=span, level=by, reference="target", as_of=as_of, plan=report.plan)
