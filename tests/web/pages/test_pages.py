@@ -142,7 +142,7 @@ def test_leaderboard_is_chinese_by_default_and_english_on_request(client_for) ->
 
 def test_leaderboard_rejects_an_unknown_ranking(client_for) -> None:
     answer = client_for("admin").get(f"/leaderboard?by=product&as_of={DAY}", headers={"hx-request": "true"})
-    assert answer.status_code == 422 and "rank by" in answer.json()["detail"]
+    assert answer.status_code == 422 and "rep or team" in answer.json()["detail"]
 
 
 def test_bad_as_of_is_a_clear_422(client_for) -> None:

@@ -1,4 +1,5 @@
-"""战报墙 leaderboard: reps or teams ranked by attainment, with milestones and streaks.
+"""战报墙 leaderboard: reps or teams ranked by attainment (attain.tracking.leaderboard, the same
+figures as `attain report leaderboard`), with milestones and streaks.
 
 Everyone signed in sees the ranking (names, attainment, milestones); amounts only on the rows of
 nodes they may see, so a rep sees their own amounts and nobody else's. `?tv=1` is the full-screen
@@ -13,14 +14,15 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 from attain.periods import Period, parse_period
 from attain.plans.models import Plan
+from attain.tracking.leaderboard import leaderboard
 from attain.web.deps import AccessDep
-from attain.web.pages import calc, queries
+from attain.web.pages import queries
 from attain.web.pages.common import parse_as_of, render_page
 
 router = APIRouter(include_in_schema=False)
@@ -34,43 +36,38 @@ class Standing:
     node: OrgNode
     team: str
     actual: int
-    target: int
-    attainment: float | None
-    milestones: list[int]
+    target: int | None
+    attainment: float | None  # percent, for display
+    milestones: list[int]  # 25 / 50 / 75 / 100 marks reached
     opened: bool  # a sale in the period (开单)
-    streak: int  # months in a row at or above target, up to the last closed month
+    streak: int  # ISO weeks in a row with a sale, up to now
     visible: bool  # may the viewer see this row's amounts
 
 
-def leaderboard(
+def standings(
     *, session: Session, plan: Plan, period: Period, by: str, as_of: date, visible: Any
 ) -> list[Standing]:
-    """Rows of the 战报墙 for `period` (within `plan`), ranked by attainment, highest first."""
-    if by not in ("rep", "team"):
-        raise InvalidInput(f"rank by 'rep' or 'team', not '{by}'")
-    nodes = queries.nodes_of_kind(session=session, kind=by)
-    figures = queries.node_figures(session=session, plan=plan, nodes=nodes, as_of=as_of)
-    labels = {p.label for p in queries.plan_months(plan) if p.start >= period.start and p.end <= period.end}
-    if not labels:
-        raise InvalidInput(f"period {period.label} is outside plan {plan.name} ({plan.start_date} – {plan.end_date})")
-    closed = [m for m in figures[0].months if m < f"{as_of.year:04d}-{as_of.month:02d}"] if figures else []
-    parents = {n.id: n for n in queries.nodes_of_kind(session=session, kind="team")}
+    """The 战报墙 rows from the tracking leaderboard (`attain report leaderboard`), ranked by attainment."""
+    board = leaderboard(session=session, period=period, by=by, plan=plan.name, as_of=as_of)
+    ids = [r.row.node_id for r in board.rows if r.row.node_id is not None]
+    nodes = {n.id: n for n in session.scalars(select(OrgNode).where(OrgNode.id.in_(ids)))}
+    teams = {t.id: t.name for t in queries.nodes_of_kind(session=session, kind="team")}
     rows = []
-    for f in figures:
-        actual, target = f.total(f.actual, labels), f.total(f.target, labels)
-        if target == 0 and actual == 0:
+    for leader in board.rows:
+        node = nodes.get(leader.row.node_id or 0)
+        if node is None:
             continue
-        hits = [a >= t > 0 for m, a, t in zip(f.months, f.actual, f.target) if m in closed]
-        team = parents.get(f.node.parent_id or 0)
+        attained = leader.row.figures.attainment
+        target = leader.row.target
         rows.append(Standing(
-            rank=None, node=f.node, team=team.name if team and by == "rep" else "",
-            actual=actual, target=target, attainment=calc.percent(actual, target),
-            milestones=calc.milestones_reached(actual, target), opened=actual > 0, streak=calc.streak(hits),
-            visible=visible(f.node),
+            rank=leader.rank, node=node, team=teams.get(node.parent_id or 0, "") if by == "rep" else "",
+            actual=int(leader.row.actual), target=None if target is None else int(target),
+            attainment=None if attained is None else float(attained * 100),
+            milestones=[int(share * 100) for share, day in leader.milestones.reached if day is not None],
+            opened=leader.milestones.first_deal is not None, streak=leader.milestones.current_week_streak,
+            visible=visible(node),
         ))
-    ranked = calc.ranks([r.attainment for r in rows])
-    rows = [Standing(**{**r.__dict__, "rank": k}) for r, k in zip(rows, ranked)]
-    return sorted(rows, key=lambda r: (r.rank is None, r.rank or 0, r.node.code))
+    return rows
 
 
 def _context(request: Request, access: Any, period: str | None, by: str, as_of: str | None, tv: bool,
@@ -79,8 +76,8 @@ def _context(request: Request, access: Any, period: str | None, by: str, as_of: 
     chosen = queries.choose_plan(session=access.session, name=plan, on=day)
     clipped = min(max(day, chosen.start_date), chosen.end_date)
     chosen_period = parse_period(period) if period else parse_period(f"{clipped.year:04d}-{clipped.month:02d}")
-    rows = leaderboard(session=access.session, plan=chosen, period=chosen_period, by=by, as_of=day,
-                       visible=access.can_see)
+    rows = standings(session=access.session, plan=chosen, period=chosen_period, by=by, as_of=day,
+                     visible=access.can_see)
     me = access.user.org_node_id
     return {
         "plan": chosen, "period": chosen_period, "by": by, "as_of": day, "tv": tv, "rows": rows, "me": me,
