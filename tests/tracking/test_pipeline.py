@@ -17,7 +17,15 @@ from typer.testing import CliRunner
 from attain.cli.main import app
 from attain.errors import InvalidInput
 from attain.periods import parse_period
-from attain.tracking.pipeline import forecast, open_deals, simulate, stage_history
+from attain.split.calendar import day_range, working_day_mask
+from attain.tracking.pipeline import (
+    RUN_RATE_DAYS,
+    forecast,
+    open_deals,
+    simulate,
+    stage_history,
+    unpipelined_rates,
+)
 
 MARCH = parse_period("2027-03")
 
@@ -106,6 +114,18 @@ def test_open_deals_at_as_of_closing_in_the_period(session: Session, company: di
     assert sorted(deals) == [(company["A"], 150_000 * YUAN, 2), (company["A"], 200_000 * YUAN, 3)]
     teams = open_deals(session=session, level="team", as_of=date(2027, 3, 15), period_end=MARCH.end)
     assert {d[0] for d in teams} == {company["T1"]}
+
+
+@pytest.mark.parametrize(("horizon", "pipelined_yuan"), [(14, 50_000), (5, 100_000)])
+def test_unpipelined_rate_keeps_the_share_of_won_deals_a_forecast_would_not_have_seen(
+    session: Session, company: dict[str, int], horizon: int, pipelined_yuan: int
+) -> None:
+    # In the 90 days to 2027-03-15 A sold 200,000 yuan and won M-W (100,000 yuan) 7 days after creating it:
+    # a forecast made `horizon` days before saw it with probability min(7, horizon) / horizon.
+    as_of = date(2027, 3, 15)
+    mean, _sd = unpipelined_rates(session=session, level="rep", as_of=as_of, horizon_days=horizon)
+    worked = int(working_day_mask(day_range(date.fromordinal(as_of.toordinal() - RUN_RATE_DAYS + 1), as_of))[0].sum())
+    assert mean[company["A"]] * worked == pytest.approx((200_000 - pipelined_yuan) * YUAN)
 
 
 def test_forecast_per_rep(session: Session, company: dict[str, int]) -> None:

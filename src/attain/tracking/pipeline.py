@@ -226,20 +226,27 @@ def unpipelined_rates(
         won_statement = won_statement.outerjoin(target, on)  # type: ignore[arg-type]
     won_statement = won_statement.where(Opportunity.stage == "won", won_on >= start, won_on <= as_of, node.is_not(None))
     horizon = max(horizon_days, 1)
-    won_daily = [
-        (node_id, day, amount * min(max((_as_date(day) - _as_date(created)).days, 0), horizon) / horizon)
-        for node_id, day, created, amount in session.execute(won_statement)
-    ]
-    nodes = sorted({int(r[0]) for r in daily if r[0] is not None} | {int(r[0]) for r in won_daily})
+    won = session.execute(won_statement).all()
+    daily = [r for r in daily if r[0] is not None and r[-1] is not None]
+    nodes = sorted({int(r[0]) for r in daily} | {int(r[0]) for r in won})
     position = {n: i for i, n in enumerate(nodes)}
     amounts = np.zeros((len(nodes), worked))
-    for rows, sign in ((daily, 1.0), (won_daily, -1.0)):
-        for node_id, day, value in rows:
-            if node_id is None or value is None:
-                continue
-            offset = (_as_date(day) - start).days
-            # Sales on a day off count toward the working day before it.
-            amounts[position[int(node_id)], max(int(work_index[offset]), 0)] += sign * float(value)
+    origin = np.datetime64(start, "D")
+
+    def add(node_ids: list[int], days: list[object], values: NDArray[np.float64]) -> None:
+        if not node_ids:
+            return
+        offsets = (np.array([_as_date(d) for d in days], dtype="datetime64[D]") - origin).astype(np.int64)
+        # Sales on a day off count toward the working day before it.
+        columns = np.maximum(work_index[offsets], 0)
+        np.add.at(amounts, (np.array([position[int(n)] for n in node_ids]), columns), values)
+
+    add([r[0] for r in daily], [r[1] for r in daily], np.array([float(r[2]) for r in daily]))
+    if won:
+        ages = (np.array([_as_date(r[1]) for r in won], dtype="datetime64[D]")
+                - np.array([_as_date(r[2]) for r in won], dtype="datetime64[D]")).astype(np.int64)
+        pipelined = np.array([float(r[3]) for r in won]) * np.clip(ages, 0, horizon) / horizon
+        add([r[0] for r in won], [r[1] for r in won], -pipelined)
     return (
         {n: float(amounts[i].mean()) for n, i in position.items()},
         {n: float(amounts[i].std()) for n, i in position.items()},
