@@ -26,6 +26,7 @@ from attain.plans.models import Plan
 from attain.plans.service import require_plan
 from attain.split.calendar import day_range, seasonal_day_weights, working_day_mask
 from attain.tracking import calc
+from attain.tracking.calc import cell_days
 from attain.tracking.engine import Runner, SessionRunner
 from attain.tracking.query import (
     ADDITIVE,
@@ -36,7 +37,13 @@ from attain.tracking.query import (
     check_metric,
     parse_by,
 )
-from attain.tracking.targets import Key, load_org_tree, target_between
+from attain.tracking.targets import (
+    Key,
+    company_target,
+    load_org_tree,
+    plan_cells_between,
+    target_between,
+)
 
 HISTORY_YEARS = 3
 NONE_LABEL = "—"
@@ -154,26 +161,35 @@ def _labeller(session: Session, grouping: Grouping):  # type: ignore[no-untyped-
     product_names = dict(session.execute(select(ProductNode.id, ProductNode.name)).all()) if (
         "product_line" in grouping.dimensions) else {}
 
+    def one(name: str, value: int | str | None) -> str:
+        if value is None:
+            return NONE_LABEL
+        if name in ORG_DIMENSIONS:
+            return str(org_names.get(value, value))
+        if name == "product_line":
+            return str(product_names.get(value, value))
+        if name == "month":
+            return f"{int(value) // 100}-{int(value) % 100:02d}"
+        return str(value)
+
+    # Rep × month reports have tens of thousands of rows but few distinct values per dimension.
+    known: dict[tuple[str, int | str | None], str] = {}
+
     def label(key: Key) -> tuple[str, ...]:
         parts = []
         for name, value in zip(grouping.dimensions, key):
-            if value is None:
-                parts.append(NONE_LABEL)
-            elif name in ORG_DIMENSIONS:
-                parts.append(str(org_names.get(value, value)))
-            elif name == "product_line":
-                parts.append(str(product_names.get(value, value)))
-            elif name == "month":
-                parts.append(f"{int(value) // 100}-{int(value) % 100:02d}")
-            else:
-                parts.append(str(value))
+            text = known.get((name, value))
+            if text is None:
+                text = known[(name, value)] = one(name, value)
+            parts.append(text)
         return tuple(parts)
 
     return label
 
 
 def _sort_key(key: Key) -> tuple[object, ...]:
-    return tuple((v is None, str(type(v)), v if v is not None else 0) for v in key)
+    # Each position holds one type (ids, or 'new'/'existing', or yyyymm); None sorts last.
+    return tuple((v is None, 0 if v is None else v) for v in key)
 
 
 def actuals(
@@ -266,8 +282,9 @@ def attainment(
     if as_of >= period.start:
         actual_rows, total_actual = _grouped_and_total(
             runner, info.code, grouping, period.start, min(period.end, as_of), chosen.id)
-    targets = {t.key: t for t in target_between(session, chosen, period.start, period.end, grouping, tree=tree)} if (
-        grouping.dimensions) else {}
+    cells = cell_days(plan_cells_between(session, chosen, period.start, period.end, grouping))
+    targets = {t.key: t for t in target_between(session, chosen, period.start, period.end, grouping, tree=tree,
+                                                 cells=cells)} if grouping.dimensions else {}
     weights, warnings = history_weights(runner, info.code, period, chosen.id)
     label = _labeller(session, grouping)
     progress_cache: dict[tuple[date, date], calc.TimeProgress] = {}
@@ -284,7 +301,7 @@ def attainment(
             target: Fraction | None, source: str | None, window: tuple[date, date]) -> AttainmentRow:
         progress = progress_of(*window)
         return AttainmentRow(
-            key, labels, node, actual, None if target is None else calc.to_decimal(target), source,
+            key, labels, node, actual, None if target is None else calc.round_fraction(target), source,
             progress, calc.figures(actual, target, progress),
         )
 
@@ -300,11 +317,10 @@ def attainment(
             window = (max(month_start, period.start), min(month_end, period.end))
         rows.append(row(key, label(key), found.node_id if found else _node_of(grouping, key),
                         actual_rows.get(key, 0), found.value if found else None, found.source if found else None, window))
-    company = target_between(session, chosen, period.start, period.end, Grouping(()), tree=tree)
-    if company:
-        total_target: Fraction | None = sum((t.value for t in company), Fraction(0))
-        total_source = company[0].source if len(company) == 1 else calc.SUM_OF_CHILDREN
-    else:
+    # The company total reads the same cells unless the rows are per product line or customer type.
+    same_cells = not {"product_line", "customer_type"} & set(grouping.dimensions)
+    total_target, total_source = company_target(session, chosen, period, tree=tree, cells=cells if same_cells else None)
+    if total_target is None:
         # No company-level figure (e.g. targets only per product line): the rows' targets add up.
         known = [r.target for r in rows if r.target is not None]
         total_target = Fraction(sum(known, Decimal(0))) if known else None

@@ -255,6 +255,17 @@ def status_of(pace_index: Fraction | None) -> str:
     return BEHIND
 
 
+def _status(num: int, den: int) -> str:
+    """status_of(num / den) with integers only (den > 0)."""
+    for bound, name in _STATUS_BOUNDS_RATIONAL:
+        if num * bound[1] >= bound[0] * den:
+            return name
+    return BEHIND
+
+
+_STATUS_BOUNDS_RATIONAL = tuple((bound.as_integer_ratio(), name) for bound, name in STATUS_BOUNDS)
+
+
 def _round_div(num: int, den: int, places: int = 0) -> Decimal:
     """num / den rounded half to even at `places` decimals, with integers only (den > 0).
 
@@ -265,6 +276,11 @@ def _round_div(num: int, den: int, places: int = 0) -> Decimal:
     if 2 * remainder > den or (2 * remainder == den and quotient % 2):
         quotient += 1
     return Decimal(quotient).scaleb(-places) if places else Decimal(quotient)
+
+
+def round_fraction(value: Fraction) -> Decimal:
+    """A Fraction rounded half to even to a whole number (of the minor unit)."""
+    return _round_div(value.numerator, value.denominator)
 
 
 def _ratio_parts(value: int | Decimal | Fraction) -> tuple[int, int]:
@@ -301,7 +317,7 @@ def figures(actual: int | Decimal, target: Fraction | None, progress: TimeProgre
     if not progress.days_elapsed:
         status = NOT_STARTED
     elif expected_num:
-        status = status_of(Fraction(a_num * expected_den, a_den * expected_num))
+        status = _status(a_num * expected_den, a_den * expected_num)
     else:  # nothing was due yet (a zero target, or a season with no sales so far)
         status = status_of(Fraction(1))
     return Figures(attainment, pace_gap, _round_div(expected_num, expected_den), run_rate, seasonal, required, status)

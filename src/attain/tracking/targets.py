@@ -22,7 +22,14 @@ from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 from attain.periods import Grain, Period, clip, parse_period, periods_between
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
-from attain.tracking.calc import Cell, cell_days, prorated_targets, rolled_up_target
+from attain.tracking.calc import (
+    OWN,
+    Cell,
+    CellDays,
+    cell_days,
+    prorated_targets,
+    rolled_up_target,
+)
 from attain.tracking.query import ORG_DIMENSIONS, Grouping, parse_by
 
 _GRAIN_RANK = {Grain.YEAR: 0, Grain.HALF: 1, Grain.QUARTER: 2, Grain.MONTH: 3, Grain.WEEK: 4, Grain.DAY: 5}
@@ -120,21 +127,25 @@ def windows(start: date, end: date, grouping: Grouping) -> list[tuple[int | None
 
 def target_between(
     session: Session, plan: Plan, start: date, end: date, by: str | Sequence[str] | Grouping | None = None,
-    *, tree: OrgTree | None = None,
+    *, tree: OrgTree | None = None, cells: Sequence[Cell] | CellDays | None = None,
 ) -> list[TargetRow]:
     """The plan's target of every row of the grouping over [start, end] (rows without any target
-    left out). Without an organisation dimension the row's node is the company (the root)."""
+    left out). Without an organisation dimension the row's node is the company (the root).
+    `cells` may pass the plan's cells already selected with `plan_cells_between` for this grouping."""
     if end < start:
         raise InvalidInput(f"end {end} is before start {start}")
     grouping = by if isinstance(by, Grouping) else parse_by(by)
     tree = tree or load_org_tree(session)
-    cells = plan_cells_between(session, plan, start, end, grouping)
+    if cells is None:
+        cells = plan_cells_between(session, plan, start, end, grouping)
+    table = cells if isinstance(cells, CellDays) else cell_days(cells)
     org = grouping.org
     nodes = sorted(n for n, k in tree.kinds.items() if k == org) if org else tree.roots
-    products = sorted({c.key[1] for c in cells if c.key[1] is not None}) or [None]
-    ctypes = sorted({str(c.key[2]) for c in cells if c.key[2] != ALL_CUSTOMERS}) or [ALL_CUSTOMERS]
+    products = sorted({c.key[1] for c in table.cells if c.key[1] is not None}) or [None]
+    ctypes = sorted({str(c.key[2]) for c in table.cells if c.key[2] != ALL_CUSTOMERS}) or [ALL_CUSTOMERS]
+    org_parts = {node: tuple(tree.ancestor(node, name) if name in ORG_DIMENSIONS else None
+                             for name in grouping.dimensions) for node in nodes}
     rows: list[TargetRow] = []
-    table = cell_days(cells)
     for month_key, window_start, window_end in windows(start, end, grouping):
         own = prorated_targets(table, window_start, window_end)
         by_slice: dict[tuple[object, object], dict[int, Fraction]] = {}
@@ -146,19 +157,22 @@ def target_between(
                 if not own_here:
                     continue
                 for node in nodes:
-                    value, source = rolled_up_target(node, own_here, tree.children)
-                    if value is None or source is None:
-                        continue
-                    key = _row_key(grouping, tree, node, product, ctype, month_key)
+                    value = own_here.get(node)
+                    source: str | None = OWN
+                    if value is None:  # no cell of its own: roll its children up
+                        value, source = rolled_up_target(node, own_here, tree.children)
+                        if value is None or source is None:
+                            continue
+                    key = _row_key(grouping, org_parts[node], product, ctype, month_key)
                     rows.append(TargetRow(key, node, value, source))
     return rows
 
 
-def _row_key(grouping: Grouping, tree: OrgTree, node: int, product: object, ctype: object, month_key: int | None) -> Key:
+def _row_key(grouping: Grouping, org_part: Key, product: object, ctype: object, month_key: int | None) -> Key:
     parts: list[int | str | None] = []
-    for name in grouping.dimensions:
+    for name, org_value in zip(grouping.dimensions, org_part):
         if name in ORG_DIMENSIONS:
-            parts.append(tree.ancestor(node, name))
+            parts.append(org_value)
         elif name == "product_line":
             parts.append(product)  # type: ignore[arg-type]
         elif name == "customer_type":
@@ -168,9 +182,11 @@ def _row_key(grouping: Grouping, tree: OrgTree, node: int, product: object, ctyp
     return tuple(parts)
 
 
-def company_target(session: Session, plan: Plan, period: Period, *, tree: OrgTree | None = None) -> tuple[Fraction | None, str | None]:
+def company_target(
+    session: Session, plan: Plan, period: Period, *, tree: OrgTree | None = None, cells: Sequence[Cell] | CellDays | None = None,
+) -> tuple[Fraction | None, str | None]:
     """The whole company's target over the period (all products, all customers)."""
-    rows = target_between(session, plan, period.start, period.end, Grouping(()), tree=tree)
+    rows = target_between(session, plan, period.start, period.end, Grouping(()), tree=tree, cells=cells)
     if not rows:
         return None, None
     sources = {r.source for r in rows}
