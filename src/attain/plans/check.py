@@ -165,9 +165,12 @@ def _realistic(session: Session, plan: Plan, metric: Metric, cells, org, draws: 
     year_before = monthly[:, -24:-12].sum(axis=1) if monthly.shape[1] >= 24 else np.zeros(len(nodes))
     months = max(1, round(((plan.end_date - plan.start_date).days + 1) / 30.44))
     active = (monthly > 0).sum(axis=1)
-    # Resample the most recent twelve months: the current level of business, with its spread.
-    probability = calc.reach_probability(monthly[:, -12:], targets, months, draws=draws, seed=seed)
     market = (last_year[0] / year_before[0] - 1) if year_before[0] > 0 else None
+    # Resample the most recent twelve months, grown by the node's own trend (else the market's):
+    # "if the trend goes on, with the spread of the past months, how often is the target reached?"
+    trend = np.where(year_before > 0, last_year / np.where(year_before > 0, year_before, 1) - 1, market or 0.0)
+    grown = monthly[:, -12:] * (1 + np.clip(trend, -0.5, 1.0))[:, None]
+    probability = calc.reach_probability(grown, targets, months, draws=draws, seed=seed)
     found = []
     for i, node in enumerate(nodes):
         cell = "total" if i == 0 else f"{node.code} {year}"
