@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from attain.org.models import OrgNode
 from attain.periods import month
+from attain.periods import year as year_period
 from attain.plans.models import Plan
+from attain.tracking.attainment import attainment
 from attain.web.deps import AccessDep
 from attain.web.i18n import request_locale
 from attain.web.pages import calc, queries
@@ -58,13 +60,40 @@ def current_month_index(figures: queries.NodeFigures, as_of: date) -> tuple[int,
     return 0, 0.0
 
 
-def status_rows(figures: list[queries.NodeFigures], progress: float, current: int) -> list[StatusRow]:
+# attain.tracking's status names → the pages' keys (CSS classes and labels).
+TRACKED_STATUS = {"ahead": "ahead", "on track": "on_track", "at risk": "at_risk", "behind": "behind",
+                  "not started": "no_target"}
+
+
+def tracked_statuses(*, session: Session, plan: Plan, nodes: list[OrgNode], as_of: date) -> dict[int, str]:
+    """Status of each node from the tracking report (`attain report attainment`): actual against the
+    seasonal expected-to-date, with its documented thresholds. One report per level asked for."""
+    if plan.year is None or as_of < plan.start_date:
+        return {}
+    period = year_period(plan.year)
+    found: dict[int, str] = {}
+    levels = sorted({n.kind for n in nodes if n.kind in ("region", "team", "rep")})
+    company = [n for n in nodes if n.parent_id is None]
+    for level in levels or (["company"] if company else []):
+        report = attainment(session=session, period=period, by=None if level == "company" else level,
+                            plan=plan.name, as_of=as_of, metric="revenue")
+        # Every report carries the company total: no second report for the company's own status.
+        for row in (*report.rows, report.total):
+            if row.node_id is not None and row.figures.status:
+                found.setdefault(row.node_id, TRACKED_STATUS.get(row.figures.status, "no_target"))
+    return {n.id: found[n.id] for n in nodes if n.id in found}
+
+
+def status_rows(figures: list[queries.NodeFigures], progress: float, current: int,
+                tracked: dict[int, str]) -> list[StatusRow]:
+    """Rows of the status table; the status comes from the tracking report when it has one for
+    the node, else from the pace gap (attainment − calendar time progress)."""
     rows = []
     for f in figures:
         actual, target = sum(f.actual), sum(f.target)
-        attainment = calc.percent(actual, target)
-        rows.append(StatusRow(f.node, actual, target, sum(f.target[: current + 1]), attainment,
-                              calc.status_of(attainment, progress)))
+        attainment_pct = calc.percent(actual, target)
+        status = tracked.get(f.node.id) or calc.status_of(attainment_pct, progress)
+        rows.append(StatusRow(f.node, actual, target, sum(f.target[: current + 1]), attainment_pct, status))
     return rows
 
 
@@ -75,9 +104,10 @@ def dashboard_data(*, session: Session, plan: Plan, node: OrgNode, as_of: date) 
     own, below = figures[0], [f for f in figures[1:] if sum(f.target) or sum(f.actual)]
     progress = time_progress(plan, as_of)
     current, elapsed = current_month_index(own, as_of)
-    (summary,) = status_rows([own], progress, current)
+    tracked = tracked_statuses(session=session, plan=plan, nodes=[node] + [f.node for f in below], as_of=as_of)
+    (summary,) = status_rows([own], progress, current, tracked)
     band = calc.forecast_band(own.actual, own.target, current, elapsed)
-    rows = sorted(status_rows(below, progress, current), key=lambda r: (r.attainment is None, -(r.attainment or 0)))
+    rows = sorted(status_rows(below, progress, current, tracked), key=lambda r: (r.attainment is None, -(r.attainment or 0)))
     return {
         "plan": plan, "node": node, "as_of": as_of, "progress": progress, "summary": summary,
         "forecast_p50": round(float(band.p50[-1])), "forecast_p10": round(float(band.p10[-1])),
