@@ -43,7 +43,7 @@ def chart(rows: list[Any], labels: dict[str, str]) -> str:
                    "data": [yuan(r.gap) for r in rows]})
     return chart_json({
         "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-        "legend": {"data": [labels[f] for f in FACTORS] + [labels["gap"]]},
+        "legend": {"data": [labels[f] for f in FACTORS] + [labels["gap"]], "top": 0},
         "grid": {"left": 90, "right": 20, "bottom": 30, "top": 40},
         "xAxis": {"type": "value"}, "yAxis": {"type": "category", "data": names, "inverse": True},
         "series": series,
