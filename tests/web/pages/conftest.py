@@ -8,7 +8,6 @@ import re
 import uuid
 from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -118,6 +117,3 @@ def client_for(app):  # type: ignore[no-untyped-def]
     yield make
     for client in clients:
         client.close()
-
-
-ROOT = Path(__file__).resolve().parents[3]
