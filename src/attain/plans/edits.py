@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import numpy as np
 from sqlalchemy import select
@@ -220,8 +221,9 @@ def commit_number(
     plan, cells = _draft(session, name, expect)
     key = resolve(session=session, plan=plan, ref=CellRef(node, period), cells=cells)
     _check_value(plan, value)
+    scale = session.get(Metric, plan.metric_id).scale
     version = begin_change(session=session, plan=plan, expect=expect, by=by, action="commitment",
-                           reason=f"{node} commits {value} for {key[0]}")
+                           reason=f"{node} commits {Decimal(value).scaleb(-scale):,.{scale}f} for {key[0]}")
     existing = session.scalars(select(PlanCommitment).where(
         PlanCommitment.plan_id == plan.id, PlanCommitment.org_node_id == key[1], PlanCommitment.period == key[0])).first()
     now = datetime.now(UTC).replace(tzinfo=None)

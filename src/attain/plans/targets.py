@@ -27,8 +27,14 @@ from attain.imports.reading import Table
 from attain.metrics.service import require_metric
 from attain.org.models import OrgNode
 from attain.periods import Grain, Period, month, parse_period, period_of
-from attain.plans.models import ALL_CUSTOMERS, PlanCell
-from attain.plans.service import create_plan, ensure_editable, get_plan
+from attain.plans.models import ALL_CUSTOMERS, PlanCell, PlanVersion
+from attain.plans.service import (
+    begin_change,
+    create_plan,
+    ensure_editable,
+    get_plan,
+    record_cell_changes,
+)
 
 _MONTH_COLUMN = re.compile(r"^(?:m|month)?0?([1-9]|1[0-2])(?:月)?$", re.IGNORECASE)
 
@@ -182,8 +188,13 @@ def import_target_rows(
         for c in session.scalars(select(PlanCell).where(PlanCell.plan_id == plan.id))
     }
     inserts, updates = [], []
+    before: dict[tuple[str, int, int | None, str], tuple[int, bool]] = {}
+    after: dict[tuple[str, int, int | None, str], tuple[int, bool]] = {}
     for key, values in cells.items():
         current = existing.get(key)
+        if current is not None:
+            before[key] = (current.value, current.locked)
+        after[key] = (int(values["value"]), current.locked if current is not None else False)  # type: ignore[call-overload]
         if current is None:
             inserts.append({"plan_id": plan.id, "period": key[0], "org_node_id": key[1], "product_node_id": key[2],
                             "customer_type": key[3], "locked": False, **values})
@@ -210,6 +221,14 @@ def import_target_rows(
             .values(value=bindparam("value"), strategy_note=bindparam("note"), owner_id=bindparam("owner")),
             updates,
         )
+    if inserts or updates:
+        # A new plan's import belongs to its creation (version 1); an existing plan gets a new version.
+        if result.created.get("plans"):
+            version = session.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan.id, PlanVersion.version == 1)).one()
+        else:
+            version = begin_change(session=session, plan=plan, expect=None, by="import",
+                                   action="import targets", reason=f"targets from {table.source}")
+        record_cell_changes(session=session, version=version, before=before, after=after)
     result.inserted, result.updated = len(inserts), len(updates)
     result.unchanged = len(cells) - len(inserts) - len(updates)
     return result
