@@ -228,8 +228,10 @@ def token_user(*, session: Session, token: str) -> User | None:
     ).first()
     if row is None:
         return None
-    session.execute(update(ApiToken).where(ApiToken.id == row[1].id).values(last_used_at=now()))
-    session.commit()
+    used = row[1].last_used_at
+    if used is None or used < now() - timedelta(minutes=1):  # at most one write a minute per token
+        session.execute(update(ApiToken).where(ApiToken.id == row[1].id).values(last_used_at=now()))
+        session.commit()
     return row[0]
 
 
