@@ -224,13 +224,15 @@ def show(
         print_json({"plan": matrix.plan, "version": matrix.version, "status": matrix.status, "metric": matrix.metric,
                     "unit": matrix.unit, "rows": rows})
         return
-    table = Table("组织 org", "期间 period", "产品 product", "客户 customers", f"目标 target ({matrix.unit})", "负责人 owner",
-                  "锁 lock", "策略 note", "考核 rule", title=f"{matrix.plan} v{matrix.version} · {matrix.status}")
+    table = Table("组织 org", "期间 period", "产品/客户 slice", f"目标 target ({matrix.unit})", "负责人 owner", "锁 lock",
+                  "策略 note", "考核 rule", title=f"{matrix.plan} v{matrix.version} · {matrix.status}")
+    table.columns[3].no_wrap = True
+    table.columns[3].justify = "right"
     for r in matrix.rows:
         rule = r.rule or {}
-        table.add_row(f"{r.code} {r.name}", r.period, r.product or "all", r.customer_type, _yuan(r.value, matrix.scale),
-                      f"{r.owner_name or ''}", "🔒" if r.locked else "", r.note or "",
-                      f"{rule.get('metric', '')} ≥{rule.get('achieved_at', '')} {rule.get('review', '')}".strip())
+        table.add_row(f"{r.code} {r.name}", r.period, f"{r.product or 'all'}/{r.customer_type}", _yuan(r.value, matrix.scale),
+                      r.owner_name or "", "🔒" if r.locked else "", r.note or "",
+                      f"{rule.get('metric', '')}≥{rule.get('achieved_at', '')} {rule.get('review', '')}".strip())
     console.print(table)
 
 
