@@ -136,14 +136,19 @@ def _rows_by_key(runner: Runner, statement) -> dict[Key, int | Decimal]:  # type
 def _grouped_and_total(
     runner: Runner, metric: str, grouping: Grouping, start: date, end: date, plan_id: int | None
 ) -> tuple[dict[Key, int | Decimal], int | Decimal]:
-    """Rows of the grouping and the (direct-only) total over [start, end]. The total is the sum of
-    the rows when they partition the direct credit (additive metric, no overlay); else one more query."""
+    """Rows of the grouping and the (direct-only) total over [start, end]: from the same scan for
+    additive metrics, with one more query for distinct counts (orders, new customers)."""
     rows: dict[Key, int | Decimal] = {}
+    if grouping.dimensions and metric in ADDITIVE:
+        # One scan: each row's value (with overlay credit when keyed by rep) and its direct part.
+        fetched = runner.rows(actuals_statement(
+            metric=metric, grouping=grouping, start=start, end=end, plan_id=plan_id, with_direct=True))
+        for row in fetched:
+            rows[tuple(_key_part(v) for v in row[:-2])] = _number(row[-2])
+        return rows, sum((_number(row[-1]) for row in fetched), 0)
     if grouping.dimensions:
         rows = _rows_by_key(runner, actuals_statement(
             metric=metric, grouping=grouping, start=start, end=end, plan_id=plan_id))
-        if metric in ADDITIVE and not grouping.includes_overlay:
-            return rows, sum(rows.values(), 0)
     total = _rows_by_key(runner, actuals_statement(
         metric=metric, grouping=Grouping(()), start=start, end=end, plan_id=plan_id)).get((), 0)
     return rows, total

@@ -74,14 +74,16 @@ def check_metric(metric: str) -> str:
 
 def actuals_statement(
     *, metric: str, grouping: Grouping, start: date, end: date, customer_type_start: date | None = None,
-    by_day: bool = False, direct_only: bool | None = None, plan_id: int | None = None,
+    by_day: bool = False, direct_only: bool | None = None, plan_id: int | None = None, with_direct: bool = False,
 ) -> Select:  # type: ignore[type-arg]
     """SELECT <dimension keys…>, value FROM credited lines in [start, end] GROUP BY the keys.
 
     `customer_type_start` is the day that makes a customer new (first order on or after it);
     it defaults to `start`. `by_day` adds the credit date as the last key (for milestones and
     seasonal history). Direct credit only unless the grouping is by rep (`direct_only` overrides).
-    `plan_id` applies that plan's crediting rule (the company default otherwise).
+    `plan_id` applies that plan's crediting rule (the company default otherwise). `with_direct`
+    (additive metrics) adds a last column `direct` with the direct credit only, so that rows by rep,
+    which include overlay credit, also give the direct total in the same scan.
     """
     check_metric(metric)
     lines = credited_lines() if plan_id is None else credited_lines(plan_id=plan_id)
@@ -114,8 +116,13 @@ def actuals_statement(
                          + func.extract("month", credited.c.credit_date)).label("month"))
     if by_day:
         keys.append(credited.c.credit_date.label("day"))
-    value = _value(metric, credited, customer, start, end).label("value")
-    statement = select(*keys, value).select_from(credited)
+    values = [_value(metric, credited, customer, start, end).label("value")]
+    if with_direct:
+        if metric not in ADDITIVE:
+            raise InvalidInput(f"a direct-only column needs an additive metric, not {metric}")
+        direct = case((credited.c.kind == "direct", _additive(metric, credited)), else_=None)
+        values.append(func.coalesce(func.sum(direct), 0).label("direct"))
+    statement = select(*keys, *values).select_from(credited)
     if needs_customer:
         statement = statement.outerjoin(customer, customer.id == credited.c.customer_id)
     if needs_product:
@@ -129,14 +136,19 @@ def actuals_statement(
     return statement
 
 
-def _value(metric: str, credited, customer, start: date, end: date) -> ColumnElement:  # type: ignore[no-untyped-def,type-arg]
+def _additive(metric: str, credited) -> ColumnElement:  # type: ignore[no-untyped-def,type-arg]
+    """What an additive metric sums per credited line."""
     if metric == "revenue":
-        return func.coalesce(func.sum(credited.c.amount), 0)
+        return credited.c.amount
     if metric == "gross_profit":
-        # Lines without a cost have no known profit: left out, not counted as 100 % margin.
-        return func.coalesce(func.sum(credited.c.amount - credited.c.cost), 0)
-    if metric == "quantity":
-        return func.coalesce(func.sum(credited.c.quantity), 0)
+        # Lines without a cost have no known profit: left out (NULL), not counted as 100 % margin.
+        return credited.c.amount - credited.c.cost
+    return credited.c.quantity
+
+
+def _value(metric: str, credited, customer, start: date, end: date) -> ColumnElement:  # type: ignore[no-untyped-def,type-arg]
+    if metric in ADDITIVE:
+        return func.coalesce(func.sum(_additive(metric, credited)), 0)
     if metric == "orders":
         return func.count(distinct(credited.c.order_id))
     return func.count(distinct(case(
