@@ -1,4 +1,4 @@
-"""Fixtures for tracking tests: the demo company loaded once per module on SQLite and PostgreSQL."""
+"""Fixtures for tracking tests: the demo company loaded once per test run on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ DEMO_YEAR = 2026
 DEMO_AS_OF = date(2026, 11, 23)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database holding the demo company (year 2026, data up to 2026-11-23). Read-only for tests."""
     if request.param == "sqlite":
@@ -65,7 +65,7 @@ def demo(demo_url: str) -> Iterator[Session]:
         session.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def demo_parquet(demo_url: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo's order lines written to a Parquet file by DuckDB (for --engine duckdb)."""
     import duckdb
