@@ -264,10 +264,10 @@ def main() -> None:
 
     pandas_csv = timed(pandas_from_csv, 1)
     print()
-    print(f"{'engine':<20}{'report':>10}{'rollup SQL':>12}{'bare GROUP BY':>15}{'report/bare':>13}{'pandas csv/report':>19}")
+    print(f"{'engine':<20}{'report':>10}{'rollup SQL':>12}{'bare GROUP BY':>15}{'report/bare':>13}{'pandas CSV/report':>19}")
     for name, figures in results.items():
         print(f"{name:<20}{figures['report']:>9.2f}s{figures['rollup']:>11.2f}s{figures['bare']:>14.2f}s"
-              f"{figures['report'] / figures['bare']:>12.1f}x{pandas_csv / figures['report']:>18.1f}x")
+              f"{figures['report'] / figures['bare']:>12.1f}x{pandas_csv / figures['report']:>18.2f}x")
     print(f"{'pandas in memory':<20}{'':>10}{'':>12}{pandas_memory:>14.2f}s")
     print(f"{'pandas read CSV':<20}{'':>10}{'':>12}{pandas_csv:>14.2f}s")
     if not args.keep:
