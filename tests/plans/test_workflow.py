@@ -223,3 +223,16 @@ def test_resplit_leaver_hands_the_rest_of_the_year_to_teammates(session: Session
         resplit_from(session=session, name="P", start="2027-07", rule="leaver", by="a")
     with pytest.raises(InvalidInput, match="unknown re-split rule"):
         resplit_from(session=session, name="P", start="2027-07", rule="magic", by="a")
+
+
+def test_a_target_import_into_a_draft_is_a_version(session: Session, plan: dict[str, int], tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from attain.imports.common import ImportOptions
+    from attain.imports.service import import_file
+
+    sheet = tmp_path / "quota.csv"
+    sheet.write_text("销售员,期间,目标\nR1-T1-1,2027-01,26000\n", encoding="utf-8")
+    import_file(session=session, kind="targets", path=sheet, options=ImportOptions(plan="P", metric="revenue"))
+    versions = list_versions(session=session, plan=require_plan(session=session, name="P"))
+    assert (versions[-1].action, versions[-1].changed_by, versions[-1].cells_changed) == ("import targets", "import", 1)
+    changes = diff_versions(session=session, name="P", from_version=2, to_version=3)
+    assert [(d.org_code, d.period, d.before, d.after) for d in changes] == [("R1-T1-1", "2027-01", 25_000_00, 26_000_00)]
