@@ -212,3 +212,16 @@ def test_locked_cell_that_cannot_fit_is_named(session: Session) -> None:
     set_lock(session=session, name="X", ref=CellRef("R1-T1-1", "2027-03"), locked=True, by="a")
     with pytest.raises(InvalidInput, match="R1-T1-1 2027-03 does not fit"):
         split_plan(session=session, name="X", options=SplitOptions(by=("org",)), by="a")
+
+
+def test_week_grain_and_working_days(session: Session) -> None:
+    ids = make_org(session, regions=1, teams=1, reps=1)
+    create_target(session=session, name="W", year=2027, metric_code="revenue", by="a", total="522000")
+    report = split_plan(session=session, name="W", options=SplitOptions(by=("org", "time"), grain="week", time_method="working-days"), by="a")
+    assert any("Monday to Friday" in w for w in report.warnings)  # no official 2027 calendar yet
+    cells = load_cells(session=session, plan=require_plan(session=session, name="W"))
+    weeks = {k[0]: c.value for k, c in cells.items() if k[1] == ids["COMPANY"] and "W" in k[0]}
+    assert sum(weeks.values()) == 522_000_00 and cells[("2027", ids["COMPANY"], None, "all")].value == 522_000_00
+    assert weeks["2027-W02"] == 10_000_00  # five of the 261 working days (Monday to Friday): 522,000 / 261 × 5
+    assert weeks["2026-W53"] == 2_000_00  # 1 January 2027 is a Friday: one working day of that week
+    assert not any(len(k[0]) == 7 for k in cells)  # weeks do not add up to months: no month cells
