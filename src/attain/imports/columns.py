@@ -20,6 +20,7 @@ from attain.imports.parsing import (
     parse_amount_column,
     parse_date_with,
     parse_decimal,
+    strip_time,
 )
 from attain.imports.reading import Table
 
@@ -170,24 +171,30 @@ class Columns:
         values = self.raw(field)
         distinct_all = set(values)
         distinct = distinct_all - {""}
+        # Timestamps ('2011-10-06 16:20:00') are nearly all distinct, their days are not: parse
+        # each day once (strptime costs ~100 µs a value; 30,000 timestamps took seconds).
+        day_of = {value: strip_time(value.strip()) for value in distinct}
+        days = set(day_of.values())
         fmt = self.date_format
         if fmt is None:
             try:
-                fmt = infer_date_format(distinct)
+                fmt = infer_date_format(days)
             except ValueError as exc:
                 ambiguous = "pass --date-format" in str(exc)
                 if ambiguous:
                     self.errors.append(RowError(self.table.lines[0], self.column_name(field), str(exc)))
                     return [None] * len(values)
                 fmt = "%Y-%m-%d"  # report each value that is not a date below
-        parsed: dict[str, date | None] = {}
-        bad: dict[str, str] = {}
-        for value in distinct:
+        parsed_days: dict[str, date] = {}
+        bad_days: set[str] = set()
+        for day in days:
             try:
-                parsed[value] = parse_date_with(value, fmt)
+                parsed_days[day] = parse_date_with(day, fmt)
             except ValueError:
-                hint = f" (expected {fmt})" if self.date_format else ""
-                bad[value] = f"'{value}' is not a date{hint}"
+                bad_days.add(day)
+        parsed: dict[str, date | None] = {value: parsed_days.get(day) for value, day in day_of.items()}
+        hint = f" (expected {fmt})" if self.date_format else ""
+        bad = {value: f"'{value}' is not a date{hint}" for value, day in day_of.items() if day in bad_days}
         if bad or (required and "" in distinct_all):
             for index, value in enumerate(values):
                 if not value:

@@ -174,13 +174,15 @@ ANY_YEAR_FIRST = "year-first"
 _TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?[AaPp][Mm])?([+-]\d{2}:?\d{2}|Z)?$")
 
 
-def _strip_time(text: str) -> str:
+def strip_time(text: str) -> str:
+    """'2011-10-06 16:20:00' → '2011-10-06' (a time after a date is ignored)."""
     return _TIME_SUFFIX.sub("", text)
+
 
 
 def parse_date_with(text: str, fmt: str) -> date:
     """Parse with one strptime format (a time part after the date is ignored)."""
-    s = _strip_time(clean_text(text))
+    s = strip_time(clean_text(text))
     if fmt == "excel":
         return excel_serial_to_date(s)
     if fmt == ANY_YEAR_FIRST:
