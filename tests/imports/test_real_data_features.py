@@ -270,3 +270,14 @@ def test_cli_scale_and_multiplier_are_one_option(database_url: str, tmp_path: Pa
 
     assert str(both.exception) == "--scale and --multiplier are the same option; give one"
     assert str(zero.exception) == "--scale must be a positive number, not '0'"
+
+
+def test_timestamps_parse_by_day_and_a_bad_one_is_named_as_written(session: Session, tmp_path: Path) -> None:
+    good = write(tmp_path, "good.csv", "InvoiceNo,InvoiceDate,Amount\n1,2011-10-06 16:20:00,1\n2,2011-10-06 08:05:00,2\n3,2011-10-07 09:00,3\n")
+    bad = write(tmp_path, "bad.csv", "InvoiceNo,InvoiceDate,Amount\n1,2011-10-06 16:20:00,1\n2,2011-13-45 10:00:00,2\n")
+
+    load(session, "orders", good)
+
+    assert dict(session.execute(select(OrderLine.order_id, OrderLine.order_date)).all()) == {
+        "1": date(2011, 10, 6), "2": date(2011, 10, 6), "3": date(2011, 10, 7)}
+    assert rejected(session, "orders", bad) == [(3, "InvoiceDate", "'2011-13-45 10:00:00' is not a date")]
