@@ -15,6 +15,7 @@ Columns (stable contract, extend but do not rename):
     quantity     credited quantity
     team_id      the credited rep's team (org node of kind team) at credit_date
     org_region_id  the credited rep's region (org node of kind region) at credit_date
+                 (a team-overlay row keeps the team and region of the sale it covers)
     kind         'direct' (sums to the line over all reps) or 'overlay' (extra, never summed into teams)
     rule         the rule that produced the row: order_rep | customer_owner | territory_owner |
                  reassigned | split | overlay | team_overlay | return
@@ -317,12 +318,13 @@ def _positioned(rows, rule) -> Select:  # type: ignore[no-untyped-def, type-arg]
     )
 
 
-def _with_team_overlays(rows, rule) -> Select:  # type: ignore[no-untyped-def, type-arg]
+def _with_team_overlays(rows) -> Select:  # type: ignore[no-untyped-def, type-arg]
     """Each positioned row, plus an overlay row for every team overlay (a manager or specialist
     credited on top of a team's or region's direct sales) in force on the row's credit date.
 
     One pass: the rows are joined to a small "fan" (one pass-through row plus the overlays), so the
-    credited lines are computed once whatever the number of overlays."""
+    credited lines are computed once whatever the number of overlays. An overlay row keeps the team
+    and region of the sale it covers (overlay rows are never summed into team totals)."""
     fan = union_all(
         select(cast(null(), BigInteger).label("overlay_id"), cast(null(), BigInteger).label("node_id"),
                cast(null(), BigInteger).label("rep_id"), literal(FULL_BP).label("share_bp"),
@@ -337,11 +339,6 @@ def _with_team_overlays(rows, rule) -> Select:  # type: ignore[no-untyped-def, t
         or_(fan.c.valid_from.is_(None), fan.c.valid_from <= rows.c.credit_date),
         or_(fan.c.valid_to.is_(None), rows.c.credit_date < fan.c.valid_to),
     )
-    position = aliased(RepPosition, name="overlay_position")
-    rep = aliased(OrgNode, name="overlay_rep")
-    node = aliased(OrgNode, name="overlay_node")
-    above = aliased(OrgNode, name="overlay_above")
-
     def either(own: Expr, on_top: Expr) -> Expr:
         return case((overlaid, on_top), else_=own)
 
@@ -361,19 +358,10 @@ def _with_team_overlays(rows, rule) -> Select:  # type: ignore[no-untyped-def, t
             either(rows.c.net_amount, part(rows.c.net_amount)).label("net_amount"),
             either(rows.c.share_bp, fan.c.share_bp).label("share_bp"),
             rows.c.currency, rows.c.rate, rows.c.sale_date,
-            either(rows.c.team_id, case((node.kind == "team", node.id), else_=null())).label("team_id"),
-            either(rows.c.org_region_id, case((node.kind == "region", node.id), (above.kind == "region", above.id),
-                                              else_=null())).label("org_region_id"),
-            either(rows.c.position_id, node.id).label("position_id"),
+            rows.c.team_id, rows.c.org_region_id, rows.c.position_id,
         )
         .select_from(rows)
         .join(fan, or_(fan.c.overlay_id.is_(None), covers))
-        .join(rule, true())
-        .outerjoin(position, and_(overlaid, position.rep_id == fan.c.rep_id, rule.c.reassign == 0,
-                                  _in_force(position, rows.c.credit_date)))
-        .outerjoin(rep, and_(overlaid, rep.id == fan.c.rep_id))
-        .outerjoin(node, node.id == func.coalesce(position.node_id, rep.parent_id))
-        .outerjoin(above, above.id == node.parent_id)
     )
 
 
@@ -390,7 +378,7 @@ def credited_lines(
         _line_rows(rule, kind="overlay", reversal=True),
     ).subquery("credit_line_rows")
     positioned = _positioned(lines, rule).subquery("credit_positioned")
-    return _with_team_overlays(positioned, rule).subquery("credited").select()
+    return _with_team_overlays(positioned).subquery("credited").select()
 
 
 def covered_nodes(node_id: int) -> Select:  # type: ignore[type-arg]
