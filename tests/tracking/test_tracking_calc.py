@@ -13,7 +13,14 @@ from hypothesis import strategies as st
 
 from attain.periods import Grain, month, parse_period, periods_between
 from attain.tracking import calc
-from attain.tracking.calc import Cell, figures, milestones, prorated_targets, rolled_up_target, time_progress
+from attain.tracking.calc import (
+    Cell,
+    figures,
+    milestones,
+    prorated_targets,
+    rolled_up_target,
+    time_progress,
+)
 
 # March 2027: 31 days; no official calendar for 2027 yet, so Monday-Friday: 23 working days.
 MARCH = parse_period("2027-03")
