@@ -236,3 +236,18 @@ def test_a_target_import_into_a_draft_is_a_version(session: Session, plan: dict[
     assert (versions[-1].action, versions[-1].changed_by, versions[-1].cells_changed) == ("import targets", "import", 1)
     changes = diff_versions(session=session, name="P", from_version=2, to_version=3)
     assert [(d.org_code, d.period, d.before, d.after) for d in changes] == [("R1-T1-1", "2027-01", 25_000_00, 26_000_00)]
+
+
+def test_a_rep_only_quota_sheet_gets_its_parents_on_the_first_edit(session: Session, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from attain.imports.common import ImportOptions
+    from attain.imports.service import import_file
+
+    ids = make_org(session, regions=1, teams=1, reps=2)
+    sheet = tmp_path / "quota.csv"
+    sheet.write_text("销售员,期间,目标\nR1-T1-1,2027-01,30000\nR1-T1-2,2027-01,10000\n", encoding="utf-8")
+    import_file(session=session, kind="targets", path=sheet, options=ImportOptions(plan="Q", metric="revenue"))
+    set_cells(session=session, name="Q", values={CellRef("R1-T1-1", "2027-01"): 20_000_00}, by="a")
+    cells = load_cells(session=session, plan=require_plan(session=session, name="Q"))
+    assert cells[("2027-01", ids["R1-T1-2"], None, "all")].value == 20_000_00  # the teammate absorbs the change
+    assert cells[("2027-01", ids["R1-T1"], None, "all")].value == 40_000_00
+    assert cells[("2027-01", ids["COMPANY"], None, "all")].value == 40_000_00

@@ -166,10 +166,23 @@ def org_tree(nodes: list[OrgNode]) -> OrgTree:
 
 
 def stored_tree(*, session: Session, cells: dict[CellKey, Cell]) -> OrgTree:
+    """The nodes with cells and every node above them (an imported quota sheet may hold reps only)."""
     ids = {key[1] for key in cells}
-    nodes = list(session.scalars(select(OrgNode).where(OrgNode.id.in_(ids))))
-    nodes.sort(key=lambda n: (n.depth, n.code))
-    return org_tree(nodes)
+    leaves = list(session.scalars(select(OrgNode).where(OrgNode.id.in_(ids))))
+    return org_tree(data.with_ancestors(session=session, leaves=leaves))
+
+
+def with_sums_above(org: OrgTree, rows: NDArray[np.int64], cells: dict[CellKey, Cell]) -> NDArray[np.int64]:
+    """Rows of nodes that have no stored cells (ancestors of an imported sheet) as sums of their leaves."""
+    stored = {key[1] for key in cells}
+    missing = [i for i, n in enumerate(org.nodes) if n.id not in stored]
+    if not missing:
+        return rows
+    leaves = list(org.leaves)
+    summed = calc.ancestry(org.parents)[:, leaves] @ rows[leaves]
+    filled = rows.copy()
+    filled[missing] = summed[missing]
+    return filled
 
 
 # --- loading and saving cells ---------------------------------------------------------------------
@@ -471,7 +484,7 @@ def resplit_current(
             if pinned[above].locked and pinned[above].value != value:
                 raise InvalidInput(f"{cell_label(key, org)} is the only member of {cell_label(above, org)}, which is locked at {pinned[above].value}")
             pinned[above] = Cell(value, True, pinned[above].owner_id, pinned[above].note, pinned[above].rule)
-    current = leaf_rows_of(layout, org, cells)
+    current = with_sums_above(org, leaf_rows_of(layout, org, cells), cells)
     weights = current.sum(axis=1).astype(np.float64)
     priors = current.astype(np.float64)
     locks = slice_locks(layout, org, pinned)
