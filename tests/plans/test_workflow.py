@@ -251,3 +251,4 @@ def test_a_rep_only_quota_sheet_gets_its_parents_on_the_first_edit(session: Sess
     assert cells[("2027-01", ids["R1-T1-2"], None, "all")].value == 20_000_00  # the teammate absorbs the change
     assert cells[("2027-01", ids["R1-T1"], None, "all")].value == 40_000_00
     assert cells[("2027-01", ids["COMPANY"], None, "all")].value == 40_000_00
+    assert require_plan(session=session, name="Q").total == 40_000_00  # the sheet has months only, no year cell

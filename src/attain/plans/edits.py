@@ -17,7 +17,7 @@ from attain.errors import Conflict, InvalidInput, NotFound
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.org.service import require_node
-from attain.periods import parse_period
+from attain.periods import Grain, parse_period
 from attain.plans import calc, data
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell, PlanCommitment
 from attain.plans.service import (
@@ -32,6 +32,7 @@ from attain.plans.splitting import (
     build_cells,
     leaf_rows_of,
     load_cells,
+    plan_total,
     resplit_current,
     save_cells,
     stored_layout,
@@ -102,7 +103,7 @@ def _save_resplit(
             new[key].locked = old[key].locked  # held only for this re-split
     version = begin_change(session=session, plan=plan, expect=expect, by=by, action=action, reason=reason)
     changed = save_cells(session=session, plan=plan, version=version, layout=layout, old=old, new=new)
-    plan.total = new[(layout.periods[0].label, org.nodes[0].id, None, ALL_CUSTOMERS)].value
+    plan.total = plan_total(layout, org, new)
     session.commit()
     return EditResult(plan.name, version.version, action, changed, plan.total)
 
@@ -340,7 +341,9 @@ def resplit_from(
                 hold[key] = int(rows[i, s])
         for s in np.flatnonzero(~closed_slices):
             pins[_leaf_key(layout, node.id, int(s))] = 0
-        pins[(layout.periods[0].label, node.id, None, ALL_CUSTOMERS)] = int(rows[index, closed_slices].sum())
+        whole = layout.periods[0]
+        if whole.grain is Grain.YEAR:
+            pins[(whole.label, node.id, None, ALL_CUSTOMERS)] = int(rows[index, closed_slices].sum())
         for key, value in pins.items():
             if cells[key].locked and cells[key].value != value:
                 raise Conflict(f"{node.code}'s cell {key[0]} is locked; unlock it before reassigning the target")
@@ -366,8 +369,8 @@ def resplit_from(
     is_leaf = np.zeros(len(org.nodes), dtype=np.int64)
     is_leaf[leaves] = 1
     all_rows = (below * is_leaf[None, :]) @ leaf_rows
-    year = layout.periods[0].label
-    keep = {k: c.value for k, c in cells.items() if k[0] == year}
+    years = {p.label for p in layout.periods if p.grain is Grain.YEAR}
+    keep = {k: c.value for k, c in cells.items() if k[0] in years}
     new = build_cells(layout=layout, org=org, leaf_rows=all_rows, old=cells, metric=metric, keep=keep)
     version = begin_change(session=session, plan=plan, expect=expect, by=by, action="resplit keep-total",
                            reason=reason or f"catch-up from {start}: closed shortfall spread over the remaining periods")

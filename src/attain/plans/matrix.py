@@ -26,6 +26,7 @@ from attain.plans.splitting import (
     build_cells,
     leaf_rows_of,
     load_cells,
+    plan_total,
     save_cells,
     stored_layout,
     stored_tree,
@@ -315,8 +316,7 @@ def import_edits(
     version = begin_change(session=session, plan=plan, expect=based_on, by=by, action="import edits",
                            reason=reason or f"edits from {path.name}")
     changed = save_cells(session=session, plan=plan, version=version, layout=layout, old=cells, new=new)
-    root = (layout.periods[0].label, org.nodes[0].id, None, ALL_CUSTOMERS)
-    plan.total = new[root].value
+    plan.total = plan_total(layout, org, new)
     session.commit()
     return EditsResult(plan.name, version.version, len(values), len(notes) + len(new_owners), changed)
 

@@ -172,6 +172,16 @@ def stored_tree(*, session: Session, cells: dict[CellKey, Cell]) -> OrgTree:
     return org_tree(data.with_ancestors(session=session, leaves=leaves))
 
 
+def plan_total(layout: Layout, org: OrgTree, cells: dict[CellKey, Cell]) -> int:
+    """The top node's leaf cells added up: the plan total, whatever period levels the plan stores."""
+    top = org.nodes[0].id
+    return sum(
+        cells[(p.label, top, q, t)].value
+        for p in layout.leaf_periods for q in layout.leaf_products for t in layout.leaf_types
+        if (p.label, top, q, t) in cells
+    )
+
+
 def with_sums_above(org: OrgTree, rows: NDArray[np.int64], cells: dict[CellKey, Cell]) -> NDArray[np.int64]:
     """Rows of nodes that have no stored cells (ancestors of an imported sheet) as sums of their leaves."""
     stored = {key[1] for key in cells}
