@@ -42,7 +42,7 @@ def assert_nothing_written(session: Session) -> None:
     assert counts == dict.fromkeys(counts, 0)
 
 
-def rejected_rows(session: Session, kind: str, name: str, options: ImportOptions = ImportOptions()) -> list[RowError]:
+def rejected_rows(session: Session, kind: str, name: str, options: ImportOptions | None = None) -> list[RowError]:
     """Import a corpus file that must be rejected row by row; return its row errors."""
     with pytest.raises(ImportRejected, match=f"^{name}: (\\d+ problems in )?\\d+ bad rows?; nothing was imported$") as caught:
         import_file(session=session, kind=kind, path=BROKEN / name, options=options)
@@ -50,7 +50,7 @@ def rejected_rows(session: Session, kind: str, name: str, options: ImportOptions
     return caught.value.errors
 
 
-def refused(session: Session, kind: str, path: Path, options: ImportOptions = ImportOptions()) -> str:
+def refused(session: Session, kind: str, path: Path, options: ImportOptions | None = None) -> str:
     """Import a file that must be refused as a whole (InvalidInput, not a row-level rejection)."""
     with pytest.raises(InvalidInput) as caught:
         import_file(session=session, kind=kind, path=path, options=options)
