@@ -37,7 +37,9 @@ exactly, whatever the rounding of each share.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import (
     BigInteger,
@@ -60,7 +62,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.functions import GenericFunction
 
 from attain.credit.models import (
@@ -96,11 +98,7 @@ def _rule_value(column: Expr, plan_id: int | None, default: object) -> Expr:
 
 def _rule(plan_id: int | None, reassign: bool | None, exclude_returns: bool | None):  # type: ignore[no-untyped-def]
     """The rule in force as a one-row derived table (cross-joined where needed)."""
-    if exclude_returns is None:
-        stored = select(cast(Setting.value, String)).where(Setting.key == "exclude_returns").scalar_subquery()
-        exclude: Expr = case((func.coalesce(stored, "false") == "true", 1), else_=0)
-    else:
-        exclude = literal(int(exclude_returns))
+    exclude = _exclude_returns(exclude_returns)
     if reassign is None:
         reassigned: Expr = case((_rule_value(CreditRule.reassign, plan_id, false()) == true(), 1), else_=0)
     else:
@@ -365,11 +363,111 @@ def _with_team_overlays(rows) -> Select:  # type: ignore[no-untyped-def, type-ar
     )
 
 
+@dataclass(frozen=True)
+class CreditFeatures:
+    """Which crediting features the database uses (see `credit_features`). With none in use the
+    credited lines are the order lines themselves (100 % to the order's rep), and `credited_lines`
+    can emit that trivial statement, which the order_date index serves directly."""
+
+    rules: bool = True  # a credit_rules row (company or plan) other than booked / net / returns in return period
+    splits: bool = True  # credit_splits rows (direct or overlay)
+    returns: bool = True  # returned_orders rows
+    positions: bool = True  # rep_positions rows (effective-dated team membership)
+    assignments: bool = True  # credit_assignments rows (customer / territory owners)
+    rates: bool = True  # currency_rates rows
+    team_overlays: bool = True  # credit_team_overlays rows
+
+    @property
+    def trivial(self) -> bool:
+        return not any(getattr(self, f.name) for f in fields(self))
+
+
+ALL_FEATURES = CreditFeatures()
+DEFAULT_RULE = {"event": "booked", "basis": "net", "returns_in": "return"}
+
+
+def credit_features(session: Session, *, plan_id: int | None = None) -> CreditFeatures:
+    """Probe (one small query) which crediting features are in use for the plan's rule (company
+    default when plan_id is None). Pass the result to `credited_lines(features=...)`; probe once per
+    report, not per statement: the answer changes only when crediting data is imported."""
+
+    def present(table) -> Expr:  # type: ignore[no-untyped-def]
+        return exists(select(literal(1)).select_from(table))
+
+    tables = (CreditSplit, ReturnedOrder, RepPosition, Assignment, CurrencyRate, TeamOverlay)
+    flags = session.execute(select(*(present(t.__table__) for t in tables))).one()
+    splits, returns, positions, assignments, rates, team_overlays = (bool(f) for f in flags)
+    wanted = CreditRule.plan_id.is_(None) if plan_id is None else or_(CreditRule.plan_id.is_(None), CreditRule.plan_id == plan_id)
+    rules = False
+    for row in session.execute(select(CreditRule.event, CreditRule.basis, CreditRule.returns_in).where(wanted)):
+        # A row repeating the defaults changes nothing (reassign and base currency only matter with
+        # assignments, positions or rates, probed above).
+        rules = rules or any(value is not None and value != DEFAULT_RULE[name] for name, value in row._mapping.items())
+    return CreditFeatures(rules, splits, returns, positions, assignments, rates, team_overlays)
+
+
+def _exclude_returns(exclude_returns: bool | None) -> Expr:
+    if exclude_returns is None:
+        stored = select(cast(Setting.value, String)).where(Setting.key == "exclude_returns").scalar_subquery()
+        return case((func.coalesce(stored, "false") == "true", 1), else_=0)
+    return literal(int(exclude_returns))
+
+
+def _plain_lines(exclude_returns: bool | None, start: date | None, end: date | None) -> Select:  # type: ignore[type-arg]
+    """The credited lines when no crediting feature is in use: each order line, 100 % direct to its
+    order rep, on its order date, team and region from the current tree. Row for row what the full
+    statement gives on such a database, with the period as a plain order_date range (index, pruning)."""
+    line = OrderLine.__table__.c
+    rep = aliased(OrgNode, name="credit_rep")
+    node = aliased(OrgNode, name="credit_node")
+    above = aliased(OrgNode, name="credit_above")
+    conditions = [line.order_date.is_not(None)]
+    if start is not None:
+        conditions.append(line.order_date >= start)
+    if end is not None:
+        conditions.append(line.order_date <= end)
+    if exclude_returns is None:
+        conditions.append(or_(_exclude_returns(None) == 0, line.amount >= 0))
+    elif exclude_returns:
+        conditions.append(line.amount >= 0)
+    full, none = literal(FULL_BP), literal(0)
+    return (
+        select(
+            line.id.label("line_id"), line.order_id, line.order_date.label("credit_date"), line.rep_id,
+            line.customer_id, line.product_id, line.region_id,
+            line.amount.label("amount"), line.cost.label("cost"),
+            (1 * line.quantity * (full - none) / FULL_BP).label("quantity"),
+            literal("direct").label("kind"), literal("order_rep").label("rule"),
+            line.amount.label("net_amount"), (full - none).label("share_bp"),
+            line.currency, cast(null(), CurrencyRate.rate.type).label("rate"), line.order_date.label("sale_date"),
+            case((node.kind == "team", node.id), else_=null()).label("team_id"),
+            case((node.kind == "region", node.id), (above.kind == "region", above.id), else_=null()).label("org_region_id"),
+            node.id.label("position_id"),
+        )
+        .select_from(OrderLine.__table__)
+        .outerjoin(rep, rep.id == line.rep_id)
+        .outerjoin(node, node.id == rep.parent_id)
+        .outerjoin(above, above.id == node.parent_id)
+        .where(and_(*conditions))
+    )
+
+
+@lru_cache(maxsize=64)
 def credited_lines(
-    *, plan_id: int | None = None, reassign: bool | None = None, exclude_returns: bool | None = None
+    *, plan_id: int | None = None, reassign: bool | None = None, exclude_returns: bool | None = None,
+    features: CreditFeatures | None = None, start: date | None = None, end: date | None = None,
 ) -> Select:  # type: ignore[type-arg]
     """Every credited (line, rep, kind) row under the plan's crediting rule (company default when
-    plan_id is None). `reassign` and `exclude_returns` override the rule and the company setting."""
+    plan_id is None). `reassign` and `exclude_returns` override the rule and the company setting.
+
+    `features` (from `credit_features(session)`) lets the statement leave out what the database does
+    not use: with no feature in use it is a plain read of order_lines. `start`/`end` keep only rows
+    credited in [start, end] (pushed onto order_date where that is exact).
+
+    Pure in its arguments and cached: the same (immutable) Select comes back for the same arguments,
+    so the large statement is built once per process."""
+    if features is not None and features.trivial:
+        return _plain_lines(exclude_returns, start, end)
     rule = _rule(plan_id, reassign, exclude_returns)
     lines = union_all(
         _line_rows(rule, kind="direct", reversal=False),
@@ -378,7 +476,13 @@ def credited_lines(
         _line_rows(rule, kind="overlay", reversal=True),
     ).subquery("credit_line_rows")
     positioned = _positioned(lines, rule).subquery("credit_positioned")
-    return _with_team_overlays(positioned).subquery("credited").select()
+    credited = _with_team_overlays(positioned).subquery("credited")
+    statement = credited.select()
+    if start is not None:
+        statement = statement.where(credited.c.credit_date >= start)
+    if end is not None:
+        statement = statement.where(credited.c.credit_date <= end)
+    return statement
 
 
 def covered_nodes(node_id: int) -> Select:  # type: ignore[type-arg]

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import ProductNode
+from attain.credit.sql import CreditFeatures, credit_features
 from attain.errors import InvalidInput, NotFound
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
@@ -134,7 +135,8 @@ def _rows_by_key(runner: Runner, statement) -> dict[Key, int | Decimal]:  # type
 
 
 def _grouped_and_total(
-    runner: Runner, metric: str, grouping: Grouping, start: date, end: date, plan_id: int | None
+    runner: Runner, metric: str, grouping: Grouping, start: date, end: date, plan_id: int | None,
+    features: CreditFeatures | None = None,
 ) -> tuple[dict[Key, int | Decimal], int | Decimal]:
     """Rows of the grouping and the (direct-only) total over [start, end]: from the same scan for
     additive metrics, with one more query for distinct counts (orders, new customers)."""
@@ -142,15 +144,16 @@ def _grouped_and_total(
     if grouping.dimensions and metric in ADDITIVE:
         # One scan: each row's value (with overlay credit when keyed by rep) and its direct part.
         fetched = runner.rows(actuals_statement(
-            metric=metric, grouping=grouping, start=start, end=end, plan_id=plan_id, with_direct=True))
+            metric=metric, grouping=grouping, start=start, end=end, plan_id=plan_id, with_direct=True,
+            features=features))
         for row in fetched:
             rows[tuple(_key_part(v) for v in row[:-2])] = _number(row[-2])
         return rows, sum((_number(row[-1]) for row in fetched), 0)
     if grouping.dimensions:
         rows = _rows_by_key(runner, actuals_statement(
-            metric=metric, grouping=grouping, start=start, end=end, plan_id=plan_id))
+            metric=metric, grouping=grouping, start=start, end=end, plan_id=plan_id, features=features))
     total = _rows_by_key(runner, actuals_statement(
-        metric=metric, grouping=Grouping(()), start=start, end=end, plan_id=plan_id)).get((), 0)
+        metric=metric, grouping=Grouping(()), start=start, end=end, plan_id=plan_id, features=features)).get((), 0)
     return rows, total
 
 
@@ -210,7 +213,7 @@ def actuals(
         rows: dict[Key, int | Decimal] = {}
         total: int | Decimal = 0
     else:
-        rows, total = _grouped_and_total(runner, metric, grouping, period.start, end, None)
+        rows, total = _grouped_and_total(runner, metric, grouping, period.start, end, None, credit_features(session))
     label = _labeller(session, grouping)
     return Actuals(
         info, period, grouping.dimensions, period.start, end,
@@ -248,14 +251,14 @@ def plan_metric(session: Session, plan: Plan, metric: str | None) -> MetricInfo:
 
 
 def history_weights(
-    runner: Runner, metric: str, period: Period, plan_id: int | None = None
+    runner: Runner, metric: str, period: Period, plan_id: int | None = None, features: CreditFeatures | None = None,
 ) -> tuple[np.ndarray | None, list[str]]:
     """Seasonal day weights for the period from the company's daily sales of the last years
     (summed by the database per day), or None with a warning when there is no usable history."""
     history_start = date(period.start.year - HISTORY_YEARS, period.start.month, 1)
     statement = actuals_statement(
         metric=metric, grouping=Grouping(()), start=history_start, end=period.start - timedelta(days=1),
-        by_day=True, direct_only=True, plan_id=plan_id,
+        by_day=True, direct_only=True, plan_id=plan_id, features=features,
     )
     daily = runner.rows(statement)
     days = day_range(period.start, period.end)
@@ -282,15 +285,16 @@ def attainment(
     runner = runner or SessionRunner(session)
     as_of = as_of or date.today()
     tree = load_org_tree(session)
+    features = credit_features(session, plan_id=chosen.id)
     actual_rows: dict[Key, int | Decimal] = {}
     total_actual: int | Decimal = 0
     if as_of >= period.start:
         actual_rows, total_actual = _grouped_and_total(
-            runner, info.code, grouping, period.start, min(period.end, as_of), chosen.id)
+            runner, info.code, grouping, period.start, min(period.end, as_of), chosen.id, features)
     cells = cell_days(plan_cells_between(session, chosen, period.start, period.end, grouping))
     targets = {t.key: t for t in target_between(session, chosen, period.start, period.end, grouping, tree=tree,
                                                  cells=cells)} if grouping.dimensions else {}
-    weights, warnings = history_weights(runner, info.code, period, chosen.id)
+    weights, warnings = history_weights(runner, info.code, period, chosen.id, features)
     label = _labeller(session, grouping)
     progress_cache: dict[tuple[date, date], calc.TimeProgress] = {}
 

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from attain.catalog.models import Customer, ProductNode
-from attain.credit.sql import credited_lines
+from attain.credit.sql import CreditFeatures, credited_lines
 from attain.errors import InvalidInput
 
 ORG_DIMENSIONS = ("region", "team", "rep")
@@ -75,6 +75,7 @@ def check_metric(metric: str) -> str:
 def actuals_statement(
     *, metric: str, grouping: Grouping, start: date, end: date, customer_type_start: date | None = None,
     by_day: bool = False, direct_only: bool | None = None, plan_id: int | None = None, with_direct: bool = False,
+    features: CreditFeatures | None = None,
 ) -> Select:  # type: ignore[type-arg]
     """SELECT <dimension keys…>, value FROM credited lines in [start, end] GROUP BY the keys.
 
@@ -83,10 +84,13 @@ def actuals_statement(
     seasonal history). Direct credit only unless the grouping is by rep (`direct_only` overrides).
     `plan_id` applies that plan's crediting rule (the company default otherwise). `with_direct`
     (additive metrics) adds a last column `direct` with the direct credit only, so that rows by rep,
-    which include overlay credit, also give the direct total in the same scan.
+    which include overlay credit, also give the direct total in the same scan. `features`
+    (`credit.sql.credit_features(session)`) lets the credited lines leave out unused crediting rules.
     """
     check_metric(metric)
-    lines = credited_lines() if plan_id is None else credited_lines(plan_id=plan_id)
+    # The window goes into credited_lines too: with no crediting feature in use it becomes an
+    # order_date range that the (order_date, rep_id) index serves.
+    lines = credited_lines(plan_id=plan_id, features=features, start=start, end=end)
     credited = lines.subquery("credited")
     customer = aliased(Customer, name="tracking_customer")
     product = aliased(ProductNode, name="tracking_product")
