@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
@@ -104,7 +105,7 @@ def time_progress(
     """Progress of [start, end] at `as_of`. `day_weights` (one per day of the range, e.g. from
     `seasonal_day_weights`) give the seasonal share; without them it equals the working-day share."""
     days = day_range(start, end)
-    workdays, _warnings = working_day_mask(days, calendar)
+    workdays = working_days(start, end, calendar)
     elapsed = elapsed_days(start, end, as_of)
     working_elapsed = int(workdays[:elapsed].sum())
     working_total = int(workdays.sum())
@@ -137,8 +138,26 @@ def _day_number(day: date) -> int:
     return int(np.datetime64(day, "D").astype(np.int64))
 
 
+@lru_cache(maxsize=64)
+def _year_mask(year: int, calendar: WorkCalendar) -> NDArray[np.bool_]:
+    mask, _warnings = working_day_mask(day_range(date(year, 1, 1), date(year, 12, 31)), calendar)
+    mask.setflags(write=False)
+    return mask
+
+
+def working_days(first: date, last: date, calendar: WorkCalendar = OFFICIAL_CALENDAR) -> NDArray[np.bool_]:
+    """`working_day_mask` of [first, last] (each day on its own), from whole years looked up once per
+    process: the official calendar is slow per day, and a rep × month report asks for it thousands of times."""
+    if last < first:
+        day_range(first, last)  # the same InvalidInput
+    years = [_year_mask(year, calendar) for year in range(first.year, last.year + 1)]
+    whole = years[0] if len(years) == 1 else np.concatenate(years)
+    offset = (first - date(first.year, 1, 1)).days
+    return whole[offset:offset + (last - first).days + 1]
+
+
 def _working_prefix(first: date, last: date, calendar: WorkCalendar) -> tuple[np.datetime64, NDArray[np.int64]]:
-    mask, _warnings = working_day_mask(day_range(first, last), calendar)
+    mask = working_days(first, last, calendar)
     return np.datetime64(first, "D"), np.concatenate([[0], np.cumsum(mask, dtype=np.int64)])
 
 
