@@ -37,6 +37,7 @@ def _org(session: Session) -> dict[str, int]:
         "B": create_node(session=session, code="B", name="李四", kind="rep", parent_id=team),
         "M": create_node(session=session, code="M", name="经理", kind="rep", parent_id=east),  # right under a region
         "T1": team,
+        "EAST": east,
     }
     session.commit()
     return reps
@@ -103,20 +104,11 @@ def test_exclude_returns_setting_is_read_by_the_plain_statement(session: Session
     assert _rows(session, features=features) == _rows(session)
 
 
-@pytest.mark.parametrize("feature", ["rules", "splits", "returns", "positions", "assignments", "rates", "team_overlays"])
-def test_probe_notices_each_feature(session: Session, feature: str) -> None:
-    reps = _org(session)
-    session.add(OrderLine(line_id="Y1", order_id="SO9", order_date=date(2026, 2, 1), rep_id=reps["A"], amount=1000,
-                          quantity=Decimal(1)))
-    session.commit()
-    assert credit_features(session).trivial
-    set_rule(session=session, event="booked", basis="net")  # the defaults: still nothing in use
-    session.commit()
-    assert credit_features(session).trivial
+def _use(session: Session, feature: str) -> None:
     if feature == "rules":
         set_rule(session=session, basis="gross_profit")
     elif feature == "splits":
-        set_split(session=session, order_id="SO9", shares=[("A", 5000), ("B", 5000)])
+        set_split(session=session, order_id="SO9", shares=[("A", 3000), ("B", 7000)])
     elif feature == "returns":
         record_returns(session=session, returns={"SO9": (date(2026, 3, 1), None)})
     elif feature == "positions":
@@ -128,9 +120,33 @@ def test_probe_notices_each_feature(session: Session, feature: str) -> None:
     else:
         add_overlay(session=session, rep="M", team="T1")
     session.commit()
+
+
+@pytest.mark.parametrize("used", [
+    ("rules",), ("splits",), ("returns",), ("positions",), ("assignments",), ("rates",), ("team_overlays",),
+    ("splits", "returns", "team_overlays"), ("assignments", "positions", "rates"),
+])
+def test_probe_notices_each_feature(session: Session, used: tuple[str, ...]) -> None:
+    reps = _org(session)
+    for number, (amount, currency, cost) in enumerate([(1000, "CNY", 600), (-300, "CNY", None), (2500, "USD", 1000)]):
+        session.add(OrderLine(line_id=f"Y{number}", order_id="SO9" if number < 2 else "SO10", order_date=date(2026, 2, 1),
+                              rep_id=reps["A"], region_id=reps["EAST"], amount=amount, cost=cost, currency=currency,
+                              quantity=Decimal(1)))
+    session.commit()
+    assert credit_features(session).trivial
+    set_rule(session=session, event="booked", basis="net")  # the defaults: still nothing in use
+    session.commit()
+    assert credit_features(session).trivial
+    for feature in used:
+        _use(session, feature)
     found = credit_features(session)
-    assert getattr(found, feature) and not found.trivial
-    # With a feature in use the full statement runs, and gives what the default does.
-    assert _rows(session, features=found) == _rows(session) == _rows(session, features=ALL_FEATURES)
+    if "assignments" in used:  # the territory now goes to B
+        assert {r.rep_id for r in session.execute(credited_lines(features=found))} == {reps["B"]}
+    assert {name for name in used if getattr(found, name)} == set(used) and not found.trivial
+    # The statement without the unused features' joins gives what the full one gives.
+    for exclude in (None, True):
+        assert _rows(session, features=found, exclude_returns=exclude) == _rows(session, exclude_returns=exclude)
+        assert _rows(session, features=found, exclude_returns=exclude) == _rows(
+            session, features=ALL_FEATURES, exclude_returns=exclude)
     session.execute(delete(ReturnedOrder))
     session.commit()

@@ -193,8 +193,9 @@ def _dated_lines(rule):  # type: ignore[no-untyped-def]
     )
 
 
-def _line_rows(rule, *, kind: str, reversal: bool) -> Select:  # type: ignore[no-untyped-def, type-arg]
-    """Credited rows of one kind from the order lines: the sales, or (reversal) their returns."""
+def _line_rows(rule, *, kind: str, reversal: bool, features: CreditFeatures) -> Select:  # type: ignore[no-untyped-def, type-arg]
+    """Credited rows of one kind from the order lines: the sales, or (reversal) their returns.
+    Joins for features not in use (`features`) are left out; they would match nothing."""
     line = _dated_lines(rule).c
     customer_owner = aliased(Assignment, name="customer_owner")
     territory_owner = aliased(Assignment, name="territory_owner")
@@ -207,29 +208,35 @@ def _line_rows(rule, *, kind: str, reversal: bool) -> Select:  # type: ignore[no
         return and_(key, or_(and_(line.reassign == 1, table.valid_to.is_(None)),
                              and_(line.reassign == 0, _in_force(table, line.sale_date))))
 
-    owner = func.coalesce(customer_owner.rep_id, territory_owner.rep_id, line.rep_id)
+    owner = func.coalesce(customer_owner.rep_id, territory_owner.rep_id, line.rep_id) if features.assignments else line.rep_id
     split_on = and_(
         split.order_id == line.order_id,
         or_(split.line_id.is_(None), split.line_id == line.line_id),
         split.kind == kind,
     )
     if kind == "direct":
-        rep_id = func.coalesce(split.rep_id, owner)
-        cum_from, cum_to = func.coalesce(split.cum_from_bp, 0), func.coalesce(split.cum_to_bp, FULL_BP)
-        rule_name: Expr = case(
-            (split.id.is_not(None), "split"),
-            (and_(line.reassign == 1, or_(customer_owner.id.is_not(None), territory_owner.id.is_not(None))), "reassigned"),
-            (customer_owner.id.is_not(None), "customer_owner"),
-            (territory_owner.id.is_not(None), "territory_owner"),
-            else_="order_rep",
-        )
+        rep_id = func.coalesce(split.rep_id, owner) if features.splits else owner
+        if features.splits:
+            cum_from, cum_to = func.coalesce(split.cum_from_bp, 0), func.coalesce(split.cum_to_bp, FULL_BP)
+        else:
+            cum_from, cum_to = literal(0), literal(FULL_BP)
+        whens = [(split.id.is_not(None), "split")] if features.splits else []
+        if features.assignments:
+            whens += [
+                (and_(line.reassign == 1, or_(customer_owner.id.is_not(None), territory_owner.id.is_not(None))), "reassigned"),
+                (customer_owner.id.is_not(None), "customer_owner"),
+                (territory_owner.id.is_not(None), "territory_owner"),
+            ]
+        rule_name: Expr = case(*whens, else_="order_rep") if whens else literal("order_rep")
     else:
         rep_id, cum_from, cum_to, rule_name = split.rep_id, literal(0), split.share_bp, literal("overlay")
     if reversal:
         rule_name = literal("return")
 
-    net = _convert(line.amount, rate.rate, rate.id)
-    cost = _convert(line.cost, rate.rate, rate.id)
+    if features.rates:
+        net, cost, rate_used = _convert(line.amount, rate.rate, rate.id), _convert(line.cost, rate.rate, rate.id), rate.rate
+    else:
+        net, cost, rate_used = line.amount, line.cost, cast(null(), CurrencyRate.rate.type)
     credit_date = (
         case((or_(line.returns_in == "sale", returned.returned_on.is_(None)), line.sale_date), else_=returned.returned_on)
         if reversal else line.sale_date
@@ -246,7 +253,7 @@ def _line_rows(rule, *, kind: str, reversal: bool) -> Select:  # type: ignore[no
             line.quantity.label("quantity"),
             rule_name.label("rule"),
             line.currency.label("currency"),
-            rate.rate.label("rate"),
+            rate_used.label("rate"),
             line.sale_date.label("sale_date"),
             net.label("net"),
             cost.label("line_cost"),
@@ -255,14 +262,23 @@ def _line_rows(rule, *, kind: str, reversal: bool) -> Select:  # type: ignore[no
             cum_to.label("cum_to"),
         )
         .select_from(line.id.table)
-        .outerjoin(customer_owner, owner_join(customer_owner, customer_owner.customer_id == line.customer_id))
-        .outerjoin(territory_owner, owner_join(territory_owner, territory_owner.region_id == line.region_id))
     )
-    query = query.outerjoin(split, split_on) if kind == "direct" else query.join(split, split_on).where(_any(CreditSplit.kind == "overlay"))
-    query = query.outerjoin(
-        rate, and_(rate.currency == line.currency, line.currency != line.base_currency, _in_force(rate, line.sale_date))
-    )
-    if reversal:
+    if features.assignments:
+        query = (
+            query.outerjoin(customer_owner, owner_join(customer_owner, customer_owner.customer_id == line.customer_id))
+            .outerjoin(territory_owner, owner_join(territory_owner, territory_owner.region_id == line.region_id))
+        )
+    if kind != "direct":
+        query = query.join(split, split_on).where(_any(CreditSplit.kind == "overlay"))
+    elif features.splits:
+        query = query.outerjoin(split, split_on)
+    if features.rates:
+        query = query.outerjoin(
+            rate, and_(rate.currency == line.currency, line.currency != line.base_currency, _in_force(rate, line.sale_date))
+        )
+    if not features.returns and not reversal:
+        query = query.where(or_(line.exclude_returns == 0, not_(line.amount < 0)))
+    elif reversal:
         query = query.join(returned, returned.order_id == line.order_id).where(line.exclude_returns == 0, _any(ReturnedOrder.order_id.is_not(None)))
     else:
         is_return = or_(returned.order_id.is_not(None), line.amount < 0)
@@ -290,28 +306,28 @@ def _shares(rows, *, kind: str, sign: int) -> Select:  # type: ignore[no-untyped
     )
 
 
-def _positioned(rows, rule) -> Select:  # type: ignore[no-untyped-def, type-arg]
+def _positioned(rows, rule, features: CreditFeatures) -> Select:  # type: ignore[no-untyped-def, type-arg]
     """The rows with the team, region and org node the credited rep sat under at credit_date
     (from rep_positions; the current tree when there is no history, or when reassigning)."""
     position = aliased(RepPosition, name="position")
     rep = aliased(OrgNode, name="credit_rep")
     node = aliased(OrgNode, name="credit_node")
     above = aliased(OrgNode, name="credit_above")
-    return (
-        select(
-            *(rows.c[name] for name in COLUMNS),
-            case((node.kind == "team", node.id), else_=null()).label("team_id"),
-            case((node.kind == "region", node.id), (above.kind == "region", above.id), else_=null()).label("org_region_id"),
-            node.id.label("position_id"),
-        )
-        .select_from(rows)
-        .join(rule, true())
-        .outerjoin(
+    query = select(
+        *(rows.c[name] for name in COLUMNS),
+        case((node.kind == "team", node.id), else_=null()).label("team_id"),
+        case((node.kind == "region", node.id), (above.kind == "region", above.id), else_=null()).label("org_region_id"),
+        node.id.label("position_id"),
+    ).select_from(rows)
+    if features.positions:
+        query = query.join(rule, true()).outerjoin(
             position,
             and_(position.rep_id == rows.c.rep_id, rule.c.reassign == 0, _in_force(position, rows.c.credit_date)),
         )
-        .outerjoin(rep, rep.id == rows.c.rep_id)
-        .outerjoin(node, node.id == func.coalesce(position.node_id, rep.parent_id))
+    seat = func.coalesce(position.node_id, rep.parent_id) if features.positions else rep.parent_id
+    return (
+        query.outerjoin(rep, rep.id == rows.c.rep_id)
+        .outerjoin(node, node.id == seat)
         .outerjoin(above, above.id == node.parent_id)
     )
 
@@ -468,15 +484,17 @@ def credited_lines(
     so the large statement is built once per process."""
     if features is not None and features.trivial:
         return _plain_lines(exclude_returns, start, end)
+    used = features or ALL_FEATURES
     rule = _rule(plan_id, reassign, exclude_returns)
-    lines = union_all(
-        _line_rows(rule, kind="direct", reversal=False),
-        _line_rows(rule, kind="direct", reversal=True),
-        _line_rows(rule, kind="overlay", reversal=False),
-        _line_rows(rule, kind="overlay", reversal=True),
-    ).subquery("credit_line_rows")
-    positioned = _positioned(lines, rule).subquery("credit_positioned")
-    credited = _with_team_overlays(positioned).subquery("credited")
+    branches = [
+        _line_rows(rule, kind=kind, reversal=reversal, features=used)
+        for kind in ("direct", "overlay") for reversal in (False, True)
+        # Overlay rows come only from overlay splits; reversals only from returned orders.
+        if (kind == "direct" or used.splits) and (not reversal or used.returns)
+    ]
+    lines = (branches[0] if len(branches) == 1 else union_all(*branches)).subquery("credit_line_rows")
+    positioned = _positioned(lines, rule, used).subquery("credit_positioned")
+    credited = (_with_team_overlays(positioned) if used.team_overlays else positioned.select()).subquery("credited")
     statement = credited.select()
     if start is not None:
         statement = statement.where(credited.c.credit_date >= start)
