@@ -148,5 +148,9 @@ def test_probe_notices_each_feature(session: Session, used: tuple[str, ...]) -> 
         assert _rows(session, features=found, exclude_returns=exclude) == _rows(session, exclude_returns=exclude)
         assert _rows(session, features=found, exclude_returns=exclude) == _rows(
             session, features=ALL_FEATURES, exclude_returns=exclude)
+    # And with a window (pushed onto order_date where the credit date is the order date).
+    for month in (2, 3):
+        span = {"start": date(2026, month, 1), "end": date(2026, month, 28)}
+        assert _rows(session, features=found, **span) == _rows(session, **span)
     session.execute(delete(ReturnedOrder))
     session.commit()

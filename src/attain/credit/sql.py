@@ -166,8 +166,9 @@ def _convert(amount: Expr, rate: Expr, rate_id: Expr) -> Expr:
     )
 
 
-def _dated_lines(rule):  # type: ignore[no-untyped-def]
-    """Order lines with the rule in force and the date of the sale event under it."""
+def _dated_lines(rule, window: tuple[date | None, date | None] = (None, None)):  # type: ignore[no-untyped-def]
+    """Order lines with the rule in force and the date of the sale event under it; `window` limits
+    order_date (only passed where the credit date is the order date)."""
     line = OrderLine.__table__
     event_date = case(
         (rule.c.event == "shipped", line.c.shipped_on),
@@ -188,15 +189,21 @@ def _dated_lines(rule):  # type: ignore[no-untyped-def]
         )
         .select_from(line)
         .join(rule, true())
-        .where(sale_date.is_not(None))
+        .where(sale_date.is_not(None), *_between(line.c.order_date, *window))
         .subquery("ol")
     )
 
 
-def _line_rows(rule, *, kind: str, reversal: bool, features: CreditFeatures) -> Select:  # type: ignore[no-untyped-def, type-arg]
+def _between(column: Expr, start: date | None, end: date | None) -> list[Expr]:
+    return ([column >= start] if start is not None else []) + ([column <= end] if end is not None else [])
+
+
+def _line_rows(  # type: ignore[no-untyped-def]
+    rule, *, kind: str, reversal: bool, features: CreditFeatures, window: tuple[date | None, date | None] = (None, None),
+) -> Select:  # type: ignore[type-arg]
     """Credited rows of one kind from the order lines: the sales, or (reversal) their returns.
     Joins for features not in use (`features`) are left out; they would match nothing."""
-    line = _dated_lines(rule).c
+    line = _dated_lines(rule, window).c
     customer_owner = aliased(Assignment, name="customer_owner")
     territory_owner = aliased(Assignment, name="territory_owner")
     split = aliased(CreditSplit, name="split")
@@ -486,8 +493,11 @@ def credited_lines(
         return _plain_lines(exclude_returns, start, end)
     used = features or ALL_FEATURES
     rule = _rule(plan_id, reassign, exclude_returns)
+    # Booked on the order date, no returns to move: every row's credit date is its order date, so the
+    # window can be an order_date range (index, partitions) before any join.
+    window = (start, end) if not used.rules and not used.returns else (None, None)
     branches = [
-        _line_rows(rule, kind=kind, reversal=reversal, features=used)
+        _line_rows(rule, kind=kind, reversal=reversal, features=used, window=window)
         for kind in ("direct", "overlay") for reversal in (False, True)
         # Overlay rows come only from overlay splits; reversals only from returned orders.
         if (kind == "direct" or used.splits) and (not reversal or used.returns)
