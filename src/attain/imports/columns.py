@@ -246,6 +246,8 @@ def _stripped(column: tuple[str, ...]) -> tuple[list[str], str]:
 
 def _plain_decimal(text: str) -> Decimal:
     """'12', '1.5' quickly; anything else goes through parse_decimal (commas, 万, currency marks)."""
+    if "_" in text:  # Decimal() takes underscores in odd places ('_-0'); parse_decimal has the rule
+        return parse_decimal(text)
     try:
         number = Decimal(text)
     except ArithmeticError:
