@@ -11,6 +11,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -64,6 +65,13 @@ def install(app: FastAPI) -> None:
         if isinstance(exc, ImportRejected):
             extra["errors"] = [e.as_dict() for e in exc.errors[:1000]]
         return _answer(request, status, str(exc), extra)
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        # The database refused a value the request carried (PostgreSQL: a NUL character in text,
+        # a number out of range): the request is bad, not the server.
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else "invalid value"
+        return _answer(request, 422, f"a value in the request cannot be stored or searched: {reason}")
 
     @app.exception_handler(NotAuthenticated)
     async def not_authenticated(request: Request, exc: NotAuthenticated) -> Response:
