@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DB ?= sqlite:///attain.db
 PORT ?= 8000
+# The suite runs on every core (pytest-xdist); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: install run test bench clean browser-deps browser-test
 
@@ -21,7 +23,7 @@ run: install
 	$(BIN)/attain serve --db $(DB) --port $(PORT)
 
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 # Browser tests drive Debian's Chromium (never a downloaded browser); without it they skip with a reason.
 CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
@@ -38,6 +40,7 @@ browser-test: install browser-deps
 bench: install
 	$(BIN)/python benchmarks/imports.py
 	$(BIN)/python benchmarks/split.py
+	$(BIN)/python benchmarks/rollup.py --lines 1000000
 
 clean:
 	rm -rf $(VENV) attain.db attain.db-wal attain.db-shm .pytest_cache
