@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from attain.db import get_engine, make_session_factory, resolve_database_url
+from attain.db import get_engine, make_session_factory
 from attain.demo.service import load_demo
-from attain.migrate import upgrade
+from tests.databases import fresh_database
 
 DEMO_YEAR = 2026
 DEMO_AS_OF = date(2026, 11, 23)
@@ -23,36 +21,13 @@ DEMO_AS_OF = date(2026, 11, 23)
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database holding the demo company (year 2026, data up to 2026-11-23). Read-only for tests."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'attain.db'}"
-        cleanup = None
-    else:
-        base = os.environ.get("ATTAIN_TEST_PG_URL")
-        if not base:
-            pytest.skip("PostgreSQL tests need ATTAIN_TEST_PG_URL (e.g. postgresql://postgres@127.0.0.1/test)")
-        schema = f"attain_track_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(resolve_database_url(base), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in base else "?"
-        url = resolve_database_url(f"{base}{separator}options=-csearch_path%3D{schema}")
-
-        def cleanup() -> None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-    try:
-        upgrade(get_engine(url))
+    with fresh_database(request.param, tmp_path_factory.mktemp("demo"), "attain_track") as url:
         session = make_session_factory(get_engine(url))()
         try:
             load_demo(session=session, seed=2026, year=DEMO_YEAR, as_of=DEMO_AS_OF)
         finally:
             session.close()
         yield url
-    finally:
-        get_engine(url).dispose()
-        if cleanup:
-            cleanup()
 
 
 @pytest.fixture

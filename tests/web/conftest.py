@@ -5,22 +5,20 @@ from __future__ import annotations
 
 import os
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
 from attain.auth import service as auth
-from attain.db import get_engine, make_session_factory, resolve_database_url
+from attain.db import get_engine, make_session_factory
 from attain.demo.service import load_demo
-from attain.migrate import upgrade
 from attain.org.service import create_node, ensure_root
 from attain.web.app import create_app
+from tests.databases import fresh_database
 
 os.environ.setdefault("ATTAIN_PASSWORD_HASH", "fast")  # argon2 at full cost makes every sign-in ~1 s on a busy CI box
 
@@ -32,33 +30,13 @@ PASSWORD = "secret-pass-1"
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database with the demo company (2026, as of 2026-11-23) and its four users."""
-    admin = schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('platform') / 'demo.db'}"
-    else:
-        base = os.environ.get("ATTAIN_TEST_PG_URL")
-        if not base:
-            pytest.skip("PostgreSQL tests need ATTAIN_TEST_PG_URL (e.g. postgresql://postgres@127.0.0.1/test)")
-        schema = f"attain_platform_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(resolve_database_url(base), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in base else "?"
-        url = resolve_database_url(f"{base}{separator}options=-csearch_path%3D{schema}")
-    try:
-        upgrade(get_engine(url))
+    with fresh_database(request.param, tmp_path_factory.mktemp("platform"), "attain_platform") as url:
         with make_session_factory(get_engine(url))() as session:
             load_demo(session=session, seed=2026, year=2026, as_of=DEMO_AS_OF)
             # A second rep in the same team as the demo rep, to prove reps cannot see each other.
             auth.create_user(session=session, username="rep3", password=PASSWORD, role="rep", node_key="R003")
             auth.create_user(session=session, username="east", password=PASSWORD, role="director", node_key="EAST")
         yield url
-    finally:
-        get_engine(url).dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -3,20 +3,17 @@ signed in as each demo role."""
 
 from __future__ import annotations
 
-import os
 import re
-import uuid
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
-from attain.db import get_engine, make_session_factory, resolve_database_url
+from attain.db import get_engine, make_session_factory
 from attain.demo.service import load_demo
-from attain.migrate import upgrade
 from attain.web.app import create_app
+from tests.databases import fresh_database
 
 AS_OF = date(2026, 11, 23)
 PASSWORDS = {"admin": "admin-demo-1", "director": "director-demo-1", "manager": "manager-demo-1", "rep": "rep-demo-1"}
@@ -25,34 +22,13 @@ PASSWORDS = {"admin": "admin-demo-1", "director": "director-demo-1", "manager": 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database holding the demo company (year 2026, as of 2026-11-23) and its users."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('pages') / 'demo.db'}"
-        admin = None
-        schema = None
-    else:
-        base = os.environ.get("ATTAIN_TEST_PG_URL")
-        if not base:
-            pytest.skip("PostgreSQL tests need ATTAIN_TEST_PG_URL (e.g. postgresql://postgres@127.0.0.1/test)")
-        schema = f"attain_pages_{uuid.uuid4().hex[:12]}"
-        admin = create_engine(resolve_database_url(base), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        separator = "&" if "?" in base else "?"
-        url = resolve_database_url(f"{base}{separator}options=-csearch_path%3D{schema}")
-    try:
-        upgrade(get_engine(url))
+    with fresh_database(request.param, tmp_path_factory.mktemp("pages"), "attain_pages") as url:
         session = make_session_factory(get_engine(url))()
         try:
             load_demo(session=session, seed=2026, year=2026, as_of=AS_OF)
         finally:
             session.close()
         yield url
-    finally:
-        get_engine(url).dispose()
-        if admin is not None:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
 
 
 @pytest.fixture(scope="session")
