@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import Annotated, Any
@@ -10,9 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from attain.cli.data import DbOption, JsonOption, _require_schema
+from attain.cli.data import DbOption, JsonOption, open_session, parse_day
 from attain.cli.output import console, err_console, print_json
-from attain.db import resolve_database_url, session_scope
 from attain.errors import InvalidInput
 from attain.funnel import settings as _funnel_settings  # noqa: F401  (registers funnel_prior_weight for `attain config`)
 
@@ -85,9 +83,7 @@ def funnel(
 def _plan_funnel(plan: str, rep: str, week: str, db: str | None, json: bool) -> None:
     from attain.funnel.service import FUNNEL_STAGES, PIPELINE, week_funnel
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         result = week_funnel(session=session, plan_name=plan, rep_code=rep, week=week)
     learned = result.learned
     steps = []
@@ -152,10 +148,8 @@ def actions(
         raise InvalidInput("give --rep and --date, e.g. attain actions --rep R001 --date 2027-03-02")
     from attain.actions.service import daily_actions
 
-    when = _parse_day(day)
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    when = parse_day(day, "--date")
+    with open_session(db) as session:
         result = daily_actions(session=session, rep_code=rep, day=when, plan_name=plan)
     payload = {
         "rep": result.rep_code, "rep_name": result.rep_name, "date": result.day, "plan": result.plan, "week": result.week,
@@ -202,10 +196,8 @@ def done(
     """Record an activity as done; it checks off the matching line of the action list."""
     from attain.actions.service import record_activity
 
-    when = _parse_day(day)
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    when = parse_day(day, "--date")
+    with open_session(db) as session:
         activity = record_activity(session=session, rep_code=rep, day=when, kind=kind, customer_code=customer, note=note)
         payload = {"code": activity.code, "kind": activity.kind, "date": activity.activity_date, "rep": rep, "customer": customer}
     if json:
@@ -219,9 +211,3 @@ def register(app: typer.Typer) -> None:
     app.command("funnel")(funnel)
     app.add_typer(actions_app, name="actions")
 
-
-def _parse_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError as exc:
-        raise InvalidInput(f"'{text}' is not a date like 2027-03-02") from exc

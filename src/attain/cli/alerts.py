@@ -2,29 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from attain.cli.data import DbOption, JsonOption, _require_schema
+from attain.cli.data import DbOption, JsonOption, open_session, parse_day
 from attain.cli.output import console, err_console, print_json
-from attain.db import resolve_database_url, session_scope
-from attain.errors import InvalidInput
 
 alerts_app = typer.Typer(help="Alert rules, runs, inbox and webhooks (企业微信 / 钉钉 / Slack).", no_args_is_help=True)
 webhook_app = typer.Typer(help="Webhooks that receive alerts.", no_args_is_help=True)
 alerts_app.add_typer(webhook_app, name="webhook")
 
-
-def _day(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InvalidInput(f"--as-of '{text}' is not a date like 2027-03-15") from exc
 
 
 def _rule_dict(rule, node_codes: dict[int, str]) -> dict[str, object]:  # type: ignore[no-untyped-def]
@@ -51,9 +40,7 @@ def rules_command(db: DbOption = None, json: JsonOption = False) -> None:
     """Every alert rule with its parameters, in words."""
     from attain.tracking.alerts import list_rules
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         codes = _node_codes(session)
         rules = [_rule_dict(r, codes) for r in list_rules(session=session)]
     if json:
@@ -82,9 +69,7 @@ def add_command(
     """Add an alert rule."""
     from attain.tracking.alerts import create_rule
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         rule = create_rule(session=session, code=code, kind=kind, threshold=threshold, min_working_day=min_working_day,
                            days=days, grain=grain, level=level, node=node)
         result = _rule_dict(rule, _node_codes(session))
@@ -97,9 +82,7 @@ def add_command(
 def _toggle(code: str, enabled: bool, db: str | None, json: bool) -> None:
     from attain.tracking.alerts import set_rule_enabled
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         rule = set_rule_enabled(session=session, code=code, enabled=enabled)
         result = _rule_dict(rule, _node_codes(session))
     if json:
@@ -139,10 +122,8 @@ def run_command(
     from attain.tracking.alerts import run_rules
     from attain.tracking.alerts_webhooks import deliver
 
-    day = _day(as_of)
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    day = parse_day(as_of)
+    with open_session(db) as session:
         result = run_rules(session=session, as_of=day)
         events = [_event_dict(e, e_rule, e_node) for e, e_rule, e_node in _with_rule_and_node(session, result.new_events)]
         delivery = None if no_send else deliver(session=session)
@@ -183,9 +164,7 @@ def inbox_command(
     from attain.tracking.alerts import inbox
     from attain.tracking.alerts import mark_read as mark
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         entries = inbox(session=session, node=node, unread=unread)
         events = [_event_dict(e, r, n) for e, r, n in entries]
         if mark_read and entries:
@@ -206,9 +185,7 @@ def deliveries_command(db: DbOption = None, json: JsonOption = False) -> None:
     """The webhook delivery log: status, attempts and last error per alert and webhook."""
     from attain.tracking.alerts_webhooks import delivery_log
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         rows = [
             {"event": e.id, "webhook": w.id, "url": w.url, "format": w.format, "status": d.status, "attempts": d.attempts,
              "last_status_code": d.last_status_code, "last_error": d.last_error, "last_attempt_at": d.last_attempt_at,
@@ -235,9 +212,7 @@ def webhook_add_command(
     """Send alerts to a group robot or incoming webhook."""
     from attain.tracking.alerts_webhooks import add_webhook
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         webhook = add_webhook(session=session, url=url_, format=format)
         result = {"id": webhook.id, "url": webhook.url, "format": webhook.format, "enabled": webhook.enabled}
     if json:
@@ -251,9 +226,7 @@ def webhook_list_command(db: DbOption = None, json: JsonOption = False) -> None:
     """Configured webhooks."""
     from attain.tracking.alerts_webhooks import list_webhooks
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         hooks = [{"id": w.id, "url": w.url, "format": w.format, "enabled": w.enabled} for w in list_webhooks(session=session)]
     if json:
         print_json(hooks)
@@ -272,8 +245,6 @@ def webhook_remove_command(
     """Stop sending to a webhook (its delivery log goes with it)."""
     from attain.tracking.alerts_webhooks import remove_webhook
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         remove_webhook(session=session, webhook_id=webhook_id)
     console.print(f"Webhook {webhook_id} removed.")

@@ -7,9 +7,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from attain.cli.data import DbOption, JsonOption, _require_schema
+from attain.cli.data import DbOption, JsonOption, open_session
 from attain.cli.output import console, print_json
-from attain.db import resolve_database_url, session_scope
 
 config_app = typer.Typer(help="Company settings: fiscal year start, returns handling, crediting defaults.", no_args_is_help=True)
 
@@ -19,9 +18,7 @@ def list_(db: DbOption = None, json: JsonOption = False) -> None:
     """Every setting with its current value and what it means."""
     from attain.settings.service import SPECS, all_settings
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         values = all_settings(session)
     if json:
         print_json(values)
@@ -42,9 +39,7 @@ def set_(
     """Change a setting."""
     from attain.settings.service import set_setting
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         stored = set_setting(session, key, value)
         session.commit()  # set_setting only flushes; session_scope does not commit
     if json:

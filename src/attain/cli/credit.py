@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from attain.cli.data import DbOption, JsonOption, _require_schema
+from attain.cli.data import (
+    DbOption,
+    JsonOption,
+    _require_schema,
+    open_session,
+    parse_day,
+)
 from attain.cli.output import console, print_json
 from attain.db import resolve_database_url, session_scope
 from attain.errors import InvalidInput
@@ -19,14 +24,6 @@ credit_app = typer.Typer(help="Crediting rules: who gets credit for a sale, when
 
 PlanOption = Annotated[str | None, typer.Option("--plan", help="Plan name (default: the company rule)")]
 
-
-def _day(text: str | None, option: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput(f"{option} '{text}' is not a date (YYYY-MM-DD)") from None
 
 
 def _yuan(fen: int) -> str:
@@ -49,9 +46,7 @@ def rules(
     from attain.plans.service import require_plan
     from attain.settings.service import get_setting
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         chosen = require_plan(session=session, name=plan) if plan else None
         if any(v is not None for v in (event, basis, returns_in, reassign, base_currency)):
             rule = set_rule(session=session, plan=chosen, event=event, basis=basis, returns_in=returns_in,
@@ -84,9 +79,7 @@ def set_(
     from attain.credit.calc import parse_share
     from attain.credit.service import clear_split, list_splits, set_split
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         if clear:
             clear_split(session=session, order_id=order, line_id=line)
             rows = list_splits(session=session, order_id=order)
@@ -125,9 +118,7 @@ def show(
     """The split and overlay credit stored for an order."""
     from attain.credit.service import list_splits
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         rows = list_splits(session=session, order_id=order)
     _print_splits(rows, order, json)
 
@@ -149,11 +140,9 @@ def overlay(
     from attain.credit.service import add_overlay
 
     share = percent_to_bp(percent, what="--percent")
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         payload = add_overlay(session=session, rep=rep, order_id=order, line_id=line, team=team, share_bp=share,
-                              valid_from=_day(from_, "--from"), valid_to=_day(to, "--to"))
+                              valid_from=parse_day(from_, "--from"), valid_to=parse_day(to, "--to"))
     if json:
         print_json(payload)
     else:
@@ -172,10 +161,8 @@ def move_rep(
     """Move a rep to another team from a date; earlier sales stay with the old team."""
     from attain.credit.service import move_rep as move
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
-        rows = move(session=session, rep=code, team=team, from_date=_day(from_, "--from"))  # type: ignore[arg-type]
+    with open_session(db) as session:
+        rows = move(session=session, rep=code, team=team, from_date=parse_day(from_, "--from"))  # type: ignore[arg-type]
     if json:
         print_json(rows)
         return
@@ -197,10 +184,8 @@ def assign(
     """Hand a customer or territory to a rep from a date (credit follows the owner at the sale)."""
     from attain.credit.service import assign as give
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
-        payload = give(session=session, rep=rep, from_date=_day(from_, "--from"), customer=customer, region=region)  # type: ignore[arg-type]
+    with open_session(db) as session:
+        payload = give(session=session, rep=rep, from_date=parse_day(from_, "--from"), customer=customer, region=region)  # type: ignore[arg-type]
     if json:
         print_json(payload)
     else:
@@ -222,10 +207,8 @@ def rate(
         number = Decimal(value)
     except InvalidOperation:
         raise InvalidInput(f"rate '{value}' is not a number") from None
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
-        rows = set_rate(session=session, currency=currency, valid_from=_day(from_, "--from"), rate=number)  # type: ignore[arg-type]
+    with open_session(db) as session:
+        rows = set_rate(session=session, currency=currency, valid_from=parse_day(from_, "--from"), rate=number)  # type: ignore[arg-type]
     if json:
         print_json(rows)
         return

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from attain.cli.output import console, err_console, print_json, steps
 from attain.db import get_engine, resolve_database_url, session_scope
 from attain.errors import ImportRejected, InvalidInput
 
 DbOption = Annotated[
-    Optional[str],
+    str | None,
     typer.Option("--db", help="Database URL (default: $ATTAIN_DATABASE_URL, else sqlite:///attain.db)", show_default=False),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
@@ -50,6 +53,23 @@ def _require_schema(url: str) -> None:
         raise InvalidInput(f"{_safe_url(url)} is at schema revision {current}; run `attain init` to upgrade it")
 
 
+def open_session(db: str | None) -> AbstractContextManager[Session]:
+    """A session on the chosen database (--db, $ATTAIN_DATABASE_URL or attain.db), schema checked first."""
+    url = resolve_database_url(db)
+    _require_schema(url)
+    return session_scope(url)
+
+
+def parse_day(text: str | None, option: str = "--as-of") -> date | None:
+    """A YYYY-MM-DD option value; None stays None, anything else is a one-line error naming the option."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{option} '{text}' is not a date like 2027-03-15") from None
+
+
 KINDS = ("orders", "customers", "reps", "products", "regions", "territories", "opportunities", "activities", "targets", "credits", "returns")
 
 
@@ -57,16 +77,16 @@ def import_(
     kind: Annotated[str, typer.Argument(help=f"What the file holds: {', '.join(KINDS)}")],
     file: Annotated[Path, typer.Argument(help="CSV (UTF-8, UTF-16 or GBK) or Excel file", show_default=False)],
     map_: Annotated[list[str], typer.Option("--map", help="field=Column (or field=ColA+ColB); repeatable")] = [],  # noqa: B006
-    sheet: Annotated[Optional[str], typer.Option(help="Excel sheet name (default: the first)")] = None,
-    date_format: Annotated[Optional[str], typer.Option(help="strptime format of dates, e.g. %d/%m/%y")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet name (default: the first)")] = None,
+    date_format: Annotated[str | None, typer.Option(help="strptime format of dates, e.g. %d/%m/%y")] = None,
     multiplier: Annotated[str, typer.Option(help="Multiply amounts, e.g. 1000 for a file in thousands")] = "1",
-    plan: Annotated[Optional[str], typer.Option(help="targets: the plan to import into (created if missing)")] = None,
+    plan: Annotated[str | None, typer.Option(help="targets: the plan to import into (created if missing)")] = None,
     metric: Annotated[str, typer.Option(help="targets: the plan's metric")] = "revenue",
     no_header: Annotated[bool, typer.Option("--no-header", help="The file has no header row; map fields to column1, column2 …")] = False,
-    columns: Annotated[Optional[str], typer.Option("--columns", help="Names for the columns of a file without a header row, comma-separated (implies --no-header)")] = None,
+    columns: Annotated[str | None, typer.Option("--columns", help="Names for the columns of a file without a header row, comma-separated (implies --no-header)")] = None,
     key: Annotated[str, typer.Option("--key", help="How the file names reps, customers, products: auto (code, external id, name), code, external_id or name")] = "auto",
-    period_grain: Annotated[Optional[str], typer.Option("--period-grain", help="targets: a date in the period column means the month/quarter/year containing it")] = None,
-    scale: Annotated[Optional[str], typer.Option("--scale", help="Same as --multiplier (e.g. 1000 for a sheet in thousands)")] = None,
+    period_grain: Annotated[str | None, typer.Option("--period-grain", help="targets: a date in the period column means the month/quarter/year containing it")] = None,
+    scale: Annotated[str | None, typer.Option("--scale", help="Same as --multiplier (e.g. 1000 for a sheet in thousands)")] = None,
     rep_from_region: Annotated[bool, typer.Option("--rep-from-region", help="orders: a line without a rep goes to the manager of its region")] = False,
     db: DbOption = None,
     json: JsonOption = False,
@@ -148,8 +168,8 @@ def status(db: DbOption = None, json: JsonOption = False) -> None:
 
 def demo(
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same company")] = 2026,
-    year: Annotated[Optional[int], typer.Option(help="The plan year (default: this year); orders cover the two years before and this year to --as-of")] = None,
-    as_of: Annotated[Optional[str], typer.Option(help="Last order date, YYYY-MM-DD (default: today, within the plan year)")] = None,
+    year: Annotated[int | None, typer.Option(help="The plan year (default: this year); orders cover the two years before and this year to --as-of")] = None,
+    as_of: Annotated[str | None, typer.Option(help="Last order date, YYYY-MM-DD (default: today, within the plan year)")] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:

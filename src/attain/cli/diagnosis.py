@@ -5,7 +5,6 @@ Registered on `report_app` at the end of cli/report.py and on the main app in cl
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -13,9 +12,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from attain.cli.data import DbOption, JsonOption, _require_schema
+from attain.cli.data import DbOption, JsonOption, open_session, parse_day
 from attain.cli.output import console, print_json
-from attain.db import resolve_database_url, session_scope
 from attain.errors import InvalidInput
 
 PeriodOption = Annotated[str, typer.Option(help="2027, 2027Q1, 2027-03, 2027-W10, a day, FY2027 or FY2027Q1")]
@@ -23,25 +21,12 @@ AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Count up to thi
 PlanOption = Annotated[str | None, typer.Option(help="Plan name (default: the newest approved plan covering the period)")]
 
 
-def _day(text: str | None, option: str = "--as-of") -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InvalidInput(f"{option} '{text}' is not a date like 2027-03-15") from exc
-
 
 def _yuan(fen: int | None) -> str:
     if fen is None:
         return ""
     return f"{Decimal(fen).scaleb(-2):,.2f}"
 
-
-def _session(db: str | None):  # type: ignore[no-untyped-def]
-    url = resolve_database_url(db)
-    _require_schema(url)
-    return session_scope(url)
 
 
 def diagnosis_command(
@@ -57,9 +42,9 @@ def diagnosis_command(
     from attain.tracking.attainment import resolve_period
     from attain.tracking.diagnosis import diagnose
 
-    with _session(db) as session:
+    with open_session(db) as session:
         span = resolve_period(session, period)
-        result = diagnose(session=session, period=span, level=by, reference=vs, as_of=_day(as_of), plan=plan)
+        result = diagnose(session=session, period=span, level=by, reference=vs, as_of=parse_day(as_of), plan=plan)
     if json:
         print_json(result.as_dict())
         return
@@ -92,9 +77,9 @@ def pipeline_command(
     from attain.tracking.attainment import resolve_period
     from attain.tracking.pipeline import forecast
 
-    with _session(db) as session:
+    with open_session(db) as session:
         span = resolve_period(session, period)
-        result = forecast(session=session, period=span, level=by, as_of=_day(as_of), plan=plan, draws=draws, seed=seed)
+        result = forecast(session=session, period=span, level=by, as_of=parse_day(as_of), plan=plan, draws=draws, seed=seed)
     if json:
         print_json(result.as_dict())
         return
@@ -129,7 +114,7 @@ def review_command(
 
     if out.suffix.lower() not in (".xlsx", ".html", ".htm"):
         raise InvalidInput(f"--out {out}: the review pack is written as .xlsx or .html")
-    with _session(db) as session:
+    with open_session(db) as session:
         pack = build_review(session=session, week=week, by=by, plan=plan)
     write_review(pack, out)
     if json:

@@ -14,10 +14,10 @@ from attain.cli.config import config_app
 from attain.cli.credit import credit_app
 from attain.cli.diagnosis import review_command
 from attain.cli.metrics import metric_app
+from attain.cli.output import err_console
 from attain.cli.plan import plan_app
 from attain.cli.report import report_app
 from attain.cli.user import user_app
-from attain.cli.output import err_console
 from attain.errors import AttainError, ImportRejected
 
 app = typer.Typer(

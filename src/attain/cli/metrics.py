@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from attain.cli.data import DbOption, JsonOption, _require_schema
+from attain.cli.data import DbOption, JsonOption, _require_schema, open_session
 from attain.cli.output import console, print_json
 from attain.db import resolve_database_url, session_scope
 from attain.periods import parse_period
@@ -20,9 +20,7 @@ def list_(db: DbOption = None, json: JsonOption = False) -> None:
     """Every metric with its aggregation and unit."""
     from attain.metrics.service import list_metrics
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         metrics = [
             {"code": m.code, "name": m.name, "name_zh": m.name_zh, "aggregation": m.aggregation, "source": m.source,
              "unit": m.unit, "scale": m.scale, "builtin": m.builtin}
@@ -42,21 +40,19 @@ def add(
     code: Annotated[str, typer.Argument(help="Short code, e.g. avg_deal")],
     name: Annotated[str, typer.Option(help="Display name")],
     aggregation: Annotated[str, typer.Option(help="sum | count | distinct_count | average | ratio")],
-    source: Annotated[Optional[str], typer.Option(help="amount | cost | gross_profit | quantity | line | order | customer | new_customer")] = None,
-    numerator: Annotated[Optional[str], typer.Option(help="ratio: metric on top")] = None,
-    denominator: Annotated[Optional[str], typer.Option(help="ratio: metric below")] = None,
+    source: Annotated[str | None, typer.Option(help="amount | cost | gross_profit | quantity | line | order | customer | new_customer")] = None,
+    numerator: Annotated[str | None, typer.Option(help="ratio: metric on top")] = None,
+    denominator: Annotated[str | None, typer.Option(help="ratio: metric below")] = None,
     unit: Annotated[str, typer.Option(help="Unit shown to users")] = "CNY",
     scale: Annotated[int, typer.Option(help="Decimal places of the stored integers (2 for money in fen)")] = 2,
-    name_zh: Annotated[Optional[str], typer.Option("--name-zh", help="Chinese name")] = None,
+    name_zh: Annotated[str | None, typer.Option("--name-zh", help="Chinese name")] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Define a metric of your own."""
     from attain.metrics.service import create_metric
 
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         metric = create_metric(session=session, code=code, name=name, aggregation=aggregation, unit=unit, scale=scale,
                                source=source, numerator=numerator, denominator=denominator, name_zh=name_zh)
         payload = {"code": metric.code, "aggregation": metric.aggregation, "source": metric.source}
@@ -70,7 +66,7 @@ def add(
 def value(
     code: Annotated[str, typer.Argument(help="Metric code")],
     period: Annotated[str, typer.Option(help="2026, 2026Q1, 2026-03, 2026-W10 or a day")],
-    by: Annotated[Optional[str], typer.Option(help="rep | region | product | customer")] = None,
+    by: Annotated[str | None, typer.Option(help="rep | region | product | customer")] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:

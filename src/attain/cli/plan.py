@@ -10,9 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from attain.cli.data import DbOption, JsonOption, _require_schema
+from attain.cli.data import DbOption, JsonOption, open_session
 from attain.cli.output import console, print_json
-from attain.db import resolve_database_url, session_scope
 from attain.errors import InvalidInput
 
 plan_app = typer.Typer(help="Target plans: create, check, split, show, export, edit, reconcile, version and approve.", no_args_is_help=True)
@@ -26,11 +25,6 @@ PeriodOption = Annotated[str, typer.Option("--period", help="2027, 2027Q1, 2027-
 ProductOption = Annotated[str | None, typer.Option("--product", help="Product line code (default: all products)")]
 TypeOption = Annotated[str, typer.Option("--customer-type", help="all | new | existing")]
 
-
-def _session(db: str | None):  # type: ignore[no-untyped-def]
-    url = resolve_database_url(db)
-    _require_schema(url)
-    return session_scope(url)
 
 
 def _scale(session: Any, name: str) -> int:
@@ -63,7 +57,7 @@ def list_(db: DbOption = None, json: JsonOption = False) -> None:
     from attain.metrics.models import Metric
     from attain.plans.models import Plan
 
-    with _session(db) as session:
+    with open_session(db) as session:
         rows = [
             {"name": p.name, "year": p.year, "metric": m.code, "status": p.status, "version": p.version,
              "total": _plain(p.total, m.scale)}
@@ -97,7 +91,7 @@ def create(
     """Create a draft plan; its total is given, grown from last year, or built from capacity."""
     from attain.plans.setting import create_target
 
-    with _session(db) as session:
+    with open_session(db) as session:
         created = create_target(session=session, name=name, year=year, metric_code=metric, by=by, total=total, growth=growth,
                                 from_capacity=from_capacity, productivity=productivity, cost_per_rep=cost_per_rep, unit=unit,
                                 reason=reason)
@@ -141,7 +135,7 @@ def check(name: PlanArg, db: DbOption = None, json: JsonOption = False) -> None:
     """SMART check: measurable, owner, deadline, realistic (bootstrap probability), relevant."""
     from attain.plans.check import check_plan
 
-    with _session(db) as session:
+    with open_session(db) as session:
         report = check_plan(session=session, name=name)
     payload = {"plan": report.plan, "version": report.version, "passed": report.passed,
                "counts": {s: report.count(s) for s in ("error", "warning", "info")},
@@ -190,7 +184,7 @@ def split(
 
     options = SplitOptions(by=tuple(d.strip() for d in by_dims.split(",") if d.strip()), method=method,
                            time_method=time_method, grain=grain, weights=_weights(weights))
-    with _session(db) as session:
+    with open_session(db) as session:
         report = split_plan(session=session, name=name, options=options, by=user, expect=expect, reason=reason)
         scale = _scale(session, name)
     payload = {**asdict(report), "total": _plain(report.total, scale)}
@@ -216,7 +210,7 @@ def show(
     """The responsibility matrix: owner, target, lock, strategy note and assessment rule per cell."""
     from attain.plans.matrix import show_matrix
 
-    with _session(db) as session:
+    with open_session(db) as session:
         matrix = show_matrix(session=session, name=name, level=level, period=period, product=product,
                              customer_type=None if customer_type == "*" else customer_type)
     rows = [{**asdict(r), "value": _plain(r.value, matrix.scale)} for r in matrix.rows]
@@ -246,7 +240,7 @@ def export(
     """Write the matrix to Excel: one sheet per org level, values (not formulas), zh/en headers."""
     from attain.plans.matrix import export_matrix
 
-    with _session(db) as session:
+    with open_session(db) as session:
         counts = export_matrix(session=session, name=name, out=out)
     if json:
         print_json({"file": str(out), "rows": counts})
@@ -267,7 +261,7 @@ def import_edits(
     """Read edited cells back (all or nothing): edited rep cells roll up, locked cells must not change."""
     from attain.plans.matrix import import_edits as run
 
-    with _session(db) as session:
+    with open_session(db) as session:
         result = run(session=session, name=name, path=file, by=by, expect=expect, reason=reason)
     if json:
         print_json(asdict(result))
@@ -295,7 +289,7 @@ def set_cell(
     """Set one cell (it is locked at the new value); the unlocked cells around it are re-split."""
     from attain.plans.edits import CellRef, set_cells
 
-    with _session(db) as session:
+    with open_session(db) as session:
         amount = _money(session, name, value, "--value")
         result = set_cells(session=session, name=name, values={CellRef(node, period, product, customer_type): amount},
                            by=by, expect=expect, reason=reason)
@@ -308,7 +302,7 @@ def _lock(name: str, node: str | None, period: str | None, product: str | None, 
     from attain.plans.edits import CellRef, set_lock
     from attain.plans.service import lock_plan
 
-    with _session(db) as session:
+    with open_session(db) as session:
         if node is None and period is None:
             if not locked:
                 raise InvalidInput("a locked plan is reopened with `attain plan revise PLAN --reason ...`")
@@ -363,7 +357,7 @@ def note(
     from attain.plans.edits import CellRef, set_note
 
     rule = {"metric": rule_metric, "achieved_at": achieved_at, "review": review}
-    with _session(db) as session:
+    with open_session(db) as session:
         result = set_note(session=session, name=name, ref=CellRef(node, period, product, customer_type), note=text, owner=owner,
                           rule={k: v for k, v in rule.items() if v is not None} or None, by=by, expect=expect, reason=reason)
         scale = _scale(session, name)
@@ -380,7 +374,7 @@ def commit(
     """Record a bottom-up commitment of a rep or manager."""
     from attain.plans.edits import commit_number
 
-    with _session(db) as session:
+    with open_session(db) as session:
         amount = _money(session, name, value, "--value")
         result = commit_number(session=session, name=name, node=node, period=period, value=amount, by=by, note=text, expect=expect)
         scale = _scale(session, name)
@@ -398,7 +392,7 @@ def reconcile(
     """Top-down targets against bottom-up commitments per node, and a reconciled plan."""
     from attain.plans.edits import reconcile_plan
 
-    with _session(db) as session:
+    with open_session(db) as session:
         report = reconcile_plan(session=session, name=name, rule=rule, period=period, apply=apply, by=by, expect=expect, reason=reason)
         scale = _scale(session, name)
     gaps = [{**asdict(g), "top_down": _plain(g.top_down, scale), "bottom_up": _plain(g.bottom_up, scale),
@@ -430,7 +424,7 @@ def resplit(
     """Re-split the remaining periods after a market event or a leaver; closed periods stay as they are."""
     from attain.plans.edits import resplit_from
 
-    with _session(db) as session:
+    with open_session(db) as session:
         result = resplit_from(session=session, name=name, start=start, rule=rule, rep=rep, by=by, expect=expect, reason=reason)
         scale = _scale(session, name)
     _print_edit(result, scale, json)
@@ -441,7 +435,7 @@ def versions(name: PlanArg, db: DbOption = None, json: JsonOption = False) -> No
     """Every version of the plan: who changed what, when and why."""
     from attain.plans.service import list_versions, require_plan
 
-    with _session(db) as session:
+    with open_session(db) as session:
         rows = list_versions(session=session, plan=require_plan(session=session, name=name))
     if json:
         print_json([asdict(v) for v in rows])
@@ -464,7 +458,7 @@ def diff(
     """Cells whose targets differ between two versions."""
     from attain.plans.service import diff_versions
 
-    with _session(db) as session:
+    with open_session(db) as session:
         rows = diff_versions(session=session, name=name, from_version=from_version, to_version=to_version)
         scale = _scale(session, name)
     payload = [{"period": d.period, "org": d.org_code, "name": d.org_name, "product": d.product, "customer_type": d.customer_type,
@@ -494,7 +488,7 @@ def submit(name: PlanArg, by: ByOption = "cli", expect: ExpectOption = None, rea
     """draft → submitted (for approval)."""
     from attain.plans.service import submit_plan
 
-    with _session(db) as session:
+    with open_session(db) as session:
         info = submit_plan(session=session, name=name, by=by, expect=expect, reason=reason)
     _status_change(info, name, json)
 
@@ -508,7 +502,7 @@ def approve(
     """submitted → approved, by a director or admin."""
     from attain.plans.service import approve_plan
 
-    with _session(db) as session:
+    with open_session(db) as session:
         info = approve_plan(session=session, name=name, by=by, role=role, expect=expect, reason=reason)
     _status_change(info, name, json)
 
@@ -519,6 +513,6 @@ def revise(name: PlanArg, reason: Annotated[str, typer.Option("--reason", help="
     """Reopen a submitted, approved or locked plan as a new draft version."""
     from attain.plans.service import revise_plan
 
-    with _session(db) as session:
+    with open_session(db) as session:
         info = revise_plan(session=session, name=name, by=by, reason=reason, expect=expect)
     _status_change(info, name, json)

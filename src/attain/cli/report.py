@@ -11,9 +11,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from attain.cli.data import DbOption, JsonOption, _require_schema
+from attain.cli.data import DbOption, JsonOption, open_session, parse_day
 from attain.cli.output import console, print_json
-from attain.db import resolve_database_url, session_scope
 from attain.errors import InvalidInput
 
 report_app = typer.Typer(help="Reports: actuals, attainment, forecast, leaderboard and diagnosis.", no_args_is_help=True)
@@ -31,14 +30,6 @@ STATUS_ZH = {"ahead": "领先", "on track": "正常", "at risk": "有风险", "b
 SOURCE_ZH = {"own": "本级", "sum of children": "下级合计", "sum of rows": "各行合计"}
 
 
-def _as_of(text: str | None) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise InvalidInput(f"--as-of '{text}' is not a date like 2027-03-15") from exc
-
 
 @contextmanager
 def _tracking(db: str | None, engine: str, orders: Path | None) -> Iterator[tuple]:  # type: ignore[type-arg]
@@ -52,9 +43,7 @@ def _tracking(db: str | None, engine: str, orders: Path | None) -> Iterator[tupl
         raise InvalidInput("--engine duckdb needs --orders FILE.parquet|csv")
     if engine == "db" and orders is not None:
         raise InvalidInput("--orders FILE goes with --engine duckdb")
-    url = resolve_database_url(db)
-    _require_schema(url)
-    with session_scope(url) as session:
+    with open_session(db) as session:
         if engine == "db":
             yield session, SessionRunner(session)
             return
@@ -111,7 +100,7 @@ def actuals_command(
 
     with _tracking(db, engine, orders) as (session, runner):
         span = resolve_period(session, period)
-        result = actuals(session=session, period=span, by=by, metric=metric, as_of=_as_of(as_of), runner=runner)
+        result = actuals(session=session, period=span, by=by, metric=metric, as_of=parse_day(as_of), runner=runner)
     if json:
         print_json(actuals_payload(result))
         return
@@ -145,7 +134,7 @@ def attainment_command(
 
     with _tracking(db, engine, orders) as (session, runner):
         span = resolve_period(session, period)
-        result = attainment(session=session, period=span, by=by, plan=plan, metric=metric, as_of=_as_of(as_of), runner=runner)
+        result = attainment(session=session, period=span, by=by, plan=plan, metric=metric, as_of=parse_day(as_of), runner=runner)
     if json:
         print_json(attainment_payload(result))
         return
@@ -195,7 +184,7 @@ def leaderboard_command(
 
     with _tracking(db, engine, orders) as (session, runner):
         span = resolve_period(session, period)
-        result = leaderboard(session=session, period=span, by=by, plan=plan, as_of=_as_of(as_of), runner=runner)
+        result = leaderboard(session=session, period=span, by=by, plan=plan, as_of=parse_day(as_of), runner=runner)
     if json:
         print_json(leaderboard_payload(result))
         return

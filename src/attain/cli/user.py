@@ -9,9 +9,8 @@ from rich.table import Table
 
 from attain.auth import service
 from attain.auth.models import ROLES
-from attain.cli.data import DbOption, JsonOption, _require_schema
+from attain.cli.data import DbOption, JsonOption, open_session
 from attain.cli.output import console, print_json
-from attain.db import resolve_database_url, session_scope
 from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 
@@ -21,11 +20,6 @@ PasswordOption = Annotated[
     str | None, typer.Option("--password", help="The password (prompted, hidden, when left out).")
 ]
 
-
-def _session(db: str | None):  # type: ignore[no-untyped-def]
-    url = resolve_database_url(db)
-    _require_schema(url)
-    return session_scope(url)
 
 
 def _password(given: str | None) -> str:
@@ -53,7 +47,7 @@ def add(
     """Add a user: 用户. A rep sees their own figures, a manager their team, a director their region."""
     if rep and node:
         raise InvalidInput("give --rep or --node, not both")
-    with _session(db) as session:
+    with open_session(db) as session:
         user = service.create_user(
             session=session, username=username, password=_password(password), role=role,
             node_key=rep or node, display_name=name, locale=locale,
@@ -68,7 +62,7 @@ def add(
 @user_app.command("list")
 def list_users(db: DbOption = None, json: JsonOption = False) -> None:
     """List users with their role and the node whose figures they see: 用户列表."""
-    with _session(db) as session:
+    with open_session(db) as session:
         rows = [_row(session, u) for u in service.list_users(session=session)]
     if json:
         print_json(rows)
@@ -87,7 +81,7 @@ def passwd(
     db: DbOption = None,
 ) -> None:
     """Set a user's password (signs them out everywhere)."""
-    with _session(db) as session:
+    with open_session(db) as session:
         user = service.require_user(session=session, username=username)
         service.set_password(session=session, user=user, password=_password(password))
     console.print(f"password of {username} changed; their sessions were ended")
@@ -102,7 +96,7 @@ def token(
     json: JsonOption = False,
 ) -> None:
     """Create an API token (shown once; only its hash is stored). Use: Authorization: Bearer TOKEN."""
-    with _session(db) as session:
+    with open_session(db) as session:
         user = service.require_user(session=session, username=username)
         if revoke:
             count = service.revoke_tokens(session=session, user=user)
@@ -125,7 +119,7 @@ def disable(
     db: DbOption = None,
 ) -> None:
     """Disable a user (ends their sessions; tokens stop working) or enable them again."""
-    with _session(db) as session:
+    with open_session(db) as session:
         user = service.require_user(session=session, username=username)
         service.set_active(session=session, user=user, active=enable)
     console.print(f"{username} {'enabled' if enable else 'disabled'}")
