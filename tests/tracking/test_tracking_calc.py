@@ -174,3 +174,44 @@ def test_milestones_without_sales_or_target() -> None:
     result = milestones(np.array([], dtype="datetime64[D]"), np.array([], dtype=object), None, workdays)
     assert all(day is None for _share, day in result.reached)
     assert result.first_deal is None and result.longest_day_streak == 0
+
+
+# --- the vectorised paths equal the scalar definitions --------------------------------------------
+
+progress_days = st.integers(min_value=-3, max_value=35).map(lambda d: MARCH.start + timedelta(days=d))
+weights = st.one_of(st.none(), st.lists(st.floats(min_value=0, max_value=5), min_size=31, max_size=31))
+actual_values = st.one_of(
+    st.integers(min_value=-10**13, max_value=10**13),
+    st.decimals(min_value=-10**6, max_value=10**6, places=4, allow_nan=False),
+)
+target_values = st.one_of(
+    st.none(), st.integers(min_value=0, max_value=10**13),
+    st.fractions(min_value=0, max_value=10**12, max_denominator=10**6),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(actual_values, target_values, st.integers(0, 2)), min_size=1, max_size=20),
+       st.lists(st.tuples(progress_days, weights), min_size=3, max_size=3))
+def test_figures_many_equals_figures_row_by_row(rows, windows) -> None:  # type: ignore[no-untyped-def]
+    progresses = [time_progress(MARCH.start, MARCH.end, day, day_weights=None if w is None else np.array(w))
+                  for day, w in windows]
+    many = calc.figures_many([a for a, _, _ in rows], [t for _, t, _ in rows], progresses, [i for _, _, i in rows])
+    assert many == [figures(a, t, progresses[i]) for a, t, i in rows]
+
+
+def test_prorated_targets_of_many_windows_equal_each_window_alone() -> None:
+    months = [(f"2027-{m:02d}", 1_000_01 * m) for m in range(1, 13)]
+    cells = (cells_of(("a",), [("2027", 7_777_777)] + months[:5])  # months for Jan-May only: the year elsewhere
+             + cells_of(("b",), [("2027Q1", 300), ("2027Q2", 2**50)])  # beyond int64-safe sums: exact ints
+             + cells_of(("c",), months))
+    windows = [(p.start, p.end) for p in periods_between(date(2026, 12, 1), date(2027, 12, 31), Grain.MONTH)]
+    windows += [(date(2027, 3, 8), date(2027, 3, 14)), (date(2027, 1, 1), date(2027, 12, 31))]
+    many = calc.prorated_targets_many(cells, windows)
+    assert many == [prorated_targets(cells, start, end) for start, end in windows]
+    assert many[0] == {}  # December 2026: no cell
+    march, quarter = calc.working_days(MARCH.start, MARCH.end), calc.working_days(date(2027, 1, 1), date(2027, 3, 31))
+    assert many[3][("b",)] == Fraction(300 * int(march.sum()), int(quarter.sum()))  # March: its share of Q1's working days
+    assert many[3][("a",)] == 1_000_01 * 3 and many[8][("a",)] == Fraction(7_777_777 * int(calc.working_days(
+        date(2027, 8, 1), date(2027, 8, 31)).sum()), int(calc.working_days(date(2027, 1, 1), date(2027, 12, 31)).sum()))
+    assert many[-1][("b",)] == 300 + 2**50 and many[-1][("c",)] == sum(v for _, v in months)

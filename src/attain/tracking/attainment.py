@@ -27,7 +27,6 @@ from attain.plans.models import Plan
 from attain.plans.service import require_plan
 from attain.split.calendar import day_range, seasonal_day_weights, working_day_mask
 from attain.tracking import calc
-from attain.tracking.calc import cell_days
 from attain.tracking.engine import Runner, SessionRunner
 from attain.tracking.query import (
     ADDITIVE,
@@ -291,53 +290,71 @@ def attainment(
     if as_of >= period.start:
         actual_rows, total_actual = _grouped_and_total(
             runner, info.code, grouping, period.start, min(period.end, as_of), chosen.id, features)
-    cells = cell_days(plan_cells_between(session, chosen, period.start, period.end, grouping))
+    cells = plan_cells_between(session, chosen, period.start, period.end, grouping)
     targets = {t.key: t for t in target_between(session, chosen, period.start, period.end, grouping, tree=tree,
                                                  cells=cells)} if grouping.dimensions else {}
     weights, warnings = history_weights(runner, info.code, period, chosen.id, features)
     label = _labeller(session, grouping)
-    progress_cache: dict[tuple[date, date], calc.TimeProgress] = {}
+    progress_cache: dict[tuple[date, date], int] = {}
+    progresses: list[calc.TimeProgress] = []
 
-    def progress_of(start: date, end: date) -> calc.TimeProgress:
+    def progress_of(start: date, end: date) -> int:
+        """Index of the window's time progress in `progresses` (a rep × month report has 12)."""
         if (start, end) not in progress_cache:
             sliced = None
             if weights is not None:
                 sliced = weights[(start - period.start).days:(end - period.start).days + 1]
-            progress_cache[(start, end)] = calc.time_progress(start, end, as_of, day_weights=sliced)
+            progress_cache[(start, end)] = len(progresses)
+            progresses.append(calc.time_progress(start, end, as_of, day_weights=sliced))
         return progress_cache[(start, end)]
 
-    def row(key: Key, labels: tuple[str, ...], node: int | None, actual: int | Decimal,
-            target: Fraction | None, source: str | None, window: tuple[date, date]) -> AttainmentRow:
-        progress = progress_of(*window)
-        return AttainmentRow(
-            key, labels, node, actual, None if target is None else calc.round_fraction(target), source,
-            progress, calc.figures(actual, target, progress),
-        )
-
-    rows = []
+    whole_period = progress_of(period.start, period.end)
     month_position = grouping.dimensions.index("month") if "month" in grouping.dimensions else None
-    for key in sorted(set(actual_rows) | set(targets), key=_sort_key):
-        found = targets.get(key)
-        window = (period.start, period.end)
-        if month_position is not None and key[month_position] is not None:
-            yyyymm = int(key[month_position])  # type: ignore[arg-type]
+    month_windows: dict[int, int] = {}
+
+    def window_of(key: Key) -> int:
+        if month_position is None or key[month_position] is None:
+            return whole_period
+        yyyymm = int(key[month_position])  # type: ignore[arg-type]
+        if yyyymm not in month_windows:
             month_start = date(yyyymm // 100, yyyymm % 100, 1)
-            month_end = (date(month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1) - timedelta(days=1))
-            window = (max(month_start, period.start), min(month_end, period.end))
-        rows.append(row(key, label(key), found.node_id if found else _node_of(grouping, key),
-                        actual_rows.get(key, 0), found.value if found else None, found.source if found else None, window))
+            month_end = date(month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1) - timedelta(days=1)
+            month_windows[yyyymm] = progress_of(max(month_start, period.start), min(month_end, period.end))
+        return month_windows[yyyymm]
+
+    keys = _sorted_keys(set(actual_rows) | set(targets))
+    found = [targets.get(key) for key in keys]
     # The company total reads the same cells unless the rows are per product line or customer type.
     same_cells = not {"product_line", "customer_type"} & set(grouping.dimensions)
     total_target, total_source = company_target(session, chosen, period, tree=tree, cells=cells if same_cells else None)
+    target_values = [t.value if t is not None else None for t in found]
+    rounded = [None if t is None else Decimal(t) if type(t) is int else calc.round_fraction(t) for t in target_values]
     if total_target is None:
-        # No company-level figure (e.g. targets only per product line): the rows' targets add up.
-        known = [r.target for r in rows if r.target is not None]
+        # No company-level figure (e.g. targets only per product line): the rows' (rounded) targets add up.
+        known = [t for t in rounded if t is not None]
         total_target = Fraction(sum(known, Decimal(0))) if known else None
         total_source = "sum of rows" if known else None
-    total = row((), (), tree.roots[0] if len(tree.roots) == 1 else None, total_actual, total_target, total_source,
-                (period.start, period.end))
+    actual_values = [actual_rows.get(key, 0) for key in keys] + [total_actual]
+    target_values.append(total_target)
+    rounded.append(None if total_target is None else calc.round_fraction(Fraction(total_target)))
+    windows = [window_of(key) for key in keys] + [whole_period]
+    all_figures = calc.figures_many(actual_values, target_values, progresses, windows)
+    rows = [
+        AttainmentRow(key, label(key), t.node_id if t is not None else _node_of(grouping, key), actual, target,
+                      t.source if t is not None else None, progresses[window], figures)
+        for key, t, actual, target, window, figures in zip(keys, found, actual_values, rounded, windows, all_figures)
+    ]
+    total = AttainmentRow((), (), tree.roots[0] if len(tree.roots) == 1 else None, total_actual, rounded[-1],
+                          total_source, progresses[whole_period], all_figures[-1])
     return Attainment(chosen.name, chosen.version, chosen.id, info, period, as_of, grouping.dimensions, tuple(rows), total,
                       tuple(warnings), runner.name)
+
+
+def _sorted_keys(keys: set[Key]) -> list[Key]:
+    """Report order: by each dimension in turn, None last. Plain tuple order when no key holds None."""
+    if any(None in key for key in keys):
+        return sorted(keys, key=_sort_key)
+    return sorted(keys)
 
 
 def _node_of(grouping: Grouping, key: Key) -> int | None:

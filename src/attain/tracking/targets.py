@@ -27,7 +27,8 @@ from attain.tracking.calc import (
     Cell,
     CellDays,
     cell_days,
-    prorated_targets,
+    cell_table,
+    prorated_targets_many,
     rolled_up_target,
 )
 from attain.tracking.query import ORG_DIMENSIONS, Grouping, parse_by
@@ -44,7 +45,7 @@ class TargetRow:
 
     key: Key
     node_id: int
-    value: Fraction
+    value: Fraction | int  # exact: an int when whole cells make it up
     source: str  # calc.OWN or calc.SUM_OF_CHILDREN
 
 
@@ -94,8 +95,9 @@ def _rank(label: str, start: date, end: date) -> int:
     return 0 if days > 300 else 2 if days > 80 else 3 if days > 27 else 4 if days > 1 else 5
 
 
-def plan_cells_between(session: Session, plan: Plan, start: date, end: date, grouping: Grouping) -> list[Cell]:
-    """Cells of the plan overlapping [start, end] at the grouping's product and customer level."""
+def plan_cells_between(session: Session, plan: Plan, start: date, end: date, grouping: Grouping) -> CellDays:
+    """Cells of the plan overlapping [start, end] at the grouping's product and customer level,
+    as columns (a rep × month plan of 5,000 reps has 60,000 of them)."""
     query = select(
         PlanCell.org_node_id, PlanCell.product_node_id, PlanCell.customer_type,
         PlanCell.period, PlanCell.period_start, PlanCell.period_end, PlanCell.value,
@@ -108,10 +110,14 @@ def plan_cells_between(session: Session, plan: Plan, start: date, end: date, gro
         query = query.where(PlanCell.customer_type != ALL_CUSTOMERS)
     else:
         query = query.where(PlanCell.customer_type == ALL_CUSTOMERS)
-    return [
-        Cell((node, product, ctype), _rank(label, cell_start, cell_end), cell_start, cell_end, int(value))
-        for node, product, ctype, label, cell_start, cell_end, value in session.execute(query)
-    ]
+    rows = session.execute(query).all()
+    if not rows:
+        return cell_table([], [], [], [], [])
+    nodes, products, ctypes, labels, starts, ends, values = zip(*rows)
+    return cell_table(
+        list(zip(nodes, products, ctypes)), [_rank(*r) for r in zip(labels, starts, ends)], starts, ends,
+        [int(v) for v in values],
+    )
 
 
 def windows(start: date, end: date, grouping: Grouping) -> list[tuple[int | None, date, date]]:
@@ -141,30 +147,33 @@ def target_between(
     table = cells if isinstance(cells, CellDays) else cell_days(cells)
     org = grouping.org
     nodes = sorted(n for n, k in tree.kinds.items() if k == org) if org else tree.roots
-    products = sorted({c.key[1] for c in table.cells if c.key[1] is not None}) or [None]
-    ctypes = sorted({str(c.key[2]) for c in table.cells if c.key[2] != ALL_CUSTOMERS}) or [ALL_CUSTOMERS]
+    order = {(p, c): i for i, (p, c) in enumerate(
+        (p, c)
+        for p in sorted({k[1] for k in table.keys if k[1] is not None}) or [None]
+        for c in sorted({str(k[2]) for k in table.keys if k[2] != ALL_CUSTOMERS}) or [ALL_CUSTOMERS]
+    )}
     org_parts = {node: tuple(tree.ancestor(node, name) if name in ORG_DIMENSIONS else None
                              for name in grouping.dimensions) for node in nodes}
+    plain = all(name in ORG_DIMENSIONS for name in grouping.dimensions)
+    spans = windows(start, end, grouping)
     rows: list[TargetRow] = []
-    for month_key, window_start, window_end in windows(start, end, grouping):
-        own = prorated_targets(table, window_start, window_end)
-        by_slice: dict[tuple[object, object], dict[int, Fraction]] = {}
+    for (month_key, _start, _end), own in zip(spans, prorated_targets_many(table, [(s, e) for _, s, e in spans])):
+        by_slice: dict[tuple[object, object], dict[int, Fraction | int]] = {}
         for (node, product, ctype), value in own.items():
             by_slice.setdefault((product, ctype), {})[node] = value  # type: ignore[index]
-        for product in products:
-            for ctype in ctypes:
-                own_here = by_slice.get((product, ctype), {})
-                if not own_here:
-                    continue
-                for node in nodes:
-                    value = own_here.get(node)
-                    source: str | None = OWN
-                    if value is None:  # no cell of its own: roll its children up
-                        value, source = rolled_up_target(node, own_here, tree.children)
-                        if value is None or source is None:
-                            continue
-                    key = _row_key(grouping, org_parts[node], product, ctype, month_key)
-                    rows.append(TargetRow(key, node, value, source))
+        for product, ctype in sorted(by_slice, key=lambda s: order.get(s, len(order))):
+            own_here = by_slice[(product, ctype)]
+            for node in nodes:
+                value = own_here.get(node)
+                source: str | None = OWN
+                if value is None:  # no cell of its own: roll its children up
+                    if node not in tree.children:
+                        continue
+                    value, source = rolled_up_target(node, own_here, tree.children)
+                    if value is None or source is None:
+                        continue
+                key = org_parts[node] if plain else _row_key(grouping, org_parts[node], product, ctype, month_key)
+                rows.append(TargetRow(key, node, value, source))
     return rows
 
 
