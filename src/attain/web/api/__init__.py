@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from attain.web.api import imports, plans, tracking
+from attain.web.api import dashboard, imports, plans, tracking
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(plans.router)
 router.include_router(tracking.router)
 router.include_router(imports.router)
+router.include_router(dashboard.router)
 
 __all__ = ["router"]

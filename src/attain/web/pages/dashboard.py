@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -41,13 +42,18 @@ class StatusRow:
     status: str
 
 
-def time_progress(plan: Plan, as_of: date) -> float:
-    """Share of the plan's calendar days elapsed at `as_of` (inclusive), in percent."""
+def time_share(plan: Plan, as_of: date) -> Fraction:
+    """Share of the plan's calendar days elapsed at `as_of` (inclusive), exact."""
     days = (plan.end_date - plan.start_date).days + 1
     elapsed = (min(max(as_of, plan.start_date), plan.end_date) - plan.start_date).days + 1
     if as_of < plan.start_date:
         elapsed = 0
-    return 100.0 * elapsed / days
+    return Fraction(elapsed, days)
+
+
+def time_progress(plan: Plan, as_of: date) -> float:
+    """Share of the plan's calendar days elapsed at `as_of` (inclusive), in percent (display)."""
+    return 100.0 * float(time_share(plan, as_of))
 
 
 def current_month_index(figures: queries.NodeFigures, as_of: date) -> tuple[int, float]:
