@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -72,8 +73,6 @@ def test_each_role_gets_the_dashboard_of_its_own_node(demo_app, demo_tokens, chi
 
 def test_the_figures_are_the_pages_figures_exactly(demo_app, demo_db, demo_tokens) -> None:  # type: ignore[no-untyped-def]
     body = _client(demo_app, demo_tokens, "manager").get(f"/api/v1/dashboard?{AS_OF}").json()
-    from datetime import date
-
     with make_session_factory(get_engine(demo_db))() as session:
         node = session.scalars(select(OrgNode).where(OrgNode.code == "EAST-T1")).one()
         plan = queries.choose_plan(session=session, name=None, on=date(2026, 11, 23))
@@ -134,3 +133,24 @@ def test_token_auth_is_required(demo_app, demo_tokens) -> None:  # type: ignore[
     bad = TestClient(demo_app, headers={"Authorization": "Bearer att_not-a-token"}).get(f"/api/v1/dashboard?{AS_OF}")
     assert bad.status_code == 401 and bad.json() == {"detail": "invalid or revoked API token"}
     assert _client(demo_app, demo_tokens, "rep").get(f"/api/v1/dashboard?{AS_OF}").status_code == 200
+
+
+@pytest.mark.parametrize("features", ["probed", "all"])
+def test_the_subtree_filter_gives_the_company_wide_figures(demo_db: str, monkeypatch, features: str) -> None:  # type: ignore[no-untyped-def]
+    """A node's actuals read with the filter to its subtree equal those of one company-wide GROUP BY,
+    with the crediting features the demo uses and with the full crediting statement (positions too)."""
+    from attain.credit.sql import ALL_FEATURES
+
+    if features == "all":
+        monkeypatch.setattr(queries, "credit_features", lambda session: ALL_FEATURES)
+    start, end = date(2026, 1, 1), date(2026, 11, 23)
+    with make_session_factory(get_engine(demo_db))() as session:
+        company = session.scalars(select(OrgNode).where(OrgNode.parent_id.is_(None))).one()
+        everyone = list(session.scalars(select(OrgNode)))
+        whole = queries.actuals_by_group_month(session=session, groups=[company, *everyone], start=start, end=end)
+        for node in everyone:
+            if node.kind in ("rep", "team", "region"):
+                group = [node, *queries.children(session=session, node=node)]
+                ids = {g.id for g in group}
+                assert queries.actuals_by_group_month(session=session, groups=group, start=start, end=end) == {
+                    key: value for key, value in whole.items() if key[0] in ids}, node.code

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, extract, func, select
+from sqlalchemy import ColumnElement, Subquery, and_, extract, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from attain.catalog.models import Customer
-from attain.credit.sql import credited_lines
+from attain.credit.sql import credit_features, credited_lines
 from attain.errors import NotFound
 from attain.org.models import OrgNode
 from attain.periods import Grain, Period, periods_between
@@ -75,17 +75,21 @@ def actuals_by_group_month(
     """
     if not groups:
         return {}
-    lines = credited_lines().subquery("cl")
+    features = credit_features(session)
+    lines = credited_lines(features=features, start=start, end=end).subquery("cl")
     year = extract("year", lines.c.credit_date)
     month = extract("month", lines.c.credit_date)
-    rows = session.execute(
+    wanted = {(g.kind if g.kind in ("rep", "team", "region") else "company", g.id) for g in groups}
+    company = [g.id for g in groups if g.kind not in ("rep", "team", "region")]
+    query = (
         select(lines.c.rep_id, lines.c.team_id, lines.c.org_region_id, lines.c.kind, year, month,
                func.sum(lines.c.amount))
         .where(lines.c.credit_date >= start, lines.c.credit_date <= end)
         .group_by(lines.c.rep_id, lines.c.team_id, lines.c.org_region_id, lines.c.kind, year, month)
-    ).all()
-    wanted = {(g.kind if g.kind in ("rep", "team", "region") else "company", g.id) for g in groups}
-    company = [g.id for g in groups if g.kind not in ("rep", "team", "region")]
+    )
+    if not company:
+        query = query.where(*_only_rows_of(lines, groups, positions=features.positions))
+    rows = session.execute(query).all()
     found: dict[tuple[int, str], int] = {}
 
     def add(node_id: int | None, kind: str, label: str, amount: int) -> None:
@@ -101,6 +105,26 @@ def actuals_by_group_month(
             for node_id in company:
                 found[(node_id, label)] = found.get((node_id, label), 0) + amount
     return found
+
+
+def _only_rows_of(lines: Subquery, groups: Sequence[OrgNode], *, positions: bool) -> list[ColumnElement[bool]]:
+    """WHERE clauses keeping the credited rows that count for a rep, team or region among `groups`
+    (and maybe others, which the caller drops): the rep's rows, the team's or region's direct rows.
+
+    Without effective-dated positions a row's team and region are its rep's in the current tree,
+    so its rep lies under the team or region: the indexed rep_id is then narrowed to the groups'
+    subtrees first and only their order lines are read."""
+    by_kind = {kind: [g.id for g in groups if g.kind == kind] for kind in ("rep", "team", "region")}
+    column = {"rep": lines.c.rep_id, "team": lines.c.team_id, "region": lines.c.org_region_id}
+    clauses = [or_(*(column[kind].in_(ids) for kind, ids in by_kind.items() if ids))]
+    if not positions:
+        tops = [g for g in groups if g.kind in ("team", "region")]
+        reps = lines.c.rep_id.in_(by_kind["rep"])
+        if tops:
+            under = select(OrgNode.id).where(or_(*(OrgNode.path.startswith(g.path, autoescape=True) for g in tops)))
+            reps = or_(reps, lines.c.rep_id.in_(under))
+        clauses.append(reps)
+    return clauses
 
 
 def children(*, session: Session, node: OrgNode) -> list[OrgNode]:
