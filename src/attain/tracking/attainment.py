@@ -33,12 +33,14 @@ from attain.tracking.query import (
     METRICS,
     ORG_DIMENSIONS,
     Grouping,
+    Scope,
     actuals_statement,
     check_metric,
     parse_by,
 )
 from attain.tracking.targets import (
     Key,
+    OrgTree,
     company_target,
     load_org_tree,
     plan_cells_between,
@@ -82,7 +84,7 @@ class Actuals:
     engine: str
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: a rep × month report makes 60,000 of them, and frozen __init__ is 6× slower
 class AttainmentRow:
     key: Key
     labels: tuple[str, ...]
@@ -135,25 +137,39 @@ def _rows_by_key(runner: Runner, statement) -> dict[Key, int | Decimal]:  # type
 
 def _grouped_and_total(
     runner: Runner, metric: str, grouping: Grouping, start: date, end: date, plan_id: int | None,
-    features: CreditFeatures | None = None,
+    features: CreditFeatures | None = None, scope: Scope | None = None,
 ) -> tuple[dict[Key, int | Decimal], int | Decimal]:
-    """Rows of the grouping and the (direct-only) total over [start, end]: from the same scan for
-    additive metrics, with one more query for distinct counts (orders, new customers)."""
+    """Rows of the grouping and the total over [start, end]: from the same scan for additive
+    metrics, with one more query for distinct counts (orders, new customers).
+
+    The total is direct credit only (overlay credit never adds to a team), except within one rep
+    (`scope` of a rep), whose rows and total are all of that rep's credit, overlay included."""
+    mine = scope is not None and scope.kind == "rep"
+    direct_only = False if mine else None
     rows: dict[Key, int | Decimal] = {}
     if grouping.dimensions and metric in ADDITIVE:
         # One scan: each row's value (with overlay credit when keyed by rep) and its direct part.
         fetched = runner.rows(actuals_statement(
             metric=metric, grouping=grouping, start=start, end=end, plan_id=plan_id, with_direct=True,
-            features=features))
+            features=features, scope=scope, direct_only=direct_only))
+        counted = -2 if mine else -1
+        if {type(v) for row in fetched for v in row} <= _PLAIN:  # ints from the database: nothing to convert
+            rows = {row[:-2]: row[-2] for row in fetched}
+            return rows, sum(row[counted] for row in fetched)
         for row in fetched:
             rows[tuple(_key_part(v) for v in row[:-2])] = _number(row[-2])
-        return rows, sum((_number(row[-1]) for row in fetched), 0)
+        return rows, sum((_number(row[counted]) for row in fetched), 0)
     if grouping.dimensions:
         rows = _rows_by_key(runner, actuals_statement(
-            metric=metric, grouping=grouping, start=start, end=end, plan_id=plan_id, features=features))
+            metric=metric, grouping=grouping, start=start, end=end, plan_id=plan_id, features=features,
+            scope=scope, direct_only=direct_only))
     total = _rows_by_key(runner, actuals_statement(
-        metric=metric, grouping=Grouping(()), start=start, end=end, plan_id=plan_id, features=features)).get((), 0)
+        metric=metric, grouping=Grouping(()), start=start, end=end, plan_id=plan_id, features=features,
+        scope=scope, direct_only=direct_only)).get((), 0)
     return rows, total
+
+
+_PLAIN = {int, str, type(None)}
 
 
 def _key_part(value: object) -> int | str | None:
@@ -179,17 +195,31 @@ def _labeller(session: Session, grouping: Grouping):  # type: ignore[no-untyped-
             return f"{int(value) // 100}-{int(value) % 100:02d}"
         return str(value)
 
-    # Rep × month reports have tens of thousands of rows but few distinct values per dimension.
-    known: dict[tuple[str, int | str | None], str] = {}
+    # Rep × month reports have tens of thousands of rows but few distinct values per dimension:
+    # one dictionary per dimension, each value labelled once.
+    class Labels(dict):  # type: ignore[type-arg]
+        def __init__(self, name: str):
+            super().__init__()
+            self.name = name
 
-    def label(key: Key) -> tuple[str, ...]:
-        parts = []
-        for name, value in zip(grouping.dimensions, key):
-            text = known.get((name, value))
-            if text is None:
-                text = known[(name, value)] = one(name, value)
-            parts.append(text)
-        return tuple(parts)
+        def __missing__(self, value: int | str | None) -> str:
+            text = self[value] = one(self.name, value)
+            return text
+
+    per_dimension = [Labels(name) for name in grouping.dimensions]
+    if len(per_dimension) == 1:
+        (first,) = per_dimension
+
+        def label(key: Key) -> tuple[str, ...]:
+            return (first[key[0]],)
+    elif len(per_dimension) == 2:
+        first, second = per_dimension
+
+        def label(key: Key) -> tuple[str, ...]:
+            return (first[key[0]], second[key[1]])
+    else:
+        def label(key: Key) -> tuple[str, ...]:
+            return tuple(labels[value] for labels, value in zip(per_dimension, key))
 
     return label
 
@@ -275,24 +305,30 @@ def history_weights(
 
 def attainment(
     *, session: Session, period: Period, by: str | Sequence[str] | None = None, plan: str | None = None,
-    as_of: date | None = None, metric: str | None = None, runner: Runner | None = None,
+    as_of: date | None = None, metric: str | None = None, runner: Runner | None = None, within: int | None = None,
 ) -> Attainment:
-    """Actual vs target per row at `as_of` (default today), with progress, forecasts and status."""
+    """Actual vs target per row at `as_of` (default today), with progress, forecasts and status.
+
+    `within` (an org node id) limits the report to that node's part of the company, in SQL: its
+    rows are the nodes under it and its total is the node itself (a rep's dashboard reads 1/5,000
+    of the lines, not all of them and a filter)."""
     grouping = parse_by(by)
     chosen = resolve_plan(session, period, plan)
     info = plan_metric(session, chosen, metric)
     runner = runner or SessionRunner(session)
     as_of = as_of or date.today()
     tree = load_org_tree(session)
+    scope = _scope(session, tree, grouping, within)
+    within = None if scope is None else scope.node_id
     features = credit_features(session, plan_id=chosen.id)
     actual_rows: dict[Key, int | Decimal] = {}
     total_actual: int | Decimal = 0
     if as_of >= period.start:
         actual_rows, total_actual = _grouped_and_total(
-            runner, info.code, grouping, period.start, min(period.end, as_of), chosen.id, features)
+            runner, info.code, grouping, period.start, min(period.end, as_of), chosen.id, features, scope)
     cells = plan_cells_between(session, chosen, period.start, period.end, grouping)
     targets = {t.key: t for t in target_between(session, chosen, period.start, period.end, grouping, tree=tree,
-                                                 cells=cells)} if grouping.dimensions else {}
+                                                 cells=cells, within=within)} if grouping.dimensions else {}
     weights, warnings = history_weights(runner, info.code, period, chosen.id, features)
     label = _labeller(session, grouping)
     progress_cache: dict[tuple[date, date], int] = {}
@@ -326,7 +362,8 @@ def attainment(
     found = [targets.get(key) for key in keys]
     # The company total reads the same cells unless the rows are per product line or customer type.
     same_cells = not {"product_line", "customer_type"} & set(grouping.dimensions)
-    total_target, total_source = company_target(session, chosen, period, tree=tree, cells=cells if same_cells else None)
+    total_target, total_source = company_target(session, chosen, period, tree=tree, cells=cells if same_cells else None,
+                                                within=within)
     target_values = [t.value if t is not None else None for t in found]
     rounded = [None if t is None else Decimal(t) if type(t) is int else calc.round_fraction(t) for t in target_values]
     if total_target is None:
@@ -344,10 +381,30 @@ def attainment(
                       t.source if t is not None else None, progresses[window], figures)
         for key, t, actual, target, window, figures in zip(keys, found, actual_values, rounded, windows, all_figures)
     ]
-    total = AttainmentRow((), (), tree.roots[0] if len(tree.roots) == 1 else None, total_actual, rounded[-1],
+    total_node = within if within is not None else tree.roots[0] if len(tree.roots) == 1 else None
+    total = AttainmentRow((), (), total_node, total_actual, rounded[-1],
                           total_source, progresses[whole_period], all_figures[-1])
     return Attainment(chosen.name, chosen.version, chosen.id, info, period, as_of, grouping.dimensions, tuple(rows), total,
                       tuple(warnings), runner.name)
+
+
+_LEVEL = {"region": 1, "team": 2, "rep": 3}
+
+
+def _scope(session: Session, tree: OrgTree, grouping: Grouping, within: int | None) -> Scope | None:
+    """The report's scope for `within` (None for the whole company); rows by a level above the
+    node (by region within a team) are refused, as they would show a part as the whole."""
+    if within is None:
+        return None
+    node = session.get(OrgNode, within)
+    if node is None:
+        raise NotFound(f"no org node with id {within}")
+    if node.parent_id is None:
+        return None
+    above = [d for d in grouping.dimensions if d in _LEVEL and _LEVEL[d] < _LEVEL.get(node.kind, 0)]
+    if above:
+        raise InvalidInput(f"{node.code} is a {node.kind}: within it, report by {node.kind} or a level below, not {above[0]}")
+    return Scope(node.id, node.kind, node.path)
 
 
 def _sorted_keys(keys: set[Key]) -> list[Key]:

@@ -12,10 +12,13 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
+    Integer,
     Select,
     and_,
     case,
+    cast,
     distinct,
     func,
     literal,
@@ -26,6 +29,7 @@ from sqlalchemy.orm import aliased
 from attain.catalog.models import Customer, ProductNode
 from attain.credit.sql import CreditFeatures, credited_lines
 from attain.errors import InvalidInput
+from attain.org.models import OrgNode
 
 ORG_DIMENSIONS = ("region", "team", "rep")
 DIMENSIONS = ("region", "team", "rep", "product_line", "customer_type", "month")
@@ -54,6 +58,28 @@ class Grouping:
         return "rep" in self.dimensions
 
 
+@dataclass(frozen=True)
+class Scope:
+    """One org node's part of the company: a rep's own credit (overlay included when the rows are
+    by rep), or every line credited to someone positioned under a team or region at the credit date."""
+
+    node_id: int
+    kind: str
+    path: str
+
+    def conditions(self, credited, *, trivial: bool) -> list[ColumnElement[bool]]:  # type: ignore[no-untyped-def]
+        if self.kind == "rep":
+            return [credited.c.rep_id == self.node_id]
+        if self.path in ("", "/") or self.kind == "company":
+            return []
+        under = OrgNode.path.startswith(self.path, autoescape=True)
+        if trivial:
+            # No crediting feature in use: lines stay with their order rep, positioned where the rep
+            # is now, so the subtree's reps select them (and the (order_date, rep_id) index serves it).
+            return [credited.c.rep_id.in_(select(OrgNode.id).where(under))]
+        return [credited.c.position_id.in_(select(OrgNode.id).where(under))]
+
+
 def parse_by(by: str | Sequence[str] | None) -> Grouping:
     """'region,team' → Grouping(('region', 'team')); InvalidInput naming an unknown dimension."""
     if by is None:
@@ -75,7 +101,7 @@ def check_metric(metric: str) -> str:
 def actuals_statement(
     *, metric: str, grouping: Grouping, start: date, end: date, customer_type_start: date | None = None,
     by_day: bool = False, direct_only: bool | None = None, plan_id: int | None = None, with_direct: bool = False,
-    features: CreditFeatures | None = None,
+    features: CreditFeatures | None = None, scope: Scope | None = None,
 ) -> Select:  # type: ignore[type-arg]
     """SELECT <dimension keys…>, value FROM credited lines in [start, end] GROUP BY the keys.
 
@@ -86,6 +112,7 @@ def actuals_statement(
     (additive metrics) adds a last column `direct` with the direct credit only, so that rows by rep,
     which include overlay credit, also give the direct total in the same scan. `features`
     (`credit.sql.credit_features(session)`) lets the credited lines leave out unused crediting rules.
+    `scope` keeps only the lines credited under one org node (see `Scope`).
     """
     check_metric(metric)
     # The window goes into credited_lines too: with no crediting feature in use it becomes an
@@ -116,16 +143,17 @@ def actuals_statement(
                 else_=literal("existing"),
             ).label("customer_type"))
         else:  # month, as yyyymm: EXTRACT is portable across SQLite, PostgreSQL and DuckDB.
-            keys.append((func.extract("year", credited.c.credit_date) * 100
-                         + func.extract("month", credited.c.credit_date)).label("month"))
+            # Cast: PostgreSQL's EXTRACT gives numeric, which the driver hands back as Decimal.
+            keys.append(cast(func.extract("year", credited.c.credit_date) * 100
+                             + func.extract("month", credited.c.credit_date), Integer).label("month"))
     if by_day:
         keys.append(credited.c.credit_date.label("day"))
     values = [_value(metric, credited, customer, start, end).label("value")]
     if with_direct:
         if metric not in ADDITIVE:
             raise InvalidInput(f"a direct-only column needs an additive metric, not {metric}")
-        direct = case((credited.c.kind == "direct", _additive(metric, credited)), else_=None)
-        values.append(func.coalesce(func.sum(direct), 0).label("direct"))
+        direct = func.coalesce(func.sum(case((credited.c.kind == "direct", _additive(metric, credited)), else_=None)), 0)
+        values.append((direct if metric == "quantity" else cast(direct, BigInteger)).label("direct"))
     statement = select(*keys, *values).select_from(credited)
     if needs_customer:
         statement = statement.outerjoin(customer, customer.id == credited.c.customer_id)
@@ -134,6 +162,8 @@ def actuals_statement(
     conditions = [credited.c.credit_date >= start, credited.c.credit_date <= end]
     if direct_only if direct_only is not None else not grouping.includes_overlay:
         conditions.append(credited.c.kind == "direct")
+    if scope is not None:
+        conditions.extend(scope.conditions(credited, trivial=features is not None and features.trivial))
     statement = statement.where(and_(*conditions))
     if keys:
         statement = statement.group_by(*keys)
@@ -151,6 +181,9 @@ def _additive(metric: str, credited) -> ColumnElement:  # type: ignore[no-untype
 
 
 def _value(metric: str, credited, customer, start: date, end: date) -> ColumnElement:  # type: ignore[no-untyped-def,type-arg]
+    if metric in ("revenue", "gross_profit"):
+        # Money is integer fen; PostgreSQL sums bigints as numeric (a Decimal per row), cast back.
+        return cast(func.coalesce(func.sum(_additive(metric, credited)), 0), BigInteger)
     if metric in ADDITIVE:
         return func.coalesce(func.sum(_additive(metric, credited)), 0)
     if metric == "orders":

@@ -59,6 +59,15 @@ class OrgTree:
     def roots(self) -> list[int]:
         return sorted(node for node, parent in self.parents.items() if parent is None)
 
+    def subtree(self, node: int) -> set[int]:
+        """The node and every node below it."""
+        found, todo = {node}, [node]
+        while todo:
+            for child in self.children.get(todo.pop(), ()):
+                found.add(child)
+                todo.append(child)
+        return found
+
     def ancestor(self, node: int, kind: str) -> int | None:
         """The node itself or its nearest ancestor of this kind."""
         current: int | None = node
@@ -133,10 +142,11 @@ def windows(start: date, end: date, grouping: Grouping) -> list[tuple[int | None
 
 def target_between(
     session: Session, plan: Plan, start: date, end: date, by: str | Sequence[str] | Grouping | None = None,
-    *, tree: OrgTree | None = None, cells: Sequence[Cell] | CellDays | None = None,
+    *, tree: OrgTree | None = None, cells: Sequence[Cell] | CellDays | None = None, within: int | None = None,
 ) -> list[TargetRow]:
     """The plan's target of every row of the grouping over [start, end] (rows without any target
-    left out). Without an organisation dimension the row's node is the company (the root).
+    left out). Without an organisation dimension the row's node is the company (the root), or
+    `within` (an org node id) when given; with one, only the nodes under `within` have rows.
     `cells` may pass the plan's cells already selected with `plan_cells_between` for this grouping."""
     if end < start:
         raise InvalidInput(f"end {end} is before start {start}")
@@ -147,6 +157,9 @@ def target_between(
     table = cells if isinstance(cells, CellDays) else cell_days(cells)
     org = grouping.org
     nodes = sorted(n for n, k in tree.kinds.items() if k == org) if org else tree.roots
+    if within is not None:
+        below = tree.subtree(within)
+        nodes = [n for n in nodes if n in below] if org else [within]
     order = {(p, c): i for i, (p, c) in enumerate(
         (p, c)
         for p in sorted({k[1] for k in table.keys if k[1] is not None}) or [None]
@@ -193,9 +206,11 @@ def _row_key(grouping: Grouping, org_part: Key, product: object, ctype: object, 
 
 def company_target(
     session: Session, plan: Plan, period: Period, *, tree: OrgTree | None = None, cells: Sequence[Cell] | CellDays | None = None,
+    within: int | None = None,
 ) -> tuple[Fraction | None, str | None]:
-    """The whole company's target over the period (all products, all customers)."""
-    rows = target_between(session, plan, period.start, period.end, Grouping(()), tree=tree, cells=cells)
+    """The whole company's target over the period (all products, all customers), or the target of
+    the org node `within`."""
+    rows = target_between(session, plan, period.start, period.end, Grouping(()), tree=tree, cells=cells, within=within)
     if not rows:
         return None, None
     sources = {r.source for r in rows}
