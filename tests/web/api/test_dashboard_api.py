@@ -154,3 +154,24 @@ def test_the_subtree_filter_gives_the_company_wide_figures(demo_db: str, monkeyp
                 ids = {g.id for g in group}
                 assert queries.actuals_by_group_month(session=session, groups=group, start=start, end=end) == {
                     key: value for key, value in whole.items() if key[0] in ids}, node.code
+
+
+def test_statuses_within_a_node_are_the_company_reports_statuses(demo_db: str) -> None:
+    """`tracked_statuses` reads one report limited to the node (`within`); the statuses are those of
+    the company-wide report by each level."""
+    from attain.periods import year as year_period
+    from attain.tracking.attainment import attainment
+    from attain.web.pages.dashboard import TRACKED_STATUS, tracked_statuses
+
+    day = date(2026, 11, 23)
+    with make_session_factory(get_engine(demo_db))() as session:
+        plan = queries.choose_plan(session=session, name=None, on=day)
+        company_wide: dict[int, str] = {}
+        for level in ("region", "team", "rep"):
+            report = attainment(session=session, period=year_period(2026), by=level, plan=plan.name, as_of=day)
+            company_wide |= {row.node_id: TRACKED_STATUS[row.figures.status] for row in report.rows if row.figures.status}
+        for code in ("EAST", "EAST-T1", "R002", "SOUTH"):
+            node = session.scalars(select(OrgNode).where(OrgNode.code == code)).one()
+            below = queries.children(session=session, node=node)
+            statuses = tracked_statuses(session=session, plan=plan, node=node, below=below, as_of=day)
+            assert statuses and statuses == {n.id: company_wide[n.id] for n in (node, *below) if n.id in company_wide}, code

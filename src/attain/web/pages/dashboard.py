@@ -71,23 +71,22 @@ TRACKED_STATUS = {"ahead": "ahead", "on track": "on_track", "at risk": "at_risk"
                   "not started": "no_target"}
 
 
-def tracked_statuses(*, session: Session, plan: Plan, nodes: list[OrgNode], as_of: date) -> dict[int, str]:
-    """Status of each node from the tracking report (`attain report attainment`): actual against the
-    seasonal expected-to-date, with its documented thresholds. One report per level asked for."""
+def tracked_statuses(*, session: Session, plan: Plan, node: OrgNode, below: list[OrgNode], as_of: date) -> dict[int, str]:
+    """Status of `node` and the nodes `below` it from the tracking report (`attain report attainment`):
+    actual against the seasonal expected-to-date, with its documented thresholds. One report per
+    level below, limited to the node's subtree in SQL (`within`); its total is the node itself."""
     if plan.year is None or as_of < plan.start_date:
         return {}
     period = year_period(plan.year)
     found: dict[int, str] = {}
-    levels = sorted({n.kind for n in nodes if n.kind in ("region", "team", "rep")})
-    company = [n for n in nodes if n.parent_id is None]
-    for level in levels or (["company"] if company else []):
-        report = attainment(session=session, period=period, by=None if level == "company" else level,
-                            plan=plan.name, as_of=as_of, metric="revenue")
-        # Every report carries the company total: no second report for the company's own status.
+    levels = sorted({n.kind for n in below if n.kind in ("region", "team", "rep")})
+    for level in levels or [None]:
+        report = attainment(session=session, period=period, by=level, plan=plan.name, as_of=as_of,
+                            metric="revenue", within=node.id)
         for row in (*report.rows, report.total):
             if row.node_id is not None and row.figures.status:
                 found.setdefault(row.node_id, TRACKED_STATUS.get(row.figures.status, "no_target"))
-    return {n.id: found[n.id] for n in nodes if n.id in found}
+    return {n.id: found[n.id] for n in (node, *below) if n.id in found}
 
 
 def status_rows(figures: list[queries.NodeFigures], progress: float, current: int,
@@ -110,7 +109,7 @@ def dashboard_data(*, session: Session, plan: Plan, node: OrgNode, as_of: date) 
     own, below = figures[0], [f for f in figures[1:] if sum(f.target) or sum(f.actual)]
     progress = time_progress(plan, as_of)
     current, elapsed = current_month_index(own, as_of)
-    tracked = tracked_statuses(session=session, plan=plan, nodes=[node] + [f.node for f in below], as_of=as_of)
+    tracked = tracked_statuses(session=session, plan=plan, node=node, below=[f.node for f in below], as_of=as_of)
     (summary,) = status_rows([own], progress, current, tracked)
     band = calc.forecast_band(own.actual, own.target, current, elapsed)
     rows = sorted(status_rows(below, progress, current, tracked), key=lambda r: (r.attainment is None, -(r.attainment or 0)))

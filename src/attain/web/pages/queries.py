@@ -68,10 +68,10 @@ def actuals_by_group_month(
 ) -> dict[tuple[int, str], int]:
     """{(group node id, 'YYYY-MM'): credited sales} for each group node's subtree.
 
-    One GROUP BY over `credited_lines()` by rep, team, region, kind and month (a few hundred rows
-    for a whole company), then each group takes its rows: a rep every credit row of theirs (overlay
-    too), a team or region its direct rows, the company every direct row, so that overlays are
-    never summed twice into a team.
+    One GROUP BY over `credited_lines()` by the levels asked for (rep, team, region), kind and month,
+    limited to the groups' rows unless the company is asked for; then each group takes its rows: a
+    rep every credit row of theirs (overlay too), a team or region its direct rows, the company
+    every direct row, so that overlays are never summed twice into a team.
     """
     if not groups:
         return {}
@@ -81,27 +81,30 @@ def actuals_by_group_month(
     month = extract("month", lines.c.credit_date)
     wanted = {(g.kind if g.kind in ("rep", "team", "region") else "company", g.id) for g in groups}
     company = [g.id for g in groups if g.kind not in ("rep", "team", "region")]
+    # Group only by the levels asked for: a company dashboard needs regions × months, not 5,000 reps.
+    key_columns = {"rep": lines.c.rep_id, "team": lines.c.team_id, "region": lines.c.org_region_id}
+    levels = [level for level in key_columns if any(g.kind == level for g in groups)]
+    grouped = [key_columns[level] for level in levels]
     query = (
-        select(lines.c.rep_id, lines.c.team_id, lines.c.org_region_id, lines.c.kind, year, month,
-               func.sum(lines.c.amount))
+        select(*grouped, lines.c.kind, year, month, func.sum(lines.c.amount))
         .where(lines.c.credit_date >= start, lines.c.credit_date <= end)
-        .group_by(lines.c.rep_id, lines.c.team_id, lines.c.org_region_id, lines.c.kind, year, month)
+        .group_by(*grouped, lines.c.kind, year, month)
     )
     if not company:
         query = query.where(*_only_rows_of(lines, groups, positions=features.positions))
-    rows = session.execute(query).all()
+    rows = [(dict(zip(levels, row[: len(levels)])), *row[len(levels):]) for row in session.execute(query).all()]
     found: dict[tuple[int, str], int] = {}
 
     def add(node_id: int | None, kind: str, label: str, amount: int) -> None:
         if node_id is not None and (kind, node_id) in wanted:
             found[(node_id, label)] = found.get((node_id, label), 0) + amount
 
-    for rep_id, team_id, region_id, kind, y, m, total in rows:
+    for nodes, kind, y, m, total in rows:
         label, amount = f"{int(y):04d}-{int(m):02d}", int(total or 0)
-        add(rep_id, "rep", label, amount)
+        add(nodes.get("rep"), "rep", label, amount)
         if kind == "direct":
-            add(team_id, "team", label, amount)
-            add(region_id, "region", label, amount)
+            add(nodes.get("team"), "team", label, amount)
+            add(nodes.get("region"), "region", label, amount)
             for node_id in company:
                 found[(node_id, label)] = found.get((node_id, label), 0) + amount
     return found
