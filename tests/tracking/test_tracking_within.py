@@ -96,3 +96,23 @@ def test_the_scope_selects_the_same_lines_through_the_full_crediting_statement(d
 
     full = rows(ALL_FEATURES)
     assert full and full == rows(used)
+
+
+def test_the_seasonal_history_is_read_again_once_an_order_line_is_added(demo: Session) -> None:
+    """The seasonal weights are kept between reports of one process, but never past a new line."""
+    from datetime import date
+
+    from attain.facts.models import OrderLine
+
+    def expected() -> object:
+        return attainment(session=demo, period=YEAR, by="region", as_of=DEMO_AS_OF).total.figures.expected_to_date
+
+    before = expected()
+    assert expected() == before  # from the cache: the same figure
+    rep = _nodes(demo, "rep")[0]
+    demo.add(OrderLine(line_id="test-history-spike", order_id="test-history-spike", order_date=date(2025, 12, 15),
+                       rep_id=rep.id, amount=10**12, quantity=1))
+    demo.flush()
+    assert expected() != before  # a huge December last year: less of the year is due by late November
+    demo.rollback()
+    assert expected() == before

@@ -7,6 +7,9 @@ targets from `targets.py`; every derived figure from the pure `calc.py`.
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,12 +17,14 @@ from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import ProductNode
 from attain.credit.sql import CreditFeatures, credit_features
 from attain.errors import InvalidInput, NotFound
+from attain.facts.models import OrderLine
+from attain.imports.models import ImportRun
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.periods import Period
@@ -303,6 +308,41 @@ def history_weights(
     return weights, warnings + season_warnings
 
 
+# Seasonal weights read three years of daily sales (the biggest scan of a report after its own
+# rollup). A long-running process (the web app) keeps them per (database, metric, period, plan,
+# crediting features) while no order line is added and no file imported, and for at most
+# HISTORY_TTL seconds, so that a dashboard does not rescan the past on every request.
+HISTORY_TTL = 600.0
+_HISTORY_CACHE: OrderedDict[tuple[object, ...], tuple[float, np.ndarray | None, list[str]]] = OrderedDict()
+_HISTORY_LOCK = threading.Lock()
+
+
+def _cached_history_weights(
+    session: Session, runner: Runner, metric: str, period: Period, plan_id: int, features: CreditFeatures,
+) -> tuple[np.ndarray | None, list[str]]:
+    if not isinstance(runner, SessionRunner):  # an order file (DuckDB): read each time
+        return history_weights(runner, metric, period, plan_id, features)
+    stamp = session.execute(select(
+        select(func.max(OrderLine.id)).scalar_subquery(), select(func.max(ImportRun.id)).scalar_subquery(),
+    )).one()
+    bind = session.get_bind()
+    key = (str(bind.url), id(bind), metric, period.start, period.end, plan_id, features, tuple(stamp))
+    now = time.monotonic()
+    with _HISTORY_LOCK:
+        found = _HISTORY_CACHE.get(key)
+        if found is not None and found[0] > now:
+            _HISTORY_CACHE.move_to_end(key)
+            return found[1], list(found[2])
+    weights, warnings = history_weights(runner, metric, period, plan_id, features)
+    if weights is not None:
+        weights.setflags(write=False)  # shared by every report that hits the cache
+    with _HISTORY_LOCK:
+        _HISTORY_CACHE[key] = (now + HISTORY_TTL, weights, list(warnings))
+        while len(_HISTORY_CACHE) > 64:
+            _HISTORY_CACHE.popitem(last=False)
+    return weights, warnings
+
+
 def attainment(
     *, session: Session, period: Period, by: str | Sequence[str] | None = None, plan: str | None = None,
     as_of: date | None = None, metric: str | None = None, runner: Runner | None = None, within: int | None = None,
@@ -329,7 +369,7 @@ def attainment(
     cells = plan_cells_between(session, chosen, period.start, period.end, grouping)
     targets = {t.key: t for t in target_between(session, chosen, period.start, period.end, grouping, tree=tree,
                                                  cells=cells, within=within)} if grouping.dimensions else {}
-    weights, warnings = history_weights(runner, info.code, period, chosen.id, features)
+    weights, warnings = _cached_history_weights(session, runner, info.code, period, chosen.id, features)
     label = _labeller(session, grouping)
     progress_cache: dict[tuple[date, date], int] = {}
     progresses: list[calc.TimeProgress] = []
