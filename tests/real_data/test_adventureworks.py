@@ -117,6 +117,41 @@ def test_attainment_by_salesperson_uses_the_targets_keyed_by_employee_id(
         # Managers' and the director's targets are their own rows, never the sum of their reps'.
         assert row["target_source"] == "own", name
     assert rows["Brian Welcker"]["target"] == "55500000.00"  # the director: own target, no own sales
+    # Without manager_titles the total adds every row and the report says whose titles suggest managers.
+    assert Decimal(report["total"]["target"]) == sum(target.values())
+    (warning,) = [w for w in report["warnings"] if "titles suggest managers" in w]
+    assert "Stephen Jiang" in warning and "Brian Welcker" in warning
+
+
+MANAGERS = {"Stephen Jiang", "Brian Welcker", "Amy Alberts", "Syed Abbas"}  # the sheet's managers and director
+
+
+def test_managers_targets_are_on_their_rows_and_not_added_into_the_total(
+    imported: dict, people: dict, targets: dict  # type: ignore[type-arg]
+) -> None:
+    url = imported["url"]
+    attain(url, "config", "set", "manager_titles", "manager|director")
+    try:
+        report = attain(url, "report", "attainment", "--period", "2019", "--by", "rep", "--plan", PLAN, *AS_OF)
+        by_month = attain(url, "report", "attainment", "--period", "2019Q3", "--by", "rep,month", "--plan", PLAN, *AS_OF)
+    finally:
+        attain(url, "config", "set", "manager_titles", "")
+    name_of = {p["EmployeeID"]: p["Salesperson"] for p in people.values()}
+    target: dict[str, Decimal] = defaultdict(Decimal)
+    for (employee_id, month), value in targets.items():
+        if month.startswith("2019"):
+            target[name_of[employee_id]] += value
+    rows = {row["labels"]["rep"]: row for row in report["rows"]}
+    for name, value in target.items():
+        assert Decimal(rows[name]["target"]) == value, name  # every row keeps its own figure
+        assert rows[name]["target_source"] == ("own (manager)" if name in MANAGERS else "own"), name
+    # The total: the salespeople's targets only, each counted once.
+    assert Decimal(report["total"]["target"]) == sum(v for n, v in target.items() if n not in MANAGERS)
+    assert report["total"]["target_source"] == "sum of children"
+    (warning,) = [w for w in report["warnings"] if "leaves out" in w]
+    assert warning.startswith("the total leaves out the own targets of 4 managers")
+    quarter = sum(v for (e, m), v in targets.items() if m in ("2019-07", "2019-08", "2019-09") and name_of[e] not in MANAGERS)
+    assert Decimal(by_month["total"]["target"]) == quarter
 
 
 def test_quarter_and_june_increment_by_salesperson(imported: dict, sales: list, people: dict, targets: dict) -> None:  # type: ignore[type-arg]

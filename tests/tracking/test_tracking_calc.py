@@ -120,6 +120,16 @@ def test_a_node_with_its_own_cell_uses_it_else_the_sum_of_its_children() -> None
     assert rolled_up_target(7, own, children) == (None, None)
 
 
+def test_a_manager_s_own_target_is_shown_but_never_added_into_a_sum() -> None:
+    children = {1: [2, 3, 4], 2: [5, 6]}  # company 1; 2 a manager (with people 5, 6), 3 a manager, 4 a rep
+    own = {2: Fraction(900), 3: Fraction(700), 4: Fraction(100), 5: Fraction(300), 6: Fraction(400)}
+    managers = frozenset({2, 3})
+    assert rolled_up_target(2, own, children, managers) == (Fraction(900), calc.MANAGER_OWN)
+    assert rolled_up_target(1, own, children, managers) == (Fraction(800), calc.SUM_OF_CHILDREN)  # 100 + 300 + 400
+    assert rolled_up_target(1, own, children) == (Fraction(1700), calc.SUM_OF_CHILDREN)  # nobody a manager
+    assert rolled_up_target(3, {}, children, managers) == (None, None)
+
+
 def test_figures_halfway_through_on_pace() -> None:
     progress = time_progress(MARCH.start, MARCH.end, date(2027, 3, 15))  # 11 of 23 working days
     result = figures(1_100_000, Fraction(2_300_000), progress)

@@ -213,3 +213,41 @@ def test_plan_of_a_metric_tracking_cannot_total(session: Session, company: Compa
     _plan(session, company, name="M2027", metric="margin")
     with pytest.raises(InvalidInput, match="targets metric 'margin'"):
         attainment(session=session, period=parse_period("2027-03"), plan="M2027")
+
+
+def test_managers_by_title_keep_their_own_target_out_of_totals(session: Session, company: Company) -> None:
+    """A quota sheet with one row per person, managers included (AdventureWorks): with
+    manager_titles set, the manager's row keeps its target, the roll-ups and total leave it out."""
+    from sqlalchemy import update
+
+    from attain.org.models import OrgNode
+
+    boss = create_node(session=session, code="M", name="赵经理", kind="rep", parent_id=company.team_sum)
+    session.execute(update(OrgNode).where(OrgNode.id == boss).values(title="区域销售经理"))
+    plan = create_plan(session=session, name="Sheet", metric=require_metric(session=session, code="revenue"),
+                       start=date(2027, 1, 1), end=date(2027, 12, 31), status="approved")
+    march = parse_period("2027-03")
+    session.execute(insert(PlanCell), [
+        {"plan_id": plan.id, "period": march.label, "period_start": march.start, "period_end": march.end,
+         "org_node_id": node, "customer_type": "all", "value": value}
+        for node, value in ((company.reps["A"], 100), (company.reps["B"], 200), (company.reps["C"], 300), (boss, 5_000))
+    ])
+    session.commit()
+
+    def report(by: str):  # type: ignore[no-untyped-def]
+        return attainment(session=session, period=march, by=by, plan="Sheet", as_of=date(2027, 3, 31))
+
+    unset = report("rep")
+    assert unset.total.target == 5_600 and any("titles suggest managers" in w and "赵经理" in w for w in unset.warnings)
+    set_setting(session, "manager_titles", "经理|总监")
+    session.commit()
+    by_rep = report("rep")
+    rows = {r.node_id: r for r in by_rep.rows}
+    assert (rows[boss].target, rows[boss].target_source) == (5_000, "own (manager)")
+    assert rows[company.reps["C"]].target_source == "own"
+    assert by_rep.total.target == 600 and by_rep.total.target_source == "sum of children"
+    assert any(w.startswith("the total leaves out the own targets of 1 managers (赵经理)") for w in by_rep.warnings)
+    teams = {r.node_id: r.target for r in report("team").rows}
+    assert teams[company.team_sum] == 300  # C only: the manager's 5,000 covers C, it is not added to it
+    with pytest.raises(InvalidInput, match="manager_titles: '\\[' is not a regular expression"):
+        set_setting(session, "manager_titles", "[")

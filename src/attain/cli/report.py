@@ -27,7 +27,7 @@ OrdersOption = Annotated[Path | None, typer.Option(help="Parquet or CSV order fi
 LangOption = Annotated[str, typer.Option(help="zh (万/亿) or en number formatting in tables")]
 
 STATUS_ZH = {"ahead": "领先", "on track": "正常", "at risk": "有风险", "behind": "落后", "not started": "未开始"}
-SOURCE_ZH = {"own": "本级", "sum of children": "下级合计", "sum of rows": "各行合计"}
+SOURCE_ZH = {"own": "本级", "own (manager)": "经理本人(不计入合计)", "sum of children": "下级合计", "sum of rows": "各行合计"}
 
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,23 @@ def register(key: str, default: Any, description: str, check: Callable[[Any], An
 
 register("fiscal_year_start_month", 1, "Month in which the fiscal year starts (1 = calendar year, 7 = July).", _month)
 register("exclude_returns", False, "Leave returned orders out of attainment.", _bool)
+
+
+def _pattern(value: Any) -> str:
+    text = str(value).strip()
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"is not a regular expression ({exc})") from None
+    return text
+
+
+register(
+    "manager_titles", "",
+    "Regular expression (case-insensitive; empty for none) of the titles whose targets cover their people's, "
+    "e.g. 'manager|director|经理|总监': those targets show on their own rows and are never added into totals.",
+    _pattern,
+)
 
 
 def spec(key: str) -> SettingSpec:

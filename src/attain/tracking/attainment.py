@@ -46,6 +46,7 @@ from attain.tracking.query import (
 from attain.tracking.targets import (
     Key,
     OrgTree,
+    TargetRow,
     company_target,
     load_org_tree,
     plan_cells_between,
@@ -407,8 +408,9 @@ def attainment(
     target_values = [t.value if t is not None else None for t in found]
     rounded = [None if t is None else Decimal(t) if type(t) is int else calc.round_fraction(t) for t in target_values]
     if total_target is None:
-        # No company-level figure (e.g. targets only per product line): the rows' (rounded) targets add up.
-        known = [t for t in rounded if t is not None]
+        # No company-level figure (e.g. targets only per product line): the rows' (rounded) targets
+        # add up, managers' own targets left out (their people's rows hold them already).
+        known = [r for r, t in zip(rounded, found) if r is not None and t is not None and t.source != calc.MANAGER_OWN]
         total_target = Fraction(sum(known, Decimal(0))) if known else None
         total_source = "sum of rows" if known else None
     actual_values = [actual_rows.get(key, 0) for key in keys] + [total_actual]
@@ -421,11 +423,31 @@ def attainment(
                       t.source if t is not None else None, progresses[window], figures)
         for key, t, actual, target, window, figures in zip(keys, found, actual_values, rounded, windows, all_figures)
     ]
+    if total_source != calc.OWN:
+        warnings.extend(_manager_warnings(tree, found))
     total_node = within if within is not None else tree.roots[0] if len(tree.roots) == 1 else None
     total = AttainmentRow((), (), total_node, total_actual, rounded[-1],
                           total_source, progresses[whole_period], all_figures[-1])
     return Attainment(chosen.name, chosen.version, chosen.id, info, period, as_of, grouping.dimensions, tuple(rows), total,
                       tuple(warnings), runner.name)
+
+
+def _names(tree: OrgTree, nodes: list[int]) -> str:
+    return ", ".join(tree.names.get(n, str(n)) for n in nodes[:5]) + (" …" if len(nodes) > 5 else "")
+
+
+def _manager_warnings(tree: OrgTree, found: Sequence[TargetRow | None]) -> list[str]:
+    """What a total built from rows says about managers' targets: left out (manager_titles set),
+    or added although the titles suggest they cover other rows (setting unset)."""
+    managers = sorted({t.node_id for t in found if t is not None and t.source == calc.MANAGER_OWN})
+    if managers:
+        return [(f"the total leaves out the own targets of {len(managers)} managers ({_names(tree, managers)}): "
+                 f"their people's targets are in it (setting manager_titles)")]
+    likely = sorted({t.node_id for t in found if t is not None and t.node_id in tree.likely_managers})
+    if likely:
+        return [(f"the total adds the own targets of {_names(tree, likely)}, whose titles suggest managers; if their "
+                 f"targets cover their people's, `attain config set manager_titles 'manager|director'` leaves them out")]
+    return []
 
 
 _LEVEL = {"region": 1, "team": 2, "rep": 3}

@@ -9,6 +9,7 @@ unit, ratios are Decimals with four decimal places (0.0001 = 0.01 %).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -36,6 +37,7 @@ NOT_STARTED = "not started"
 MILESTONES: tuple[Decimal, ...] = (Decimal("0.25"), Decimal("0.50"), Decimal("0.75"), Decimal("1.00"))
 
 OWN = "own"
+MANAGER_OWN = "own (manager)"  # shown on the manager's row, never added into a total
 SUM_OF_CHILDREN = "sum of children"
 
 
@@ -276,14 +278,30 @@ def prorated_targets_many(
 
 
 def rolled_up_target(
-    node: int, own: Mapping[int, Fraction], children: Mapping[int, Sequence[int]]
-) -> tuple[Fraction | None, str | None]:
+    node: int, own: Mapping[int, Fraction | int], children: Mapping[int, Sequence[int]],
+    managers: AbstractSet[int] = frozenset(),
+) -> tuple[Fraction | int | None, str | None]:
     """A node's target: its own cell when it has one, else the sum of its children's (each own or
-    rolled up in turn). (None, None) when nothing below it has a target."""
+    rolled up in turn). (None, None) when nothing below it has a target.
+
+    A manager's own target (`managers`: people others report to, or with a manager's title) covers
+    their people's targets: it is never added into a sum, only the people below them are."""
     if node in own:
-        return own[node], OWN
-    parts = [rolled_up_target(child, own, children)[0] for child in children.get(node, ())]
-    known = [p for p in parts if p is not None]
+        return own[node], MANAGER_OWN if node in managers else OWN
+    return _sum_below(node, own, children, managers)
+
+
+def _sum_below(
+    node: int, own: Mapping[int, Fraction | int], children: Mapping[int, Sequence[int]], managers: AbstractSet[int],
+) -> tuple[Fraction | int | None, str | None]:
+    known = []
+    for child in children.get(node, ()):
+        if child in managers:
+            part = _sum_below(child, own, children, managers)[0]
+        else:
+            part = rolled_up_target(child, own, children, managers)[0]
+        if part is not None:
+            known.append(part)
     if not known:
         return None, None
     return sum(known, Fraction(0)), SUM_OF_CHILDREN

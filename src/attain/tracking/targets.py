@@ -9,8 +9,9 @@ its children, so a report never counts a manager's cell and the team's cells twi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from functools import lru_cache
@@ -22,7 +23,9 @@ from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 from attain.periods import Grain, Period, clip, parse_period, periods_between
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
+from attain.settings.service import get_setting
 from attain.tracking.calc import (
+    MANAGER_OWN,
     OWN,
     Cell,
     CellDays,
@@ -31,6 +34,7 @@ from attain.tracking.calc import (
     prorated_targets_many,
     rolled_up_target,
 )
+from attain.tracking.engine import core_rows
 from attain.tracking.query import ORG_DIMENSIONS, Grouping, parse_by
 
 _GRAIN_RANK = {Grain.YEAR: 0, Grain.HALF: 1, Grain.QUARTER: 2, Grain.MONTH: 3, Grain.WEEK: 4, Grain.DAY: 5}
@@ -54,6 +58,9 @@ class OrgTree:
     kinds: dict[int, str]
     parents: dict[int, int | None]
     children: dict[int, list[int]]
+    managers: frozenset[int] = frozenset()  # people whose own targets are never added into totals
+    names: dict[int, str] = field(default_factory=dict)
+    likely_managers: frozenset[int] = frozenset()  # manager-like titles while manager_titles is unset
 
     @property
     def roots(self) -> list[int]:
@@ -78,13 +85,24 @@ class OrgTree:
         return None
 
 
+# Titles that suggest a manager's target when `manager_titles` is not set (a report then warns).
+LIKELY_MANAGER = re.compile(r"manager|director|head of|vice president|\bvp\b|经理|总监|主管|总裁|负责人", re.IGNORECASE)
+
+
 def load_org_tree(session: Session) -> OrgTree:
-    rows = session.execute(select(OrgNode.id, OrgNode.parent_id, OrgNode.kind)).all()
+    """The org tree, with the people whose targets cover their people's: those whose title matches
+    the company setting `manager_titles` (none when it is empty)."""
+    rows = session.execute(select(OrgNode.id, OrgNode.parent_id, OrgNode.kind, OrgNode.title, OrgNode.name)).all()
     children: dict[int, list[int]] = {}
-    for node, parent, _kind in rows:
+    for node, parent, *_rest in rows:
         if parent is not None:
             children.setdefault(parent, []).append(node)
-    return OrgTree({r[0]: r[2] for r in rows}, {r[0]: r[1] for r in rows}, children)
+    pattern = str(get_setting(session, "manager_titles") or "")
+    titled = re.compile(pattern, re.IGNORECASE) if pattern else None
+    managers = frozenset(r[0] for r in rows if titled is not None and r[3] and titled.search(r[3]))
+    likely = frozenset(r[0] for r in rows if titled is None and r[3] and LIKELY_MANAGER.search(r[3]))
+    return OrgTree({r[0]: r[2] for r in rows}, {r[0]: r[1] for r in rows}, children, managers,
+                   {r[0]: r[4] for r in rows}, likely)
 
 
 @lru_cache(maxsize=4096)
@@ -119,7 +137,7 @@ def plan_cells_between(session: Session, plan: Plan, start: date, end: date, gro
         query = query.where(PlanCell.customer_type != ALL_CUSTOMERS)
     else:
         query = query.where(PlanCell.customer_type == ALL_CUSTOMERS)
-    rows = session.execute(query).all()
+    rows = core_rows(session, query)
     if not rows:
         return cell_table([], [], [], [], [])
     nodes, products, ctypes, labels, starts, ends, values = zip(*rows)
@@ -178,11 +196,11 @@ def target_between(
             own_here = by_slice[(product, ctype)]
             for node in nodes:
                 value = own_here.get(node)
-                source: str | None = OWN
+                source: str | None = MANAGER_OWN if node in tree.managers else OWN
                 if value is None:  # no cell of its own: roll its children up
                     if node not in tree.children:
                         continue
-                    value, source = rolled_up_target(node, own_here, tree.children)
+                    value, source = rolled_up_target(node, own_here, tree.children, tree.managers)
                     if value is None or source is None:
                         continue
                 key = org_parts[node] if plain else _row_key(grouping, org_parts[node], product, ctype, month_key)
