@@ -367,7 +367,8 @@ def attainment(
     if as_of >= period.start:
         actual_rows, total_actual = _grouped_and_total(
             runner, info.code, grouping, period.start, min(period.end, as_of), chosen.id, features, scope)
-    cells = plan_cells_between(session, chosen, period.start, period.end, grouping)
+    cells = plan_cells_between(session, chosen, period.start, period.end, grouping,
+                               under=None if scope is None else scope.path)
     targets = {t.key: t for t in target_between(session, chosen, period.start, period.end, grouping, tree=tree,
                                                  cells=cells, within=within)} if grouping.dimensions else {}
     weights, warnings = _cached_history_weights(session, runner, info.code, period, chosen.id, features)

@@ -122,13 +122,18 @@ def _rank(label: str, start: date, end: date) -> int:
     return 0 if days > 300 else 2 if days > 80 else 3 if days > 27 else 4 if days > 1 else 5
 
 
-def plan_cells_between(session: Session, plan: Plan, start: date, end: date, grouping: Grouping) -> CellDays:
+def plan_cells_between(
+    session: Session, plan: Plan, start: date, end: date, grouping: Grouping, *, under: str | None = None,
+) -> CellDays:
     """Cells of the plan overlapping [start, end] at the grouping's product and customer level,
-    as columns (a rep × month plan of 5,000 reps has 60,000 of them)."""
+    as columns (a rep × month plan of 5,000 reps has 60,000 of them); only those of the nodes whose
+    path starts with `under` when given (one rep's or team's report reads its own cells only)."""
     query = select(
         PlanCell.org_node_id, PlanCell.product_node_id, PlanCell.customer_type,
         PlanCell.period, PlanCell.period_start, PlanCell.period_end, PlanCell.value,
     ).where(PlanCell.plan_id == plan.id, PlanCell.period_start <= end, PlanCell.period_end >= start)
+    if under is not None:
+        query = query.where(PlanCell.org_node_id.in_(select(OrgNode.id).where(OrgNode.path.startswith(under, autoescape=True))))
     if "product_line" in grouping.dimensions:
         query = query.where(PlanCell.product_node_id.is_not(None))
     else:
