@@ -1,4 +1,5 @@
-"""The dashboard as JSON: what the home page shows for one node, from `pages.dashboard.dashboard_data`.
+"""The dashboard as JSON: what the home page shows for one node, from `pages.dashboard.dashboard_data`
+(through the per-process figures cache, `attain.web.cache`).
 
 Money is exact, as in the tracking payloads: a string of yuan with two decimals ("1234.50"); ratios
 (attainment, time progress) are strings with four decimals ("0.8382" = 83.82 %). The forecast band is
@@ -19,7 +20,12 @@ from attain.tracking.format import in_units, share
 from attain.web.api.common import ERROR_RESPONSES, date_of, jsonable, node_of
 from attain.web.deps import AccessDep
 from attain.web.pages import queries
-from attain.web.pages.dashboard import StatusRow, dashboard_data, time_share
+from attain.web.pages.dashboard import (
+    NodeRef,
+    StatusRow,
+    cached_dashboard_data,
+    time_share,
+)
 
 router = APIRouter(tags=["dashboard"], responses=ERROR_RESPONSES)
 
@@ -37,7 +43,7 @@ def _ratio(part: int, whole: int) -> str | None:
     return None if whole <= 0 else share(Fraction(part, whole))
 
 
-def _node(node: OrgNode) -> dict[str, Any]:
+def _node(node: OrgNode | NodeRef) -> dict[str, Any]:
     return {"code": node.code, "name": node.name, "kind": node.kind}
 
 
@@ -62,7 +68,7 @@ def get_dashboard(access: AccessDep, node: NodeParam = None, plan: PlanParam = N
     day = date_of(as_of) or date.today()
     target = node_of(access, node)
     chosen = queries.choose_plan(session=access.session, name=plan, on=day)
-    data = dashboard_data(session=access.session, plan=chosen, node=target, as_of=day)
+    data = cached_dashboard_data(session=access.session, plan=chosen, node=target, as_of=day)
     summary: StatusRow = data["summary"]
     return jsonable({
         "plan": _plan(chosen), "node": _node(target), "as_of": day,

@@ -18,6 +18,7 @@ from attain.periods import month
 from attain.periods import year as year_period
 from attain.plans.models import Plan
 from attain.tracking.attainment import attainment
+from attain.web import cache
 from attain.web.deps import AccessDep
 from attain.web.i18n import request_locale
 from attain.web.pages import calc, queries
@@ -33,8 +34,23 @@ router = APIRouter(include_in_schema=False)
 
 
 @dataclass(frozen=True)
+class NodeRef:
+    """What the dashboard shows of an org node. Unlike an OrgNode it belongs to no session, so
+    cached figures can hold it across requests and threads."""
+
+    id: int
+    code: str
+    name: str
+    kind: str
+
+    @classmethod
+    def of(cls, node: OrgNode) -> NodeRef:
+        return cls(node.id, node.code, node.name, node.kind)
+
+
+@dataclass(frozen=True)
 class StatusRow:
-    node: OrgNode
+    node: NodeRef
     actual: int
     target: int  # whole plan period
     target_to_date: int  # months up to and including the current one
@@ -98,7 +114,7 @@ def status_rows(figures: list[queries.NodeFigures], progress: float, current: in
         actual, target = sum(f.actual), sum(f.target)
         attainment_pct = calc.percent(actual, target)
         status = tracked.get(f.node.id) or calc.status_of(attainment_pct, progress)
-        rows.append(StatusRow(f.node, actual, target, sum(f.target[: current + 1]), attainment_pct, status))
+        rows.append(StatusRow(NodeRef.of(f.node), actual, target, sum(f.target[: current + 1]), attainment_pct, status))
     return rows
 
 
@@ -120,6 +136,26 @@ def dashboard_data(*, session: Session, plan: Plan, node: OrgNode, as_of: date) 
         "rows": rows, "months": own.months, "actual": own.actual, "target": own.target, "band": band,
         "current": current,
     }
+
+
+# The figures part of dashboard_data (all but the caller's plan and node objects), per process.
+FIGURES_CACHE: cache.TtlLru[dict[str, Any]] = cache.TtlLru()
+
+
+def cached_dashboard_data(*, session: Session, plan: Plan, node: OrgNode, as_of: date) -> dict[str, Any]:
+    """`dashboard_data`, from the per-process cache when the same node, plan version, day and data
+    revision were computed less than ATTAIN_DASHBOARD_CACHE_SECONDS ago (`attain.web.cache`).
+    The caller has checked that the user may see `node`: the cache is per node, not per user."""
+
+    def compute() -> dict[str, Any]:
+        data = dashboard_data(session=session, plan=plan, node=node, as_of=as_of)
+        band: calc.ForecastBand = data["band"]
+        for values in (band.cumulative_actual, band.p10, band.p50, band.p90):
+            values.setflags(write=False)  # shared by every request that hits the cache
+        return {key: value for key, value in data.items() if key not in ("plan", "node")}
+
+    figures = cache.cached(FIGURES_CACHE, session, ("dashboard", node.id, plan.id, plan.version, as_of), compute)
+    return {**figures, "plan": plan, "node": node}
 
 
 def charts(data: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
@@ -194,7 +230,7 @@ def dashboard(request: Request, access: AccessDep, node: str | None = None, plan
     day = parse_as_of(as_of)
     target = access.node(node) if node else access.home()
     chosen = queries.choose_plan(session=access.session, name=plan, on=day)
-    data = dashboard_data(session=access.session, plan=chosen, node=target, as_of=day)
+    data = cached_dashboard_data(session=access.session, plan=chosen, node=target, as_of=day)
     messages = render_labels(request)
     data["charts"] = charts(data, messages)
     data["alerts"] = alerts_for(access.session, target)

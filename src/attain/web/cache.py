@@ -1,0 +1,144 @@
+"""Dashboard figures kept per process for a short while, keyed by everything they depend on.
+
+A dashboard costs tens to hundreds of milliseconds of SQL at a million order lines; the same figures
+are asked for again and again (20 people reloading, the TV wall). The cache keeps them per (database,
+node, plan id and version, as-of day, data revision) for at most `ttl_seconds()`:
+
+- the **data revision** is one SELECT of a few index lookups (`max(id)` of every table the figures
+  read, count and newest `updated_at` of the settings), so a new order line, import, plan version,
+  cell change, crediting row, opportunity, activity or org node is seen on the very next request;
+- an UPDATE in place (a plan approved without a new version, a node moved, a credit rule edited)
+  does not change `max(id)`: such a change shows after at most the TTL (default 60 s,
+  `ATTAIN_DASHBOARD_CACHE_SECONDS`, 0 turns the cache off).
+
+The cache never decides who may see what: callers check access to the node on every request first
+and only then look up the node's figures. Each process (uvicorn worker) has its own cache.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.orm import Session
+
+from attain.catalog.models import Customer, ProductNode
+from attain.credit.models import (
+    Assignment,
+    CreditRule,
+    CreditSplit,
+    CurrencyRate,
+    RepPosition,
+    ReturnedOrder,
+    TeamOverlay,
+)
+from attain.facts.models import Activity, Opportunity, OrderLine
+from attain.imports.models import ImportRun
+from attain.metrics.models import Metric
+from attain.org.models import OrgNode, RepTerritory
+from attain.plans.models import Plan, PlanCell, PlanCellChange, PlanVersion
+from attain.settings.models import Setting
+
+TTL_ENV = "ATTAIN_DASHBOARD_CACHE_SECONDS"
+DEFAULT_TTL_SECONDS = 60.0
+MAX_ENTRIES = 4096
+
+# Tables the dashboard figures read, with an integer primary key `id`: an INSERT into any of them
+# raises its max(id) (one index lookup). Deleting the newest row lowers it: a change too.
+REVISION_TABLES: tuple[Table, ...] = tuple(model.__table__ for model in (  # type: ignore[misc]
+    OrderLine, ImportRun, Plan, PlanVersion, PlanCell, PlanCellChange,
+    CreditRule, CreditSplit, TeamOverlay, RepPosition, Assignment, CurrencyRate,
+    Opportunity, Activity, OrgNode, RepTerritory, Customer, ProductNode, Metric,
+))
+# Small tables keyed by text (returned orders by order_id, settings by key): counted instead.
+COUNTED_TABLES: tuple[Table, ...] = (ReturnedOrder.__table__, Setting.__table__)  # type: ignore[assignment]
+
+V = TypeVar("V")
+
+
+def data_revision(session: Session) -> tuple[Any, ...]:
+    """One SELECT that changes whenever a row is added to a table the dashboard reads: max(id) per
+    table, the row count of the small text-keyed ones, and the newest setting's `updated_at` (set on
+    every change of a setting, to the second)."""
+    columns = [select(func.max(table.c.id)).scalar_subquery() for table in REVISION_TABLES]
+    columns += [select(func.count()).select_from(table).scalar_subquery() for table in COUNTED_TABLES]
+    columns.append(select(func.max(Setting.__table__.c.updated_at)).scalar_subquery())
+    return tuple(session.execute(select(*columns)).one())
+
+
+def database_key(session: Session) -> tuple[str, int]:
+    """The database a session reads (URL and engine identity: one process may serve several)."""
+    bind = session.get_bind()
+    return (bind.url.render_as_string(hide_password=True), id(bind))
+
+
+def ttl_seconds() -> float:
+    """How long an entry lives: ATTAIN_DASHBOARD_CACHE_SECONDS (0 = no cache), default 60 s."""
+    raw = os.environ.get(TTL_ENV, "").strip()
+    if not raw:
+        return DEFAULT_TTL_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{TTL_ENV} must be a number of seconds (0 turns the cache off), not {raw!r}") from exc
+    return max(seconds, 0.0)
+
+
+class TtlLru(Generic[V]):
+    """A thread-safe map of at most `max_entries` values, each kept `ttl_seconds()` after it was
+    stored; the least recently used goes first when full. Values are shared between threads: store
+    only values nobody mutates."""
+
+    def __init__(self, max_entries: int = MAX_ENTRIES, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[Hashable, tuple[float, V]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> V | None:
+        now = self.clock()
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None:
+                return None
+            if found[0] <= now:
+                del self._entries[key]
+                return None
+            self._entries.move_to_end(key)
+            return found[1]
+
+    def put(self, key: Hashable, value: V, ttl: float) -> None:
+        with self._lock:
+            self._entries[key] = (self.clock() + ttl, value)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+
+def cached(store: TtlLru[V], session: Session, key: tuple[Hashable, ...], compute: Callable[[], V]) -> V:
+    """`compute()`'s value for `key` in this database at its current data revision, from `store`
+    when a fresh one is there. Two requests missing at once both compute (no lock is held while
+    computing); the later one's value stays."""
+    ttl = ttl_seconds()
+    if ttl <= 0:
+        return compute()
+    full_key = (database_key(session), *key, data_revision(session))
+    found = store.get(full_key)
+    if found is not None:
+        return found
+    value = compute()
+    store.put(full_key, value, ttl)
+    return value
