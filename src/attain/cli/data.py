@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from contextlib import AbstractContextManager
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -202,23 +203,34 @@ def serve(
     port: Annotated[int, typer.Option(help="Port")] = 8000,
     db: DbOption = None,
     scheduler: Annotated[bool, typer.Option(help="Run the daily alert check in this process")] = True,
+    workers: Annotated[int, typer.Option(min=1, help="Web worker processes (each with its own caches)")] = 1,
 ) -> None:
     """Run the web app (migrations are applied first)."""
     import uvicorn
 
     from attain.db import session_scope
     from attain.migrate import upgrade
-    from attain.web import jobs
+    from attain.web import cache, jobs
     from attain.web.app import create_app
 
     url = resolve_database_url(db)
+    try:
+        cache.ttl_seconds()
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
     upgrade(get_engine(url))
     with session_scope(url) as session:
         jobs.fail_interrupted(session=session)  # in-process jobs of a previous run cannot finish any more
     if scheduler:
-        jobs.start_scheduler(url)
-    console.print(f"Attain on http://{host}:{port}  (database {_safe_url(url)}; jobs: {jobs.backend_name()})")
-    uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+        jobs.start_scheduler(url)  # in this (supervising) process only, however many workers
+    console.print(f"Attain on http://{host}:{port}  (database {_safe_url(url)}; jobs: {jobs.backend_name()}"
+                  f"{f'; {workers} workers' if workers > 1 else ''})")
+    if workers == 1:
+        uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+        return
+    # Several processes need the app as an import string; each worker builds it from the environment.
+    os.environ["ATTAIN_DATABASE_URL"] = url
+    uvicorn.run("attain.web.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="info")
 
 
 def register(app: typer.Typer) -> None:
