@@ -1,10 +1,11 @@
-"""`attain report`: Reports: actuals, attainment, forecast, leaderboard and diagnosis."""
+"""`attain report`: Reports: actuals, attainment, leaderboard, customers (ABC, RFM) and diagnosis."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +16,7 @@ from attain.cli.data import DbOption, JsonOption, open_session, parse_day
 from attain.cli.output import console, print_json
 from attain.errors import InvalidInput
 
-report_app = typer.Typer(help="Reports: actuals, attainment, forecast, leaderboard and diagnosis.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports: actuals, attainment, leaderboard, customers and diagnosis.", no_args_is_help=True)
 
 # --- tracking: actuals, attainment, leaderboard ---------------------------------------------------
 
@@ -202,6 +203,114 @@ def leaderboard_command(
                       human(row.target, scale, lang=lang, money=money), percent(row.figures.attainment), reached,
                       marks.first_deal.isoformat() if marks.first_deal else "", streak)
     console.print(table)
+
+
+# --- customers: ABC grades, RFM segments, lifecycle (attain.catalog.activity / grading) ------------
+
+CUSTOMER_HEADERS = {
+    "code": ("客户编码", "code"), "name": ("客户名称", "name"), "revenue": ("近12月销售额", "revenue 12m"),
+    "orders": ("订单数", "orders"), "recency": ("距上次(天)", "recency (days)"), "rfm": ("R/F/M", "R/F/M"),
+    "segment": ("RFM分群", "RFM segment"), "abc": ("ABC", "ABC"), "lifecycle": ("生命周期", "lifecycle"),
+    "grade": ("等级", "grade"), "customers": ("客户数", "customers"), "share": ("销售额占比", "revenue share"),
+    "count": ("客户数", "customers"),
+}
+DEFAULT_TABLE_ROWS = 50
+
+
+def _ch(key: str, lang: str) -> str:
+    zh, en = CUSTOMER_HEADERS[key]
+    return zh if lang == "zh" else en
+
+
+def _label(labels: dict[str, tuple[str, str]], key: str, lang: str) -> str:
+    zh, en = labels.get(key, (key, key))
+    return zh if lang == "zh" else en
+
+
+def _fen(value: int) -> str:
+    """Fen as an exact yuan string for JSON: 123456 → '1234.56'."""
+    return str(Decimal(value).scaleb(-2))
+
+
+def customers_payload(result, shown) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    from attain.tracking.format import share
+
+    return {
+        "as_of": result.as_of, "since": result.since, "node": result.scope.code if result.scope else None,
+        "abc": {"a": str(Decimal(result.thresholds.a_bp) / 100), "b": str(Decimal(result.thresholds.b_bp) / 100)},
+        "customers": len(result.rows), "revenue": _fen(result.revenue),
+        "summary": {
+            "grades": {grade: {"customers": g.customers, "revenue": _fen(g.revenue),
+                               "share": None if g.share is None else share(g.share)} for grade, g in result.grades.items()},
+            "segments": result.segments, "lifecycle": result.lifecycle,
+        },
+        "rows": [{
+            "code": row.activity.code, "name": row.activity.name, "revenue": _fen(row.activity.amount),
+            "orders": row.activity.orders, "last_order": row.activity.last_order, "first_order": row.activity.first_order,
+            "recency_days": row.recency_days, "r": row.r, "f": row.f, "m": row.m, "segment": row.segment,
+            "abc": row.abc, "lifecycle": row.lifecycle,
+        } for row in shown],
+    }
+
+
+@report_app.command("customers")
+def customers_command(
+    as_of: AsOfOption = None,
+    node: Annotated[str | None, typer.Option(help="Only the customers of the reps under this org node (code or name)")] = None,
+    abc: Annotated[str, typer.Option(help="Revenue shares of grades A and B in %, C is the rest")] = "80,15",
+    limit: Annotated[int | None, typer.Option(help="Rows to show (default: 50 in the table, all in --json); 0 = all")] = None,
+    lang: LangOption = "zh",
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """Customer grading over the last 12 months: revenue, orders, recency, RFM scores and segment, ABC, lifecycle."""
+    from attain.catalog.activity import grade_customers
+    from attain.catalog.grading import GRADES, LIFECYCLE, RFM_SEGMENTS, AbcThresholds
+    from attain.org.service import require_node
+    from attain.tracking.format import human, percent
+
+    if lang not in ("zh", "en"):
+        raise InvalidInput(f"--lang '{lang}' is not zh or en")
+    if limit is not None and limit < 0:
+        raise InvalidInput(f"--limit {limit} must be 0 (all rows) or more")
+    thresholds = AbcThresholds.parse(abc)
+    day = parse_day(as_of) or date.today()
+    with open_session(db) as session:
+        scope = require_node(session=session, key=node) if node else None
+        if scope is not None and scope.parent_id is None:
+            scope = None  # the company: every line, those without a rep included
+        result = grade_customers(session=session, scope=scope, as_of=day, thresholds=thresholds)
+    count = limit or (len(result.rows) if json or limit == 0 else DEFAULT_TABLE_ROWS)
+    shown = result.rows[:count]
+    if json:
+        print_json(customers_payload(result, shown))
+        return
+    segment_labels = RFM_SEGMENTS | {"prospect": ("潜在", "prospect")}
+    where = result.scope.name if result.scope else ("全公司" if lang == "zh" else "company")
+    title = (f"客户分级 · {where} · {result.since} – {result.as_of} · ABC {thresholds.label()}" if lang == "zh" else
+             f"Customers · {where} · {result.since} – {result.as_of} · ABC {thresholds.label()}")
+    table = Table(*[_ch(k, lang) for k in ("code", "name", "revenue", "orders", "recency", "rfm", "segment", "abc", "lifecycle")],
+                  title=title)
+    for row in shown:
+        a = row.activity
+        table.add_row(a.code, a.name, human(a.amount, 2, lang=lang), str(a.orders),
+                      "" if row.recency_days is None else str(row.recency_days), f"{row.r}/{row.f}/{row.m}" if row.r else "",
+                      _label(segment_labels, row.segment, lang), row.abc, _label(LIFECYCLE, row.lifecycle, lang))
+    console.print(table)
+    if len(shown) < len(result.rows):
+        more = len(result.rows) - len(shown)
+        console.print(f"… 另有 {more} 位客户（--limit 0 显示全部）" if lang == "zh" else f"… {more} more customers (--limit 0 shows all)",
+                      highlight=False)
+    grades = Table(_ch("grade", lang), _ch("customers", lang), _ch("revenue", lang), _ch("share", lang))
+    for grade in GRADES:
+        g = result.grades[grade]
+        grades.add_row(grade, str(g.customers), human(g.revenue, 2, lang=lang), percent(g.share))
+    grades.add_row(_h("total", lang), str(len(result.rows)), human(result.revenue, 2, lang=lang), "", style="bold")
+    console.print(grades)
+    segments = Table(_ch("segment", lang), _ch("count", lang))
+    for key, n in result.segments.items():
+        segments.add_row(_label(segment_labels, key, lang), str(n))
+    console.print(segments)
 
 
 # --- diagnosis: gap attribution and P(hit) (cli/diagnosis.py, owned by the diagnosis side of issue 6) ---

@@ -1,4 +1,6 @@
-"""Pure figures behind the pages: forecast band, status, milestones, RFM scores, grid re-split.
+"""Pure figures behind the pages: forecast band, status, milestones, grid re-split; the RFM scores,
+segments and lifecycle stages live in `attain.catalog.grading` (shared with the CLI) and are
+re-exported here.
 
 NumPy and the standard library only (plus the pure split engine); no database, no web.
 Money stays integer fen everywhere except the forecast band, which is a chart (floats in yuan).
@@ -12,6 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from attain.catalog.grading import (
+    LIFECYCLE,
+    RFM_SEGMENTS,
+    lifecycle_stage,
+    quintile_scores,
+    rfm_segments,
+)
 from attain.split.calc import Axis, Lock, Shares, split
 
 # Pace gap (attainment − time progress) thresholds for a row's status, in percentage points.
@@ -115,79 +124,6 @@ def ranks(scores: Sequence[float | None]) -> list[int | None]:
     return [None if s is None else ordered.index(s) + 1 for s in scores]
 
 
-# --- RFM ---------------------------------------------------------------------------------------
-
-RFM_SEGMENTS = {
-    "champions": ("核心客户", "champions"),
-    "loyal": ("忠诚客户", "loyal"),
-    "new": ("新客户", "new"),
-    "promising": ("潜力客户", "promising"),
-    "at_risk": ("流失风险", "at risk"),
-    "hibernating": ("沉睡客户", "hibernating"),
-    "lost": ("已流失", "lost"),
-}
-
-
-def quintile_scores(values: NDArray[np.float64], higher_is_better: bool = True) -> NDArray[np.int64]:
-    """Score 1–5 by quintile of rank (ties share the lower rank's score); 5 is best."""
-    n = len(values)
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    keyed = values if higher_is_better else -values
-    order = np.argsort(keyed, kind="stable")
-    ranks_ = np.empty(n, dtype=np.int64)
-    ranks_[order] = np.arange(n)
-    # Equal values get the smallest rank among them, so ties never straddle two scores.
-    sorted_values = keyed[order]
-    first = np.searchsorted(sorted_values, sorted_values, side="left")
-    ranks_[order] = first
-    return (ranks_ * 5 // n + 1).astype(np.int64)
-
-
-def rfm_segments(r: NDArray[np.int64], f: NDArray[np.int64], m: NDArray[np.int64]) -> list[str]:
-    """Name a segment from R, F, M scores (1–5), first rule that matches wins."""
-    segments = []
-    for rs, fs, ms in zip(r.tolist(), f.tolist(), m.tolist()):
-        if rs >= 4 and fs >= 4 and ms >= 4:
-            segments.append("champions")
-        elif fs >= 4 and rs >= 3:
-            segments.append("loyal")
-        elif rs >= 4 and fs <= 2:
-            segments.append("new")
-        elif rs >= 3:
-            segments.append("promising")
-        elif fs >= 3 or ms >= 4:
-            segments.append("at_risk")
-        elif rs == 2:
-            segments.append("hibernating")
-        else:
-            segments.append("lost")
-    return segments
-
-
-LIFECYCLE = {
-    "new": ("新客户", "new"),
-    "active": ("活跃", "active"),
-    "sleeping": ("沉睡", "sleeping"),
-    "lost": ("流失", "lost"),
-    "prospect": ("潜在", "prospect"),
-}
-
-
-def lifecycle_stage(days_since_first: int | None, days_since_last: int | None) -> str:
-    """prospect (never bought), new (first order within 90 days), active (an order within 90 days),
-    sleeping (last order 90–365 days ago), lost (over a year)."""
-    if days_since_last is None or days_since_first is None:
-        return "prospect"
-    if days_since_first <= 90:
-        return "new"
-    if days_since_last <= 90:
-        return "active"
-    if days_since_last <= 365:
-        return "sleeping"
-    return "lost"
-
-
 # --- plan grid ---------------------------------------------------------------------------------
 
 
@@ -226,3 +162,11 @@ def spread_down(new_value: int, children: Mapping[int, int], locked: set[int], u
     result = split(new_value, unit, [Axis("child", members, shares)], prior=prior if shares is Shares.HISTORY else None,
                    locks=locks, spread_zero_prior=True)
     return {i: int(v) for i, v in zip(ids, result.cells.tolist())}
+
+
+# The grading names are re-exported for the customers page, which reads them as calc.*.
+__all__ = [
+    "LIFECYCLE", "MILESTONES", "RFM_SEGMENTS", "STATUS_LABELS", "ForecastBand", "forecast_band", "lifecycle_stage",
+    "milestones_reached", "percent", "quintile_scores", "ranks", "resplit_grid", "rfm_segments", "spread_down",
+    "status_of", "streak",
+]

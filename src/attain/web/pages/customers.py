@@ -1,8 +1,8 @@
 """Customers page: grades, RFM segments and lifecycle stages of the customers the user's reps sell to.
 
 Recency, frequency and monetary value come from one GROUP BY over credited lines (last order date,
-distinct orders and amount in the last 12 months); the quintile scores and segments are NumPy
-(`calc.quintile_scores`, `calc.rfm_segments`)."""
+distinct orders and amount in the last 12 months, `attain.catalog.activity.customer_activity`); the
+quintile scores and segments are NumPy (`attain.catalog.grading`, shared with `attain report customers`)."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
 
+from attain.catalog import grading
+from attain.catalog.activity import CustomerActivity, customer_activity
 from attain.org.models import OrgNode
 from attain.web.deps import AccessDep
-from attain.web.pages import calc, queries
 from attain.web.pages.common import chart_json, parse_as_of, render_page
 
 router = APIRouter(include_in_schema=False)
@@ -28,7 +29,7 @@ WINDOW_DAYS = 365
 
 @dataclass(frozen=True)
 class CustomerRow:
-    activity: queries.CustomerActivity
+    activity: CustomerActivity
     recency_days: int | None
     r: int
     f: int
@@ -40,22 +41,22 @@ class CustomerRow:
 def customer_rows(*, session: Session, scope: OrgNode | None, as_of: date) -> list[CustomerRow]:
     """Every customer in scope with RFM scores (buyers only; 0 for prospects), segment and lifecycle."""
     since = as_of - timedelta(days=WINDOW_DAYS - 1)
-    found = queries.customer_activity(session=session, scope=scope, since=since, as_of=as_of)
+    found = customer_activity(session=session, scope=scope, since=since, as_of=as_of)
     buyers = [a for a in found if a.last_order is not None and a.orders > 0]
     recency = np.array([(as_of - a.last_order).days for a in buyers], dtype=np.float64)  # type: ignore[operator]
     frequency = np.array([a.orders for a in buyers], dtype=np.float64)
     monetary = np.array([a.amount for a in buyers], dtype=np.float64)
-    r = calc.quintile_scores(recency, higher_is_better=False)
-    f = calc.quintile_scores(frequency)
-    m = calc.quintile_scores(monetary)
-    segments = calc.rfm_segments(r, f, m)
+    r = grading.quintile_scores(recency, higher_is_better=False)
+    f = grading.quintile_scores(frequency)
+    m = grading.quintile_scores(monetary)
+    segments = grading.rfm_segments(r, f, m)
     scored = {a.customer_id: (int(r[i]), int(f[i]), int(m[i]), segments[i]) for i, a in enumerate(buyers)}
     rows = []
     for a in found:
         first = (as_of - a.first_order).days if a.first_order else None
         last = (as_of - a.last_order).days if a.last_order else None
         rs, fs, ms, segment = scored.get(a.customer_id, (0, 0, 0, "lost" if a.last_order else "prospect"))
-        rows.append(CustomerRow(a, last, rs, fs, ms, segment, calc.lifecycle_stage(first, last)))
+        rows.append(CustomerRow(a, last, rs, fs, ms, segment, grading.lifecycle_stage(first, last)))
     return sorted(rows, key=lambda row: (-row.activity.amount, row.activity.code))
 
 
@@ -86,6 +87,6 @@ def customers_page(request: Request, access: AccessDep, node: str | None = None,
     })
     return render_page(request, "pages/customers.html", {
         "scope": scope, "as_of": day, "rows": shown, "count": len(rows), "summary": summary, "segment": segment,
-        "segment_labels": calc.RFM_SEGMENTS | {"prospect": ("潜在", "prospect")}, "lifecycle_labels": calc.LIFECYCLE,
+        "segment_labels": grading.RFM_SEGMENTS | {"prospect": ("潜在", "prospect")}, "lifecycle_labels": grading.LIFECYCLE,
         "pie": pie, "window": WINDOW_DAYS,
     })

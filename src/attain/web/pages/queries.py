@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, Subquery, and_, extract, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from attain.catalog.models import Customer
+from attain.catalog.activity import CustomerActivity, customer_activity
 from attain.credit.sql import credit_features, credited_lines
 from attain.errors import NotFound
 from attain.org.models import OrgNode
@@ -177,55 +177,5 @@ def node_figures(
     ]
 
 
-@dataclass(frozen=True)
-class CustomerActivity:
-    customer_id: int
-    code: str
-    name: str
-    grade: str | None
-    first_order: date | None
-    last_order: date | None
-    orders: int  # distinct orders in the window
-    amount: int  # fen in the window
-
-
-def customer_activity(
-    *, session: Session, scope: OrgNode | None, since: date, as_of: date, limit: int = 5000,
-) -> list[CustomerActivity]:
-    """Per customer credited to the reps in scope: last order date, orders and amount since `since`.
-
-    One GROUP BY over credited lines; customers owned by a rep in scope without any order are
-    listed too (as prospects)."""
-    lines = credited_lines().subquery("cl")
-    rep = aliased(OrgNode, name="rep")
-    in_window = and_(lines.c.credit_date >= since, lines.c.credit_date <= as_of)
-    query = (
-        select(
-            lines.c.customer_id,
-            func.max(lines.c.credit_date),
-            func.count(func.distinct(lines.c.order_id)).filter(in_window),
-            func.coalesce(func.sum(lines.c.amount).filter(in_window), 0),
-        )
-        .select_from(lines)
-        .join(rep, rep.id == lines.c.rep_id)
-        .where(lines.c.credit_date <= as_of, lines.c.customer_id.is_not(None))
-        .group_by(lines.c.customer_id)
-    )
-    if scope is not None:
-        query = query.where(rep.path.startswith(scope.path, autoescape=True))
-    sums = {cid: (last, int(n or 0), int(a or 0)) for cid, last, n, a in session.execute(query).all()}
-    owner = aliased(OrgNode, name="owner")
-    owned = select(Customer.id).join(owner, owner.id == Customer.owner_id)
-    if scope is not None:
-        owned = owned.where(owner.path.startswith(scope.path, autoescape=True))
-    ids = set(sums) | set(session.scalars(owned.limit(limit)))
-    customers = session.execute(
-        select(Customer.id, Customer.code, Customer.name, Customer.grade, Customer.first_order_date)
-        .where(Customer.id.in_(sorted(ids)[:limit]))
-    ).all()
-    out = []
-    for cid, code, name, grade, first in customers:
-        last, n, amount = sums.get(cid, (None, 0, 0))
-        out.append(CustomerActivity(cid, code, name, grade, first, last, n, amount))
-    return out
-
+# The customers page's GROUP BY lives in attain.catalog.activity (the CLI grades customers from it too).
+__all__ = ["CustomerActivity", "customer_activity"]

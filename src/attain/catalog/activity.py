@@ -1,0 +1,203 @@
+"""What customers bought: recency, frequency and revenue per customer from one GROUP BY, and the
+grading built on them (ABC, RFM, lifecycle) for `attain report customers`.
+
+Two readings of the credited lines:
+
+- `customer_activity` (the web customers page): every credited row of the reps in scope, so a rep's
+  overlay credit counts for the customers too; lines credited to no rep are left out.
+- `customer_sales` (the CLI): each order line once (its direct credit rows, which add up to the line),
+  lines without a rep included when the whole company is asked for; cancellations and returns lower
+  the revenue but are not orders, and the last order is the last purchase (a line above zero).
+
+Both are integer fen; the grading itself is pure (`attain.catalog.grading`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, timedelta
+from fractions import Fraction
+
+import numpy as np
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from attain.catalog import grading
+from attain.catalog.models import Customer
+from attain.credit.sql import credit_features, credited_lines
+from attain.org.models import OrgNode
+
+WINDOW_DAYS = 365  # revenue and orders over the 365 days ending on the as-of day ("last 12 months")
+
+
+@dataclass(frozen=True)
+class CustomerActivity:
+    customer_id: int
+    code: str
+    name: str
+    grade: str | None
+    first_order: date | None
+    last_order: date | None
+    orders: int  # distinct orders in the window
+    amount: int  # fen in the window
+
+
+def customer_activity(
+    *, session: Session, scope: OrgNode | None, since: date, as_of: date, limit: int = 5000,
+) -> list[CustomerActivity]:
+    """Per customer credited to the reps in scope: last order date, orders and amount since `since`.
+
+    One GROUP BY over credited lines; customers owned by a rep in scope without any order are
+    listed too (as prospects)."""
+    lines = credited_lines().subquery("cl")
+    rep = aliased(OrgNode, name="rep")
+    in_window = and_(lines.c.credit_date >= since, lines.c.credit_date <= as_of)
+    query = (
+        select(
+            lines.c.customer_id,
+            func.max(lines.c.credit_date),
+            func.count(func.distinct(lines.c.order_id)).filter(in_window),
+            func.coalesce(func.sum(lines.c.amount).filter(in_window), 0),
+        )
+        .select_from(lines)
+        .join(rep, rep.id == lines.c.rep_id)
+        .where(lines.c.credit_date <= as_of, lines.c.customer_id.is_not(None))
+        .group_by(lines.c.customer_id)
+    )
+    if scope is not None:
+        query = query.where(rep.path.startswith(scope.path, autoescape=True))
+    sums = {cid: (last, int(n or 0), int(a or 0)) for cid, last, n, a in session.execute(query).all()}
+    owner = aliased(OrgNode, name="owner")
+    owned = select(Customer.id).join(owner, owner.id == Customer.owner_id)
+    if scope is not None:
+        owned = owned.where(owner.path.startswith(scope.path, autoescape=True))
+    ids = set(sums) | set(session.scalars(owned.limit(limit)))
+    customers = session.execute(
+        select(Customer.id, Customer.code, Customer.name, Customer.grade, Customer.first_order_date)
+        .where(Customer.id.in_(sorted(ids)[:limit]))
+    ).all()
+    out = []
+    for cid, code, name, grade, first in customers:
+        last, n, amount = sums.get(cid, (None, 0, 0))
+        out.append(CustomerActivity(cid, code, name, grade, first, last, n, amount))
+    return out
+
+
+def customer_sales(*, session: Session, scope: OrgNode | None, since: date, as_of: date) -> list[CustomerActivity]:
+    """Per customer with a line up to `as_of` (sold by a rep under `scope`, or by anyone when it is
+    None) or owned by a rep (in scope): last purchase, orders with a purchase and net revenue since `since`.
+
+    One GROUP BY over the direct credit rows (each line once), joined to the customers; customers owned
+    in scope without a line are listed with no figures (prospects)."""
+    lines = credited_lines(features=credit_features(session)).subquery("cl")
+    in_window = and_(lines.c.credit_date >= since, lines.c.credit_date <= as_of)
+    bought = lines.c.amount > 0
+    grouped = (
+        select(
+            lines.c.customer_id.label("customer_id"),
+            func.max(lines.c.credit_date).filter(bought).label("last_order"),
+            func.count(func.distinct(lines.c.order_id)).filter(in_window, bought).label("orders"),
+            func.coalesce(func.sum(lines.c.amount).filter(in_window), 0).label("amount"),
+        )
+        .where(lines.c.kind == "direct", lines.c.credit_date <= as_of, lines.c.customer_id.is_not(None))
+        .group_by(lines.c.customer_id)
+    )
+    owner = aliased(OrgNode, name="owner")
+    if scope is not None:
+        rep = aliased(OrgNode, name="rep")
+        grouped = grouped.join(rep, rep.id == lines.c.rep_id).where(rep.path.startswith(scope.path, autoescape=True))
+    sums = grouped.subquery("customer_sums")
+    owned = select(Customer.id).join(owner, owner.id == Customer.owner_id)
+    if scope is not None:
+        owned = owned.where(owner.path.startswith(scope.path, autoescape=True))
+    listed = or_(sums.c.customer_id.is_not(None), Customer.id.in_(owned))
+    rows = session.execute(
+        select(Customer.id, Customer.code, Customer.name, Customer.grade, Customer.first_order_date,
+               sums.c.last_order, sums.c.orders, sums.c.amount)
+        .outerjoin(sums, sums.c.customer_id == Customer.id)
+        .where(listed)
+    ).all()
+    return [
+        CustomerActivity(cid, code, name, grade, first, last, int(orders or 0), int(amount or 0))
+        for cid, code, name, grade, first, last, orders, amount in rows
+    ]
+
+
+# --- grading (the CLI's `attain report customers`) -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerGrade:
+    activity: CustomerActivity
+    recency_days: int | None  # days from the last purchase to the as-of day
+    r: int  # RFM scores 1–5 (0: no purchase in the window)
+    f: int
+    m: int
+    segment: str  # grading.RFM_SEGMENTS key, or 'prospect'
+    abc: str  # A, B or C
+    lifecycle: str  # grading.LIFECYCLE key
+
+
+@dataclass(frozen=True)
+class GradeSummary:
+    customers: int
+    revenue: int  # fen
+    share: Fraction | None  # of the revenue of every listed customer (None when that is not above zero)
+
+
+@dataclass(frozen=True)
+class CustomerGrading:
+    as_of: date
+    since: date
+    scope: OrgNode | None
+    thresholds: grading.AbcThresholds
+    rows: list[CustomerGrade]  # revenue high to low, then code
+    grades: dict[str, GradeSummary]  # A, B, C
+    segments: dict[str, int]
+    lifecycle: dict[str, int]
+    revenue: int  # fen, every listed customer
+
+
+def grade_customers(
+    *, session: Session, scope: OrgNode | None, as_of: date, thresholds: grading.AbcThresholds,
+) -> CustomerGrading:
+    """ABC grade, RFM scores and segment, and lifecycle stage of every customer in scope on `as_of`.
+
+    RFM is scored among the customers with a purchase in the window (as on the web page); ABC ranks
+    every listed customer by its net revenue in the window."""
+    since = as_of - timedelta(days=WINDOW_DAYS - 1)
+    found = customer_sales(session=session, scope=scope, since=since, as_of=as_of)
+    found.sort(key=lambda a: (-a.amount, a.code))
+    buyers = [i for i, a in enumerate(found) if a.last_order is not None and a.orders > 0]
+    recency = np.array([(as_of - found[i].last_order).days for i in buyers], dtype=np.float64)  # type: ignore[operator]
+    r = grading.quintile_scores(recency, higher_is_better=False)
+    f = grading.quintile_scores(np.array([found[i].orders for i in buyers], dtype=np.float64))
+    m = grading.quintile_scores(np.array([found[i].amount for i in buyers], dtype=np.float64))
+    segments = grading.rfm_segments(r, f, m)
+    scored = {i: (int(r[k]), int(f[k]), int(m[k]), segments[k]) for k, i in enumerate(buyers)}
+    abc = grading.abc_grades(np.array([a.amount for a in found], dtype=np.int64), thresholds)
+    rows = []
+    for i, a in enumerate(found):
+        first = (as_of - a.first_order).days if a.first_order else None
+        last = (as_of - a.last_order).days if a.last_order else None
+        rs, fs, ms, segment = scored.get(i, (0, 0, 0, "lost" if a.last_order else "prospect"))
+        rows.append(CustomerGrade(a, last, rs, fs, ms, segment, abc[i], grading.lifecycle_stage(first, last)))
+    return CustomerGrading(
+        as_of=as_of, since=since, scope=scope, thresholds=thresholds, rows=rows,
+        grades=_grade_summary(rows), segments=dict(Counter(row.segment for row in rows).most_common()),
+        lifecycle=dict(Counter(row.lifecycle for row in rows).most_common()),
+        revenue=sum(row.activity.amount for row in rows),
+    )
+
+
+def _grade_summary(rows: list[CustomerGrade]) -> dict[str, GradeSummary]:
+    total = sum(row.activity.amount for row in rows)
+    summary = {}
+    for grade in grading.GRADES:
+        revenue = sum(row.activity.amount for row in rows if row.abc == grade)
+        summary[grade] = GradeSummary(
+            customers=sum(1 for row in rows if row.abc == grade), revenue=revenue,
+            share=Fraction(revenue, total) if total > 0 else None,
+        )
+    return summary
