@@ -29,11 +29,13 @@ class AbcThresholds:
     b_bp: int = 1_500
 
     def __post_init__(self) -> None:
-        if self.a_bp <= 0 or self.b_bp < 0 or self.a_bp + self.b_bp > FULL_BP:
-            raise InvalidInput(
-                f"ABC thresholds {self.a_bp / 100:g} % and {self.b_bp / 100:g} % do not fit: "
-                "A must be above 0 %, B at least 0 %, and A + B at most 100 %"
-            )
+        a, b = f"{self.a_bp / 100:g} %", f"{self.b_bp / 100:g} %"
+        if self.a_bp <= 0:
+            raise InvalidInput(f"ABC: the A share must be above 0 % (got {a})")
+        if self.b_bp < 0:
+            raise InvalidInput(f"ABC: the B share must be 0 % or more (got {b})")
+        if self.a_bp + self.b_bp > FULL_BP:
+            raise InvalidInput(f"ABC: A and B together at most 100 % of revenue (got {a} + {b}); C is the rest")
 
     @classmethod
     def parse(cls, text: str) -> AbcThresholds:
