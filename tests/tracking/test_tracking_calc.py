@@ -207,7 +207,20 @@ def test_figures_many_equals_figures_row_by_row(rows, windows) -> None:  # type:
     progresses = [time_progress(MARCH.start, MARCH.end, day, day_weights=None if w is None else np.array(w))
                   for day, w in windows]
     many = calc.figures_many([a for a, _, _ in rows], [t for _, t, _ in rows], progresses, [i for _, _, i in rows])
-    assert many == [figures(a, t, progresses[i]) for a, t, i in rows]
+    one_by_one = [figures(a, t, progresses[i]) for a, t, i in rows]
+    assert many == one_by_one
+    assert [repr(f) for f in many] == [repr(f) for f in one_by_one]  # the same Decimal exponents, shown alike
+
+
+def test_figures_many_is_exact_beyond_int64() -> None:
+    """Rows too big for int64 products (a 10^15-fen target) take the Python-int path, same result."""
+    progress = time_progress(MARCH.start, MARCH.end, date(2027, 3, 15), day_weights=np.linspace(1, 3, 31))
+    actuals, targets = [10**15 + 7, 3, -5], [Fraction(10**16 + 1, 3), 7, None]
+    many = calc.figures_many(actuals, targets, [progress], [0, 0, 0])
+    assert [repr(f) for f in many] == [repr(figures(a, t, progress)) for a, t in zip(actuals, targets)]
+    assert not calc._int64_safe(10**15 + 7, 1, 10**16 + 1, 3, progress.seasonal_share.numerator,
+                                progress.seasonal_share.denominator, 31)
+    assert calc._int64_safe(10**9, 1, 10**9, 1, 999_999, 1_000_000, 366)
 
 
 def test_prorated_targets_of_many_windows_equal_each_window_alone() -> None:
@@ -225,3 +238,17 @@ def test_prorated_targets_of_many_windows_equal_each_window_alone() -> None:
     assert many[3][("a",)] == 1_000_01 * 3 and many[8][("a",)] == Fraction(7_777_777 * int(calc.working_days(
         date(2027, 8, 1), date(2027, 8, 31)).sum()), int(calc.working_days(date(2027, 1, 1), date(2027, 12, 31)).sum()))
     assert many[-1][("b",)] == 300 + 2**50 and many[-1][("c",)] == sum(v for _, v in months)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(min_value=-10**9, max_value=10**9),
+                          st.one_of(st.none(), st.integers(min_value=0, max_value=10**9)), st.integers(0, 2)),
+                min_size=1, max_size=20),
+       st.lists(st.tuples(progress_days, weights), min_size=3, max_size=3))
+def test_figures_many_on_int64_equals_figures_row_by_row(rows, windows) -> None:  # type: ignore[no-untyped-def]
+    progresses = [time_progress(MARCH.start, MARCH.end, day, day_weights=None if w is None else np.array(w))
+                  for day, w in windows]
+    assert calc._int64_safe(10**9, 1, 10**9, 1, max(p.seasonal_share.numerator for p in progresses),
+                            max(p.seasonal_share.denominator for p in progresses), 31)
+    many = calc.figures_many([a for a, _, _ in rows], [t for _, t, _ in rows], progresses, [i for _, _, i in rows])
+    assert [repr(f) for f in many] == [repr(figures(a, t, progresses[i])) for a, t, i in rows]

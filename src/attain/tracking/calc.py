@@ -342,6 +342,15 @@ def _status(num: int, den: int) -> str:
 
 
 _STATUS_BOUNDS_RATIONAL = tuple((bound.as_integer_ratio(), name) for bound, name in STATUS_BOUNDS)
+STATUS_BOUND_SCALE = max(max(num, den) for (num, den), _name in _STATUS_BOUNDS_RATIONAL)
+
+
+def _round_div_int(num: int, den: int, places: int = 0) -> int:
+    """num / den × 10**places rounded half to even, as an int (den > 0)."""
+    quotient, remainder = divmod(num * 10**places, den)
+    if 2 * remainder > den or (2 * remainder == den and quotient % 2):
+        quotient += 1
+    return quotient
 
 
 def _round_div(num: int, den: int, places: int = 0) -> Decimal:
@@ -349,10 +358,7 @@ def _round_div(num: int, den: int, places: int = 0) -> Decimal:
 
     Tracking computes tens of thousands of rows (rep × month); plain integer arithmetic keeps that
     fast where Fraction (a gcd per operation) would not, and gives the same exact result."""
-    scaled = num * 10**places
-    quotient, remainder = divmod(scaled, den)
-    if 2 * remainder > den or (2 * remainder == den and quotient % 2):
-        quotient += 1
+    quotient = _round_div_int(num, den, places)
     return Decimal(quotient).scaleb(-places) if places else Decimal(quotient)
 
 
@@ -401,13 +407,13 @@ def figures(actual: int | Decimal, target: Fraction | None, progress: TimeProgre
     return Figures(attainment, pace_gap, _round_div(expected_num, expected_den), run_rate, seasonal, required, status)
 
 
-def _round_div_many(num: NDArray[np.object_], den: NDArray[np.object_], places: int = 0) -> NDArray[np.object_]:
-    """`_round_div` element by element on arrays of Python ints (exact at any size; den > 0)."""
+def _round_div_many(num: NDArray[np.integer], den: NDArray[np.integer], places: int = 0) -> NDArray[np.integer]:
+    """`_round_div` element by element (den > 0), on int64 arrays or arrays of Python ints."""
     scaled = num * 10**places if places else num
     quotient = scaled // den
     twice = 2 * (scaled - quotient * den)
-    up = (twice > den) | ((twice == den) & (quotient % 2 == 1))
-    return quotient + up.astype(np.int64).astype(object)
+    up = ((twice > den) | ((twice == den) & (quotient % 2 == 1))).astype(bool)
+    return np.where(up, quotient + 1, quotient)
 
 
 def _ints(values: Sequence[int]) -> NDArray[np.object_]:
@@ -416,41 +422,70 @@ def _ints(values: Sequence[int]) -> NDArray[np.object_]:
     return array
 
 
+# Below this every product `figures_many` forms fits in int64 (the bounds are checked per call).
+_INT64_LIMIT = 2**62
+
+
+def _int64_safe(a: int, a_den: int, t: int, t_den: int, s: int, s_den: int, days: int) -> bool:
+    """Whether every intermediate of `figures_many` stays below 2**62 in absolute value, given
+    the largest |actual numerator|, actual denominator, |target numerator|, target denominator,
+    seasonal share numerator and denominator, and period length in days."""
+    bound_scale = max(STATUS_BOUND_SCALE, 1)
+    largest = max(
+        bound_scale * a * t_den * s_den, bound_scale * a_den * t * s,  # status: actual vs expected
+        a * t_den * 10**4, a_den * t,  # attainment to four places
+        (t * a_den + a * t_den) * 2, t_den * a_den * days * 2,  # required daily
+        a * max(s_den, days) * 2, a_den * max(s, days) * 2,  # seasonal and run-rate forecasts
+        t * s, t_den * s_den * 2,  # expected to date
+    )
+    return largest < _INT64_LIMIT
+
+
 def figures_many(
     actuals: Sequence[int | Decimal], targets: Sequence[Fraction | int | None],
     progresses: Sequence[TimeProgress], progress_index: Sequence[int],
 ) -> list[Figures]:
     """`figures(actuals[i], targets[i], progresses[progress_index[i]])` for every row at once.
 
-    The same exact integer arithmetic as `figures`, on NumPy arrays of Python ints, so that a rep ×
-    month report (60,000 rows) costs a few array operations instead of 60,000 calls."""
+    The same exact integer arithmetic as `figures`, as array operations: on int64 when the inputs
+    are small enough that no product can overflow (checked for each call; rows of up to about two
+    billion yuan), else on arrays of Python ints. A rep × month report (60,000 rows) costs a few
+    array operations instead of 60,000 calls."""
     n = len(actuals)
     if not n:
         return []
     a_parts = [_ratio_parts(a) for a in actuals]
-    a_num, a_den = _ints([p[0] for p in a_parts]), _ints([p[1] for p in a_parts])
+    a_list, a_den_list = [p[0] for p in a_parts], [p[1] for p in a_parts]
+    t_list = [0 if t is None else t.numerator for t in targets]
+    t_den_list = [1 if t is None else t.denominator for t in targets]
     has_target = np.fromiter((t is not None for t in targets), bool, n)
-    t_num = _ints([0 if t is None else t.numerator for t in targets])
-    t_den = _ints([1 if t is None else t.denominator for t in targets])
     at = np.asarray(progress_index, dtype=np.int64)
+    shares = [p.seasonal_share for p in progresses]
+    safe64 = _int64_safe(
+        max(map(abs, a_list)), max(a_den_list), max(map(abs, t_list)), max(t_den_list),
+        max(s.numerator for s in shares), max(s.denominator for s in shares), max(p.days for p in progresses),
+    )
+    array = (lambda values: np.array(values, dtype=np.int64)) if safe64 else _ints
+    a_num, a_den, t_num, t_den = array(a_list), array(a_den_list), array(t_list), array(t_den_list)
 
-    def column(read) -> NDArray[np.object_]:  # type: ignore[no-untyped-def]
-        return _ints([read(p) for p in progresses])[at]
+    def column(read) -> NDArray[np.integer]:  # type: ignore[no-untyped-def]
+        return array([read(p) for p in progresses])[at]
 
     days, days_elapsed = column(lambda p: p.days), column(lambda p: p.days_elapsed)
     working, working_elapsed = column(lambda p: p.working_days), column(lambda p: p.working_days_elapsed)
     working_left = column(lambda p: p.working_days_left)
     s_num, s_den = column(lambda p: p.seasonal_share.numerator), column(lambda p: p.seasonal_share.denominator)
-    share_pct = column(lambda p: _round_div(p.working_share.numerator, p.working_share.denominator, 4) * 10**4)
-    one = _ints([1] * n)
+    share_pct = column(lambda p: _round_div_int(p.working_share.numerator, p.working_share.denominator, 4))
+    one = array([1] * n)
 
-    def safe(den: NDArray[np.object_], ok: NDArray[np.bool_]) -> NDArray[np.object_]:
+    def safe(den: NDArray[np.integer], ok: NDArray[np.bool_]) -> NDArray[np.integer]:
         return np.where(ok, den, one)
 
-    by_work, by_day = working_elapsed != 0, (working_elapsed == 0) & (days_elapsed != 0)
+    by_work = (working_elapsed != 0).astype(bool)
+    by_day = ((working_elapsed == 0) & (days_elapsed != 0)).astype(bool)
     run_rate = np.where(by_work, _round_div_many(a_num * working, safe(a_den * working_elapsed, by_work)),
                         _round_div_many(a_num * days, safe(a_den * days_elapsed, by_day)))
-    has_run_rate = (by_work | by_day).astype(bool)
+    has_run_rate = by_work | by_day
     has_season = (s_num != 0).astype(bool)
     seasonal = _round_div_many(a_num * s_den, safe(a_den * s_num, has_season))
     has_attainment = has_target & (t_num != 0).astype(bool)
@@ -470,7 +505,7 @@ def figures_many(
     status = np.where(due, status, status_of(Fraction(1)))
     status = np.where(started, status, NOT_STARTED)
 
-    def decimals(values: NDArray[np.object_], keep: NDArray[np.bool_], places: int = 0) -> list[Decimal | None]:
+    def decimals(values: NDArray[np.integer], keep: NDArray[np.bool_], places: int = 0) -> list[Decimal | None]:
         if places:
             return [Decimal(v).scaleb(-places) if k else None for v, k in zip(values.tolist(), keep.tolist())]
         return [Decimal(v) if k else None for v, k in zip(values.tolist(), keep.tolist())]
