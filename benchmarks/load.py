@@ -4,14 +4,20 @@ Builds the rollup benchmark's company (10 regions, 100 teams, 5,000 reps, 3 year
 `benchmarks/rollup.py`'s generator and loaders) in a fresh PostgreSQL schema with N order lines
 (default 1,000,000), an approved FY plan with month cells at every org level (rep cells as the
 rollup benchmark writes them, summed up to team, region and company as the plan wizard does),
-users of every role with API tokens, then starts the real app with uvicorn in a subprocess on a
-free port, warms it up and runs C concurrent clients (threads, one keep-alive httpx client each),
-each sending R requests for the dashboard of a user drawn from a realistic mix (mostly reps, some
-managers, few directors and admins). Prints requests, errors, throughput and p50/p95/p99 latency
-overall, per role and for each user's first (cold) vs later (warm) requests. The schema is dropped
-at the end. Exits 1 if any request failed.
+users of every role with API tokens, then starts the real app with `attain serve --workers W` in a
+subprocess on a free port and warms up the code paths with users that are not measured. Then two
+measured phases, both with C concurrent clients (threads, one keep-alive httpx client each):
 
-Usage: python benchmarks/load.py [--lines N] [--clients C] [--requests R] [--pg URL] [--workers W]
+- cold: every measured user's first dashboard request, each user once, in random order (nothing
+  of theirs is cached yet: this is what the first person to open a dashboard waits);
+- steady state: R requests per client for users drawn from a realistic mix (mostly reps, some
+  managers, few directors and admins), after the cold phase.
+
+Prints requests, errors, throughput and p50/p95/p99 latency overall and per role for each phase.
+The server inherits the environment (ATTAIN_DASHBOARD_CACHE_SECONDS=0 measures without the
+dashboard cache). The schema is dropped at the end. Exits 1 if any request failed.
+
+Usage: python benchmarks/load.py [--lines N] [--clients C] [--requests R] [--pg URL] [--workers W] [--no-cold-phase]
 PostgreSQL: --pg or ATTAIN_TEST_PG_URL.
 """
 
@@ -119,10 +125,10 @@ def free_port() -> int:
 
 
 def start_server(url: str, port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
-    """The real app (`attain.web.app.create_app`, as `attain serve` builds it) under uvicorn."""
+    """The real app as people run it: `attain serve --workers W` (no alert scheduler)."""
     env = {**os.environ, "ATTAIN_DATABASE_URL": url}
-    command = [sys.executable, "-m", "uvicorn", "attain.web.app:create_app", "--factory", "--host", "127.0.0.1",
-               "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"]
+    command = [sys.executable, "-m", "attain.cli.main", "serve", "--db", url, "--host", "127.0.0.1",
+               "--port", str(port), "--workers", str(workers), "--no-scheduler"]
     with log.open("wb") as output:
         server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
@@ -154,12 +160,43 @@ def fetch(client: httpx.Client, token: str) -> tuple[float, int | None, str]:
     return seconds, response.status_code, ""
 
 
+def run_cold(base: str, users: dict[str, list[tuple[str, str]]], clients: int,
+             seed: int) -> tuple[list[Result], float]:
+    """Every measured user's first request, each user once in random order, `clients` at a time."""
+    todo = [(role, name, token) for role, pairs in users.items() for name, token in pairs
+            if not name.startswith("warmup_")]
+    random.Random(seed).shuffle(todo)
+    lock = threading.Lock()
+    results: list[Result] = []
+    start_together = threading.Barrier(clients)
+
+    def client_loop() -> None:
+        with httpx.Client(base_url=base, timeout=300) as client:
+            start_together.wait()
+            while True:
+                with lock:
+                    if not todo:
+                        return
+                    role, name, token = todo.pop()
+                seconds, status, error = fetch(client, token)
+                with lock:
+                    results.append(Result(role, name, True, seconds, status, error))
+
+    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, time.perf_counter() - started
+
+
 def run_clients(base: str, users: dict[str, list[tuple[str, str]]], clients: int, requests: int,
-                seed: int) -> tuple[list[Result], float]:
-    """`clients` threads, each sending `requests` requests back to back for users drawn from MIX."""
+                seed: int, seen: set[str]) -> tuple[list[Result], float]:
+    """`clients` threads, each sending `requests` requests back to back for users drawn from MIX;
+    a user's request is cold when nobody asked for that user before (`seen`, updated)."""
     measured = {role: [u for u in pairs if not u[0].startswith("warmup_")] for role, pairs in users.items()}
     roles, weights = list(MIX), list(MIX.values())
-    seen: set[str] = set()
     lock = threading.Lock()
     results: list[Result] = []
     start_together = threading.Barrier(clients)
@@ -195,9 +232,10 @@ def percentiles_ms(results: list[Result]) -> str:
     return f"{len(ms):>7}{p50:>10.1f}{p95:>10.1f}{p99:>10.1f}{ms.max():>10.1f}"
 
 
-def report(results: list[Result], elapsed: float, clients: int) -> int:
+def report(title: str, results: list[Result], elapsed: float, clients: int) -> int:
+    """Print one phase's figures; the number of failed requests."""
     failed = [r for r in results if r.status != 200]
-    print(f"\n{len(results):,} requests from {clients} clients in {elapsed:.1f} s: "
+    print(f"\n{title}: {len(results):,} requests from {clients} clients in {elapsed:.1f} s: "
           f"{len(results) / elapsed:.1f} requests/s, {len(failed)} errors")
     print(f"{'':<14}{'n':>7}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'max ms':>10}")
     print(f"{'all':<14}{percentiles_ms(results)}")
@@ -206,18 +244,14 @@ def report(results: list[Result], elapsed: float, clients: int) -> int:
         by_role[r.role].append(r)
     for role in MIX:
         print(f"{role:<14}{percentiles_ms(by_role[role])}")
-    print(f"{'cold (1st)':<14}{percentiles_ms([r for r in results if r.cold])}")
-    print(f"{'warm':<14}{percentiles_ms([r for r in results if not r.cold])}")
-    for role in MIX:
-        warm = [r for r in by_role[role] if not r.cold]
-        cold = [r for r in by_role[role] if r.cold]
-        print(f"  {role + ' cold':<12}{percentiles_ms(cold)}\n  {role + ' warm':<12}{percentiles_ms(warm)}")
+    if any(r.cold for r in results) and not all(r.cold for r in results):
+        print(f"{'cold (1st)':<14}{percentiles_ms([r for r in results if r.cold])}")
+        print(f"{'warm':<14}{percentiles_ms([r for r in results if not r.cold])}")
     if failed:
         print(f"\nFAILED: {len(failed)} of {len(results)} requests did not answer 200; the first ones:")
         for r in failed[:10]:
             print(f"  {r.role} {r.user}: {r.status} {r.error}")
-        return 1
-    return 0
+    return len(failed)
 
 
 def warm_up(base: str, users: dict[str, list[tuple[str, str]]], rounds: int) -> None:
@@ -238,7 +272,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20, help="concurrent clients")
     parser.add_argument("--requests", type=int, default=50, help="requests per client")
     parser.add_argument("--pg", default=os.environ.get("ATTAIN_TEST_PG_URL"), help="PostgreSQL URL")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (attain serve: 1)")
+    parser.add_argument("--workers", type=int, default=1, help="attain serve --workers (default 1)")
+    parser.add_argument("--cold-phase", action=argparse.BooleanOptionalAction, default=True,
+                        help="first ask for every measured user once (cold), then the steady-state phase")
     parser.add_argument("--warmup", type=int, default=2, help="warm-up rounds (one request per role each)")
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
@@ -246,7 +282,8 @@ def main() -> int:
         parser.error("needs PostgreSQL: --pg URL or ATTAIN_TEST_PG_URL")
     os.environ.setdefault("ATTAIN_PASSWORD_HASH", "fast")  # users are made here, not signed in
     print(f"{args.lines:,} order lines, {REGIONS} regions, {TEAMS} teams, {REPS:,} reps; plan FY{YEAR}, as of {AS_OF}; "
-          f"{args.clients} clients × {args.requests} requests on GET /api/v1/dashboard, {args.workers} worker(s)")
+          f"{args.clients} clients × {args.requests} requests on GET /api/v1/dashboard, {args.workers} worker(s), "
+          f"ATTAIN_DASHBOARD_CACHE_SECONDS={os.environ.get('ATTAIN_DASHBOARD_CACHE_SECONDS', '(default)')}")
 
     schema = f"attain_load_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(resolve_database_url(args.pg), isolation_level="AUTOCOMMIT")
@@ -271,8 +308,14 @@ def main() -> int:
         server = start_server(url, port, args.workers, workdir / "server.log")
         base = f"http://127.0.0.1:{port}"
         warm_up(base, users, args.warmup)
-        results, elapsed = run_clients(base, users, args.clients, args.requests, args.seed)
-        return report(results, elapsed, args.clients)
+        failed, seen = 0, set()
+        if args.cold_phase:
+            results, elapsed = run_cold(base, users, args.clients, args.seed)
+            failed += report("Cold (each user's first request)", results, elapsed, args.clients)
+            seen = {r.user for r in results}
+        results, elapsed = run_clients(base, users, args.clients, args.requests, args.seed, seen)
+        failed += report("Steady state" if args.cold_phase else "Mixed", results, elapsed, args.clients)
+        return 1 if failed else 0
     finally:
         if server is not None:
             server.terminate()
