@@ -116,3 +116,12 @@ def test_the_seasonal_history_is_read_again_once_an_order_line_is_added(demo: Se
     assert expected() != before  # a huge December last year: less of the year is due by late November
     demo.rollback()
     assert expected() == before
+
+
+@pytest.mark.parametrize("by", ["rep,month", "team", None])
+def test_a_parallel_report_equals_the_sequential_one(demo: Session, by: str | None) -> None:
+    """`parallel=True` (the CLI's) runs the rollup on a connection of its own: same report."""
+    one = attainment(session=demo, period=YEAR, by=by, as_of=DEMO_AS_OF)
+    two = attainment(session=demo, period=YEAR, by=by, as_of=DEMO_AS_OF, parallel=True)
+    assert [(r.key, r.actual, r.target, r.figures) for r in two.rows] == [(r.key, r.actual, r.target, r.figures) for r in one.rows]
+    assert (two.total.actual, two.total.target, two.total.figures) == (one.total.actual, one.total.target, one.total.figures)

@@ -135,7 +135,8 @@ def attainment_command(
 
     with _tracking(db, engine, orders) as (session, runner):
         span = resolve_period(session, period)
-        result = attainment(session=session, period=span, by=by, plan=plan, metric=metric, as_of=parse_day(as_of), runner=runner)
+        result = attainment(session=session, period=span, by=by, plan=plan, metric=metric, as_of=parse_day(as_of),
+                            runner=runner, parallel=True)
     if json:
         print_json(attainment_payload(result))
         return

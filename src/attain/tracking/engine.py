@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Select, Table, select
+from sqlalchemy import Connection, Select, Table, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.util import find_tables
@@ -45,6 +45,18 @@ class SessionRunner:
 
     def rows(self, statement: Select) -> list[tuple[Any, ...]]:  # type: ignore[type-arg]
         return core_rows(self.session, statement)
+
+
+class ConnectionRunner:
+    """The Attain database through a connection of its own (a report's rollup running beside the
+    session's other queries; see `attainment(parallel=True)`)."""
+
+    def __init__(self, connection: Connection):
+        self.connection = connection
+        self.name = connection.dialect.name
+
+    def rows(self, statement: Select) -> list[tuple[Any, ...]]:  # type: ignore[type-arg]
+        return [tuple(row) for row in self.connection.execute(statement).fetchall()]
 
 
 def core_rows(session: Session, statement: Select) -> list[tuple[Any, ...]]:  # type: ignore[type-arg]
