@@ -274,3 +274,138 @@ def test_a_changed_setting_changes_the_revision(db: Session) -> None:
         assert cache.data_revision(db) != before
     finally:
         db.rollback()
+
+
+# --- the cached path: one revision read per short window, one token query, the JSON encoded once ---
+
+
+@pytest.fixture
+def revision_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[list[int], Clock]]:
+    """How many times the data revision was read from the database, with a clock the test moves
+    for the shared revision's window (default 0.25 s)."""
+    monkeypatch.delenv(cache.REVISION_ENV, raising=False)
+    clock = Clock()
+    monkeypatch.setattr(cache, "REVISION_CLOCK", clock)
+    reads: list[int] = []
+    real = cache.data_revision
+
+    def counting(session: Session):  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return real(session)
+
+    monkeypatch.setattr(cache, "data_revision", counting)
+    cache.forget_revisions()
+    yield reads, clock
+    cache.forget_revisions()
+
+
+def test_requests_within_the_window_share_one_revision_read(cache_app, tokens, computed, revision_reads) -> None:  # type: ignore[no-untyped-def]
+    reads, clock = revision_reads
+    _get(cache_app, tokens["rep"])  # may commit the token's last use, which forgets the revision
+    cache.forget_revisions()
+    reads.clear()
+    _get(cache_app, tokens["rep"])
+    clock.now += 0.2
+    _get(cache_app, tokens["manager"])
+    assert len(reads) == 1
+    clock.now += 0.06  # the revision is 0.26 s old now
+    _get(cache_app, tokens["rep"])
+    assert len(reads) == 2
+
+
+def test_a_commit_in_this_process_forgets_the_shared_revision(cache_app, tokens, computed, revision_reads, db) -> None:  # type: ignore[no-untyped-def]
+    reads, _clock = revision_reads
+    before = _get(cache_app, tokens["rep"])
+    db.execute(insert(OrderLine).values(line_id="cache-test-window", order_id="cache-test-window",
+                                        order_date=date(2026, 11, 3), rep_id=_rep_node(db).id, amount=1_00))
+    db.commit()
+    after = _get(cache_app, tokens["rep"])  # same clock time: only the commit made it read again
+    assert Decimal(after["summary"]["actual"]) - Decimal(before["summary"]["actual"]) == Decimal("1.00")
+    assert computed == ["R002", "R002"]
+
+
+def test_zero_revision_seconds_reads_it_on_every_request(cache_app, tokens, computed, revision_reads, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    reads, _clock = revision_reads
+    monkeypatch.setenv(cache.REVISION_ENV, "0")
+    _get(cache_app, tokens["rep"])  # computed: the answer's and the figures' lookups each read it
+    reads.clear()
+    for _ in range(3):
+        _get(cache_app, tokens["rep"])
+    assert len(reads) == 3 and computed == ["R002"]
+    monkeypatch.setenv(cache.REVISION_ENV, "soon")
+    with pytest.raises(ValueError, match=cache.REVISION_ENV):
+        cache.revision_seconds()
+
+
+def test_a_cached_request_sends_the_token_query_and_the_plan_query_only(cache_app, tokens, computed, revision_reads) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    _get(cache_app, tokens["rep"])
+    _get(cache_app, tokens["rep"])
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split()))
+
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        _get(cache_app, tokens["rep"])
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    # The token's user and org node in one query (so the access check needs none), then the plan.
+    assert len(statements) == 2, statements
+    assert "FROM users JOIN api_tokens" in statements[0] and "org_nodes" in statements[0]
+    assert "FROM plans" in statements[1]
+    assert computed == ["R002"]
+
+
+def test_the_answer_is_encoded_once_and_shows_in_place_changes_at_once(cache_app, tokens, computed, db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import update
+
+    from attain.web.api import dashboard as dashboard_api
+
+    encoded: list[int] = []
+    real = dashboard_api.encode
+
+    def counting(body):  # type: ignore[no-untyped-def]
+        encoded.append(1)
+        return real(body)
+
+    monkeypatch.setattr(dashboard_api, "encode", counting)
+    first = _get(cache_app, tokens["rep"])
+    assert _get(cache_app, tokens["rep"]) == first and len(encoded) == 1
+    rep = _rep_node(db)
+    old_name = rep.name
+    db.execute(update(OrgNode).where(OrgNode.id == rep.id).values(name="Renamed in place"))
+    db.commit()
+    try:
+        renamed = _get(cache_app, tokens["rep"])
+    finally:
+        db.execute(update(OrgNode).where(OrgNode.id == rep.id).values(name=old_name))
+        db.commit()
+    assert renamed["node"]["name"] == "Renamed in place" and renamed["summary"] == first["summary"]
+    assert computed == ["R002"]  # the figures came from the cache; only the answer was encoded again
+    assert len(encoded) == 2
+
+
+def test_a_revoked_token_or_deactivated_user_stops_at_once_with_the_figures_cached(cache_app, cache_db, computed) -> None:  # type: ignore[no-untyped-def]
+    with make_session_factory(get_engine(cache_db))() as session:
+        user = auth.get_user(session=session, username="cache-rep-2") or auth.create_user(
+            session=session, username="cache-rep-2", password="cache-rep-2-pw", role="rep", node_key="R002")
+        auth.set_active(session=session, user=user, active=True)
+        first, second = (auth.create_token(session=session, user=user, name=n) for n in ("a", "b"))
+    assert _get(cache_app, first)["node"]["code"] == "R002"
+    _get(cache_app, first)  # now cached
+    with make_session_factory(get_engine(cache_db))() as session:
+        auth.revoke_tokens(session=session, user=auth.require_user(session=session, username="cache-rep-2"))
+    revoked = TestClient(cache_app, headers={"Authorization": f"Bearer {first}"}).get(f"/api/v1/dashboard?{AS_OF}")
+    assert revoked.status_code == 401 and revoked.json() == {"detail": "invalid or revoked API token"}
+    with make_session_factory(get_engine(cache_db))() as session:
+        user = auth.require_user(session=session, username="cache-rep-2")
+        second = auth.create_token(session=session, user=user, name="c")
+        assert _get(cache_app, second)["node"]["code"] == "R002"
+        auth.set_active(session=session, user=user, active=False)
+    inactive = TestClient(cache_app, headers={"Authorization": f"Bearer {second}"}).get(f"/api/v1/dashboard?{AS_OF}")
+    assert inactive.status_code == 401
+    assert computed == ["R002"]

@@ -195,12 +195,25 @@ def start_session(*, session: Session, user: User) -> NewSession:
     return NewSession(token, csrf, expires)
 
 
+def _keep_node(session: Session, node: OrgNode | None) -> None:
+    """Hold the user's org node for the session's life: the identity map only keeps weak references,
+    and `attain.auth.access` finds the node there (`session.get`) instead of querying it again."""
+    if node is not None:
+        session.info["attain.user_node"] = node
+
+
 def session_user(*, session: Session, token: str) -> tuple[User, WebSession] | None:
+    """The active user of an unexpired browser session, with their org node loaded into `session`
+    by the same query (the access check then needs no query of its own)."""
     row = session.execute(
-        select(User, WebSession).join(WebSession, WebSession.user_id == User.id)
+        select(User, WebSession, OrgNode).join(WebSession, WebSession.user_id == User.id)
+        .outerjoin(OrgNode, OrgNode.id == User.org_node_id)
         .where(WebSession.token_hash == digest(token), WebSession.expires_at >= now(), User.active.is_(True))
     ).first()
-    return (row[0], row[1]) if row else None
+    if row is None:
+        return None
+    _keep_node(session, row[2])
+    return (row[0], row[1])
 
 
 def end_session(*, session: Session, token: str) -> None:
@@ -222,17 +235,23 @@ def create_token(*, session: Session, user: User, name: str = "cli") -> str:
 
 
 def token_user(*, session: Session, token: str) -> User | None:
+    """The active user holding this API token, read from the database on every call (a revoked
+    token or deactivated user stops working at once). One query on the unique token hash; it also
+    loads the user's org node into `session`, so the access check needs no query of its own."""
     row = session.execute(
-        select(User, ApiToken).join(ApiToken, ApiToken.user_id == User.id)
+        select(User, OrgNode, ApiToken.id, ApiToken.last_used_at)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .outerjoin(OrgNode, OrgNode.id == User.org_node_id)
         .where(ApiToken.token_hash == digest(token), User.active.is_(True))
     ).first()
     if row is None:
         return None
-    used = row[1].last_used_at
+    user, node, token_id, used = row
+    _keep_node(session, node)
     if used is None or used < now() - timedelta(minutes=1):  # at most one write a minute per token
-        session.execute(update(ApiToken).where(ApiToken.id == row[1].id).values(last_used_at=now()))
+        session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now()))
         session.commit()
-    return row[0]
+    return user  # type: ignore[no-any-return]
 
 
 def revoke_tokens(*, session: Session, user: User) -> int:

@@ -9,7 +9,13 @@ node, plan id and version, as-of day, data revision) for at most `ttl_seconds()`
   cell change, crediting row, opportunity, activity or org node is seen on the very next request;
 - an UPDATE in place (a plan approved without a new version, a node moved, a credit rule edited)
   does not change `max(id)`: such a change shows after at most the TTL (default 60 s,
-  `ATTAIN_DASHBOARD_CACHE_SECONDS`, 0 turns the cache off).
+  `ATTAIN_DASHBOARD_CACHE_SECONDS`, 0 turns the cache off);
+- the revision read is shared by the requests of one process for a very short while
+  (`shared_revision`: a revision read less than `revision_seconds()` ago, default 0.25 s,
+  `ATTAIN_DASHBOARD_REVISION_SECONDS`, 0 = read on every request). Any commit made through this
+  process (an import, a plan edit, a test inserting a row) forgets it at once; a row added by
+  another process (another worker, the CLI, psql) is seen within that window — far inside the TTL
+  that in-place changes already wait, so it adds no new kind of staleness.
 
 The cache never decides who may see what: callers check access to the node on every request first
 and only then look up the node's figures. Each process (uvicorn worker) has its own cache.
@@ -24,7 +30,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, event, func, select
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import Customer, ProductNode
@@ -46,6 +53,8 @@ from attain.settings.models import Setting
 
 TTL_ENV = "ATTAIN_DASHBOARD_CACHE_SECONDS"
 DEFAULT_TTL_SECONDS = 60.0
+REVISION_ENV = "ATTAIN_DASHBOARD_REVISION_SECONDS"
+DEFAULT_REVISION_SECONDS = 0.25
 MAX_ENTRIES = 4096
 
 # Tables the dashboard figures read, with an integer primary key `id`: an INSERT into any of them
@@ -77,16 +86,78 @@ def database_key(session: Session) -> tuple[str, int]:
     return (bind.url.render_as_string(hide_password=True), id(bind))
 
 
-def ttl_seconds() -> float:
-    """How long an entry lives: ATTAIN_DASHBOARD_CACHE_SECONDS (0 = no cache), default 60 s."""
-    raw = os.environ.get(TTL_ENV, "").strip()
+def _seconds(name: str, default: float, zero_means: str) -> float:
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return DEFAULT_TTL_SECONDS
+        return default
     try:
         seconds = float(raw)
     except ValueError as exc:
-        raise ValueError(f"{TTL_ENV} must be a number of seconds (0 turns the cache off), not {raw!r}") from exc
+        raise ValueError(f"{name} must be a number of seconds (0 {zero_means}), not {raw!r}") from exc
     return max(seconds, 0.0)
+
+
+def ttl_seconds() -> float:
+    """How long an entry lives: ATTAIN_DASHBOARD_CACHE_SECONDS (0 = no cache), default 60 s."""
+    return _seconds(TTL_ENV, DEFAULT_TTL_SECONDS, "turns the cache off")
+
+
+def revision_seconds() -> float:
+    """How long one process reuses a data revision it read: ATTAIN_DASHBOARD_REVISION_SECONDS
+    (0 = read it on every request), default 0.25 s."""
+    return _seconds(REVISION_ENV, DEFAULT_REVISION_SECONDS, "reads the revision on every request")
+
+
+# The last data revision read per database in this process: {database_key: (read at, revision)}.
+# `_generation` counts commits made through this process; a read that a commit overtook is not kept.
+REVISION_CLOCK: Callable[[], float] = time.monotonic
+_revisions: dict[tuple[str, int], tuple[float, tuple[Any, ...]]] = {}
+_revision_lock = threading.Lock()
+_generation = 0
+
+
+def forget_revisions() -> None:
+    """Drop every shared revision: the next request of this process reads it again."""
+    global _generation
+    with _revision_lock:
+        _generation += 1
+        _revisions.clear()
+
+
+@event.listens_for(Engine, "commit")
+def _forget_on_commit(_connection: Connection) -> None:
+    # Any transaction committed through this process may have added a row the figures read. This
+    # fires just before the database commits; the Session hook below fires after it, so that a
+    # revision read in between is not kept either (the app's own writes all go through sessions).
+    forget_revisions()
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_after_commit(_session: Session) -> None:
+    forget_revisions()
+
+
+def shared_revision(session: Session) -> tuple[Any, ...]:
+    """`data_revision(session)`, or the one this process read for the same database less than
+    `revision_seconds()` ago (and before no commit of this process since): concurrent requests
+    share one revision query instead of each sending it."""
+    window = revision_seconds()
+    if window <= 0:
+        return data_revision(session)
+    key = database_key(session)
+    started = REVISION_CLOCK()
+    with _revision_lock:
+        found = _revisions.get(key)
+        generation = _generation
+    if found is not None and 0 <= started - found[0] < window:
+        return found[1]
+    revision = data_revision(session)
+    with _revision_lock:
+        if generation == _generation:  # no commit of this process since the read began
+            if len(_revisions) >= 64:
+                _revisions.clear()
+            _revisions[key] = (started, revision)
+    return revision
 
 
 class TtlLru(Generic[V]):
@@ -135,7 +206,7 @@ def cached(store: TtlLru[V], session: Session, key: tuple[Hashable, ...], comput
     ttl = ttl_seconds()
     if ttl <= 0:
         return compute()
-    full_key = (database_key(session), *key, data_revision(session))
+    full_key = (database_key(session), *key, shared_revision(session))
     found = store.get(full_key)
     if found is not None:
         return found

@@ -7,7 +7,7 @@ sign-in page, the API with 401.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -23,12 +23,17 @@ from attain.org.models import OrgNode
 from attain.web.security import SESSION_COOKIE, CsrfFailed, anonymous_csrf, check_csrf
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """One session (one pooled connection, checked out at its first query) for the whole request.
+    Made on the event loop (no I/O); closed in the thread pool when it holds a connection."""
     session = request.app.state.session_factory()
     try:
         yield session
     finally:
-        session.close()
+        if session.in_transaction():
+            await run_in_threadpool(session.close)
+        else:
+            session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -69,7 +74,7 @@ async def optional_user(request: Request, session: SessionDep) -> User | None:
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
-def current_user(user: OptionalUser) -> User:
+async def current_user(user: OptionalUser) -> User:  # async: no I/O, no trip to the thread pool
     if user is None:
         raise NotAuthenticated("sign in first")
     return user
@@ -81,7 +86,7 @@ CurrentUser = Annotated[User, Depends(current_user)]
 def require_role(*roles: str) -> Callable[[User], User]:
     """Dependency allowing only the given roles: `Depends(require_role("admin", "director"))`."""
 
-    def check(user: CurrentUser) -> User:
+    async def check(user: CurrentUser) -> User:
         if user.role not in roles:
             raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {user.role}")
         return user
@@ -122,7 +127,7 @@ class Access:
         return self.user.role != "rep"
 
 
-def get_access(session: SessionDep, user: CurrentUser) -> Access:
+async def get_access(session: SessionDep, user: CurrentUser) -> Access:  # no I/O: stays on the event loop
     return Access(session=session, user=user)
 
 

@@ -8,17 +8,21 @@ an estimate, rounded to whole fen before it is shown, like the page's KPI cards.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from fractions import Fraction
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from sqlalchemy.orm import Session
 
 from attain.org.models import OrgNode
 from attain.plans.models import Plan
 from attain.tracking.format import in_units, share
+from attain.web import cache
 from attain.web.api.common import ERROR_RESPONSES, date_of, jsonable, node_of
 from attain.web.deps import AccessDep
+from attain.web.pages import dashboard as dashboard_page
 from attain.web.pages import queries
 from attain.web.pages.dashboard import (
     NodeRef,
@@ -60,19 +64,12 @@ def _row(row: StatusRow) -> dict[str, Any]:
     }
 
 
-@router.get("/dashboard", summary="Dashboard of a node (KPIs, monthly series, forecast, status below)")
-def get_dashboard(access: AccessDep, node: NodeParam = None, plan: PlanParam = None,
-                  as_of: AsOfParam = None) -> dict[str, Any]:
-    """For the node (default yours): the plan, time progress, actual vs target with status, monthly
-    actual and target, the forecast P10/P50/P90 for the plan's end and the status of the nodes below."""
-    day = date_of(as_of) or date.today()
-    target = node_of(access, node)
-    chosen = queries.choose_plan(session=access.session, name=plan, on=day)
-    data = cached_dashboard_data(session=access.session, plan=chosen, node=target, as_of=day)
+def payload(data: dict[str, Any], plan: Plan, node: OrgNode, day: date) -> dict[str, Any]:
+    """The API's answer for `cached_dashboard_data`'s figures (JSON-ready)."""
     summary: StatusRow = data["summary"]
-    return jsonable({
-        "plan": _plan(chosen), "node": _node(target), "as_of": day,
-        "time_progress": share(time_share(chosen, day)),
+    return jsonable({  # type: ignore[no-any-return]
+        "plan": _plan(plan), "node": _node(node), "as_of": day,
+        "time_progress": share(time_share(plan, day)),
         "summary": {key: value for key, value in _row(summary).items() if key != "node"},
         "months": [{"month": label, "actual": _money(actual), "target": _money(monthly_target)}
                    for label, actual, monthly_target in zip(data["months"], data["actual"], data["target"])],
@@ -80,3 +77,36 @@ def get_dashboard(access: AccessDep, node: NodeParam = None, plan: PlanParam = N
                      "p90": _money(data["forecast_p90"])},
         "rows": [_row(r) for r in data["rows"]],
     })
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    """JSON as FastAPI's JSONResponse writes it (UTF-8, no NaN, compact)."""
+    return json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+
+
+def cached_dashboard_json(*, session: Session, plan: Plan, node: OrgNode, as_of: date) -> bytes:
+    """The encoded answer, kept next to the figures in the same per-process cache (same TTL and data
+    revision, `attain.web.cache`), so that a cached request encodes nothing. The key also holds every
+    field of the plan and node the answer shows, read fresh by this request: a plan's status or a
+    node's name changed in place shows at once, as before. The caller has checked access to `node`."""
+
+    def compute() -> bytes:
+        data = cached_dashboard_data(session=session, plan=plan, node=node, as_of=as_of)
+        return encode(payload(data, plan, node, as_of))
+
+    key = ("dashboard-json", node.id, plan.id, plan.version, as_of, plan.name, plan.status, plan.year,
+           plan.start_date, plan.end_date, node.code, node.name, node.kind)
+    return cache.cached(dashboard_page.FIGURES_CACHE, session, key, compute)
+
+
+@router.get("/dashboard", summary="Dashboard of a node (KPIs, monthly series, forecast, status below)",
+            response_model=dict[str, Any])
+def get_dashboard(access: AccessDep, node: NodeParam = None, plan: PlanParam = None,
+                  as_of: AsOfParam = None) -> Response:
+    """For the node (default yours): the plan, time progress, actual vs target with status, monthly
+    actual and target, the forecast P10/P50/P90 for the plan's end and the status of the nodes below."""
+    day = date_of(as_of) or date.today()
+    target = node_of(access, node)  # every request: 404 for a node the caller may not see
+    chosen = queries.choose_plan(session=access.session, name=plan, on=day)
+    body = cached_dashboard_json(session=access.session, plan=chosen, node=target, as_of=day)
+    return Response(content=body, media_type="application/json")
