@@ -13,11 +13,17 @@ measured phases, both with C concurrent clients (threads, one keep-alive httpx c
 - steady state: R requests per client for users drawn from a realistic mix (mostly reps, some
   managers, few directors and admins), after the cold phase.
 
+With `--interval MS` each client is paced instead of sending back to back (closed loop, the
+default 0): it starts a request every MS milliseconds, like a dashboard wall refreshing (the next
+one goes at once when an answer took longer than MS), each client at its own random offset within
+the first interval so that the clients are not in step. Both phases are paced.
+
 Prints requests, errors, throughput and p50/p95/p99 latency overall and per role for each phase.
 The server inherits the environment (ATTAIN_DASHBOARD_CACHE_SECONDS=0 measures without the
 dashboard cache). The schema is dropped at the end. Exits 1 if any request failed.
 
 Usage: python benchmarks/load.py [--lines N] [--clients C] [--requests R] [--pg URL] [--workers W] [--no-cold-phase]
+                                [--interval MS]
 PostgreSQL: --pg or ATTAIN_TEST_PG_URL.
 """
 
@@ -160,8 +166,27 @@ def fetch(client: httpx.Client, token: str) -> tuple[float, int | None, str]:
     return seconds, response.status_code, ""
 
 
+class Pacer:
+    """Waits so that a client starts one request every `interval` seconds (0: no wait, closed loop).
+    The first request waits a random offset within the interval; a late request goes at once and
+    the schedule continues from it (no burst to catch up)."""
+
+    def __init__(self, interval: float, rng: random.Random) -> None:
+        self.interval = interval
+        self.next_at = time.perf_counter() + rng.uniform(0, interval) if interval > 0 else 0.0
+
+    def wait(self) -> None:
+        if self.interval <= 0:
+            return
+        now = time.perf_counter()
+        if self.next_at > now:
+            time.sleep(self.next_at - now)
+            now = self.next_at
+        self.next_at = now + self.interval
+
+
 def run_cold(base: str, users: dict[str, list[tuple[str, str]]], clients: int,
-             seed: int) -> tuple[list[Result], float]:
+             seed: int, interval: float = 0.0) -> tuple[list[Result], float]:
     """Every measured user's first request, each user once in random order, `clients` at a time."""
     todo = [(role, name, token) for role, pairs in users.items() for name, token in pairs
             if not name.startswith("warmup_")]
@@ -170,10 +195,12 @@ def run_cold(base: str, users: dict[str, list[tuple[str, str]]], clients: int,
     results: list[Result] = []
     start_together = threading.Barrier(clients)
 
-    def client_loop() -> None:
+    def client_loop(index: int) -> None:
         with httpx.Client(base_url=base, timeout=300) as client:
             start_together.wait()
+            pacer = Pacer(interval, random.Random(seed * 2000 + index))
             while True:
+                pacer.wait()
                 with lock:
                     if not todo:
                         return
@@ -182,7 +209,7 @@ def run_cold(base: str, users: dict[str, list[tuple[str, str]]], clients: int,
                 with lock:
                     results.append(Result(role, name, True, seconds, status, error))
 
-    threads = [threading.Thread(target=client_loop) for _ in range(clients)]
+    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -192,9 +219,10 @@ def run_cold(base: str, users: dict[str, list[tuple[str, str]]], clients: int,
 
 
 def run_clients(base: str, users: dict[str, list[tuple[str, str]]], clients: int, requests: int,
-                seed: int, seen: set[str]) -> tuple[list[Result], float]:
-    """`clients` threads, each sending `requests` requests back to back for users drawn from MIX;
-    a user's request is cold when nobody asked for that user before (`seen`, updated)."""
+                seed: int, seen: set[str], interval: float = 0.0) -> tuple[list[Result], float]:
+    """`clients` threads, each sending `requests` requests for users drawn from MIX, back to back
+    or one every `interval` seconds; a user's request is cold when nobody asked for that user
+    before (`seen`, updated)."""
     measured = {role: [u for u in pairs if not u[0].startswith("warmup_")] for role, pairs in users.items()}
     roles, weights = list(MIX), list(MIX.values())
     lock = threading.Lock()
@@ -205,7 +233,9 @@ def run_clients(base: str, users: dict[str, list[tuple[str, str]]], clients: int
         rng = random.Random(seed * 1000 + index)
         with httpx.Client(base_url=base, timeout=120) as client:
             start_together.wait()
+            pacer = Pacer(interval, rng)
             for _ in range(requests):
+                pacer.wait()
                 role = rng.choices(roles, weights)[0]
                 name, token = rng.choice(measured[role])
                 with lock:
@@ -276,14 +306,20 @@ def main() -> int:
     parser.add_argument("--cold-phase", action=argparse.BooleanOptionalAction, default=True,
                         help="first ask for every measured user once (cold), then the steady-state phase")
     parser.add_argument("--warmup", type=int, default=2, help="warm-up rounds (one request per role each)")
+    parser.add_argument("--interval", type=float, default=0.0, metavar="MS",
+                        help="each client starts one request every MS milliseconds (default 0: back to back)")
     parser.add_argument("--seed", type=int, default=3)
     args = parser.parse_args()
+    if args.interval < 0:
+        parser.error("--interval must be 0 (closed loop) or a number of milliseconds")
     if not args.pg:
         parser.error("needs PostgreSQL: --pg URL or ATTAIN_TEST_PG_URL")
     os.environ.setdefault("ATTAIN_PASSWORD_HASH", "fast")  # users are made here, not signed in
     print(f"{args.lines:,} order lines, {REGIONS} regions, {TEAMS} teams, {REPS:,} reps; plan FY{YEAR}, as of {AS_OF}; "
           f"{args.clients} clients × {args.requests} requests on GET /api/v1/dashboard, {args.workers} worker(s), "
-          f"ATTAIN_DASHBOARD_CACHE_SECONDS={os.environ.get('ATTAIN_DASHBOARD_CACHE_SECONDS', '(default)')}")
+          + (f"paced: one request per client every {args.interval:g} ms, " if args.interval else "closed loop, ")
+          + f"ATTAIN_DASHBOARD_CACHE_SECONDS={os.environ.get('ATTAIN_DASHBOARD_CACHE_SECONDS', '(default)')}, "
+          f"ATTAIN_DASHBOARD_REVISION_SECONDS={os.environ.get('ATTAIN_DASHBOARD_REVISION_SECONDS', '(default)')}")
 
     schema = f"attain_load_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(resolve_database_url(args.pg), isolation_level="AUTOCOMMIT")
@@ -310,10 +346,10 @@ def main() -> int:
         warm_up(base, users, args.warmup)
         failed, seen = 0, set()
         if args.cold_phase:
-            results, elapsed = run_cold(base, users, args.clients, args.seed)
+            results, elapsed = run_cold(base, users, args.clients, args.seed, args.interval / 1000)
             failed += report("Cold (each user's first request)", results, elapsed, args.clients)
             seen = {r.user for r in results}
-        results, elapsed = run_clients(base, users, args.clients, args.requests, args.seed, seen)
+        results, elapsed = run_clients(base, users, args.clients, args.requests, args.seed, seen, args.interval / 1000)
         failed += report("Steady state" if args.cold_phase else "Mixed", results, elapsed, args.clients)
         return 1 if failed else 0
     finally:
