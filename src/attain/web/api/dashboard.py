@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from attain.org.models import OrgNode
 from attain.plans.models import Plan
 from attain.tracking.format import in_units, share
-from attain.web import cache
 from attain.web.api.common import ERROR_RESPONSES, date_of, jsonable, node_of
 from attain.web.deps import AccessDep
 from attain.web.pages import dashboard as dashboard_page
@@ -27,7 +26,6 @@ from attain.web.pages import queries
 from attain.web.pages.dashboard import (
     NodeRef,
     StatusRow,
-    cached_dashboard_data,
     time_share,
 )
 
@@ -65,7 +63,7 @@ def _row(row: StatusRow) -> dict[str, Any]:
 
 
 def payload(data: dict[str, Any], plan: Plan, node: OrgNode, day: date) -> dict[str, Any]:
-    """The API's answer for `cached_dashboard_data`'s figures (JSON-ready)."""
+    """The API's answer for a node's cached figures (JSON-ready)."""
     summary: StatusRow = data["summary"]
     return jsonable({  # type: ignore[no-any-return]
         "plan": _plan(plan), "node": _node(node), "as_of": day,
@@ -85,18 +83,22 @@ def encode(body: dict[str, Any]) -> bytes:
 
 
 def cached_dashboard_json(*, session: Session, plan: Plan, node: OrgNode, as_of: date) -> bytes:
-    """The encoded answer, kept next to the figures in the same per-process cache (same TTL and data
-    revision, `attain.web.cache`), so that a cached request encodes nothing. The key also holds every
-    field of the plan and node the answer shows, read fresh by this request: a plan's status or a
-    node's name changed in place shows at once, as before. The caller has checked access to `node`."""
-
-    def compute() -> bytes:
-        data = cached_dashboard_data(session=session, plan=plan, node=node, as_of=as_of)
-        return encode(payload(data, plan, node, as_of))
-
-    key = ("dashboard-json", node.id, plan.id, plan.version, as_of, plan.name, plan.status, plan.year,
-           plan.start_date, plan.end_date, node.code, node.name, node.kind)
-    return cache.cached(dashboard_page.FIGURES_CACHE, session, key, compute)
+    """The encoded answer, kept inside the node's figures entry of the per-process cache (so it
+    expires with the figures, `attain.web.cache`): a cached request encodes nothing. It is kept per
+    value of every plan and node field the answer shows, read fresh by this request, so a plan's
+    status or a node's name changed in place shows at once, as before. The caller has checked
+    access to `node`."""
+    figures = dashboard_page.cached_figures(session=session, plan=plan, node=node, as_of=as_of)
+    encoded: dict[tuple[Any, ...], bytes] = figures[dashboard_page.ENCODED]
+    shown = (plan.id, plan.name, plan.version, plan.status, plan.year, plan.start_date, plan.end_date,
+             node.id, node.code, node.name, node.kind, as_of)
+    body = encoded.get(shown)
+    if body is None:
+        body = encode(payload(figures, plan, node, as_of))
+        if len(encoded) >= 8:  # fields changed in place again and again: keep the memo small
+            encoded.clear()
+        encoded[shown] = body  # one dict store: safe between threads (two may encode the same)
+    return body
 
 
 @router.get("/dashboard", summary="Dashboard of a node (KPIs, monthly series, forecast, status below)",

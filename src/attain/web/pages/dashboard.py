@@ -140,22 +140,31 @@ def dashboard_data(*, session: Session, plan: Plan, node: OrgNode, as_of: date) 
 
 # The figures part of dashboard_data (all but the caller's plan and node objects), per process.
 FIGURES_CACHE: cache.TtlLru[dict[str, Any]] = cache.TtlLru()
+# Key of a figures entry holding the API's encoded answers for it ({fields shown beside the
+# figures: JSON bytes}, `attain.web.api.dashboard`): they live and expire with the figures.
+ENCODED = "encoded"
 
 
-def cached_dashboard_data(*, session: Session, plan: Plan, node: OrgNode, as_of: date) -> dict[str, Any]:
-    """`dashboard_data`, from the per-process cache when the same node, plan version, day and data
-    revision were computed less than ATTAIN_DASHBOARD_CACHE_SECONDS ago (`attain.web.cache`).
-    The caller has checked that the user may see `node`: the cache is per node, not per user."""
+def cached_figures(*, session: Session, plan: Plan, node: OrgNode, as_of: date) -> dict[str, Any]:
+    """The shared cache entry for `node` (already checked visible): `dashboard_data` without the
+    plan and node objects, plus an ENCODED memo. Shared between threads: read only, except ENCODED."""
 
     def compute() -> dict[str, Any]:
         data = dashboard_data(session=session, plan=plan, node=node, as_of=as_of)
         band: calc.ForecastBand = data["band"]
         for values in (band.cumulative_actual, band.p10, band.p50, band.p90):
             values.setflags(write=False)  # shared by every request that hits the cache
-        return {key: value for key, value in data.items() if key not in ("plan", "node")}
+        return {**{key: value for key, value in data.items() if key not in ("plan", "node")}, ENCODED: {}}
 
-    figures = cache.cached(FIGURES_CACHE, session, ("dashboard", node.id, plan.id, plan.version, as_of), compute)
-    return {**figures, "plan": plan, "node": node}
+    return cache.cached(FIGURES_CACHE, session, ("dashboard", node.id, plan.id, plan.version, as_of), compute)
+
+
+def cached_dashboard_data(*, session: Session, plan: Plan, node: OrgNode, as_of: date) -> dict[str, Any]:
+    """`dashboard_data`, from the per-process cache when the same node, plan version, day and data
+    revision were computed less than ATTAIN_DASHBOARD_CACHE_SECONDS ago (`attain.web.cache`).
+    The caller has checked that the user may see `node`: the cache is per node, not per user."""
+    figures = cached_figures(session=session, plan=plan, node=node, as_of=as_of)
+    return {**{key: value for key, value in figures.items() if key != ENCODED}, "plan": plan, "node": node}
 
 
 def charts(data: dict[str, Any], labels: dict[str, str]) -> dict[str, str]:
