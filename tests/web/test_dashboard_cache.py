@@ -317,10 +317,12 @@ def test_requests_within_the_window_share_one_revision_read(cache_app, tokens, c
 def test_a_commit_in_this_process_forgets_the_shared_revision(cache_app, tokens, computed, revision_reads, db) -> None:  # type: ignore[no-untyped-def]
     reads, _clock = revision_reads
     before = _get(cache_app, tokens["rep"])
+    read_before = len(reads)
     db.execute(insert(OrderLine).values(line_id="cache-test-window", order_id="cache-test-window",
                                         order_date=date(2026, 11, 3), rep_id=_rep_node(db).id, amount=1_00))
     db.commit()
     after = _get(cache_app, tokens["rep"])  # same clock time: only the commit made it read again
+    assert len(reads) == read_before + 1
     assert Decimal(after["summary"]["actual"]) - Decimal(before["summary"]["actual"]) == Decimal("1.00")
     assert computed == ["R002", "R002"]
 
