@@ -164,16 +164,26 @@ def test_an_import_or_a_plan_cell_change_recomputes(cache_app, tokens, computed,
     assert computed == ["R002", "R002", "R002"]
 
 
-def test_an_entry_expires_after_the_ttl(cache_app, tokens, computed, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_an_entry_past_the_ttl_is_served_once_more_and_refreshed_in_the_background(
+    cache_app, tokens, computed, monkeypatch  # type: ignore[no-untyped-def]
+) -> None:
     monkeypatch.setenv(cache.TTL_ENV, "30")
     clock = dashboard_page.FIGURES_CACHE.clock
-    _get(cache_app, tokens["rep"])
+    first = _get(cache_app, tokens["rep"])
     clock.now += 29.9  # type: ignore[attr-defined]
     _get(cache_app, tokens["rep"])
     assert computed == ["R002"]
-    clock.now += 0.2  # type: ignore[attr-defined]
-    _get(cache_app, tokens["rep"])
+    clock.now += 0.2  # type: ignore[attr-defined]  past the TTL: served as it was, recomputed off the request
+    assert _get(cache_app, tokens["rep"]) == first
+    cache.wait_for_refreshes()
     assert computed == ["R002", "R002"]
+    _get(cache_app, tokens["rep"])  # the refreshed entry: nothing computed
+    assert computed == ["R002", "R002"]
+    clock.now += 61  # type: ignore[attr-defined]  past TTL and stale window: computed on the request
+    _get(cache_app, tokens["rep"])
+    assert computed == ["R002", "R002", "R002"]
+    cache.wait_for_refreshes()
+    assert computed == ["R002", "R002", "R002"]
 
 
 def test_zero_seconds_turns_the_cache_off(cache_app, tokens, computed, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -23,11 +23,13 @@ and only then look up the node's figures. Each process (uvicorn worker) has its 
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Table, event, func, select
@@ -51,6 +53,7 @@ from attain.org.models import OrgNode, RepTerritory
 from attain.plans.models import Plan, PlanCell, PlanCellChange, PlanVersion
 from attain.settings.models import Setting
 
+log = logging.getLogger(__name__)
 TTL_ENV = "ATTAIN_DASHBOARD_CACHE_SECONDS"
 DEFAULT_TTL_SECONDS = 60.0
 REVISION_ENV = "ATTAIN_DASHBOARD_REVISION_SECONDS"
@@ -172,16 +175,22 @@ class TtlLru(Generic[V]):
         self._lock = threading.Lock()
 
     def get(self, key: Hashable) -> V | None:
+        found = self.lookup(key)
+        return found[0] if found is not None and found[1] else None
+
+    def lookup(self, key: Hashable, stale_for: float = 0.0) -> tuple[V, bool] | None:
+        """(value, fresh) for a value stored less than its TTL ago (fresh) or less than its TTL
+        plus `stale_for` seconds ago (stale); None otherwise (an entry past both is dropped)."""
         now = self.clock()
         with self._lock:
             found = self._entries.get(key)
             if found is None:
                 return None
-            if found[0] <= now:
+            if found[0] + stale_for <= now:
                 del self._entries[key]
                 return None
             self._entries.move_to_end(key)
-            return found[1]
+            return found[1], found[0] > now
 
     def put(self, key: Hashable, value: V, ttl: float) -> None:
         with self._lock:
@@ -199,17 +208,64 @@ class TtlLru(Generic[V]):
             return len(self._entries)
 
 
-def cached(store: TtlLru[V], session: Session, key: tuple[Hashable, ...], compute: Callable[[], V]) -> V:
+# Refreshes of stale entries run here, one at a time, off the request path.
+_refresher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="attain-dashboard-refresh")
+_refreshing: set[Hashable] = set()
+_refreshing_lock = threading.Lock()
+_pending: list[Future[None]] = []
+
+
+def wait_for_refreshes() -> None:
+    """Block until every background refresh started so far has finished (tests, shutdown)."""
+    with _refreshing_lock:
+        pending = list(_pending)
+        _pending.clear()
+    for future in pending:
+        future.result()
+
+
+def _refresh(store: TtlLru[V], engine: Any, full_key: tuple[Hashable, ...], refresh: Callable[[Session], V],
+             ttl: float) -> None:
+    try:
+        with Session(bind=engine) as session:
+            store.put(full_key, refresh(session), ttl)
+    except Exception:
+        # The stale entry expires on its own and the next request computes it in the open.
+        log.exception("refreshing dashboard figures %s failed", full_key[1:-1])
+        raise
+    finally:
+        with _refreshing_lock:
+            _refreshing.discard(full_key)
+
+
+def cached(
+    store: TtlLru[V], session: Session, key: tuple[Hashable, ...], compute: Callable[[], V],
+    refresh: Callable[[Session], V] | None = None,
+) -> V:
     """`compute()`'s value for `key` in this database at its current data revision, from `store`
     when a fresh one is there. Two requests missing at once both compute (no lock is held while
-    computing); the later one's value stays."""
+    computing); the later one's value stays.
+
+    With `refresh` (the same computation on a session of its own), an entry past its TTL but at the
+    same data revision is served once more while a background thread recomputes it
+    (stale-while-revalidate): a request never waits for the once-a-TTL recomputation of figures
+    whose data rows did not change. Such an entry is at most two TTLs old; a new data revision (an
+    import, a new order line, a plan change) is always computed on the request."""
     ttl = ttl_seconds()
     if ttl <= 0:
         return compute()
     full_key = (database_key(session), *key, shared_revision(session))
-    found = store.get(full_key)
+    found = store.lookup(full_key, stale_for=ttl if refresh is not None else 0.0)
     if found is not None:
-        return found
+        value, fresh = found
+        if not fresh and refresh is not None:
+            with _refreshing_lock:
+                start = full_key not in _refreshing
+                if start:
+                    _refreshing.add(full_key)
+                    _pending.append(_refresher.submit(_refresh, store, session.get_bind(), full_key, refresh, ttl))
+                    del _pending[:-64]
+        return value
     value = compute()
     store.put(full_key, value, ttl)
     return value

@@ -149,14 +149,21 @@ def cached_figures(*, session: Session, plan: Plan, node: OrgNode, as_of: date) 
     """The shared cache entry for `node` (already checked visible): `dashboard_data` without the
     plan and node objects, plus an ENCODED memo. Shared between threads: read only, except ENCODED."""
 
-    def compute() -> dict[str, Any]:
-        data = dashboard_data(session=session, plan=plan, node=node, as_of=as_of)
+    def compute_on(on: Session, the_plan: Plan, the_node: OrgNode) -> dict[str, Any]:
+        data = dashboard_data(session=on, plan=the_plan, node=the_node, as_of=as_of)
         band: calc.ForecastBand = data["band"]
         for values in (band.cumulative_actual, band.p10, band.p50, band.p90):
             values.setflags(write=False)  # shared by every request that hits the cache
         return {**{key: value for key, value in data.items() if key not in ("plan", "node")}, ENCODED: {}}
 
-    return cache.cached(FIGURES_CACHE, session, ("dashboard", node.id, plan.id, plan.version, as_of), compute)
+    def refresh(on: Session) -> dict[str, Any]:  # in the background, on a session of its own
+        the_plan, the_node = on.get(Plan, plan.id), on.get(OrgNode, node.id)
+        if the_plan is None or the_node is None:
+            raise LookupError(f"plan {plan.id} or node {node.id} is gone")
+        return compute_on(on, the_plan, the_node)
+
+    return cache.cached(FIGURES_CACHE, session, ("dashboard", node.id, plan.id, plan.version, as_of),
+                        lambda: compute_on(session, plan, node), refresh)
 
 
 def cached_dashboard_data(*, session: Session, plan: Plan, node: OrgNode, as_of: date) -> dict[str, Any]:
