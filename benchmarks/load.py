@@ -209,13 +209,18 @@ def run_cold(base: str, users: dict[str, list[tuple[str, str]]], clients: int,
                 with lock:
                     results.append(Result(role, name, True, seconds, status, error))
 
+    return results, run_threads(client_loop, clients)
+
+
+def run_threads(client_loop, clients: int) -> float:  # type: ignore[no-untyped-def]
+    """Run `client_loop(index)` on `clients` threads at once; the wall-clock seconds they took."""
     threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return results, time.perf_counter() - started
+    return time.perf_counter() - started
 
 
 def run_clients(base: str, users: dict[str, list[tuple[str, str]]], clients: int, requests: int,
@@ -245,13 +250,7 @@ def run_clients(base: str, users: dict[str, list[tuple[str, str]]], clients: int
                 with lock:
                     results.append(Result(role, name, cold, seconds, status, error))
 
-    threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, time.perf_counter() - started
+    return results, run_threads(client_loop, clients)
 
 
 def percentiles_ms(results: list[Result]) -> str:

@@ -18,19 +18,18 @@ from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import ProductNode
 from attain.credit.sql import CreditFeatures, credit_features
 from attain.errors import InvalidInput, NotFound
-from attain.facts.models import OrderLine
-from attain.imports.models import ImportRun
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.periods import Period
 from attain.plans.models import Plan
 from attain.plans.service import require_plan
+from attain.revision import data_revision
 from attain.split.calendar import day_range, seasonal_day_weights, working_day_mask
 from attain.tracking import calc
 from attain.tracking.engine import ConnectionRunner, Runner, SessionRunner
@@ -312,8 +311,9 @@ def history_weights(
 
 # Seasonal weights read three years of daily sales (the biggest scan of a report after its own
 # rollup). A long-running process (the web app) keeps them per (database, metric, period, plan,
-# crediting features) while no order line is added and no file imported, and for at most
-# HISTORY_TTL seconds, so that a dashboard does not rescan the past on every request.
+# crediting features) at the same data revision (`attain.revision`: no row added to a table reports
+# read) and for at most HISTORY_TTL seconds, so that a dashboard does not rescan the past on every
+# request.
 HISTORY_TTL = 600.0
 _HISTORY_CACHE: OrderedDict[tuple[object, ...], tuple[float, np.ndarray | None, list[str]]] = OrderedDict()
 _HISTORY_LOCK = threading.Lock()
@@ -324,11 +324,8 @@ def _cached_history_weights(
 ) -> tuple[np.ndarray | None, list[str]]:
     if not isinstance(runner, SessionRunner):  # an order file (DuckDB): read each time
         return history_weights(runner, metric, period, plan_id, features)
-    stamp = session.execute(select(
-        select(func.max(OrderLine.id)).scalar_subquery(), select(func.max(ImportRun.id)).scalar_subquery(),
-    )).one()
     bind = session.get_bind()
-    key = (str(bind.url), id(bind), metric, period.start, period.end, plan_id, features, tuple(stamp))
+    key = (str(bind.url), id(bind), metric, period.start, period.end, plan_id, features, data_revision(session))
     now = time.monotonic()
     with _HISTORY_LOCK:
         found = _HISTORY_CACHE.get(key)

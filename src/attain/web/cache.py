@@ -32,26 +32,11 @@ from collections.abc import Callable, Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Table, event, func, select
+from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from attain.catalog.models import Customer, ProductNode
-from attain.credit.models import (
-    Assignment,
-    CreditRule,
-    CreditSplit,
-    CurrencyRate,
-    RepPosition,
-    ReturnedOrder,
-    TeamOverlay,
-)
-from attain.facts.models import Activity, Opportunity, OrderLine
-from attain.imports.models import ImportRun
-from attain.metrics.models import Metric
-from attain.org.models import OrgNode, RepTerritory
-from attain.plans.models import Plan, PlanCell, PlanCellChange, PlanVersion
-from attain.settings.models import Setting
+from attain.revision import COUNTED_TABLES, REVISION_TABLES, data_revision
 
 log = logging.getLogger(__name__)
 TTL_ENV = "ATTAIN_DASHBOARD_CACHE_SECONDS"
@@ -60,27 +45,9 @@ REVISION_ENV = "ATTAIN_DASHBOARD_REVISION_SECONDS"
 DEFAULT_REVISION_SECONDS = 0.25
 MAX_ENTRIES = 4096
 
-# Tables the dashboard figures read, with an integer primary key `id`: an INSERT into any of them
-# raises its max(id) (one index lookup). Deleting the newest row lowers it: a change too.
-REVISION_TABLES: tuple[Table, ...] = tuple(model.__table__ for model in (  # type: ignore[misc]
-    OrderLine, ImportRun, Plan, PlanVersion, PlanCell, PlanCellChange,
-    CreditRule, CreditSplit, TeamOverlay, RepPosition, Assignment, CurrencyRate,
-    Opportunity, Activity, OrgNode, RepTerritory, Customer, ProductNode, Metric,
-))
-# Small tables keyed by text (returned orders by order_id, settings by key): counted instead.
-COUNTED_TABLES: tuple[Table, ...] = (ReturnedOrder.__table__, Setting.__table__)  # type: ignore[assignment]
+__all__ = ["COUNTED_TABLES", "REVISION_TABLES", "data_revision"]  # re-exported: defined in attain.revision
 
 V = TypeVar("V")
-
-
-def data_revision(session: Session) -> tuple[Any, ...]:
-    """One SELECT that changes whenever a row is added to a table the dashboard reads: max(id) per
-    table, the row count of the small text-keyed ones, and the newest setting's `updated_at` (set on
-    every change of a setting, to the second)."""
-    columns = [select(func.max(table.c.id)).scalar_subquery() for table in REVISION_TABLES]
-    columns += [select(func.count()).select_from(table).scalar_subquery() for table in COUNTED_TABLES]
-    columns.append(select(func.max(Setting.__table__.c.updated_at)).scalar_subquery())
-    return tuple(session.execute(select(*columns)).one())
 
 
 def database_key(session: Session) -> tuple[str, int]:
