@@ -76,6 +76,8 @@ from attain.credit.models import (
     TeamOverlay,
 )
 from attain.facts.models import OrderLine
+from attain.facts.rollups import current_condition as rollups_current
+from attain.facts.rollups import rep_month_lines
 from attain.org.models import OrgNode
 from attain.settings.models import Setting
 
@@ -399,10 +401,13 @@ class CreditFeatures:
     assignments: bool = True  # credit_assignments rows (customer / territory owners)
     rates: bool = True  # currency_rates rows
     team_overlays: bool = True  # credit_team_overlays rows
+    # Not a crediting feature: the rollups (`facts.rollups`) cover every order line, so that a
+    # trivial statement of revenue or gross profit by rep / team / region / month may read them.
+    rollups: bool = False
 
     @property
     def trivial(self) -> bool:
-        return not any(getattr(self, f.name) for f in fields(self))
+        return not any(getattr(self, f.name) for f in fields(self) if f.name != "rollups")
 
 
 ALL_FEATURES = CreditFeatures()
@@ -418,15 +423,15 @@ def credit_features(session: Session, *, plan_id: int | None = None) -> CreditFe
         return exists(select(literal(1)).select_from(table))
 
     tables = (CreditSplit, ReturnedOrder, RepPosition, Assignment, CurrencyRate, TeamOverlay)
-    flags = session.execute(select(*(present(t.__table__) for t in tables))).one()
-    splits, returns, positions, assignments, rates, team_overlays = (bool(f) for f in flags)
+    flags = session.execute(select(*(present(t.__table__) for t in tables), rollups_current())).one()
+    splits, returns, positions, assignments, rates, team_overlays, rollups = (bool(f) for f in flags)
     wanted = CreditRule.plan_id.is_(None) if plan_id is None else or_(CreditRule.plan_id.is_(None), CreditRule.plan_id == plan_id)
     rules = False
     for row in session.execute(select(CreditRule.event, CreditRule.basis, CreditRule.returns_in).where(wanted)):
         # A row repeating the defaults changes nothing (reassign and base currency only matter with
         # assignments, positions or rates, probed above).
         rules = rules or any(value is not None and value != DEFAULT_RULE[name] for name, value in row._mapping.items())
-    return CreditFeatures(rules, splits, returns, positions, assignments, rates, team_overlays)
+    return CreditFeatures(rules, splits, returns, positions, assignments, rates, team_overlays, rollups)
 
 
 def _exclude_returns(exclude_returns: bool | None) -> Expr:
@@ -475,21 +480,63 @@ def _plain_lines(exclude_returns: bool | None, start: date | None, end: date | N
     )
 
 
+def _plain_rollup(exclude_returns: bool | None, start: date, end: date, by_day: bool) -> Select | None:  # type: ignore[type-arg]
+    """`_plain_lines` summed ahead (`facts.rollups`): whole months from the rep × month rollup (or,
+    `by_day`, the company's day rollup), the days around them from the lines; the same columns, and
+    the same sums for revenue and gross profit by rep, team, region and month. None: no whole month."""
+    rule = None if exclude_returns is False else _exclude_returns(None) if exclude_returns is None else literal(1)
+    parts = rep_month_lines(start, end, rule, by_day=by_day)
+    if parts is None:
+        return None
+    lines = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("rollup_lines")
+    rep = aliased(OrgNode, name="credit_rep")
+    node = aliased(OrgNode, name="credit_node")
+    above = aliased(OrgNode, name="credit_above")
+    line = OrderLine.__table__.c
+    nothing = null()
+    return (
+        select(
+            cast(nothing, line.id.type).label("line_id"), cast(nothing, line.order_id.type).label("order_id"),
+            lines.c.credit_date, lines.c.rep_id, cast(nothing, line.customer_id.type).label("customer_id"),
+            cast(nothing, line.product_id.type).label("product_id"), cast(nothing, line.region_id.type).label("region_id"),
+            lines.c.amount, lines.c.cost, lines.c.quantity,
+            literal("direct").label("kind"), literal("order_rep").label("rule"), lines.c.amount.label("net_amount"),
+            literal(FULL_BP).label("share_bp"), literal("CNY").label("currency"),
+            cast(nothing, CurrencyRate.rate.type).label("rate"), lines.c.credit_date.label("sale_date"),
+            case((node.kind == "team", node.id), else_=null()).label("team_id"),
+            case((node.kind == "region", node.id), (above.kind == "region", above.id), else_=null()).label("org_region_id"),
+            node.id.label("position_id"),
+        )
+        .select_from(lines)
+        .outerjoin(rep, rep.id == lines.c.rep_id)
+        .outerjoin(node, node.id == rep.parent_id)
+        .outerjoin(above, above.id == node.parent_id)
+    )
+
+
 @lru_cache(maxsize=64)
 def credited_lines(
     *, plan_id: int | None = None, reassign: bool | None = None, exclude_returns: bool | None = None,
     features: CreditFeatures | None = None, start: date | None = None, end: date | None = None,
+    rollup: str | None = None,
 ) -> Select:  # type: ignore[type-arg]
     """Every credited (line, rep, kind) row under the plan's crediting rule (company default when
     plan_id is None). `reassign` and `exclude_returns` override the rule and the company setting.
 
     `features` (from `credit_features(session)`) lets the statement leave out what the database does
     not use: with no feature in use it is a plain read of order_lines. `start`/`end` keep only rows
-    credited in [start, end] (pushed onto order_date where that is exact).
+    credited in [start, end] (pushed onto order_date where that is exact). `rollup` ("rep_months" or
+    "days") lets that plain read come from the rollups when `features.rollups` says they are current:
+    only for callers that sum amounts by rep / team / region / month (or by day over the company),
+    as the rollup rows carry nothing else (see `tracking.query.rollup_source`).
 
     Pure in its arguments and cached: the same (immutable) Select comes back for the same arguments,
     so the large statement is built once per process."""
     if features is not None and features.trivial:
+        if rollup is not None and features.rollups and start is not None and end is not None:
+            rolled = _plain_rollup(exclude_returns, start, end, by_day=rollup == "days")
+            if rolled is not None:
+                return rolled
         return _plain_lines(exclude_returns, start, end)
     used = features or ALL_FEATURES
     rule = _rule(plan_id, reassign, exclude_returns)

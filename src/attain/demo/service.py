@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from attain.catalog.models import Customer, ProductNode
 from attain.catalog.service import create_product_node, refresh_first_order_dates
 from attain.demo.generate import PRODUCT_LINES, REGIONS, DemoCompany, generate
-from attain.facts.models import Activity, Opportunity, OpportunityStageChange, OrderLine
-from attain.imports.bulk import upsert
+from attain.facts.models import Activity, Opportunity, OpportunityStageChange
+from attain.facts.rollups import upsert_order_lines
 from attain.metrics.service import require_metric
 from attain.org.models import OrgNode
 from attain.org.service import create_node, ensure_root
@@ -53,7 +53,9 @@ def load_demo(
         plan, cells = _write_plan(session, company, person_ids)
         session.commit()
         step("adding one sign-in user per role")
-        from attain.auth.service import ensure_demo_users  # late: demo data stays usable without the web layer
+        from attain.auth.service import (
+            ensure_demo_users,  # late: demo data stays usable without the web layer
+        )
 
         ensure_demo_users(session=session)
     except BaseException:
@@ -151,7 +153,7 @@ def _write_orders(session: Session, company: DemoCompany, person_ids: dict[str, 
         "cost": orders.costs.tolist(),
         "currency": ["CNY"] * len(orders.line_ids),
     }
-    return upsert(session=session, target=OrderLine.__table__, key="line_id", values=values)
+    return upsert_order_lines(session=session, values=values)
 
 
 def _write_pipeline(session: Session, company: DemoCompany, person_ids: dict[str, int], customer_ids: list[int]) -> dict[str, int]:

@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -54,6 +56,51 @@ class OrderLine(Base):
     invoiced_on: Mapped[date | None] = mapped_column(Date)
     paid_on: Mapped[date | None] = mapped_column(Date)
     original_sale_on: Mapped[date | None] = mapped_column(Date)
+
+
+class RepMonthSales(Base):
+    """Order lines summed per (month, rep, sign): a derived table kept by every order-line import
+    (`attain.facts.rollups`), so that reports by rep, team, region and month read tens of thousands
+    of rows instead of millions. Never edited by hand; rebuilt from `order_lines` at will."""
+
+    __tablename__ = "rollup_rep_months"
+    __table_args__ = (Index("ix_rollup_rep_months_month_rep", "month", "rep_id"),
+                      Index("ix_rollup_rep_months_rep_month", "rep_id", "month"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    month: Mapped[date] = mapped_column(Date)  # the month's first day
+    rep_id: Mapped[int | None] = mapped_column(BigId)
+    returns: Mapped[bool] = mapped_column(Boolean)  # the lines with a negative amount
+    amount: Mapped[int] = mapped_column(BigInteger)  # sum of amount, fen
+    profit: Mapped[int | None] = mapped_column(BigInteger)  # sum of amount - cost over lines with a cost
+    quantity: Mapped[Decimal] = mapped_column(Numeric(24, 4))
+    lines: Mapped[int] = mapped_column(BigInteger)
+
+
+class DaySales(Base):
+    """Order lines summed per (day, sign) over the whole company: the seasonal history of a report
+    (three years of days) without scanning three years of lines. Kept like `RepMonthSales`."""
+
+    __tablename__ = "rollup_days"
+    __table_args__ = (Index("ix_rollup_days_day", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    returns: Mapped[bool] = mapped_column(Boolean)
+    amount: Mapped[int] = mapped_column(BigInteger)
+    profit: Mapped[int | None] = mapped_column(BigInteger)
+    quantity: Mapped[Decimal] = mapped_column(Numeric(24, 4))
+    lines: Mapped[int] = mapped_column(BigInteger)
+
+
+class RollupState(Base):
+    """One row: the newest order line the rollups cover. Reports use the rollups only while it
+    equals max(order_lines.id) (nothing added since) and it is not NULL (nothing edited in place)."""
+
+    __tablename__ = "rollup_state"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    line_max_id: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Opportunity(Base):

@@ -3,7 +3,7 @@ table; then set-based SQL counts, updates and inserts. All inside the caller's t
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -95,11 +95,15 @@ def _indexes_rebuilt(session: Session, table: Table) -> Iterator[None]:
         connection.execute(CreateIndex(index))
 
 
-def upsert(*, session: Session, target: Table, key: str, values: dict[str, Sequence[object]]) -> UpsertCounts:
+def upsert(
+    *, session: Session, target: Table, key: str, values: dict[str, Sequence[object]],
+    before_merge: Callable[[Table], None] | None = None,
+) -> UpsertCounts:
     """Insert rows whose `key` is new, update rows that changed, leave identical rows alone.
 
     `values` maps column name → one value per row (column-major; it includes `key`, whose values
-    must be unique).
+    must be unique). `before_merge` is called with the loaded staging table before any existing row
+    changes (to read what the rows were: see `facts.rollups`); not called on an empty table.
     """
     columns = list(values)
     connection = session.connection()
@@ -120,6 +124,8 @@ def upsert(*, session: Session, target: Table, key: str, values: dict[str, Seque
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"ANALYZE {staging.name}")
     connection.exec_driver_sql(f"CREATE UNIQUE INDEX ix_{staging.name}_key ON {staging.name} ({key})")
+    if before_merge is not None:
+        before_merge(staging)
     counts = _merge(session, target, staging, key, [c for c in columns if c != key])
     staging.drop(connection)
     return counts

@@ -22,9 +22,9 @@ from attain.facts.models import (
     Activity,
     Opportunity,
     OpportunityStageChange,
-    OrderLine,
 )
-from attain.imports.bulk import UpsertCounts, upsert
+from attain.facts.rollups import upsert_order_lines
+from attain.imports.bulk import UpsertCounts
 from attain.imports.columns import Columns, clean_code, duplicates
 from attain.imports.common import (
     MONEY_SCALE,
@@ -197,7 +197,7 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
         "currency": [c.upper() if c else "CNY" for c in currencies] if columns.has("currency") else ["CNY"] * len(line_ids),
         **event_dates,
     }
-    counts = upsert(session=session, target=OrderLine.__table__, key="line_id", values=values)
+    counts = upsert_order_lines(session=session, values=values)
     _apply(result, counts)
     if counts.inserted or counts.updated:
         step("updating customers' first-order dates")

@@ -12,7 +12,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -178,6 +178,15 @@ def _grouped_and_total(
 _PLAIN = {int, str, type(None)}
 
 
+def features_for(session: Session, runner: Runner, *, plan_id: int | None = None) -> CreditFeatures:
+    """The crediting features of the plan's rule; the rollups only when the runner reads the database
+    (an order file run by DuckDB has its own lines)."""
+    features = credit_features(session, plan_id=plan_id)
+    if features.rollups and not getattr(runner, "reads_database", False):
+        features = replace(features, rollups=False)
+    return features
+
+
 def _key_part(value: object) -> int | str | None:
     if value is None or isinstance(value, str):
         return value
@@ -248,7 +257,8 @@ def actuals(
         rows: dict[Key, int | Decimal] = {}
         total: int | Decimal = 0
     else:
-        rows, total = _grouped_and_total(runner, metric, grouping, period.start, end, None, credit_features(session))
+        rows, total = _grouped_and_total(runner, metric, grouping, period.start, end, None,
+                                         features_for(session, runner))
     label = _labeller(session, grouping)
     return Actuals(
         info, period, grouping.dimensions, period.start, end,
@@ -365,7 +375,7 @@ def attainment(
     tree = load_org_tree(session)
     scope = _scope(session, tree, grouping, within)
     within = None if scope is None else scope.node_id
-    features = credit_features(session, plan_id=chosen.id)
+    features = features_for(session, runner, plan_id=chosen.id)
     actual_rows: dict[Key, int | Decimal] = {}
     total_actual: int | Decimal = 0
     rollup: Future[tuple[dict[Key, int | Decimal], int | Decimal]] | None = None

@@ -31,6 +31,7 @@ class Runner(Protocol):
     """Runs a tracking statement and returns its rows as tuples."""
 
     name: str
+    reads_database: bool  # the Attain database itself (its rollups are there), not an order file
 
     def rows(self, statement: Select) -> list[tuple[Any, ...]]:  # type: ignore[type-arg]
         ...
@@ -38,6 +39,8 @@ class Runner(Protocol):
 
 class SessionRunner:
     """The Attain database itself (SQLite or PostgreSQL)."""
+
+    reads_database = True
 
     def __init__(self, session: Session):
         self.session = session
@@ -50,6 +53,8 @@ class SessionRunner:
 class ConnectionRunner:
     """The Attain database through a connection of its own (a report's rollup running beside the
     session's other queries; see `attainment(parallel=True)`)."""
+
+    reads_database = True
 
     def __init__(self, connection: Connection):
         self.connection = connection
@@ -76,6 +81,7 @@ class DuckDBRunner:
     """DuckDB in memory, with an order file as `order_lines` (see `open_duckdb`)."""
 
     name = "duckdb"
+    reads_database = False  # the lines are the file's: the database's rollups do not sum them
 
     def __init__(self, connection: Any):
         self.connection = connection

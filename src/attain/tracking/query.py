@@ -116,8 +116,9 @@ def actuals_statement(
     """
     check_metric(metric)
     # The window goes into credited_lines too: with no crediting feature in use it becomes an
-    # order_date range that the (order_date, rep_id) index serves.
-    lines = credited_lines(plan_id=plan_id, features=features, start=start, end=end)
+    # order_date range that the (order_date, rep_id) index serves, or the rollups.
+    rollup = rollup_source(metric, grouping, by_day=by_day, scope=scope, features=features)
+    lines = credited_lines(plan_id=plan_id, features=features, start=start, end=end, rollup=rollup)
     credited = lines.subquery("credited")
     customer = aliased(Customer, name="tracking_customer")
     product = aliased(ProductNode, name="tracking_product")
@@ -168,6 +169,23 @@ def actuals_statement(
     if keys:
         statement = statement.group_by(*keys)
     return statement
+
+
+# What the rollups (`facts.rollups`) can serve: money summed by these dimensions.
+ROLLUP_METRICS = ("revenue", "gross_profit")
+ROLLUP_DIMENSIONS = frozenset(("region", "team", "rep", "month"))
+
+
+def rollup_source(
+    metric: str, grouping: Grouping, *, by_day: bool, scope: Scope | None, features: CreditFeatures | None,
+) -> str | None:
+    """Which rollup a statement may read instead of the order lines ("rep_months", "days"), or None.
+    Only with no crediting feature in use and the rollups current (`features.rollups`)."""
+    if features is None or not features.rollups or not features.trivial or metric not in ROLLUP_METRICS:
+        return None
+    if by_day:  # days exist only for the whole company
+        return "days" if not grouping.dimensions and scope is None else None
+    return "rep_months" if set(grouping.dimensions) <= ROLLUP_DIMENSIONS else None
 
 
 def _additive(metric: str, credited) -> ColumnElement:  # type: ignore[no-untyped-def,type-arg]

@@ -76,7 +76,7 @@ def actuals_by_group_month(
     if not groups:
         return {}
     features = credit_features(session)
-    lines = credited_lines(features=features, start=start, end=end).subquery("cl")
+    lines = credited_lines(features=features, start=start, end=end, rollup="rep_months").subquery("cl")
     year = extract("year", lines.c.credit_date)
     month = extract("month", lines.c.credit_date)
     wanted = {(g.kind if g.kind in ("rep", "team", "region") else "company", g.id) for g in groups}
