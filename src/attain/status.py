@@ -6,6 +6,7 @@ from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import Customer, ProductNode
+from attain.facts import rollups
 from attain.facts.models import Activity, Opportunity, OrderLine
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
@@ -38,6 +39,7 @@ def database_status(*, session: Session) -> dict[str, object]:
     return {
         "counts": counts,
         "orders": {"first_date": first, "last_date": last},
+        "rollups": rollups.status(session.connection()),
         "revenue_by_year": [
             {"year": int(y), "revenue": _yuan(total), "lines": lines} for y, total, lines in by_year
         ],

@@ -165,6 +165,39 @@ def status(db: DbOption = None, json: JsonOption = False) -> None:
         console.print(years)
     for plan in report["plans"]:  # type: ignore[union-attr]
         console.print(f"Plan {plan['name']} v{plan['version']} ({plan['status']}, {plan['metric']}): {plan['cells']:,} cells")
+    console.print(f"Rollups: {report['rollups']['note']}")  # type: ignore[index]
+
+
+def rollups(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Recompute them from every order line")] = False,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """The order-line rollups reports read (per rep × month and per day): whether they cover every
+    line, and --rebuild to recompute them (after lines were loaded or edited outside `attain import`)."""
+    import time
+
+    from attain.facts import rollups as derived
+
+    url = resolve_database_url(db)
+    _require_schema(url)
+    seconds = None
+    with session_scope(url) as session:
+        if rebuild:
+            started = time.perf_counter()
+            derived.rebuild(session.connection())
+            session.commit()
+            seconds = round(time.perf_counter() - started, 3)
+        report = derived.status(session.connection())
+    if seconds is not None:
+        report["rebuilt_in_seconds"] = seconds
+    if json:
+        print_json(report)
+        return
+    if seconds is not None:
+        console.print(f"Rebuilt in {seconds:.2f} s.")
+    console.print(f"Rollups: {report['note']} — {report['rep_month_rows']:,} rep × month rows, "
+                  f"{report['day_rows']:,} day rows, order lines up to id {report['newest_line_id']:,}.")
 
 
 def demo(
@@ -237,5 +270,6 @@ def register(app: typer.Typer) -> None:
     app.command()(init)
     app.command("import")(import_)
     app.command()(status)
+    app.command()(rollups)
     app.command()(demo)
     app.command()(serve)

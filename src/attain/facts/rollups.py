@@ -9,8 +9,9 @@ rollups are derived data with one rule: **they are used only while they are know
   line) and records the newest line id covered in `rollup_state`.
 - A report uses the rollups only while `rollup_state.line_max_id` equals max(order_lines.id): a
   line added any other way (a script, the ORM) makes the reports read the lines again until the
-  next import or `attain rollups rebuild`. An ORM update or delete of a line sets the state to
-  NULL (see the flush listener below), which does the same.
+  next import or `attain rollups --rebuild`. An UPDATE or DELETE of lines through SQLAlchemy (an
+  ORM flush, `update(OrderLine)`, a Core statement) sets the state to NULL (the listeners below),
+  which does the same. Raw SQL text that edits lines in place is not seen: rebuild after it.
 - Sums of integers are exact, so a report from the rollups equals the same report from the lines,
   to the fen (tested on SQLite and PostgreSQL, with Hypothesis).
 
@@ -40,10 +41,10 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import ColumnElement, Delete, FunctionElement, Update
 
 from attain.facts.models import DaySales, OrderLine, RepMonthSales, RollupState
 
@@ -120,7 +121,7 @@ def _lock_state(connection: Connection) -> int | None:
 
 def rebuild(connection: Connection, months: Iterable[date] | None = None) -> int:
     """Recompute the rollups of `months` (first days; every month when None) from order_lines and
-    mark them current. Returns the number of rep × month rows written."""
+    mark them current. Returns the number of rep × month rows there are now."""
     ranges = None if months is None else month_ranges(months)
     _lock_state(connection)
     if ranges is None:
@@ -130,7 +131,6 @@ def rebuild(connection: Connection, months: Iterable[date] | None = None) -> int
         connection.execute(delete(REP_MONTHS).where(or_(*(and_(REP_MONTHS.c.month >= lo, REP_MONTHS.c.month < hi)
                                                             for lo, hi in ranges))))
         connection.execute(delete(DAYS).where(or_(*(and_(DAYS.c.day >= lo, DAYS.c.day < hi) for lo, hi in ranges))))
-    written = 0
     if ranges is None or ranges:
         sign = (LINES.c.amount < 0).label("returns")
         sums = (func.sum(LINES.c.amount).label("amount"), func.sum(LINES.c.amount - LINES.c.cost).label("profit"),
@@ -141,14 +141,13 @@ def rebuild(connection: Connection, months: Iterable[date] | None = None) -> int
         month = month_start(LINES.c.order_date)
         by_rep_month = (select(month.label("month"), LINES.c.rep_id, sign, *sums)
                         .where(*conditions).group_by(month, LINES.c.rep_id, sign))
-        result = connection.execute(insert(REP_MONTHS).from_select(
+        connection.execute(insert(REP_MONTHS).from_select(
             ["month", "rep_id", "returns", "amount", "profit", "quantity", "lines"], by_rep_month))
-        written = max(result.rowcount or 0, 0)
         by_day = (select(LINES.c.order_date.label("day"), sign, *sums)
                   .where(*conditions).group_by(LINES.c.order_date, sign))
         connection.execute(insert(DAYS).from_select(["day", "returns", "amount", "profit", "quantity", "lines"], by_day))
     connection.execute(update(STATE).where(STATE.c.id == STATE_ID).values(line_max_id=_line_max_id(connection)))
-    return written
+    return int(connection.execute(select(func.count()).select_from(REP_MONTHS)).scalar_one())
 
 
 def current(connection: Connection) -> bool:
@@ -178,12 +177,13 @@ def upsert_order_lines(*, session: Session, values: dict[str, Sequence[object]])
     was_current = covered is not None and covered == _line_max_id(connection)
     touched: set[date] = months_of(values.get("order_date", ()))  # type: ignore[arg-type]
 
-    def old_months(staging: Any) -> None:
-        days = connection.execute(select(LINES.c.order_date).distinct()
-                                  .join(staging, staging.c.line_id == LINES.c.line_id)).scalars()
+    def old_months(staging: Any, changing: ColumnElement[bool]) -> None:
+        # A changing line's new month is in `touched` already; its old one, when it moves, is not.
+        moved = and_(changing, LINES.c.order_date.is_distinct_from(staging.c.order_date))
+        days = connection.execute(select(LINES.c.order_date).distinct().select_from(LINES).join(staging, moved)).scalars()
         touched.update(months_of(days))
 
-    counts = upsert(session=session, target=LINES, key="line_id", values=values, before_merge=old_months)
+    counts = upsert(session=session, target=LINES, key="line_id", values=values, before_update=old_months)
     if not was_current:
         rebuild(connection)
     elif counts.inserted or counts.updated:
@@ -194,6 +194,17 @@ def upsert_order_lines(*, session: Session, values: dict[str, Sequence[object]])
 def forget(connection: Connection) -> None:
     """Mark the rollups unknown (NULL): reports read the lines until the next rebuild."""
     connection.execute(update(STATE).where(STATE.c.id == STATE_ID).values(line_max_id=None))
+
+
+@event.listens_for(Engine, "after_execute")
+def _lines_changed_by_a_statement(
+    connection: Connection, statement: Any, _multiparams: Any, _params: Any, _options: Any, _result: Any,
+) -> None:
+    """An UPDATE or DELETE statement on order_lines (Core, or ORM-enabled `update(OrderLine)`) ran
+    on this connection: the rollups no longer match the lines. An import's own UPDATE is followed
+    by its rebuild, which marks them current again; raw SQL text is not seen (`attain rollups --rebuild`)."""
+    if isinstance(statement, (Update, Delete)) and getattr(statement.table, "name", None) == LINES.name:
+        forget(connection)
 
 
 @event.listens_for(Session, "before_flush")

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Column,
+    ColumnElement,
     MetaData,
     Table,
     UniqueConstraint,
@@ -97,13 +98,14 @@ def _indexes_rebuilt(session: Session, table: Table) -> Iterator[None]:
 
 def upsert(
     *, session: Session, target: Table, key: str, values: dict[str, Sequence[object]],
-    before_merge: Callable[[Table], None] | None = None,
+    before_update: Callable[[Table, ColumnElement[bool]], None] | None = None,
 ) -> UpsertCounts:
     """Insert rows whose `key` is new, update rows that changed, leave identical rows alone.
 
     `values` maps column name → one value per row (column-major; it includes `key`, whose values
-    must be unique). `before_merge` is called with the loaded staging table before any existing row
-    changes (to read what the rows were: see `facts.rollups`); not called on an empty table.
+    must be unique). `before_update(staging, changed)` is called when existing rows are about to
+    change, before they do, with the staging table and the condition (over the target joined to the
+    staging table on `key`) that picks the changing rows: to read what they were (`facts.rollups`).
     """
     columns = list(values)
     connection = session.connection()
@@ -124,14 +126,15 @@ def upsert(
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql(f"ANALYZE {staging.name}")
     connection.exec_driver_sql(f"CREATE UNIQUE INDEX ix_{staging.name}_key ON {staging.name} ({key})")
-    if before_merge is not None:
-        before_merge(staging)
-    counts = _merge(session, target, staging, key, [c for c in columns if c != key])
+    counts = _merge(session, target, staging, key, [c for c in columns if c != key], before_update)
     staging.drop(connection)
     return counts
 
 
-def _merge(session: Session, target: Table, staging: Table, key: str, value_columns: list[str]) -> UpsertCounts:
+def _merge(
+    session: Session, target: Table, staging: Table, key: str, value_columns: list[str],
+    before_update: Callable[[Table, ColumnElement[bool]], None] | None = None,
+) -> UpsertCounts:
     joined = target.c[key] == staging.c[key]
     changed = or_(*(target.c[c].is_distinct_from(staging.c[c]) for c in value_columns))
     total = session.scalar(select(func.count()).select_from(staging)) or 0
@@ -146,6 +149,8 @@ def _merge(session: Session, target: Table, staging: Table, key: str, value_colu
         session.execute(insert(target).from_select(names, rows))
         return UpsertCounts(inserted=total, updated=0, unchanged=0)
     if updated:
+        if before_update is not None:
+            before_update(staging, and_(joined, changed))
         session.execute(update(target).where(and_(joined, changed)).values({c: staging.c[c] for c in value_columns}))
     if total > matched:
         session.execute(insert(target).from_select(names, rows.where(~exists().where(joined))))

@@ -178,11 +178,13 @@ def _grouped_and_total(
 _PLAIN = {int, str, type(None)}
 
 
-def features_for(session: Session, runner: Runner, *, plan_id: int | None = None) -> CreditFeatures:
+def features_for(
+    session: Session, runner: Runner, *, plan_id: int | None = None, use_rollups: bool = True,
+) -> CreditFeatures:
     """The crediting features of the plan's rule; the rollups only when the runner reads the database
-    (an order file run by DuckDB has its own lines)."""
+    (an order file run by DuckDB has its own lines) and the caller does not ask for the lines."""
     features = credit_features(session, plan_id=plan_id)
-    if features.rollups and not getattr(runner, "reads_database", False):
+    if features.rollups and (not use_rollups or not getattr(runner, "reads_database", False)):
         features = replace(features, rollups=False)
     return features
 
@@ -246,9 +248,10 @@ def _sort_key(key: Key) -> tuple[object, ...]:
 
 def actuals(
     *, session: Session, period: Period, by: str | Sequence[str] | None = None, metric: str = "revenue",
-    as_of: date | None = None, runner: Runner | None = None,
+    as_of: date | None = None, runner: Runner | None = None, use_rollups: bool = True,
 ) -> Actuals:
-    """The metric's actual per row over the period (up to `as_of` when given). Needs no plan."""
+    """The metric's actual per row over the period (up to `as_of` when given). Needs no plan.
+    `use_rollups=False` sums the order lines even where the rollups could serve (same figures)."""
     info = metric_info(session, metric)
     grouping = parse_by(by)
     runner = runner or SessionRunner(session)
@@ -258,7 +261,7 @@ def actuals(
         total: int | Decimal = 0
     else:
         rows, total = _grouped_and_total(runner, metric, grouping, period.start, end, None,
-                                         features_for(session, runner))
+                                         features_for(session, runner, use_rollups=use_rollups))
     label = _labeller(session, grouping)
     return Actuals(
         info, period, grouping.dimensions, period.start, end,
@@ -355,7 +358,7 @@ def _cached_history_weights(
 def attainment(
     *, session: Session, period: Period, by: str | Sequence[str] | None = None, plan: str | None = None,
     as_of: date | None = None, metric: str | None = None, runner: Runner | None = None, within: int | None = None,
-    parallel: bool = False,
+    parallel: bool = False, use_rollups: bool = True,
 ) -> Attainment:
     """Actual vs target per row at `as_of` (default today), with progress, forecasts and status.
 
@@ -375,7 +378,7 @@ def attainment(
     tree = load_org_tree(session)
     scope = _scope(session, tree, grouping, within)
     within = None if scope is None else scope.node_id
-    features = features_for(session, runner, plan_id=chosen.id)
+    features = features_for(session, runner, plan_id=chosen.id, use_rollups=use_rollups)
     actual_rows: dict[Key, int | Decimal] = {}
     total_actual: int | Decimal = 0
     rollup: Future[tuple[dict[Key, int | Decimal], int | Decimal]] | None = None
