@@ -1,5 +1,6 @@
-"""What the plan services read from the database: the org tree, sales history as SQL aggregates,
-customer potential and capacity. Each function returns arrays aligned with the nodes it is given."""
+"""What the plan services read from the database: the org tree, sales history as SQL aggregates
+over the credited lines (`credit.sql.credited_lines`, as tracking reads them), customer potential
+and capacity. Each function returns arrays aligned with the nodes it is given."""
 
 from __future__ import annotations
 
@@ -8,12 +9,21 @@ from datetime import date
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import ColumnElement, and_, case, distinct, extract, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Subquery,
+    and_,
+    case,
+    distinct,
+    extract,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import Customer, ProductNode
+from attain.credit.sql import credit_features, credited_lines
 from attain.errors import InvalidInput
-from attain.facts.models import OrderLine
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.periods import Period
@@ -61,23 +71,35 @@ def month_matrix(leaf_periods: Sequence[Period], year: int) -> NDArray[np.float6
     return matrix
 
 
-def _value_expression(metric: Metric) -> ColumnElement:  # type: ignore[type-arg]
-    # Sales read straight from order_lines, the way metrics.evaluate does.
+def _credited(session: Session, start: date, end: date) -> Subquery:
+    """The direct credit of [start, end] (`credit.sql.credited_lines`: split shares, moves, returns
+    and the company's credit rule applied; plain order lines when no crediting feature is in use),
+    the sales a history split or a SMART check should see."""
+    return credited_lines(features=credit_features(session), start=start, end=end).subquery("history_lines")
+
+
+def _direct_in(lines: Subquery, start: date, end: date, rep_ids: Sequence[int]) -> ColumnElement[bool]:
+    return and_(lines.c.kind == "direct", lines.c.credit_date >= start, lines.c.credit_date <= end,
+                lines.c.rep_id.in_(list(rep_ids)))
+
+
+def _value_expression(metric: Metric, lines: Subquery) -> ColumnElement:  # type: ignore[type-arg]
+    """The metric summed over credited lines, as metrics.evaluate reads it."""
     source = metric.source
     if metric.aggregation == "sum" and source == "amount":
-        return func.coalesce(func.sum(OrderLine.amount), 0)
+        return func.coalesce(func.sum(lines.c.amount), 0)
     if metric.aggregation == "sum" and source == "gross_profit":
-        return func.coalesce(func.sum(OrderLine.amount - OrderLine.cost), 0)
+        return func.coalesce(func.sum(lines.c.amount - lines.c.cost), 0)
     if metric.aggregation == "sum" and source == "cost":
-        return func.coalesce(func.sum(OrderLine.cost), 0)
+        return func.coalesce(func.sum(lines.c.cost), 0)
     if metric.aggregation == "sum" and source == "quantity":
-        return func.coalesce(func.sum(OrderLine.quantity), 0)
+        return func.coalesce(func.sum(lines.c.quantity), 0)
     if metric.aggregation == "count" and source == "line":
-        return func.count(OrderLine.id)
+        return func.count(lines.c.line_id)
     if metric.aggregation == "distinct_count" and source == "order":
-        return func.count(distinct(OrderLine.order_id))
+        return func.count(distinct(lines.c.order_id))
     if metric.aggregation == "distinct_count" and source in ("customer", "new_customer"):
-        return func.count(distinct(OrderLine.customer_id))
+        return func.count(distinct(lines.c.customer_id))
     raise InvalidInput(f"metric {metric.code} ({metric.aggregation} of {source or 'a ratio'}) cannot be split by history; use --method equal, potential or capacity")
 
 
@@ -100,14 +122,16 @@ def history_by_rep(
     or types are left out. Shape (reps, 12, lines or 1, types or 1).
     """
     start, end = date(year, 1, 1), date(year, 12, 31)
-    value = _value_expression(metric)
+    lines = _credited(session, start, end)
+    value = _value_expression(metric, lines)
     ctype = _customer_type(start)
+    month = extract("month", lines.c.credit_date)
     query = (
-        select(OrderLine.rep_id, extract("month", OrderLine.order_date).label("m"), OrderLine.product_id, ctype.label("t"), value)
-        .select_from(OrderLine)
-        .outerjoin(Customer, Customer.id == OrderLine.customer_id)
-        .where(and_(OrderLine.order_date >= start, OrderLine.order_date <= end, OrderLine.rep_id.in_(list(rep_ids))))
-        .group_by(OrderLine.rep_id, extract("month", OrderLine.order_date), OrderLine.product_id, ctype)
+        select(lines.c.rep_id, month.label("m"), lines.c.product_id, ctype.label("t"), value)
+        .select_from(lines)
+        .outerjoin(Customer, Customer.id == lines.c.customer_id)
+        .where(_direct_in(lines, start, end, rep_ids))
+        .group_by(lines.c.rep_id, month, lines.c.product_id, ctype)
     )
     rows = session.execute(query).all()
     history = np.zeros((len(rep_ids), 12, len(product_lines), len(types)))
@@ -135,12 +159,11 @@ def _line_of_product(session: Session) -> dict[int, int]:
 
 def monthly_actuals(*, session: Session, metric: Metric, rep_ids: Sequence[int], start: date, end: date) -> tuple[list[str], NDArray[np.float64]]:
     """Actuals per (rep, calendar month) over [start, end]: (month labels 'YYYY-MM', array reps × months)."""
-    value = _value_expression(metric)
-    y, m = extract("year", OrderLine.order_date), extract("month", OrderLine.order_date)
+    lines = _credited(session, start, end)
+    value = _value_expression(metric, lines)
+    y, m = extract("year", lines.c.credit_date), extract("month", lines.c.credit_date)
     rows = session.execute(
-        select(OrderLine.rep_id, y, m, value)
-        .where(OrderLine.order_date >= start, OrderLine.order_date <= end, OrderLine.rep_id.in_(list(rep_ids)))
-        .group_by(OrderLine.rep_id, y, m)
+        select(lines.c.rep_id, y, m, value).where(_direct_in(lines, start, end, rep_ids)).group_by(lines.c.rep_id, y, m)
     ).all()
     labels = []
     current = date(start.year, start.month, 1)
@@ -157,12 +180,11 @@ def monthly_actuals(*, session: Session, metric: Metric, rep_ids: Sequence[int],
 
 def actuals_by_rep(*, session: Session, metric: Metric, rep_ids: Sequence[int], start: date, end: date) -> NDArray[np.int64]:
     """Each rep's actual over [start, end] (integers in the metric's minor unit), one GROUP BY."""
-    value = _value_expression(metric)
+    lines = _credited(session, start, end)
+    value = _value_expression(metric, lines)
     rows = dict(
         session.execute(
-            select(OrderLine.rep_id, value)
-            .where(OrderLine.order_date >= start, OrderLine.order_date <= end, OrderLine.rep_id.in_(list(rep_ids)))
-            .group_by(OrderLine.rep_id)
+            select(lines.c.rep_id, value).where(_direct_in(lines, start, end, rep_ids)).group_by(lines.c.rep_id)
         ).all()
     )
     return np.array([int(rows.get(rep_id) or 0) for rep_id in rep_ids], dtype=np.int64)
