@@ -446,9 +446,6 @@ def _plain_lines(exclude_returns: bool | None, start: date | None, end: date | N
     order rep, on its order date, team and region from the current tree. Row for row what the full
     statement gives on such a database, with the period as a plain order_date range (index, pruning)."""
     line = OrderLine.__table__.c
-    rep = aliased(OrgNode, name="credit_rep")
-    node = aliased(OrgNode, name="credit_node")
-    above = aliased(OrgNode, name="credit_above")
     conditions = [line.order_date.is_not(None)]
     if start is not None:
         conditions.append(line.order_date >= start)
@@ -459,7 +456,7 @@ def _plain_lines(exclude_returns: bool | None, start: date | None, end: date | N
     elif exclude_returns:
         conditions.append(line.amount >= 0)
     full, none = literal(FULL_BP), literal(0)
-    return (
+    return _positioned_now(
         select(
             line.id.label("line_id"), line.order_id, line.order_date.label("credit_date"), line.rep_id,
             line.customer_id, line.product_id, line.region_id,
@@ -468,15 +465,28 @@ def _plain_lines(exclude_returns: bool | None, start: date | None, end: date | N
             literal("direct").label("kind"), literal("order_rep").label("rule"),
             line.amount.label("net_amount"), (full - none).label("share_bp"),
             line.currency, cast(null(), CurrencyRate.rate.type).label("rate"), line.order_date.label("sale_date"),
+        )
+        .select_from(OrderLine.__table__)
+        .where(and_(*conditions)),
+        line.rep_id,
+    )
+
+
+def _positioned_now(statement: Select, rep_id: Expr) -> Select:  # type: ignore[type-arg]
+    """The statement with team_id, org_region_id and position_id of the rep in the current tree
+    (the rep's parent; its region is the parent or the parent's parent)."""
+    rep = aliased(OrgNode, name="credit_rep")
+    node = aliased(OrgNode, name="credit_node")
+    above = aliased(OrgNode, name="credit_above")
+    return (
+        statement.add_columns(
             case((node.kind == "team", node.id), else_=null()).label("team_id"),
             case((node.kind == "region", node.id), (above.kind == "region", above.id), else_=null()).label("org_region_id"),
             node.id.label("position_id"),
         )
-        .select_from(OrderLine.__table__)
-        .outerjoin(rep, rep.id == line.rep_id)
+        .outerjoin(rep, rep.id == rep_id)
         .outerjoin(node, node.id == rep.parent_id)
         .outerjoin(above, above.id == node.parent_id)
-        .where(and_(*conditions))
     )
 
 
@@ -489,12 +499,9 @@ def _plain_rollup(exclude_returns: bool | None, start: date, end: date, by_day: 
     if parts is None:
         return None
     lines = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("rollup_lines")
-    rep = aliased(OrgNode, name="credit_rep")
-    node = aliased(OrgNode, name="credit_node")
-    above = aliased(OrgNode, name="credit_above")
     line = OrderLine.__table__.c
     nothing = null()
-    return (
+    return _positioned_now(
         select(
             cast(nothing, line.id.type).label("line_id"), cast(nothing, line.order_id.type).label("order_id"),
             lines.c.credit_date, lines.c.rep_id, cast(nothing, line.customer_id.type).label("customer_id"),
@@ -503,14 +510,8 @@ def _plain_rollup(exclude_returns: bool | None, start: date, end: date, by_day: 
             literal("direct").label("kind"), literal("order_rep").label("rule"), lines.c.amount.label("net_amount"),
             literal(FULL_BP).label("share_bp"), literal("CNY").label("currency"),
             cast(nothing, CurrencyRate.rate.type).label("rate"), lines.c.credit_date.label("sale_date"),
-            case((node.kind == "team", node.id), else_=null()).label("team_id"),
-            case((node.kind == "region", node.id), (above.kind == "region", above.id), else_=null()).label("org_region_id"),
-            node.id.label("position_id"),
-        )
-        .select_from(lines)
-        .outerjoin(rep, rep.id == lines.c.rep_id)
-        .outerjoin(node, node.id == rep.parent_id)
-        .outerjoin(above, above.id == node.parent_id)
+        ).select_from(lines),
+        lines.c.rep_id,
     )
 
 
