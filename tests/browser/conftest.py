@@ -58,14 +58,11 @@ def as_of() -> date:
 
 
 @pytest.fixture(scope="session")
-def server(browser, tmp_path_factory: pytest.TempPathFactory, as_of: date) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    """Base URL of the app on a demo company (loaded as of `as_of`) with one user per role."""
-    import uvicorn
-
+def database_url(browser, tmp_path_factory: pytest.TempPathFactory, as_of: date) -> str:  # type: ignore[no-untyped-def]
+    """The served demo company (loaded as of `as_of`) with one user per role, for tests that add rows."""
     from attain.db import get_engine, make_session_factory
     from attain.demo.service import load_demo
     from attain.migrate import upgrade
-    from attain.web.app import create_app
 
     url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.db'}"
     upgrade(get_engine(url))
@@ -74,6 +71,18 @@ def server(browser, tmp_path_factory: pytest.TempPathFactory, as_of: date) -> It
         load_demo(session=session, seed=2026, year=as_of.year, as_of=as_of)
     finally:
         session.close()
+    return url
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str) -> Iterator[str]:
+    """Base URL of the app on the demo company of `database_url`."""
+    import uvicorn
+
+    from attain.db import get_engine
+    from attain.web.app import create_app
+
+    url = database_url
     port = _free_port()
     config = uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     app_server = uvicorn.Server(config)

@@ -122,3 +122,24 @@ def test_rep_board_check_off_and_other_pages(sign_in, screenshot, as_of: date) -
     manager.goto(f"{base}diagnosis?period={as_of.year}Q{(as_of.month - 1) // 3 + 1}")
     manager.wait_for_selector("#gap-chart svg")
     screenshot(manager, "diagnosis")
+
+
+def test_alerts_inbox_marks_one_read_and_the_badge_follows(sign_in, screenshot, database_url: str) -> None:
+    from tests.web.test_alerts_inbox import _add_events
+
+    own = [_add_events(database_url, ["R002"])["R002"] for _ in range(2)]
+    _add_events(database_url, ["R003"])  # another rep's: never on this rep's page
+    page = sign_in("rep")
+    badge = page.locator("[data-testid=unread-badge]")
+    page.wait_for_function("() => document.querySelector('[data-testid=unread-badge]').innerText === '2'")
+    page.goto(page.url + "alerts")
+    assert page.locator("table[data-testid=alerts] tbody tr").count() == 2
+    assert page.locator("tr[data-node=R003]").count() == 0
+    page.click(f"[data-testid=mark-{own[1]}]")
+    page.wait_for_selector(f"tr#alert-{own[1]}.read")
+    page.wait_for_function("() => document.querySelector('[data-testid=unread-badge]').innerText === '1'")
+    assert badge.inner_text() == "1" and "1 条未读" in page.inner_text("[data-testid=unread-count]")
+    screenshot(page, "alerts")
+    page.click("[data-testid=read-all]")
+    page.wait_for_selector(f"tr#alert-{own[0]}.read")
+    page.wait_for_function("() => document.querySelector('[data-testid=unread-badge]').innerText === ''")

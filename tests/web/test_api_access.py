@@ -16,6 +16,7 @@ COVERED = {
     ("GET", "/api/v1/actuals"), ("GET", "/api/v1/attainment"), ("GET", "/api/v1/leaderboard"),
     ("GET", "/api/v1/diagnosis"), ("POST", "/api/v1/imports"), ("GET", "/api/v1/jobs/{job_id}"),
     ("GET", "/api/v1/jobs"), ("GET", "/api/v1/dashboard"),  # dashboard: tests/web/api/test_dashboard_api.py
+    ("GET", "/api/v1/alerts"), ("POST", "/api/v1/alerts/read"),  # alerts: tests/web/test_alerts_inbox.py
 }
 YEAR = "period=2026&as_of=2026-11-23"
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -317,27 +317,76 @@ def _insert_event(
     return event
 
 
-# --- inbox ----------------------------------------------------------------------------------------
+# --- inbox ---------------------------------------------------------------------------------------
+
+# A caller's row-level access as a function of an org-node id column (`attain.web.deps.Access.filter`):
+# the inbox then only reads and marks the entries of nodes the caller may see.
+Scope = Callable[[ColumnElement[int]], ColumnElement[bool]]
 
 
-def inbox(*, session: Session, node: str | None = None, unread: bool = False, limit: int = 200) -> list[tuple[AlertEvent, AlertRule, OrgNode]]:
-    """Inbox entries, newest first; with `node`, those of the node and everything under it."""
-    query = select(AlertEvent, AlertRule, OrgNode).join(AlertRule, AlertRule.id == AlertEvent.rule_id).join(
-        OrgNode, OrgNode.id == AlertEvent.org_node_id)
+def _entries(session: Session, node: str | None, unread: bool, scope: Scope | None) -> list[ColumnElement[bool]]:
+    """WHERE clauses of the inbox entries asked for (joined with their OrgNode)."""
+    clauses: list[ColumnElement[bool]] = []
     if node:
         root = require_node(session=session, key=node)
-        query = query.where(OrgNode.path.startswith(root.path, autoescape=True))
+        clauses.append(OrgNode.path.startswith(root.path, autoescape=True))
     if unread:
-        query = query.where(AlertEvent.read_at.is_(None))
+        clauses.append(AlertEvent.read_at.is_(None))
+    if scope is not None:
+        clauses.append(scope(AlertEvent.org_node_id))
+    return clauses
+
+
+def inbox(
+    *, session: Session, node: str | None = None, unread: bool = False, limit: int = 200, before: int | None = None,
+    scope: Scope | None = None,
+) -> list[tuple[AlertEvent, AlertRule, OrgNode]]:
+    """Inbox entries, newest first; with `node`, those of the node and everything under it; with
+    `before`, only entries older than that id (the next page); with `scope`, only visible ones."""
+    query = select(AlertEvent, AlertRule, OrgNode).join(AlertRule, AlertRule.id == AlertEvent.rule_id).join(
+        OrgNode, OrgNode.id == AlertEvent.org_node_id).where(*_entries(session, node, unread, scope))
+    if before is not None:
+        query = query.where(AlertEvent.id < before)
     rows = session.execute(query.order_by(AlertEvent.id.desc()).limit(limit)).all()
     return [(e, r, n) for e, r, n in rows]
 
 
-def mark_read(*, session: Session, ids: list[int] | None = None) -> int:
-    """Mark inbox entries read (all unread ones without ids); returns how many changed."""
+def unread_count(*, session: Session, scope: Scope | None = None) -> int:
+    """Unread inbox entries (of the nodes in `scope`): one COUNT."""
+    query = select(func.count(AlertEvent.id)).where(AlertEvent.read_at.is_(None))
+    if scope is not None:
+        query = query.where(scope(AlertEvent.org_node_id))
+    return int(session.scalar(query) or 0)
+
+
+def mark_read(*, session: Session, ids: list[int] | None = None, node: str | None = None,
+              scope: Scope | None = None) -> int:
+    """Mark inbox entries read: the given ids, else every unread one (of `node` and below); returns
+    how many changed. With `scope`, an id outside it (or unknown) is NotFound and nothing changes."""
+    if ids is not None and scope is not None:
+        wanted = set(ids)
+        found = set(session.scalars(select(AlertEvent.id).where(AlertEvent.id.in_(wanted), scope(AlertEvent.org_node_id))))
+        if missing := sorted(wanted - found):
+            shown = ", ".join(str(i) for i in missing[:5]) + (" …" if len(missing) > 5 else "")
+            raise NotFound(f"no alert {shown} that you can see; nothing was marked")
     statement = update(AlertEvent).where(AlertEvent.read_at.is_(None))
     if ids is not None:
         statement = statement.where(AlertEvent.id.in_(ids))
+    elif node:
+        root = require_node(session=session, key=node)
+        statement = statement.where(AlertEvent.org_node_id.in_(
+            select(OrgNode.id).where(OrgNode.path.startswith(root.path, autoescape=True))))
+    if scope is not None:
+        statement = statement.where(scope(AlertEvent.org_node_id))
     changed = session.execute(statement.values(read_at=datetime.now())).rowcount
     session.commit()
     return int(changed or 0)
+
+
+def split_message(message: str) -> tuple[str, str]:
+    """The Chinese and English halves of a stored message ("中文 / English", as the checks above
+    write it; the English half never holds "/ "). A message without one is both halves."""
+    zh, separator, en = message.rpartition("/ ")
+    if not separator or not zh.strip() or not en.strip():
+        return message, message
+    return zh.strip(), en.strip()

@@ -61,6 +61,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/actions", "Today", ("rep", "manager")),
     ("/diagnosis", "Diagnosis", ("admin", "director", "manager")),
     ("/customers", "Customers", ()),
+    ("/alerts", "Inbox", ()),
     ("/imports", "Imports", ("admin",)),
 ]
 

@@ -17,7 +17,8 @@ from attain.web.i18n import format_amount
 AS_OF = date(2026, 11, 23)  # the demo's as-of date (conftest)
 DAY = AS_OF.isoformat()
 ROLES = ("admin", "director", "manager", "rep")
-PAGES = ["/", "/leaderboard/board?by=team&period=2026Q4", "/actions", "/diagnosis?vs=last-year&period=2026-10", "/customers"]
+PAGES = ["/", "/leaderboard/board?by=team&period=2026Q4", "/actions", "/diagnosis?vs=last-year&period=2026-10", "/customers",
+         "/alerts", "/alerts?show=unread"]
 PLAN_PAGES = ["/plans", "/plans/new", "/plans/FY2026"]
 
 
@@ -35,14 +36,14 @@ def test_pages_need_sign_in(app) -> None:
     from fastapi.testclient import TestClient
 
     with TestClient(app) as anonymous:
-        for path in ("/dashboard", "/leaderboard", "/plans", "/customers"):
+        for path in ("/dashboard", "/leaderboard", "/plans", "/customers", "/alerts"):
             answer = anonymous.get(path, follow_redirects=False)
             assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
 
 
 @pytest.mark.parametrize("path", [
     "/dashboard?node={other}", "/actions?rep={other}", "/customers?node={other}", "/dashboard?node=EAST-T1",
-    "/dashboard?node=COMPANY", "/diagnosis?node={other}",
+    "/dashboard?node=COMPANY", "/diagnosis?node={other}", "/alerts?node={other}",
 ])
 def test_rep_cannot_open_another_reps_page(client_for, demo_codes, path: str) -> None:
     client = client_for("rep")

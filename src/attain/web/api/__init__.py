@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from attain.web.api import dashboard, imports, plans, tracking
+from attain.web.api import alerts, dashboard, imports, plans, tracking
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(plans.router)
 router.include_router(tracking.router)
 router.include_router(imports.router)
 router.include_router(dashboard.router)
+router.include_router(alerts.router)
 
 __all__ = ["router"]
