@@ -16,6 +16,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from itertools import chain, repeat
+from operator import itemgetter
 
 import numpy as np
 from sqlalchemy import Engine, select
@@ -46,11 +48,11 @@ from attain.tracking.query import (
 from attain.tracking.targets import (
     Key,
     OrgTree,
-    TargetRow,
+    TargetColumns,
     company_target,
     load_org_tree,
     plan_cells_between,
-    target_between,
+    target_columns,
 )
 
 HISTORY_YEARS = 3
@@ -90,7 +92,9 @@ class Actuals:
     engine: str
 
 
-@dataclass  # not frozen: a rep × month report makes 60,000 of them, and frozen __init__ is 6× slower
+# Not frozen: a rep × month report makes 60,000 of them, and a frozen __init__ is 6× slower; slots:
+# smaller rows, less for the garbage collector to walk.
+@dataclass(slots=True)
 class AttainmentRow:
     key: Key
     labels: tuple[str, ...]
@@ -159,9 +163,9 @@ def _grouped_and_total(
             metric=metric, grouping=grouping, start=start, end=end, plan_id=plan_id, with_direct=True,
             features=features, scope=scope, direct_only=direct_only))
         counted = -2 if mine else -1
-        if {type(v) for row in fetched for v in row} <= _PLAIN:  # ints from the database: nothing to convert
+        if set(map(type, chain.from_iterable(fetched))) <= _PLAIN:  # ints from the database: nothing to convert
             rows = {row[:-2]: row[-2] for row in fetched}
-            return rows, sum(row[counted] for row in fetched)
+            return rows, sum(map(itemgetter(counted), fetched))
         for row in fetched:
             rows[tuple(_key_part(v) for v in row[:-2])] = _number(row[-2])
         return rows, sum((_number(row[counted]) for row in fetched), 0)
@@ -224,21 +228,15 @@ def _labeller(session: Session, grouping: Grouping):  # type: ignore[no-untyped-
             return text
 
     per_dimension = [Labels(name) for name in grouping.dimensions]
-    if len(per_dimension) == 1:
-        (first,) = per_dimension
 
-        def label(key: Key) -> tuple[str, ...]:
-            return (first[key[0]],)
-    elif len(per_dimension) == 2:
-        first, second = per_dimension
+    def labels_of(keys: Sequence[Key]) -> list[tuple[str, ...]]:
+        """The labels of every key, looked up a column at a time (no call per row)."""
+        if not per_dimension:
+            return [() for _key in keys]
+        columns = zip(*keys)
+        return list(zip(*(map(labels.__getitem__, column) for labels, column in zip(per_dimension, columns))))
 
-        def label(key: Key) -> tuple[str, ...]:
-            return (first[key[0]], second[key[1]])
-    else:
-        def label(key: Key) -> tuple[str, ...]:
-            return tuple(labels[value] for labels, value in zip(per_dimension, key))
-
-    return label
+    return labels_of
 
 
 def _sort_key(key: Key) -> tuple[object, ...]:
@@ -262,11 +260,11 @@ def actuals(
     else:
         rows, total = _grouped_and_total(runner, metric, grouping, period.start, end, None,
                                          features_for(session, runner, use_rollups=use_rollups))
-    label = _labeller(session, grouping)
+    ordered = sorted(rows.items(), key=lambda kv: _sort_key(kv[0]))
+    labels = _labeller(session, grouping)([k for k, _v in ordered])
     return Actuals(
         info, period, grouping.dimensions, period.start, end,
-        tuple(ActualRow(k, label(k), v) for k, v in sorted(rows.items(), key=lambda kv: _sort_key(kv[0]))),
-        total, runner.name,
+        tuple(ActualRow(k, label, v) for (k, v), label in zip(ordered, labels)), total, runner.name,
     )
 
 
@@ -397,10 +395,10 @@ def attainment(
     try:
         cells = plan_cells_between(session, chosen, period.start, period.end, grouping,
                                    under=None if scope is None else scope.path)
-        targets = {t.key: t for t in target_between(session, chosen, period.start, period.end, grouping, tree=tree,
-                                                     cells=cells, within=within)} if grouping.dimensions else {}
+        targets = target_columns(session, chosen, period.start, period.end, grouping, tree=tree, cells=cells,
+                                 within=within) if grouping.dimensions else TargetColumns([], [], [], [])
         weights, warnings = _cached_history_weights(session, runner, info.code, period, chosen.id, features)
-        label = _labeller(session, grouping)
+        labels_of = _labeller(session, grouping)
         if rollup is not None:
             actual_rows, total_actual = rollup.result()
     finally:
@@ -421,44 +419,51 @@ def attainment(
 
     whole_period = progress_of(period.start, period.end)
     month_position = grouping.dimensions.index("month") if "month" in grouping.dimensions else None
-    month_windows: dict[int, int] = {}
 
-    def window_of(key: Key) -> int:
-        if month_position is None or key[month_position] is None:
+    def window_of(yyyymm: int | None) -> int:
+        if yyyymm is None:
             return whole_period
-        yyyymm = int(key[month_position])  # type: ignore[arg-type]
-        if yyyymm not in month_windows:
-            month_start = date(yyyymm // 100, yyyymm % 100, 1)
-            month_end = date(month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1) - timedelta(days=1)
-            month_windows[yyyymm] = progress_of(max(month_start, period.start), min(month_end, period.end))
-        return month_windows[yyyymm]
+        month_start = date(int(yyyymm) // 100, int(yyyymm) % 100, 1)
+        month_end = date(month_start.year + month_start.month // 12, month_start.month % 12 + 1, 1) - timedelta(days=1)
+        return progress_of(max(month_start, period.start), min(month_end, period.end))
 
-    keys = _sorted_keys(set(actual_rows) | set(targets))
-    found = [targets.get(key) for key in keys]
+    # Rows are built a column at a time (map, no call per row): a rep × month report has 60,000.
+    target_at = dict(zip(targets.keys, range(len(targets.keys))))
+    # The target keys first, in their order (each window's keys ascend by node: runs that the sort
+    # merges with few comparisons), then the keys of actuals without a target.
+    keys = _sorted_keys([*target_at, *(actual_rows.keys() - target_at.keys())])
+    # Each row's index in the target columns; rows without a target read the None added after the last.
+    at = list(map(target_at.get, keys, repeat(len(targets.keys))))
+    target_values = list(map([*targets.values, None].__getitem__, at))
+    sources = list(map([*targets.sources, None].__getitem__, at))
+    node_ids = list(map([*targets.node_ids, None].__getitem__, at))
+    for i in [i for i, source in enumerate(sources) if source is None]:
+        node_ids[i] = _node_of(grouping, keys[i])
     # The company total reads the same cells unless the rows are per product line or customer type.
     same_cells = not {"product_line", "customer_type"} & set(grouping.dimensions)
     total_target, total_source = company_target(session, chosen, period, tree=tree, cells=cells if same_cells else None,
                                                 within=within)
-    target_values = [t.value if t is not None else None for t in found]
     rounded = [None if t is None else Decimal(t) if type(t) is int else calc.round_fraction(t) for t in target_values]
     if total_target is None:
         # No company-level figure (e.g. targets only per product line): the rows' (rounded) targets
         # add up, managers' own targets left out (their people's rows hold them already).
-        known = [r for r, t in zip(rounded, found) if r is not None and t is not None and t.source != calc.MANAGER_OWN]
+        known = [r for r, source in zip(rounded, sources) if r is not None and source not in (None, calc.MANAGER_OWN)]
         total_target = Fraction(sum(known, Decimal(0))) if known else None
         total_source = "sum of rows" if known else None
-    actual_values = [actual_rows.get(key, 0) for key in keys] + [total_actual]
+    actual_values = [*map(actual_rows.get, keys, repeat(0)), total_actual]
     target_values.append(total_target)
     rounded.append(None if total_target is None else calc.round_fraction(Fraction(total_target)))
-    windows = [window_of(key) for key in keys] + [whole_period]
+    if month_position is None:
+        windows = [whole_period] * (len(keys) + 1)
+    else:
+        months = [key[month_position] for key in keys]
+        window_of_month = {month: window_of(month) for month in dict.fromkeys(months)}  # type: ignore[arg-type]
+        windows = [*map(window_of_month.__getitem__, months), whole_period]
     all_figures = calc.figures_many(actual_values, target_values, progresses, windows)
-    rows = [
-        AttainmentRow(key, label(key), t.node_id if t is not None else _node_of(grouping, key), actual, target,
-                      t.source if t is not None else None, progresses[window], figures)
-        for key, t, actual, target, window, figures in zip(keys, found, actual_values, rounded, windows, all_figures)
-    ]
+    rows = list(map(AttainmentRow, keys, labels_of(keys), node_ids, actual_values, rounded, sources,
+                    map(progresses.__getitem__, windows), all_figures))
     if total_source != calc.OWN:
-        warnings.extend(_manager_warnings(tree, found))
+        warnings.extend(_manager_warnings(tree, node_ids, sources))
     total_node = within if within is not None else tree.roots[0] if len(tree.roots) == 1 else None
     total = AttainmentRow((), (), total_node, total_actual, rounded[-1],
                           total_source, progresses[whole_period], all_figures[-1])
@@ -470,14 +475,15 @@ def _names(tree: OrgTree, nodes: list[int]) -> str:
     return ", ".join(tree.names.get(n, str(n)) for n in nodes[:5]) + (" …" if len(nodes) > 5 else "")
 
 
-def _manager_warnings(tree: OrgTree, found: Sequence[TargetRow | None]) -> list[str]:
+def _manager_warnings(tree: OrgTree, node_ids: Sequence[int | None], sources: Sequence[str | None]) -> list[str]:
     """What a total built from rows says about managers' targets: left out (manager_titles set),
-    or added although the titles suggest they cover other rows (setting unset)."""
-    managers = sorted({t.node_id for t in found if t is not None and t.source == calc.MANAGER_OWN})
+    or added although the titles suggest they cover other rows (setting unset). `sources[i]` is
+    None where row i has no target."""
+    managers = sorted({node for node, source in zip(node_ids, sources) if source == calc.MANAGER_OWN})
     if managers:
         return [(f"the total leaves out the own targets of {len(managers)} managers ({_names(tree, managers)}): "
                  f"their people's targets are in it (setting manager_titles)")]
-    likely = sorted({t.node_id for t in found if t is not None and t.node_id in tree.likely_managers})
+    likely = sorted({node for node, source in zip(node_ids, sources) if source is not None and node in tree.likely_managers})
     if likely:
         return [(f"the total adds the own targets of {_names(tree, likely)}, whose titles suggest managers; if their "
                  f"targets cover their people's, `attain config set manager_titles 'manager|director'` leaves them out")]
@@ -513,7 +519,7 @@ def _scope(session: Session, tree: OrgTree, grouping: Grouping, within: int | No
     return Scope(node.id, node.kind, node.path)
 
 
-def _sorted_keys(keys: set[Key]) -> list[Key]:
+def _sorted_keys(keys: list[Key]) -> list[Key]:
     """Report order: by each dimension in turn, None last. Plain tuple order when no key holds None."""
     if any(None in key for key in keys):
         return sorted(keys, key=_sort_key)

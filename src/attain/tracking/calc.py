@@ -15,6 +15,8 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from functools import lru_cache
+from itertools import repeat
+from operator import attrgetter
 
 import numpy as np
 from numpy.typing import NDArray
@@ -200,6 +202,45 @@ def cell_days(cells: Sequence[Cell]) -> CellDays:
                       [c.end for c in cells], [c.value for c in cells])
 
 
+@dataclass(frozen=True)
+class CellRun:
+    """Cells that differ only by org node: one span (and rank) of one rest of the key (product,
+    customer type), as the database groups them. `nodes[i]` has the cell of value `values[i]`."""
+
+    rest: tuple[object, ...]
+    rank: int
+    start: date
+    end: date  # inclusive
+    nodes: NDArray[np.int64]
+    values: NDArray[np.int64]
+
+
+def cell_table_of_runs(runs: Sequence[CellRun]) -> CellDays:
+    """A CellDays from runs of cells, keyed (node, *rest), without a Python object per cell: a rep ×
+    month plan arrives as twelve runs of 5,000 cells."""
+    if not runs:
+        return cell_table([], [], [], [], [])
+    sizes = np.array([run.nodes.size for run in runs], dtype=np.int64)
+    rests: dict[tuple[object, ...], int] = {}
+    rest_ids = np.repeat([rests.setdefault(run.rest, len(rests)) for run in runs], sizes)
+    node_ids, node_index = np.unique(np.concatenate([run.nodes for run in runs]), return_inverse=True)
+    # One integer per (rest, node), in [0, rests × nodes): np.unique on it is a plain int64 sort.
+    unique_codes, key_index = np.unique(rest_ids * node_ids.size + node_index, return_inverse=True)
+    key_rests, key_nodes = np.divmod(unique_codes, node_ids.size)
+    rest_of = list(rests)
+    values = np.concatenate([run.values for run in runs])
+    if values.size and (values.max() >= _INT64_SAFE or values.min() <= -_INT64_SAFE):
+        values = values.astype(object)  # exact Python ints, as `cell_table` keeps them
+    return CellDays(
+        tuple((node, *rest_of[rest]) for rest, node in zip(key_rests.tolist(), node_ids[key_nodes].tolist())),
+        key_index.reshape(-1),
+        np.repeat([run.rank for run in runs], sizes).astype(np.int64),
+        np.repeat([run.start.toordinal() for run in runs], sizes).astype(np.int64) - _EPOCH_ORDINAL,
+        np.repeat([run.end.toordinal() for run in runs], sizes).astype(np.int64) - _EPOCH_ORDINAL + 1,
+        values,
+    )
+
+
 def prorated_targets(
     cells: Sequence[Cell] | CellDays, start: date, end: date, *, calendar: WorkCalendar = OFFICIAL_CALENDAR
 ) -> dict[tuple[object, ...], Fraction | int]:
@@ -218,10 +259,23 @@ def prorated_targets_many(
     cells: Sequence[Cell] | CellDays, windows: Sequence[tuple[date, date]], *,
     calendar: WorkCalendar = OFFICIAL_CALENDAR,
 ) -> list[dict[tuple[object, ...], Fraction | int]]:
-    """`prorated_targets` of every window at once: one cells × windows overlap matrix in NumPy.
-    Whole cells sum as integers; only partly covered cells make Fractions."""
+    """`prorated_targets` of every window at once (see `prorated_target_matrix`)."""
     table = cells if isinstance(cells, CellDays) else cell_days(cells)
-    results: list[dict[tuple[object, ...], Fraction | int]] = [{} for _ in windows]
+    exact = prorated_target_matrix(table, windows, calendar=calendar)
+    present = np.not_equal(exact, None)
+    return [{table.keys[k]: exact[k, w] for k in np.flatnonzero(present[:, w]).tolist()} for w in range(len(windows))]
+
+
+def prorated_target_matrix(
+    cells: Sequence[Cell] | CellDays, windows: Sequence[tuple[date, date]], *,
+    calendar: WorkCalendar = OFFICIAL_CALENDAR,
+) -> NDArray[np.object_]:
+    """Keys × windows (keys in `CellDays.keys` order): each key's exact target in each window as
+    `prorated_targets` counts it, None where none of its cells overlaps the window. One cells ×
+    windows overlap matrix in NumPy; whole cells sum as integers, only partly covered cells make
+    Fractions. A report reads its rows' targets as columns of it, without a dictionary per window."""
+    table = cells if isinstance(cells, CellDays) else cell_days(cells)
+    results = np.full((len(table.keys), len(windows)), None, dtype=object)
     if not table.size or not windows:
         return results
     bounds = np.array([(w.toordinal(), e.toordinal() + 1) for w, e in windows], dtype=np.int64) - _EPOCH_ORDINAL
@@ -256,9 +310,7 @@ def prorated_targets_many(
     np.add.at(sums, (keys[whole], window_index[whole]), values[whole])
     present = np.zeros((len(table.keys), len(windows)), dtype=bool)
     present[keys, window_index] = True
-    found_keys, found_windows = np.nonzero(present)
-    for k, w, value in zip(found_keys.tolist(), found_windows.tolist(), sums[found_keys, found_windows].tolist()):
-        results[w][table.keys[k]] = value
+    results[present] = sums[present]  # Python ints in an object array
     partial = np.nonzero(~whole)[0]
     if partial.size:
         starts = table.starts[cell_index[partial]] - first
@@ -268,12 +320,12 @@ def prorated_targets_many(
         cell_work = prefix[ends] - prefix[starts]
         part_work = prefix[part_hi] - prefix[part_lo]
         for j, i in enumerate(partial.tolist()):
-            key, w = table.keys[int(keys[i])], int(window_index[i])
+            k, w = int(keys[i]), int(window_index[i])
             if cell_work[j]:
                 share = Fraction(int(values[i]) * int(part_work[j]), int(cell_work[j]))
             else:
                 share = Fraction(int(values[i]) * int(days[i]), int(length[i]))
-            results[w][key] = results[w][key] + share
+            results[k, w] = results[k, w] + share
     return results
 
 
@@ -304,13 +356,17 @@ def _sum_below(
             known.append(part)
     if not known:
         return None, None
-    return sum(known, Fraction(0)), SUM_OF_CHILDREN
+    # Whole parts add as ints first: a company of 5,000 reps would make 5,000 Fraction additions.
+    whole = sum(part for part in known if type(part) is int)
+    return sum((part for part in known if type(part) is not int), Fraction(whole)), SUM_OF_CHILDREN
 
 
 # --- attainment figures -------------------------------------------------------------------------
 
 
-@dataclass  # not frozen: reports make one per row (60,000 for rep × month), frozen __init__ is 6× slower
+# Not frozen: reports make one per row (60,000 for rep × month), and a frozen __init__ is 6× slower;
+# slots: smaller rows, less for the garbage collector to walk.
+@dataclass(slots=True)
 class Figures:
     """Attainment figures of one row. Money in the metric's minor unit, rounded to whole units."""
 
@@ -454,11 +510,13 @@ def figures_many(
     n = len(actuals)
     if not n:
         return []
-    a_parts = [_ratio_parts(a) for a in actuals]
-    a_list, a_den_list = [p[0] for p in a_parts], [p[1] for p in a_parts]
-    t_list = [0 if t is None else t.numerator for t in targets]
-    t_den_list = [1 if t is None else t.denominator for t in targets]
-    has_target = np.fromiter((t is not None for t in targets), bool, n)
+    if set(map(type, actuals)) == {int}:  # the usual case (sums of fen): no ratio to take apart
+        a_list, a_den_list = list(actuals), [1] * n
+    else:
+        a_list, a_den_list = map(list, zip(*map(_ratio_parts, actuals)))
+    has_target = np.fromiter(map(_is_not_none, targets), bool, n)
+    known_targets = [0 if t is None else t for t in targets]
+    t_list, t_den_list = list(map(_NUMERATOR, known_targets)), list(map(_DENOMINATOR, known_targets))
     at = np.asarray(progress_index, dtype=np.int64)
     shares = [p.seasonal_share for p in progresses]
     safe64 = _int64_safe(
@@ -505,16 +563,29 @@ def figures_many(
     status = np.where(due, status, status_of(Fraction(1)))
     status = np.where(started, status, NOT_STARTED)
 
-    def decimals(values: NDArray[np.integer], keep: NDArray[np.bool_], places: int = 0) -> list[Decimal | None]:
-        if places:
-            return [Decimal(v).scaleb(-places) if k else None for v, k in zip(values.tolist(), keep.tolist())]
-        return [Decimal(v) if k else None for v, k in zip(values.tolist(), keep.tolist())]
+    run_rates, seasonals = _decimals(run_rate, has_run_rate), _decimals(seasonal, has_season)
+    attainments, gaps = _decimals(attainment, has_attainment, 4), _decimals(pace_gap, has_attainment, 4)
+    expecteds, requireds = _decimals(expected, has_target), _decimals(required, has_required)
+    statuses = np.where(has_target, status, None).tolist()
+    return list(map(Figures, attainments, gaps, expecteds, run_rates, seasonals, requireds, statuses))
 
-    run_rates, seasonals = decimals(run_rate, has_run_rate), decimals(seasonal, has_season)
-    attainments, gaps = decimals(attainment, has_attainment, 4), decimals(pace_gap, has_attainment, 4)
-    expecteds, requireds = decimals(expected, has_target), decimals(required, has_required)
-    statuses = [s if t else None for s, t in zip(status.tolist(), has_target.tolist())]
-    return [Figures(*row) for row in zip(attainments, gaps, expecteds, run_rates, seasonals, requireds, statuses)]
+
+_NUMERATOR, _DENOMINATOR = attrgetter("numerator"), attrgetter("denominator")  # of ints and Fractions alike
+
+
+def _is_not_none(value: object) -> bool:
+    return value is not None
+
+
+def _decimals(values: NDArray[np.integer], keep: NDArray[np.bool_], places: int = 0) -> list[Decimal | None]:
+    """Decimal(v).scaleb(-places) of each value, None where `keep` is False. Mapped over the column
+    rather than called per row: a rep × month report converts 360,000 figures."""
+    numbers: list[Decimal | None] = list(map(Decimal, values.tolist()))
+    if places:
+        numbers = list(map(Decimal.scaleb, numbers, repeat(-places)))  # type: ignore[arg-type]
+    for i in np.flatnonzero(~keep).tolist():
+        numbers[i] = None
+    return numbers
 
 
 # --- leaderboard --------------------------------------------------------------------------------

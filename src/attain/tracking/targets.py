@@ -16,7 +16,9 @@ from datetime import date
 from fractions import Fraction
 from functools import lru_cache
 
-from sqlalchemy import select
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from attain.errors import InvalidInput
@@ -29,9 +31,10 @@ from attain.tracking.calc import (
     OWN,
     Cell,
     CellDays,
+    CellRun,
     cell_days,
-    cell_table,
-    prorated_targets_many,
+    cell_table_of_runs,
+    prorated_target_matrix,
     rolled_up_target,
 )
 from attain.tracking.engine import core_rows
@@ -42,7 +45,7 @@ _GRAIN_RANK = {Grain.YEAR: 0, Grain.HALF: 1, Grain.QUARTER: 2, Grain.MONTH: 3, G
 Key = tuple[int | str | None, ...]
 
 
-@dataclass  # not frozen: a rep × month report makes 60,000 (a frozen constructor is 6× slower)
+@dataclass(slots=True)  # not frozen: a rep × month report makes 60,000 (a frozen constructor is 6× slower)
 class TargetRow:
     """The target of one report row. `key` holds one value per dimension of the grouping (ids for
     region/team/rep/product_line, 'new'/'existing' for customer_type, yyyymm for month)."""
@@ -127,11 +130,16 @@ def plan_cells_between(
 ) -> CellDays:
     """Cells of the plan overlapping [start, end] at the grouping's product and customer level,
     as columns (a rep × month plan of 5,000 reps has 60,000 of them); only those of the nodes whose
-    path starts with `under` when given (one rep's or team's report reads its own cells only)."""
-    query = select(
-        PlanCell.org_node_id, PlanCell.product_node_id, PlanCell.customer_type,
-        PlanCell.period, PlanCell.period_start, PlanCell.period_end, PlanCell.value,
-    ).where(PlanCell.plan_id == plan.id, PlanCell.period_start <= end, PlanCell.period_end >= start)
+    path starts with `under` when given (one rep's or team's report reads its own cells only).
+
+    The database sends one row per span and product and customer type, its cells' nodes and values
+    as one string ("node value node value ..."): 60,000 rows of seven columns cost more to fetch and
+    convert in Python than everything the report does with them."""
+    node_values = func.aggregate_strings(cast(PlanCell.org_node_id, String) + " " + cast(PlanCell.value, String), " ")
+    run_of = (PlanCell.product_node_id, PlanCell.customer_type, PlanCell.period, PlanCell.period_start, PlanCell.period_end)
+    query = select(*run_of, node_values).where(
+        PlanCell.plan_id == plan.id, PlanCell.period_start <= end, PlanCell.period_end >= start,
+    ).group_by(*run_of)
     if under is not None:
         query = query.where(PlanCell.org_node_id.in_(select(OrgNode.id).where(OrgNode.path.startswith(under, autoescape=True))))
     if "product_line" in grouping.dimensions:
@@ -142,18 +150,11 @@ def plan_cells_between(
         query = query.where(PlanCell.customer_type != ALL_CUSTOMERS)
     else:
         query = query.where(PlanCell.customer_type == ALL_CUSTOMERS)
-    rows = core_rows(session, query)
-    if not rows:
-        return cell_table([], [], [], [], [])
-    nodes, products, ctypes, labels, starts, ends, values = zip(*rows)
-    ranks: dict[tuple[str, date, date], int] = {}
-    for span in zip(labels, starts, ends):
-        if span not in ranks:
-            ranks[span] = _rank(*span)
-    return cell_table(
-        list(zip(nodes, products, ctypes)), [ranks[span] for span in zip(labels, starts, ends)], starts, ends,
-        [int(v) for v in values],
-    )
+    runs = []
+    for product, ctype, label, first, last, text in core_rows(session, query):
+        pairs = np.array(text.split(" "), dtype=np.int64).reshape(-1, 2)
+        runs.append(CellRun((product, ctype), _rank(label, first, last), first, last, pairs[:, 0], pairs[:, 1]))
+    return cell_table_of_runs(runs)
 
 
 def windows(start: date, end: date, grouping: Grouping) -> list[tuple[int | None, date, date]]:
@@ -175,6 +176,26 @@ def target_between(
     left out). Without an organisation dimension the row's node is the company (the root), or
     `within` (an org node id) when given; with one, only the nodes under `within` have rows.
     `cells` may pass the plan's cells already selected with `plan_cells_between` for this grouping."""
+    found = target_columns(session, plan, start, end, by, tree=tree, cells=cells, within=within)
+    return list(map(TargetRow, found.keys, found.node_ids, found.values, found.sources))
+
+
+@dataclass(frozen=True)
+class TargetColumns:
+    """The rows of `target_between` as columns: row i is (keys[i], node_ids[i], values[i], sources[i]).
+    A rep × month report reads 60,000 targets without making an object of each."""
+
+    keys: list[Key]
+    node_ids: list[int]
+    values: list[Fraction | int]
+    sources: list[str]
+
+
+def target_columns(
+    session: Session, plan: Plan, start: date, end: date, by: str | Sequence[str] | Grouping | None = None,
+    *, tree: OrgTree | None = None, cells: Sequence[Cell] | CellDays | None = None, within: int | None = None,
+) -> TargetColumns:
+    """`target_between` as columns, in the same order."""
     if end < start:
         raise InvalidInput(f"end {end} is before start {start}")
     grouping = by if isinstance(by, Grouping) else parse_by(by)
@@ -200,31 +221,76 @@ def target_between(
     org_and_month = month_at is not None and all(
         name in ORG_DIMENSIONS or name == "month" for name in grouping.dimensions)
     spans = windows(start, end, grouping)
-    rows: list[TargetRow] = []
-    for (month_key, _start, _end), own in zip(spans, prorated_targets_many(table, [(s, e) for _, s, e in spans])):
-        by_slice: dict[tuple[object, object], dict[int, Fraction | int]] = {}
-        for (node, product, ctype), value in own.items():
-            by_slice.setdefault((product, ctype), {})[node] = value  # type: ignore[index]
-        for product, ctype in sorted(by_slice, key=lambda s: order.get(s, len(order))):
-            own_here = by_slice[(product, ctype)]
-            for node in nodes:
-                value = own_here.get(node)
-                source: str | None = MANAGER_OWN if node in tree.managers else OWN
-                if value is None:  # no cell of its own: roll its children up
-                    if node not in tree.children:
-                        continue
-                    value, source = rolled_up_target(node, own_here, tree.children, tree.managers)
-                    if value is None or source is None:
-                        continue
-                if plain:
-                    key = org_parts[node]
-                elif org_and_month:
-                    part = org_parts[node]
-                    key = (*part[:month_at], month_key, *part[month_at + 1:])
-                else:
-                    key = _row_key(grouping, org_parts[node], product, ctype, month_key)
-                rows.append(TargetRow(key, node, value, source))
-    return rows
+    found = TargetColumns([], [], [], [])
+    if not nodes:
+        return found
+    # Keys × windows, and a last row of None: the "key" of nodes without one in a slice.
+    exact = np.concatenate([prorated_target_matrix(table, [(s, e) for _, s, e in spans]),
+                            np.full((1, len(spans)), None, dtype=object)])
+    present = np.not_equal(exact, None)
+    slices = _Slices(table.keys, nodes)
+    own_sources = [MANAGER_OWN if node in tree.managers else OWN for node in nodes]
+    org_columns = list(zip(*(org_parts[node] for node in nodes)))
+    plain_keys = [org_parts[node] for node in nodes]
+
+    def keys_of(product: object, ctype: object, month_key: int | None) -> list[Key]:
+        """The row key of every node (in `nodes` order) in one slice and window."""
+        if plain:
+            return plain_keys
+        if org_and_month:  # built as columns: the month goes at its place in the org key
+            columns: list[Sequence[object]] = list(org_columns)
+            columns[month_at] = [month_key] * len(nodes)  # type: ignore[index]
+            return list(zip(*columns))
+        return [_row_key(grouping, org_parts[node], product, ctype, month_key) for node in nodes]
+
+    for w, (month_key, _start, _end) in enumerate(spans):
+        for at in sorted(slices.in_window(present[:, w]), key=lambda s: order.get(slices.names[s], len(order))):
+            product, ctype = slices.names[at]
+            values = exact[slices.of_nodes[at], w].tolist()
+            sources = list(own_sources)
+            keys = keys_of(product, ctype, month_key)
+            missing = [i for i, value in enumerate(values) if value is None]
+            if missing:  # nodes without a cell of their own: roll their children up, or leave them out
+                parents = [i for i in missing if nodes[i] in tree.children]
+                if parents:
+                    own_here = {node: value for node, value in zip(slices.member_nodes[at],
+                                                                   exact[slices.members[at], w].tolist())
+                                if value is not None}
+                    for i in parents:
+                        values[i], sources[i] = rolled_up_target(nodes[i], own_here, tree.children, tree.managers)
+                kept = [i for i, value in enumerate(values) if value is not None]
+                keys, values, sources = [keys[i] for i in kept], [values[i] for i in kept], [sources[i] for i in kept]
+                found.node_ids.extend([nodes[i] for i in kept])
+            else:
+                found.node_ids.extend(nodes)
+            found.keys.extend(keys)
+            found.values.extend(values)
+            found.sources.extend(sources)  # type: ignore[arg-type]
+    return found
+
+
+class _Slices:
+    """The slices of a cell table's keys (node, product, customer type): `names[s]` is slice s's
+    (product, customer type), `of_key[k]` the slice of key k, `members[s]` and `member_nodes[s]`
+    its keys and their nodes, `of_nodes[s][i]` the key of `nodes[i]` in it (len(keys), the row
+    after the last key, where the node has none)."""
+
+    def __init__(self, keys: Sequence[Key], nodes: Sequence[int]):
+        index: dict[tuple[object, object], int] = {}
+        self.of_key = np.array([index.setdefault((k[1], k[2]), len(index)) for k in keys], dtype=np.int64)
+        self.names = list(index)
+        self.members = [np.flatnonzero(self.of_key == s) for s in range(len(index))]
+        self.member_nodes = [[keys[k][0] for k in found.tolist()] for found in self.members]
+        self.of_nodes = []
+        for found, slice_nodes in zip(self.members, self.member_nodes):
+            key_of = dict(zip(slice_nodes, found.tolist()))
+            self.of_nodes.append(np.array([key_of.get(node, len(keys)) for node in nodes], dtype=np.int64))
+
+    def in_window(self, present: NDArray[np.bool_]) -> list[int]:
+        """The slices with a key present, in the order of their first such key."""
+        found = self.of_key[present[:len(self.of_key)]]
+        _slices, first = np.unique(found, return_index=True)
+        return found[np.sort(first)].tolist()
 
 
 def _row_key(grouping: Grouping, org_part: Key, product: object, ctype: object, month_key: int | None) -> Key:
