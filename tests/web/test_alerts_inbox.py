@@ -317,3 +317,16 @@ def test_stored_messages_split_into_their_chinese_and_english_halves(message: st
     from attain.tracking.alerts import split_message
 
     assert split_message(message) == (zh, en)
+
+
+def test_the_dashboard_lists_alerts_in_the_page_language(demo_db: str, browser) -> None:  # type: ignore[no-untyped-def]
+    rep = "R002"
+    _add_events(demo_db, [rep])
+    chinese, _token = browser("admin")
+    english, _token = browser("admin", locale="en")
+    zh_page = chinese.get(f"/?node={rep}").text
+    en_page = english.get(f"/?node={rep}").text
+    zh_list = zh_page.split('data-testid="alerts"', 1)[1].split("</ul>", 1)[0]
+    en_list = en_page.split('data-testid="alerts"', 1)[1].split("</ul>", 1)[0]
+    assert "达成 50%" in zh_list and "attainment 50%" not in zh_list
+    assert "attainment 50%" in en_list and "达成" not in en_list

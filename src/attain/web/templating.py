@@ -53,6 +53,16 @@ TEMPLATES.env.filters["amount"] = _amount
 TEMPLATES.env.filters["pct"] = format_percent
 TEMPLATES.env.filters["num"] = _num
 
+
+def _message_in(message: str, zh: bool) -> str:
+    """An alert's stored "中文 / English" message, in the page's language."""
+    from attain.tracking.alerts import split_message
+
+    return split_message(message)[0 if zh else 1]
+
+
+TEMPLATES.env.filters["message_in"] = _message_in
+
 # (path, message id, roles allowed; empty = every signed-in user). 7b's pages fill in the links.
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/", "Dashboard", ()),
