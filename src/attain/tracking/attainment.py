@@ -73,7 +73,7 @@ class MetricInfo:
         return self.scale == 2 and self.unit == "CNY"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: a rep × month table makes 60,000 of them (see AttainmentRow)
 class ActualRow:
     key: Key  # one value per dimension: node/product-line id, 'new'/'existing', yyyymm
     labels: tuple[str, ...]
@@ -260,11 +260,11 @@ def actuals(
     else:
         rows, total = _grouped_and_total(runner, metric, grouping, period.start, end, None,
                                          features_for(session, runner, use_rollups=use_rollups))
-    ordered = sorted(rows.items(), key=lambda kv: _sort_key(kv[0]))
-    labels = _labeller(session, grouping)([k for k, _v in ordered])
+    keys = _sorted_keys(list(rows))
+    labels = _labeller(session, grouping)(keys)
     return Actuals(
         info, period, grouping.dimensions, period.start, end,
-        tuple(ActualRow(k, label, v) for (k, v), label in zip(ordered, labels)), total, runner.name,
+        tuple(map(ActualRow, keys, labels, map(rows.__getitem__, keys))), total, runner.name,
     )
 
 
