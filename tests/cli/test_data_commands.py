@@ -17,7 +17,7 @@ runner = CliRunner()
 
 
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*ATTAIN, *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    return subprocess.run([*ATTAIN, *args], check=False, capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
 
 
 def test_init_is_idempotent(database_url: str) -> None:
@@ -89,3 +89,15 @@ def test_demo_json_is_deterministic_and_idempotent(database_url: str) -> None:
     assert first["order_lines"]["inserted"] > 50_000
     assert second["order_lines"] == {"inserted": 0, "updated": 0, "unchanged": first["order_lines"]["inserted"]}
     assert first["plan_cells"] == second["plan_cells"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["report", "attainment"], "Missing option '--period'"),
+    (["report", "attainment", "--period", "2026", "--bogus"], "No such option: --bogus"),
+    (["import"], "Missing argument"),
+    (["report", "actuals", "--period", "2026", "--json", "--limit", "x"], "No such option"),
+])
+def test_usage_mistakes_print_clicks_message_not_a_traceback(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run(*args, "--db", f"sqlite:///{tmp_path / 'a.db'}") if args[-1] != "import" else run(*args)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and "Traceback" not in result.stderr

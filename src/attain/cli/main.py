@@ -41,13 +41,30 @@ app.command("review")(review_command)
 app.add_typer(user_app, name="user")
 
 
+def _click_exceptions():  # type: ignore[no-untyped-def]
+    """Click's exception module: vendored by typer since 0.2x (`typer._click`), click before."""
+    try:
+        from typer._click import exceptions  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # pragma: no cover - typer versions that use click itself
+        from click import exceptions  # type: ignore[no-redef,unused-ignore]
+    return exceptions
+
+
 def main() -> None:
     """Run the CLI; user mistakes print a one-line message in red and exit 1, never a traceback."""
+    click = _click_exceptions()
     try:
         # Outside standalone mode click returns the code of a typer.Exit instead of exiting.
         exit_code = app(standalone_mode=False)
         if isinstance(exit_code, int) and exit_code:
             sys.exit(exit_code)
+    except click.ClickException as exc:
+        # A missing or unknown option, a bad value: click's usage message, not a traceback.
+        exc.show()
+        sys.exit(exc.exit_code)
+    except tuple(a for a in (getattr(click, "Abort", None),) if a is not None):  # Ctrl-C at a prompt
+        err_console.print("[red]aborted[/red]")
+        sys.exit(1)
     except AttainError as exc:
         err_console.print(f"[red]error:[/red] {exc}", highlight=False)
         if isinstance(exc, ImportRejected):
