@@ -1,3 +1,4 @@
+import itertools
 from datetime import date
 
 import pytest
@@ -34,7 +35,7 @@ def test_periods_between_months_cover_the_year_without_gaps() -> None:
     months = periods_between(date(2027, 1, 1), date(2027, 12, 31), Grain.MONTH)
     assert [m.label for m in months][:2] == ["2027-01", "2027-02"]
     assert sum(m.days for m in months) == 365
-    assert all(a.end.toordinal() + 1 == b.start.toordinal() for a, b in zip(months, months[1:]))
+    assert all(a.end.toordinal() + 1 == b.start.toordinal() for a, b in itertools.pairwise(months))
 
 
 def test_iso_week_of_new_year_belongs_to_previous_iso_year() -> None:

@@ -1,5 +1,10 @@
 """Import every model so that `Base.metadata` knows all tables (Alembic and tests use this)."""
 
+# Modules that own further tables register them on import.
+import attain.actions.models
+import attain.auth.models
+import attain.credit.models
+import attain.tracking.models  # noqa: F401
 from attain.catalog.models import Customer, ProductNode
 from attain.db import Base
 from attain.facts.models import Activity, Opportunity, OpportunityStageChange, OrderLine
@@ -8,12 +13,6 @@ from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.plans.models import Plan, PlanCell
 from attain.settings.models import Setting
-
-# Modules that own further tables register them on import.
-import attain.actions.models  # noqa: E402,F401,I001
-import attain.auth.models  # noqa: E402,F401
-import attain.credit.models  # noqa: E402,F401
-import attain.tracking.models  # noqa: E402,F401
 
 __all__ = [
     "Activity",

@@ -94,11 +94,11 @@ def fiscal_quarter(y: int, q: int, start_month: int = 1) -> Period:
 
 _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(\d{4})$"), "year"),
-    (re.compile(r"^(\d{4})[-\s]?H([12])$", re.I), "half"),
-    (re.compile(r"^(\d{4})[-\s]?Q([1-4])$", re.I), "quarter"),
+    (re.compile(r"^(\d{4})[-\s]?H([12])$", re.IGNORECASE), "half"),
+    (re.compile(r"^(\d{4})[-\s]?Q([1-4])$", re.IGNORECASE), "quarter"),
     (re.compile(r"^(\d{4})[-/.](\d{1,2})$"), "month"),
     (re.compile(r"^(\d{4})年(\d{1,2})月$"), "month"),
-    (re.compile(r"^(\d{4})[-\s]?W(\d{1,2})$", re.I), "week"),
+    (re.compile(r"^(\d{4})[-\s]?W(\d{1,2})$", re.IGNORECASE), "week"),
     (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"), "day"),
     (re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"), "day"),
     (re.compile(r"^FY(\d{4})$", re.IGNORECASE), "fiscal_year"),

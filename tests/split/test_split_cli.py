@@ -171,7 +171,7 @@ def test_split_rejects_bad_spec(runner, tmp_path, spec, message):
 def test_attain_command_prints_one_line_error_and_exits_1(tmp_path, args, message):
     # Wide COLUMNS: Rich wraps long lines at 80 columns when stderr is not a terminal.
     env = {**os.environ, "COLUMNS": "300"}
-    completed = subprocess.run([str(ATTAIN), *args], capture_output=True, text=True, cwd=tmp_path, env=env)
+    completed = subprocess.run([str(ATTAIN), *args], check=False, capture_output=True, text=True, cwd=tmp_path, env=env)
     assert completed.returncode == 1
     assert "Traceback" not in completed.stderr
     assert completed.stderr.strip().count("\n") == 0
@@ -193,7 +193,7 @@ def test_split_time_2027_warns_in_json_and_on_stderr(runner):
     args = ["split-time", "--start", "2027-01-01", "--end", "2027-03-31", "--total", "300", "--grain", "month", "--method", "working-days"]
     payload = run_json(runner, *args)
     assert "2027" in payload["warnings"][0]
-    completed = subprocess.run([str(ATTAIN), *args], capture_output=True, text=True)
+    completed = subprocess.run([str(ATTAIN), *args], check=False, capture_output=True, text=True)
     assert completed.returncode == 0
     assert "no official holiday calendar for 2027" in completed.stderr
 

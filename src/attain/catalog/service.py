@@ -14,7 +14,7 @@ def create_product_node(*, session: Session, code: str, name: str, kind: str, pa
     return insert_node(session=session, model=ProductNode, parent_id=parent_id, code=code, name=name, kind=kind, **attributes)
 
 
-def key_maps(session: Session, model: type[Customer] | type[ProductNode]) -> tuple[dict[str, int], dict[str, list[int]]]:
+def key_maps(session: Session, model: type[Customer | ProductNode]) -> tuple[dict[str, int], dict[str, list[int]]]:
     """code → id and name → ids for customers or products."""
     by_code: dict[str, int] = {}
     by_name: dict[str, list[int]] = {}

@@ -245,7 +245,7 @@ def _cell_index(cell: Any, axes: Sequence[Axis], what: str) -> tuple[int, ...]:
         index.append(axis.members.index(member))
     extra = set(where) - {axis.name for axis in axes}
     if extra:
-        raise InvalidInput(f"{what} names unknown axis '{sorted(extra)[0]}'")
+        raise InvalidInput(f"{what} names unknown axis '{min(extra)}'")
     return tuple(index)
 
 
