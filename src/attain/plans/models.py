@@ -25,7 +25,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from attain.db import Base
 from attain.types import BigId, Minor
 
-PLAN_STATUSES = ("draft", "submitted", "approved", "locked")
+PLAN_STATUSES = ("draft", "submitted", "approved", "locked", "superseded")
+# A plan version is in force while approved or locked; a draft or submitted row is pending.
+IN_FORCE = ("approved", "locked")
+PENDING = ("draft", "submitted")
 ALL_CUSTOMERS = "all"
 
 
@@ -54,6 +57,11 @@ class Plan(Base):
     approved_at: Mapped[datetime | None] = mapped_column(DateTime)
     # How the plan was last split ({"by": [...], "method": ..., "grain": ..., ...}); re-splits reuse it.
     split_spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # A revision is its own row (copy-on-write): the approved row it revises stays in force until
+    # the revision is approved, then becomes 'superseded'.
+    revision_of: Mapped[int | None] = mapped_column(ForeignKey("plans.id"))
+    # First day a revision may change: cells of periods that ended before it are frozen.
+    effective_from: Mapped[date | None] = mapped_column(Date)
 
 
 class PlanCell(Base):
