@@ -159,19 +159,29 @@ def recent_failures(*, session: Session, username: str, ip: str) -> int:
 
 def authenticate(*, session: Session, username: str, password: str, ip: str) -> User | None:
     """The active user with this password, or None (the failure is recorded). RateLimited after
-    LOGIN_MAX_FAILURES failures for the same username and address within LOGIN_WINDOW."""
+    LOGIN_MAX_FAILURES failures for the same username and address within LOGIN_WINDOW.
+
+    The attempt is counted before the password is checked, and atomically: its row is committed
+    first, then the window is counted. Of any number of parallel attempts, the k-th to commit sees
+    at least k rows, so no more than LOGIN_MAX_FAILURES passwords are checked per window however
+    many requests arrive at once (a check-then-record order let a burst of 20 check 19)."""
     username = username.strip()
-    if recent_failures(session=session, username=username, ip=ip) >= LOGIN_MAX_FAILURES:
+    attempt = LoginAttempt(username=username[:64], ip=ip[:64], attempted_at=now())
+    session.add(attempt)
+    session.commit()
+    if recent_failures(session=session, username=username, ip=ip) > LOGIN_MAX_FAILURES:
+        # A refused attempt does not count (the lockout runs from the last checked failure).
+        session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt.id))
+        session.commit()
         minutes = int(LOGIN_WINDOW.total_seconds() // 60)
         raise RateLimited(f"too many failed sign-ins for '{username}'; try again in {minutes} minutes")
     user = get_user(session=session, username=username)
     if user is None or not user.active or not verify_password(user.password_hash, password):
-        session.add(LoginAttempt(username=username[:64], ip=ip[:64], attempted_at=now()))
-        # Old attempts are of no use to the limit; drop them as we go.
+        # The attempt's row stays as the recorded failure; old attempts are of no use to the limit.
         session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now() - LOGIN_WINDOW))
         session.commit()
         return None
-    session.execute(delete(LoginAttempt).where(LoginAttempt.username == username, LoginAttempt.ip == ip[:64]))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.username == username[:64], LoginAttempt.ip == ip[:64]))
     if _hasher().check_needs_rehash(user.password_hash):
         user.password_hash = _hasher().hash(password)
     session.commit()
