@@ -118,3 +118,29 @@ def test_nine_wrong_and_the_right_password_in_one_burst(app_url: str, monkeypatc
     assert statuses[-1] in (303, 429)
     assert statuses[:-1].count(401) + signed_in == len(spy.passwords)
     assert statuses[:-1].count(401) + statuses[:-1].count(429) == 9
+
+
+@pytest.mark.parametrize("username", ["alice", "mallory", "retired"])
+def test_a_wrong_password_costs_one_verification_whoever_the_user(
+    app_url: str, monkeypatch: pytest.MonkeyPatch, username: str,
+) -> None:
+    """Known user, unknown user, deactivated user: each wrong sign-in runs argon2 exactly once, so
+    the answer takes the same time and does not tell which usernames exist."""
+    with make_session_factory(get_engine(app_url))() as session:
+        retired = auth.create_user(session=session, username="retired", password=PASSWORD, role="admin")
+        auth.set_active(session=session, user=retired, active=False)
+    spy = VerifySpy().install(monkeypatch)
+    client = TestClient(create_app(app_url))
+    token = csrf_from(client.get("/login").text)
+    for password in ("wrong-pass-1", PASSWORD if username == "retired" else "wrong-pass-2"):
+        response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+        assert response.status_code == 401
+    assert spy.passwords == ["wrong-pass-1", PASSWORD if username == "retired" else "wrong-pass-2"]
+
+
+def test_the_right_password_still_signs_in_with_one_verification(app_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    spy = VerifySpy().install(monkeypatch)
+    with make_session_factory(get_engine(app_url))() as session:
+        assert auth.authenticate(session=session, username="alice", password=PASSWORD, ip=ADDRESS) is not None
+        assert auth.authenticate(session=session, username="nobody", password=PASSWORD, ip=ADDRESS) is None
+    assert spy.passwords == [PASSWORD, PASSWORD]

@@ -11,6 +11,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -53,6 +54,22 @@ def verify_password(password_hash: str, password: str) -> bool:
         return _hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@lru_cache(maxsize=2)
+def _dummy_hash(fast: bool) -> str:
+    """A hash of a random password with the current parameters, verified in place of a missing user's."""
+    return (_FAST_HASHER if fast else _HASHER).hash(secrets.token_urlsafe(16))
+
+
+def _check_password(user: User | None, password: str) -> bool:
+    """Exactly one argon2 verification whatever the user: an unknown or inactive user costs as much
+    as a wrong password (otherwise the answer's speed tells which usernames exist)."""
+    if user is None:
+        verify_password(_dummy_hash(os.environ.get("ATTAIN_PASSWORD_HASH") == "fast"), password)
+        return False
+    matches = verify_password(user.password_hash, password)
+    return matches and user.active
 
 
 def digest(token: str) -> str:
@@ -176,7 +193,7 @@ def authenticate(*, session: Session, username: str, password: str, ip: str) -> 
         minutes = int(LOGIN_WINDOW.total_seconds() // 60)
         raise RateLimited(f"too many failed sign-ins for '{username}'; try again in {minutes} minutes")
     user = get_user(session=session, username=username)
-    if user is None or not user.active or not verify_password(user.password_hash, password):
+    if not _check_password(user, password) or user is None:
         # The attempt's row stays as the recorded failure; old attempts are of no use to the limit.
         session.execute(delete(LoginAttempt).where(LoginAttempt.attempted_at < now() - LOGIN_WINDOW))
         session.commit()
