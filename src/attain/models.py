@@ -3,6 +3,7 @@
 # Modules that own further tables register them on import.
 import attain.actions.models
 import attain.auth.models
+import attain.calendars.models
 import attain.credit.models
 import attain.tracking.models  # noqa: F401
 from attain.catalog.models import Customer, ProductNode

@@ -10,6 +10,7 @@ from attain.cli import act as act_cli
 from attain.cli import data as data_cli
 from attain.cli import split as split_cli
 from attain.cli.alerts import alerts_app
+from attain.cli.calendar import calendar_app
 from attain.cli.config import config_app
 from attain.cli.credit import credit_app
 from attain.cli.diagnosis import review_command
@@ -32,6 +33,7 @@ data_cli.register(app)
 app.add_typer(metric_app, name="metric")
 split_cli.register(app)
 app.add_typer(config_app, name="config")
+app.add_typer(calendar_app, name="calendar")
 app.add_typer(plan_app, name="plan")
 act_cli.register(app)
 app.add_typer(credit_app, name="credit")

@@ -5,9 +5,10 @@ and an ISO week that crosses a month is just the sum of its days. Rounding is ne
 (range -> year -> quarter -> month -> day, largest remainder at every level), so each level is
 within one unit of its exact share of its parent and the whole chain adds up exactly.
 
-Working days follow the official Chinese calendar (`chinese_calendar`: holidays and make-up
-workdays) where it has data, weekends-only where it has none (with a warning), plus the user's own
-extra holidays and workdays.
+Working days follow the company's official calendar: China's (`chinese_calendar`: holidays and
+make-up workdays) by default, another country's public holidays through the `holidays` package;
+weekends-only where it has no data (with a warning), then the company's own holidays and make-up
+workdays on top. `attain.calendars.service.company_calendar` builds the company's `WorkCalendar`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
+from functools import lru_cache
 
 import chinese_calendar
+import holidays as holiday_data
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -32,13 +35,109 @@ class TimeMethod(str, Enum):
     SEASONAL = "seasonal"
 
 
+CHINA = "CN"
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
-    """Which days are worked: the official calendar (if `official`), then these overrides."""
+    """Which days are worked: the official calendar of `country` (if `official`), then these overrides.
+
+    `country` is "CN" (the official Chinese calendar, with make-up workdays) or an ISO 3166 code
+    the `holidays` package knows, with an optional `subdivision` (e.g. "US", "CA"). `names` labels
+    the override days (for messages only)."""
 
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
     official: bool = True
+    country: str = CHINA
+    subdivision: str | None = None
+    names: tuple[tuple[date, str], ...] = ()
+
+    def working_days(self, start: date, end: date) -> NDArray[np.bool_]:
+        """One flag per day of [start, end]: True for a working day."""
+        return working_day_mask(day_range(start, end), self)[0]
+
+    def count_working_days(self, start: date, end: date) -> int:
+        return int(self.working_days(start, end).sum())
+
+    def warnings(self, start: date, end: date) -> list[str]:
+        """What the user should know about [start, end], e.g. years without official data."""
+        return working_day_mask(day_range(start, end), self)[1]
+
+    def missing_years(self, start: date, end: date) -> list[int]:
+        """Years of [start, end] the official calendar has no data for (Monday to Friday is used)."""
+        if not self.official:
+            return []
+        return [y for y in range(start.year, end.year + 1) if _official_year(self.country, self.subdivision, y) is None]
+
+    def company_days(self, year: int) -> list[tuple[date, bool, str]]:
+        """The company's own days in `year`: (day, worked, name), by date."""
+        labels = dict(self.names)
+        listed = [(d, False) for d in self.holidays if d.year == year] + [(d, True) for d in self.workdays if d.year == year]
+        return [(d, worked, labels.get(d, "")) for d, worked in sorted(listed)]
+
+    def with_overrides(self, extra: WorkCalendar) -> WorkCalendar:
+        """This calendar with `extra`'s holidays and workdays on top (they win); official only if both are."""
+        holidays = (self.holidays - extra.workdays) | extra.holidays
+        workdays = (self.workdays - extra.holidays) | extra.workdays
+        return WorkCalendar(holidays=holidays, workdays=workdays, official=self.official and extra.official,
+                            country=self.country, subdivision=self.subdivision, names=self.names + extra.names)
+
+
+def check_country(code: str) -> tuple[str, str | None]:
+    """'CN', 'US', 'US-CA' (any case) as (country, subdivision); InvalidInput when unknown."""
+    text = code.strip().upper().replace("_", "-")
+    country, _, subdivision = text.partition("-")
+    if country == CHINA and not subdivision:
+        return CHINA, None
+    supported = holiday_data.list_supported_countries()
+    if country not in supported:
+        raise InvalidInput(
+            f"unknown calendar country {code.strip()!r}: use CN (the official Chinese calendar) or an ISO country "
+            f"code such as US, GB, DE, JP, optionally with a subdivision like US-CA"
+        )
+    if country == CHINA:
+        raise InvalidInput("the Chinese calendar has no subdivisions; use CN")
+    if subdivision and subdivision not in supported[country]:
+        some = ", ".join(supported[country][:8])
+        raise InvalidInput(f"country {country} has no subdivision {subdivision!r}; known ones include {some}")
+    return country, subdivision or None
+
+
+@lru_cache(maxsize=256)
+def _official_year(country: str, subdivision: str | None, year: int) -> NDArray[np.bool_] | None:
+    """Working-day flags of every day of `year` by the official calendar, or None without data."""
+    days = day_range(date(year, 1, 1), date(year, 12, 31))
+    if country == CHINA:
+        try:
+            flags = np.array([chinese_calendar.is_workday(day) for day in days.astype(object)], dtype=bool)
+        except NotImplementedError:
+            return None
+    else:
+        official = holiday_data.country_holidays(country, subdiv=subdivision, years=year)
+        weekend = np.isin(_weekday(days), sorted(official.weekend))
+        listed = np.array(sorted(official), dtype="datetime64[D]")
+        flags = ~weekend & ~np.isin(days, listed)
+    flags.setflags(write=False)
+    return flags
+
+
+def _weekday(days: NDArray[np.datetime64]) -> NDArray[np.int64]:
+    """Monday 0 … Sunday 6."""
+    # 1970-01-01 was a Thursday: shifting by 3 makes Monday 0.
+    return (days.astype(np.int64) + 3) % 7
+
+
+def _no_data_warning(year: int, calendar: WorkCalendar) -> str:
+    own = calendar.company_days(year)
+    if not own:
+        return f"no official holiday calendar for {year}; counting Monday to Friday as working days"
+    off = sum(1 for _, worked, _ in own if not worked)
+    names = ", ".join(dict.fromkeys(name for _, _, name in own if name))
+    return (
+        f"no official holiday calendar for {year}; counting Monday to Friday plus the company's "
+        f"{off} holiday(s) and {len(own) - off} make-up workday(s){f' ({names})' if names else ''} as working days"
+    )
 
 
 @dataclass(frozen=True)
@@ -64,20 +163,18 @@ def working_day_mask(
     days: NDArray[np.datetime64], calendar: WorkCalendar = WorkCalendar()
 ) -> tuple[NDArray[np.bool_], list[str]]:
     """True for worked days. Years the official calendar lacks fall back to Monday-Friday."""
-    day_numbers = days.astype(np.int64)
-    # 1970-01-01 was a Thursday: shifting by 3 makes Monday 0.
-    mask = (day_numbers + 3) % 7 < 5
+    mask = _weekday(days) < 5
     warnings: list[str] = []
-    if calendar.official:
-        years = days.astype("datetime64[Y]").astype(np.int64) + 1970
+    if calendar.official and days.size:
+        years = days.astype("datetime64[Y]")
         for year in np.unique(years):
-            in_year = np.nonzero(years == year)[0]
-            try:
-                mask[in_year] = [chinese_calendar.is_workday(days[i].item()) for i in in_year]
-            except NotImplementedError:
-                warnings.append(
-                    f"no official holiday calendar for {year}; counting Monday to Friday as working days"
-                )
+            number = int(year.astype(np.int64)) + 1970
+            flags = _official_year(calendar.country, calendar.subdivision, number)
+            if flags is None:
+                warnings.append(_no_data_warning(number, calendar))
+                continue
+            in_year = years == year
+            mask[in_year] = flags[(days[in_year] - year.astype("datetime64[D]")).astype(np.int64)]
     for listed, worked in ((calendar.holidays, False), (calendar.workdays, True)):
         if listed:
             hits = np.isin(days, np.array(sorted(listed), dtype="datetime64[D]"))
