@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
+from pathlib import Path
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, InterfaceError, OperationalError
 
 from attain.cli import act as act_cli
 from attain.cli import data as data_cli
@@ -52,6 +56,37 @@ def _click_exceptions():  # type: ignore[no-untyped-def]
     return exceptions
 
 
+def _database_in(argv: list[str]) -> str:
+    """The database the command line names (`--db URL` or `--db=URL`), else the default one."""
+    from attain.db import resolve_database_url
+
+    named = None
+    for i, arg in enumerate(argv):
+        if arg == "--db" and i + 1 < len(argv):
+            named = argv[i + 1]
+        elif arg.startswith("--db="):
+            named = arg[len("--db="):]
+    return resolve_database_url(named)
+
+
+def database_error_line(exc: OperationalError | InterfaceError, url: str) -> str:
+    """One line for a database that cannot be reached or opened (no traceback, no password)."""
+    try:
+        parsed = make_url(url)
+        shown = parsed.render_as_string(hide_password=True).replace("postgresql+psycopg://", "postgresql://", 1)
+    except ArgumentError:
+        parsed, shown = None, url
+    reason = (str(exc.orig) if exc.orig is not None else str(exc)).strip().splitlines()
+    detail = reason[0] if reason else type(exc).__name__
+    if parsed is not None and parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        folder = Path(parsed.database).expanduser().absolute().parent
+        if not folder.is_dir():
+            detail = f"the folder {folder} does not exist"
+        elif not os.access(folder, os.W_OK):
+            detail = f"{detail} (is the folder {folder} writable?)"
+    return f"cannot use the database {shown}: {detail}"
+
+
 def main() -> None:
     """Run the CLI; user mistakes print a one-line message in red and exit 1, never a traceback."""
     click = _click_exceptions()
@@ -76,6 +111,11 @@ def main() -> None:
                 )
             if len(exc.errors) > 50:
                 err_console.print(f"  ... and {len(exc.errors) - 50} more", highlight=False)
+        sys.exit(1)
+    except (OperationalError, InterfaceError) as exc:
+        # Unreachable server, refused login, a SQLite file that cannot be opened: say so in one line.
+        err_console.print(f"[red]error:[/red] {database_error_line(exc, _database_in(sys.argv[1:]))}",
+                          highlight=False, soft_wrap=True)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

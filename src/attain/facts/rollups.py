@@ -255,10 +255,10 @@ def rep_month_lines(start: date, end: date, exclude_returns: ColumnElement[Any] 
 
 def rollup_note(state: int | None, newest: int) -> str:
     if state is None:
-        return "unknown (an order line was edited in place): reports read the lines; run `attain rollups rebuild`"
+        return "unknown (an order line was edited in place): reports read the lines; run `attain rollups --rebuild`"
     if state != newest:
         return (f"behind: they cover lines up to id {state:,}, the newest is {newest:,}; reports read the lines "
-                f"until the next import or `attain rollups rebuild`")
+                f"until the next import or `attain rollups --rebuild`")
     return "current"
 
 
