@@ -25,6 +25,10 @@ class Conflict(AttainError):
     """The request contradicts the stored state (locked plan, duplicate name)."""
 
 
+class NotAllowed(AttainError):
+    """The user's role or scope does not allow this (a manager approving, a team revising the company)."""
+
+
 @dataclass(frozen=True)
 class RowError:
     """One problem in one row of an imported file. `line` is the 1-based line in the file."""

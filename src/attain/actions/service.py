@@ -24,8 +24,8 @@ from attain.funnel.service import (
     week_of,
 )
 from attain.org.models import OrgNode
-from attain.plans.models import Plan, PlanCell
-from attain.plans.service import require_plan
+from attain.plans.models import IN_FORCE, Plan, PlanCell
+from attain.plans.service import resolve_plan
 from attain.split.calendar import WorkCalendar
 
 STREAK_WEEKS = 26  # how far back a streak is followed
@@ -71,12 +71,14 @@ class DailyActions:
 def choose_plan(*, session: Session, rep: OrgNode, day: date, name: str | None) -> Plan:
     """The named plan, or the newest approved/locked plan (else any) with a cell for the rep on `day`."""
     if name is not None:
-        return require_plan(session=session, name=name)
-    status_rank = case((Plan.status.in_(("approved", "locked")), 0), else_=1)
+        return resolve_plan(session=session, name=name)
+    status_rank = case((Plan.status.in_(IN_FORCE), 0), else_=1)
     plan = session.scalars(
         select(Plan)
         .join(PlanCell, PlanCell.plan_id == Plan.id)
-        .where(PlanCell.org_node_id == rep.id, PlanCell.period_start <= day, PlanCell.period_end >= day)
+        .where(PlanCell.org_node_id == rep.id, PlanCell.period_start <= day, PlanCell.period_end >= day,
+               # never a superseded version, nor a revision still waiting for approval
+               Plan.status != "superseded", or_(Plan.revision_of.is_(None), Plan.status.in_(IN_FORCE)))
         .order_by(status_rank, Plan.start_date.desc(), Plan.version.desc(), Plan.id.desc())
         .limit(1)
     ).first()

@@ -43,11 +43,11 @@ def rules(
 ) -> None:
     """Show the crediting rule of a plan (or the company default); options change it."""
     from attain.credit.service import get_rule, set_rule
-    from attain.plans.service import require_plan
+    from attain.plans.service import resolve_plan
     from attain.settings.service import get_setting
 
     with open_session(db) as session:
-        chosen = require_plan(session=session, name=plan) if plan else None
+        chosen = resolve_plan(session=session, name=plan) if plan else None
         if any(v is not None for v in (event, basis, returns_in, reassign, base_currency)):
             rule = set_rule(session=session, plan=chosen, event=event, basis=basis, returns_in=returns_in,
                             reassign=reassign, base_currency=base_currency)

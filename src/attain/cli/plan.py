@@ -18,12 +18,17 @@ plan_app = typer.Typer(help="Target plans: create, check, split, show, export, e
 
 PlanArg = Annotated[str, typer.Argument(help="Plan name, e.g. FY2027")]
 ByOption = Annotated[str, typer.Option("--by", help="Who makes the change (user name), recorded in the version")]
+AsOption = Annotated[str, typer.Option("--as", "--by", help="The user account that acts (checked against the users: role and scope)")]
 ExpectOption = Annotated[int | None, typer.Option("--expect", help="The plan version your change is based on; a newer one is a conflict")]
 ReasonOption = Annotated[str | None, typer.Option("--reason", help="Why: recorded in the version")]
 NodeOption = Annotated[str, typer.Option("--node", help="Org node code (rep, team, region, company)")]
 PeriodOption = Annotated[str, typer.Option("--period", help="2027, 2027Q1, 2027-03 or 2027-W10")]
 ProductOption = Annotated[str | None, typer.Option("--product", help="Product line code (default: all products)")]
 TypeOption = Annotated[str, typer.Option("--customer-type", help="all | new | existing")]
+BaselineOption = Annotated[str, typer.Option(
+    "--baseline", help="'Last year' for growth, capacity, history and seasonal shares: last-fiscal-year (the last "
+                       "complete one) | trailing-12 (the 12 complete months before the plan or today)")]
+AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Today for the baseline, YYYY-MM-DD (default: today)")]
 
 
 
@@ -83,23 +88,27 @@ def create(
     productivity: Annotated[str | None, typer.Option("--productivity", help="Output of a fully ramped rep per month (default: learned per rep)")] = None,
     cost_per_rep: Annotated[str | None, typer.Option("--cost-per-rep", help="Yearly cost of one rep, for the budget")] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Rounding unit of the split in the metric's unit, e.g. 100 or 10000")] = None,
+    baseline: BaselineOption = "last-fiscal-year",
+    as_of: AsOfOption = None,
     by: ByOption = "cli",
     reason: ReasonOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
     """Create a draft plan; its total is given, grown from last year, or built from capacity."""
+    from attain.cli.data import parse_day
     from attain.plans.setting import create_target
 
     with open_session(db) as session:
         created = create_target(session=session, name=name, year=year, metric_code=metric, by=by, total=total, growth=growth,
                                 from_capacity=from_capacity, productivity=productivity, cost_per_rep=cost_per_rep, unit=unit,
-                                reason=reason)
+                                reason=reason, baseline=baseline, as_of=parse_day(as_of))
         scale = _scale(session, name)
+    window = created.baseline
     payload: dict[str, Any] = {
         "name": created.name, "version": created.version, "year": created.year, "metric": created.metric,
         "total": _plain(created.total, scale), "unit": _plain(created.unit, scale), "basis": created.basis,
-        "last_year": _plain(created.base, scale),
+        "last_year": _plain(created.base, scale), "baseline": window.as_dict() if window is not None else None,
     }
     if created.capacity is not None:
         cap = created.capacity
@@ -115,6 +124,10 @@ def create(
     console.print(f"Plan [bold]{created.name}[/bold] v{created.version} created (draft): {created.metric} "
                   f"{_yuan(created.total, scale)} for {created.year} — {created.basis}"
                   + (f", last year {_yuan(created.base, scale)}" if created.base is not None else ""), highlight=False)
+    if window is not None:
+        console.print(f"last year = {window.description}", highlight=False)
+        if window.note:
+            console.print(f"[yellow]warning:[/yellow] {window.note}", highlight=False)
     if created.capacity is not None:
         cap = created.capacity
         table = Table("资源 resources", "值 value", title="产能 Capacity")
@@ -131,12 +144,14 @@ def create(
 
 
 @plan_app.command("check")
-def check(name: PlanArg, db: DbOption = None, json: JsonOption = False) -> None:
+def check(name: PlanArg, baseline: BaselineOption = "last-fiscal-year", as_of: AsOfOption = None, db: DbOption = None,
+          json: JsonOption = False) -> None:
     """SMART check: measurable, owner, deadline, realistic (bootstrap probability), relevant."""
+    from attain.cli.data import parse_day
     from attain.plans.check import check_plan
 
     with open_session(db) as session:
-        report = check_plan(session=session, name=name)
+        report = check_plan(session=session, name=name, baseline=baseline, as_of=parse_day(as_of))
     payload = {"plan": report.plan, "version": report.version, "passed": report.passed,
                "counts": {s: report.count(s) for s in ("error", "warning", "info")},
                "findings": [asdict(f) for f in report.findings]}
@@ -173,6 +188,8 @@ def split(
     time_method: Annotated[str | None, typer.Option("--time-method", help="equal | working-days | seasonal (history: seasonal)")] = None,
     grain: Annotated[str, typer.Option("--grain", help="month | quarter | week")] = "month",
     weights: Annotated[list[str], typer.Option("--weights", help="AXIS=MEMBER:W,... e.g. product=LA:60,LB:40; repeatable")] = [],  # noqa: B006
+    baseline: BaselineOption = "last-fiscal-year",
+    as_of: AsOfOption = None,
     user: Annotated[str, typer.Option("--user", help="Who splits (here --by names the dimensions)")] = "cli",
     expect: ExpectOption = None,
     reason: ReasonOption = None,
@@ -180,12 +197,14 @@ def split(
     json: JsonOption = False,
 ) -> None:
     """Split the plan total over every org level (company, region, team, rep) and the chosen dimensions."""
+    from attain.cli.data import parse_day
     from attain.plans.splitting import SplitOptions, split_plan
 
     options = SplitOptions(by=tuple(d.strip() for d in by_dims.split(",") if d.strip()), method=method,
-                           time_method=time_method, grain=grain, weights=_weights(weights))
+                           time_method=time_method, grain=grain, weights=_weights(weights), baseline=baseline)
     with open_session(db) as session:
-        report = split_plan(session=session, name=name, options=options, by=user, expect=expect, reason=reason)
+        report = split_plan(session=session, name=name, options=options, by=user, expect=expect, reason=reason,
+                            as_of=parse_day(as_of))
         scale = _scale(session, name)
     payload = {**asdict(report), "total": _plain(report.total, scale)}
     if json:
@@ -193,6 +212,8 @@ def split(
         return
     console.print(f"Plan {report.plan} split by {','.join(report.by)} ({report.method}): {report.cells:,} cells, "
                   f"{report.changed:,} changed, {report.locked} locked kept; now version {report.version}.", highlight=False)
+    if report.baseline is not None:
+        console.print(f"history from {report.baseline['description']}", highlight=False)
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/yellow] {warning}")
 
@@ -270,13 +291,25 @@ def import_edits(
                       f"{result.cells_changed} cells changed in all; now version {result.version}.", highlight=False)
 
 
-def _print_edit(result: Any, scale: int, json: bool) -> None:
-    payload = {**asdict(result), "total": _plain(result.total, scale)}
+def _print_edit(result: Any, scale: int, json: bool, shown: int = 30) -> None:
+    changes = [{**asdict(c), "before": _plain(c.before, scale), "after": _plain(c.after, scale), "delta": _plain(c.delta, scale)}
+               for c in getattr(result, "changes", ())]
+    payload = {**asdict(result), "total": _plain(result.total, scale), "changes": changes}
     if json:
         print_json(payload)
-    else:
-        console.print(f"Plan {result.plan} v{result.version}: {result.action}, {result.cells_changed} cells changed, "
-                      f"total {_yuan(result.total, scale)}.", highlight=False)
+        return
+    console.print(f"Plan {result.plan} v{result.version}: {result.action}, {result.cells_changed} cells changed, "
+                  f"total {_yuan(result.total, scale)}.", highlight=False)
+    moved = getattr(result, "changes", ())
+    if moved:
+        table = Table("组织 org", "期间 period", "产品 product", "客户 customers", "之前 before", "之后 after", "变化 change",
+                      title="变动的目标 targets that moved")
+        for c in moved[:shown]:
+            table.add_row(f"{c.node} {c.name}", c.period, c.product or "all", c.customer_type, _yuan(c.before, scale),
+                          _yuan(c.after, scale), _yuan(c.delta, scale))
+        console.print(table)
+        if len(moved) > shown:
+            console.print(f"… and {len(moved) - shown} more (--json lists every one).")
 
 
 @plan_app.command("set-cell")
@@ -284,15 +317,23 @@ def set_cell(
     name: PlanArg, node: NodeOption, period: PeriodOption,
     value: Annotated[str, typer.Option("--value", help="New target in the metric's unit (yuan)")],
     product: ProductOption = None, customer_type: TypeOption = "all",
+    change_total: Annotated[bool, typer.Option("--change-total", help="Let the difference go up to the plan total (default: redistribute within)")] = False,
+    within: Annotated[str | None, typer.Option("--within", help="Org node whose targets stay as they are (default: the plan's top node)")] = None,
     by: ByOption = "cli", expect: ExpectOption = None, reason: ReasonOption = None, db: DbOption = None, json: JsonOption = False,
 ) -> None:
-    """Set one cell (it is locked at the new value); the unlocked cells around it are re-split."""
+    """Set one cell (it is locked at the new value). By default the change is taken from the other
+    open cells under the plan's top node (or --within NODE) in the same period; --change-total lets it
+    move the totals above instead. Closed periods of a revision never change. Lists every cell that moved."""
+    from sqlalchemy import select
+
+    from attain.auth.models import User
     from attain.plans.edits import CellRef, set_cells
 
     with open_session(db) as session:
         amount = _money(session, name, value, "--value")
+        actor = session.scalars(select(User).where(User.username == by)).first()
         result = set_cells(session=session, name=name, values={CellRef(node, period, product, customer_type): amount},
-                           by=by, expect=expect, reason=reason)
+                           by=by, expect=expect, reason=reason, within=within, change_total=change_total, actor=actor)
         scale = _scale(session, name)
     _print_edit(result, scale, json)
 
@@ -483,36 +524,40 @@ def _status_change(info: Any, name: str, json: bool) -> None:
 
 
 @plan_app.command("submit")
-def submit(name: PlanArg, by: ByOption = "cli", expect: ExpectOption = None, reason: ReasonOption = None,
+def submit(name: PlanArg, by: AsOption, expect: ExpectOption = None, reason: ReasonOption = None,
+           override: Annotated[str | None, typer.Option("--override", help="Submit despite SMART errors; the reason is kept in the version")] = None,
            db: DbOption = None, json: JsonOption = False) -> None:
-    """draft → submitted (for approval)."""
+    """draft → submitted (for approval), as a user who plans the whole plan; SMART errors block it unless overridden."""
     from attain.plans.service import submit_plan
 
     with open_session(db) as session:
-        info = submit_plan(session=session, name=name, by=by, expect=expect, reason=reason)
+        info = submit_plan(session=session, name=name, by=by, expect=expect, reason=reason, override=override)
     _status_change(info, name, json)
 
 
 @plan_app.command("approve")
 def approve(
-    name: PlanArg, by: ByOption = "cli",
-    role: Annotated[str | None, typer.Option("--role", help="Approver's role when they have no user account: director | admin")] = None,
+    name: PlanArg, by: AsOption,
     expect: ExpectOption = None, reason: ReasonOption = None, db: DbOption = None, json: JsonOption = False,
 ) -> None:
-    """submitted → approved, by a director or admin."""
+    """submitted → approved, as a director or admin user other than the submitter; an approved revision goes into force."""
     from attain.plans.service import approve_plan
 
     with open_session(db) as session:
-        info = approve_plan(session=session, name=name, by=by, role=role, expect=expect, reason=reason)
+        info = approve_plan(session=session, name=name, by=by, expect=expect, reason=reason)
     _status_change(info, name, json)
 
 
 @plan_app.command("revise")
-def revise(name: PlanArg, reason: Annotated[str, typer.Option("--reason", help="Why the plan is reopened")], by: ByOption = "cli",
+def revise(name: PlanArg, reason: Annotated[str, typer.Option("--reason", help="Why the plan is reopened")], by: AsOption,
+           effective_from: Annotated[str | None, typer.Option("--effective-from", help="First day the revision changes (default: start of this month)")] = None,
            expect: ExpectOption = None, db: DbOption = None, json: JsonOption = False) -> None:
-    """Reopen a submitted, approved or locked plan as a new draft version."""
+    """Open a revision: an approved plan stays in force while the revision is a separate draft;
+    periods before --effective-from are frozen. A submitted plan goes back to draft."""
+    from attain.periods import parse_period
     from attain.plans.service import revise_plan
 
     with open_session(db) as session:
-        info = revise_plan(session=session, name=name, by=by, reason=reason, expect=expect)
+        start = parse_period(effective_from).start if effective_from else None
+        info = revise_plan(session=session, name=name, by=by, reason=reason, expect=expect, effective_from=start)
     _status_change(info, name, json)

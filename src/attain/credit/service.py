@@ -35,7 +35,7 @@ from attain.org.models import OrgNode
 from attain.org.service import move_node, require_node
 from attain.periods import Period
 from attain.plans.models import Plan
-from attain.plans.service import require_plan
+from attain.plans.service import resolve_plan
 from attain.settings.service import get_setting
 
 FIRST_DAY = date(1900, 1, 1)  # a position recorded for the time before the first move
@@ -101,7 +101,7 @@ def set_rule(
 
 
 def plan_id_for(*, session: Session, name: str | None) -> int | None:
-    return require_plan(session=session, name=name).id if name else None
+    return resolve_plan(session=session, name=name).id if name else None
 
 
 # --- reps, orders -----------------------------------------------------------------------------

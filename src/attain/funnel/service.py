@@ -27,7 +27,7 @@ from attain.org.models import OrgNode
 from attain.org.service import require_node
 from attain.periods import Grain, Period, parse_period
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
-from attain.plans.service import require_plan
+from attain.plans.service import resolve_plan
 from attain.settings.service import get_setting
 from attain.split.calendar import WorkCalendar, day_range, working_day_mask
 
@@ -252,7 +252,7 @@ def week_funnel(*, session: Session, plan_name: str, rep_code: str, week: str, c
     span = parse_period(week)
     if span.grain != Grain.WEEK:
         raise InvalidInput(f"'{week}' is not an ISO week; give one like 2027-W10")
-    plan = require_plan(session=session, name=plan_name)
+    plan = resolve_plan(session=session, name=plan_name)
     rep = require_rep(session=session, code=rep_code)
     return funnel_for(session=session, plan=plan, rep=rep, start=span.start, end=span.end, label=span, calendar=calendar)
 

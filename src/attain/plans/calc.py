@@ -264,6 +264,81 @@ def _readable(exc: InvalidInput, tree: Tree, children: list[int], slice_names: S
     return text
 
 
+@dataclass(frozen=True)
+class Edit:
+    """Set the cell of org node `node` over leaf slices `slices` to `value`.
+
+    `donors` is the node whose subtree gives or takes the difference in the same slices (every
+    cell of that node keeps its value); None lets the difference go up to the totals."""
+
+    node: int
+    slices: tuple[int, ...]
+    value: int
+    label: str
+    donors: int | None
+    fixed: NDArray[np.bool_]  # (nodes, slices): leaf positions this edit must not move (locks, closed periods)
+
+
+def _spread(total: int, current: NDArray[np.int64], unit: int) -> NDArray[np.int64]:
+    """`total` over positions in proportion to their current values (equal shares if all are zero)."""
+    weights = current.astype(np.float64)
+    if weights.sum() <= 0:
+        weights = np.ones(current.size)
+    return largest_remainder(total, weights, unit)
+
+
+def apply_edits(
+    rows: NDArray[np.int64], parents: Sequence[int | None], edits: Sequence[Edit], unit: int,
+    names: Sequence[str], slice_names: Sequence[str],
+) -> NDArray[np.int64]:
+    """The one edit rule, on leaf values: (nodes, slices) in, every node's row (sums above) out.
+
+    Each edit re-spreads its value over the free leaf positions under its node (in proportion to
+    what they had), and, unless it changes the totals, takes the difference from the free leaf
+    positions of the donor subtree outside the node, slice by slice, in proportion too. So every
+    cell of the donor node keeps its value, fixed positions never move, and every level adds up.
+    """
+    below = ancestry(parents)  # below[i, j]: j is i or under i
+    has_children = {p for p in parents if p is not None}
+    is_leaf = np.array([i not in has_children for i in range(len(parents))])
+    new = rows.copy()
+    new[~is_leaf] = 0
+    pinned = np.zeros(rows.shape, dtype=bool)
+    for edit in edits:
+        fixed = edit.fixed | pinned
+        inside = below[edit.node].astype(bool) & is_leaf
+        cols = np.asarray(edit.slices, dtype=np.intp)
+        region = np.zeros(rows.shape, dtype=bool)
+        region[np.ix_(inside, cols)] = True
+        free = region & ~fixed
+        need = edit.value - int(new[region & fixed].sum())
+        if need < 0 or (need > 0 and not free.any()):
+            held = int(new[region & fixed].sum())
+            raise InvalidInput(
+                f"{edit.label} cannot be {edit.value}: {held} of it is locked or in closed periods"
+                + ("" if free.any() else " and nothing else under it is open")
+            )
+        before = new[:, cols].copy()
+        new[free] = _spread(need, new[free], unit)
+        if edit.donors is not None:
+            delta = (new[:, cols] - before)[inside].sum(axis=0)
+            donor_nodes = below[edit.donors].astype(bool) & is_leaf & ~inside
+            for k, s in enumerate(cols):
+                if not delta[k]:
+                    continue
+                givers = donor_nodes & ~fixed[:, s]
+                available = int(new[givers, s].sum())
+                if not givers.any() or available - int(delta[k]) < 0:
+                    raise InvalidInput(
+                        f"{edit.label}: {names[edit.donors]} has {available} open in {slice_names[s]} to give, "
+                        f"{int(delta[k])} is needed; change the total instead, or unlock cells"
+                    )
+                new[givers, s] = _spread(available - int(delta[k]), new[givers, s], unit)
+        pinned |= region
+    leaves = np.flatnonzero(is_leaf)
+    return below[:, leaves] @ new[leaves]
+
+
 def reach_probability(
     monthly_actuals: NDArray[np.float64], targets: NDArray[np.int64], months: int, draws: int = 10_000, seed: int = 2027
 ) -> NDArray[np.float64]:

@@ -7,11 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attain.auth.models import User
 from attain.catalog.models import ProductNode
 from attain.errors import Conflict, InvalidInput, NotFound
 from attain.metrics.models import Metric
@@ -22,7 +24,10 @@ from attain.plans import calc, data
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell, PlanCommitment
 from attain.plans.service import (
     CellKey,
+    authorize,
     begin_change,
+    frozen_before,
+    plan_root,
     record_cell_changes,
     require_draft,
     require_plan,
@@ -30,11 +35,13 @@ from attain.plans.service import (
 from attain.plans.splitting import (
     Cell,
     build_cells,
+    cell_label,
+    check_locks_kept,
     leaf_rows_of,
     load_cells,
     plan_total,
-    resplit_current,
     save_cells,
+    slice_names,
     stored_layout,
     stored_tree,
 )
@@ -55,12 +62,65 @@ class CellRef:
 
 
 @dataclass(frozen=True)
+class CellChange:
+    """One cell whose value an edit changed (for the "who moved" list after an edit)."""
+
+    node: str
+    name: str
+    period: str
+    product: str | None
+    customer_type: str
+    before: int | None
+    after: int | None
+
+    @property
+    def delta(self) -> int:
+        return (self.after or 0) - (self.before or 0)
+
+
+@dataclass(frozen=True)
 class EditResult:
     plan: str
     version: int
     action: str
     cells_changed: int
     total: int
+    changes: tuple[CellChange, ...] = ()
+
+
+def closed_labels(plan: Plan, labels: set[str] | list[str]) -> set[str]:
+    """Labels of the periods that ended before the plan version's effective date: frozen."""
+    cutoff = frozen_before(plan)
+    if cutoff is None:
+        return set()
+    return {label for label in labels if parse_period(label).end < cutoff}
+
+
+def _check_open(plan: Plan, key: CellKey, what: str = "changed") -> None:
+    if closed_labels(plan, [key[0]]):
+        raise Conflict(
+            f"period {key[0]} closed before this revision takes effect ({plan.effective_from}); it cannot be {what}"
+        )
+
+
+def _changes(session: Session, old: dict[CellKey, Cell], new: dict[CellKey, Cell]) -> tuple[CellChange, ...]:
+    moved = [k for k in old.keys() | new.keys()
+             if (old[k].value if k in old else None) != (new[k].value if k in new else None)]
+    if not moved:
+        return ()
+    nodes = {n.id: n for n in session.scalars(select(OrgNode).where(OrgNode.id.in_({k[1] for k in moved})))}
+    products = dict(session.execute(select(ProductNode.id, ProductNode.code)).all()) if any(k[2] for k in moved) else {}
+    moved.sort(key=lambda k: (nodes[k[1]].depth, nodes[k[1]].path, _period_key(k[0]), k[2] or 0, k[3]))
+    return tuple(
+        CellChange(nodes[k[1]].code, nodes[k[1]].name, k[0], products.get(k[2]) if k[2] else None, k[3],
+                   old[k].value if k in old else None, new[k].value if k in new else None)
+        for k in moved
+    )
+
+
+def _period_key(label: str) -> tuple[object, ...]:
+    period = parse_period(label)
+    return (period.start, -period.days)
 
 
 def resolve(*, session: Session, plan: Plan, ref: CellRef, cells: dict[CellKey, Cell]) -> CellKey:
@@ -93,37 +153,143 @@ def _check_value(plan: Plan, value: int) -> None:
         raise InvalidInput(f"{value} is not a multiple of the plan's rounding unit {plan.unit} (minor units)")
 
 
+def _contains(outer: CellKey, inner: CellKey, nodes: dict[int, OrgNode], periods: dict[str, Any]) -> bool:
+    """Whether cell `outer` covers all of cell `inner` (an ancestor or itself in every dimension)."""
+    x, y = periods[outer[0]], periods[inner[0]]
+    return (nodes[inner[1]].path.startswith(nodes[outer[1]].path) and x.start <= y.start and y.end <= x.end
+            and (outer[2] is None or outer[2] == inner[2]) and (outer[3] == ALL_CUSTOMERS or outer[3] == inner[3]))
+
+
 def _save_resplit(
     session: Session, plan: Plan, old: dict[CellKey, Cell], pins: dict[CellKey, int], *, by: str, expect: int | None,
-    action: str, reason: str | None, hold: dict[CellKey, int] | None = None,
+    action: str, reason: str | None, within: OrgNode | None = None, change_total: bool = False,
+    closed: set[str] | None = None, lock_pins: bool = True,
 ) -> EditResult:
-    layout, org, new = resplit_current(session=session, plan=plan, cells=old, extra_locks={**(hold or {}), **pins})
-    for key in hold or {}:
-        if key not in pins:
-            new[key].locked = old[key].locked  # held only for this re-split
+    """THE edit rule, for every entry point (CLI set-cell, web grid, API, reconcile, leaver re-split).
+
+    Each pinned cell takes its value, spread over the open cells under it in proportion to what
+    they had. Cells of closed periods (before a revision's effective date, or `closed`) and locked
+    cells keep theirs. Then either
+    - redistribute within (default): the difference is taken from the open cells of the same periods
+      under `within` (default: the plan's top node; a locked cell above the edited one narrows it),
+      so every cell of that node keeps its value; or
+    - change the total: the difference goes up to every cell above, up to the plan total.
+    Returns every cell whose value changed.
+    """
+    layout = stored_layout(plan=plan, cells=old)
+    org = stored_tree(session=session, cells=old)
+    metric = session.get(Metric, plan.metric_id)
+    nodes = {n.id: n for n in org.nodes}
+    position = {n.id: i for i, n in enumerate(org.nodes)}
+    periods = {p.label: p for p in layout.periods}
+    period_index = {p.label: i for i, p in enumerate(layout.periods)}
+    product_index = {q: i for i, q in enumerate(layout.product_keys)}
+    type_index = {t: i for i, t in enumerate(layout.type_keys)}
+    below = calc.ancestry(org.parents).astype(bool)
+
+    def covered(key: CellKey) -> tuple[int, ...]:
+        if key[0] not in period_index or key[2] not in product_index or key[3] not in type_index:
+            raise InvalidInput(f"cell {cell_label(key, org)} does not fit the plan's split")
+        return tuple(int(s) for s in layout.covered(period_index[key[0]], product_index[key[2]], type_index[key[3]]))
+
+    shape = (len(org.nodes), layout.slices)
+    closed_mask = np.zeros(shape, dtype=bool)
+    shut = closed_labels(plan, {k[0] for k in old}) | (closed or set())
+    leaf_closed = [s for s in range(layout.slices)
+                   if layout.leaf_periods[int(np.unravel_index(s, layout.shape)[0])].label in shut]
+    closed_mask[:, leaf_closed] = True
+    for key in pins:
+        _check_open(plan, key)
+        if key[0] in shut:
+            raise Conflict(f"period {key[0]} is closed; {cell_label(key, org)} cannot change")
+    locks = []
+    for key, cell in old.items():
+        if cell.locked and key[1] in position:
+            mask = np.zeros(shape, dtype=bool)
+            mask[np.ix_(below[position[key[1]]], covered(key))] = True
+            locks.append((key, mask))
+    top = position[(within or org.nodes[0]).id]
+    edits = []
+    for key, value in pins.items():
+        fixed = closed_mask.copy()
+        donors: int | None = None if change_total else top
+        for lock_key, mask in locks:
+            if lock_key == key:
+                continue
+            if _contains(lock_key, key, nodes, periods):
+                if change_total:
+                    raise Conflict(f"changing {cell_label(key, org)} would change locked cell {cell_label(lock_key, org)}; "
+                                   "unlock it or redistribute within it")
+                inner = position[lock_key[1]]
+                if donors is not None and below[donors, inner]:
+                    donors = inner  # a locked cell above the edit: the difference stays inside it
+            else:
+                fixed |= mask
+        if donors is not None and not below[donors, position[key[1]]]:
+            raise InvalidInput(f"{cell_label(key, org)} is not under {org.nodes[donors].code}, the part of the plan that gives the difference")
+        if donors == position[key[1]]:
+            raise InvalidInput(f"{cell_label(key, org)} is the top of the part being redistributed; change the total instead "
+                               "(--change-total), or edit the cells under it")
+        edits.append(calc.Edit(position[key[1]], covered(key), value, cell_label(key, org), donors, fixed))
+    rows = calc.apply_edits(leaf_rows_of(layout, org, old), org.parents, edits, plan.unit,
+                            tuple(n.code for n in org.nodes), slice_names(session, layout))
+    new = build_cells(layout=layout, org=org, leaf_rows=rows, old=old, metric=metric)
+    for key, value in pins.items():
+        if new[key].value != value:
+            raise InvalidInput(f"{cell_label(key, org)} cannot be set to {value} here (the cells under it give {new[key].value})")
+        if lock_pins:
+            new[key].locked = True
+    check_locks_kept(old, new, org)
+    for key, cell in old.items():
+        if key[0] in shut and new[key].value != cell.value:  # pragma: no cover - apply_edits never moves a closed slice
+            raise InvalidInput(f"closed cell {cell_label(key, org)} would change")
     version = begin_change(session=session, plan=plan, expect=expect, by=by, action=action, reason=reason)
     changed = save_cells(session=session, plan=plan, version=version, layout=layout, old=old, new=new)
     plan.total = plan_total(layout, org, new)
+    changes = _changes(session, old, new)
     session.commit()
-    return EditResult(plan.name, version.version, action, changed, plan.total)
+    return EditResult(plan.name, version.version, action, changed, plan.total, changes)
 
 
 def set_cells(
     *, session: Session, name: str, values: dict[CellRef, int], by: str, expect: int | None = None, reason: str | None = None,
+    within: str | None = None, change_total: bool = False, actor: User | None = None,
 ) -> EditResult:
-    """Set cells (minor units) and pin them (locked); the unlocked cells around them are re-split so
-    every parent keeps its value and every level still adds up. Setting the company's year cell
-    changes the plan total."""
+    """Set cells (minor units) and pin them (locked), then re-split by the one edit rule
+    (`_save_resplit`): by default the cells of `within` (the plan's top node, or the part of the
+    plan the actor manages) keep their values; with `change_total` the difference goes up to the
+    plan total instead. Returns every cell whose value changed."""
     plan, old = _draft(session, name, expect)
     pins: dict[CellKey, int] = {}
+    touched: list[OrgNode] = []
     for ref, value in values.items():
         key = resolve(session=session, plan=plan, ref=ref, cells=old)
         _check_value(plan, value)
+        _check_open(plan, key)
         if old[key].locked and old[key].value != value:
             raise Conflict(f"cell {ref.node} {key[0]} is locked at {old[key].value}; unlock it first")
         pins[key] = value
+        touched.append(require_node(session=session, key=ref.node))
+    scope = _scope(session, plan, within, actor)
+    if actor is not None:
+        authorize(session=session, user=actor, plan=plan, action="change-total" if change_total else "edit",
+                  nodes=(*touched, scope) if scope is not None else tuple(touched))
     labels = ", ".join(f"{r.node} {r.period}" for r in values)
-    return _save_resplit(session, plan, old, pins, by=by, expect=expect, action="set cells", reason=reason or f"set {labels}")
+    return _save_resplit(session, plan, old, pins, by=by, expect=expect, action="set cells", reason=reason or f"set {labels}",
+                         within=None if change_total else scope, change_total=change_total)
+
+
+def _scope(session: Session, plan: Plan, within: str | None, actor: User | None) -> OrgNode | None:
+    """The node whose cells an edit keeps: asked for, else the actor's own part of the plan, else the top."""
+    if within:
+        return require_node(session=session, key=within)
+    if actor is not None and actor.role not in ("admin",) and actor.org_node_id is not None:
+        from attain.auth.access import can_see
+
+        root = plan_root(session=session, plan=plan)
+        if root is not None and not can_see(session=session, user=actor, node=root):
+            return session.get(OrgNode, actor.org_node_id)
+    return None
 
 
 def set_lock(
@@ -132,6 +298,7 @@ def set_lock(
     """Lock a cell at its value (re-splits keep it) or unlock it."""
     plan, cells = _draft(session, name, expect)
     key = resolve(session=session, plan=plan, ref=ref, cells=cells)
+    _check_open(plan, key, "locked or unlocked")
     cell = session.scalars(select(PlanCell).where(
         PlanCell.plan_id == plan.id, PlanCell.period == key[0], PlanCell.org_node_id == key[1],
         PlanCell.customer_type == key[3],
@@ -311,6 +478,9 @@ def resplit_from(
     cut = parse_period(start).start
     if not plan.start_date < cut <= plan.end_date:
         raise InvalidInput(f"--from {start} must fall after the plan's first day and within {plan.start_date}..{plan.end_date}")
+    cutoff = frozen_before(plan)
+    if cutoff is not None and cut < cutoff:
+        raise Conflict(f"--from {start} is before this revision's effective date {cutoff}: the periods before it are closed")
     layout = stored_layout(plan=plan, cells=cells)
     org = stored_tree(session=session, cells=cells)
     straddling = [p.label for p in layout.leaf_periods if p.start < cut <= p.end]
@@ -333,22 +503,18 @@ def resplit_from(
         mates = [j for j in org.leaves if org.parents[j] == parent and j != index]
         if not mates:
             raise InvalidInput(f"{node.code} has no teammates in plan {plan.name} to take over the target")
-        hold: dict[CellKey, int] = {}
         pins: dict[CellKey, int] = {}
-        for i, member in enumerate(org.nodes):
-            for s in np.flatnonzero(closed_slices):
-                key = _leaf_key(layout, member.id, int(s))
-                hold[key] = int(rows[i, s])
-        for s in np.flatnonzero(~closed_slices):
-            pins[_leaf_key(layout, node.id, int(s))] = 0
-        whole = layout.periods[0]
-        if whole.grain is Grain.YEAR:
-            pins[(whole.label, node.id, None, ALL_CUSTOMERS)] = int(rows[index, closed_slices].sum())
+        for s_ in np.flatnonzero(~closed_slices):
+            key = _leaf_key(layout, node.id, int(s_))
+            if key in cells:
+                pins[key] = 0
         for key, value in pins.items():
             if cells[key].locked and cells[key].value != value:
                 raise Conflict(f"{node.code}'s cell {key[0]} is locked; unlock it before reassigning the target")
-        result = _save_resplit(session, plan, cells, {}, hold={**hold, **pins}, by=by, expect=expect, action="resplit leaver",
-                               reason=reason or f"{node.code} leaves: targets from {start} go to the teammates")
+        closed_now = {p.label for p in layout.leaf_periods if p.end < cut}
+        result = _save_resplit(session, plan, cells, pins, by=by, expect=expect, action="resplit leaver",
+                               reason=reason or f"{node.code} leaves: targets from {start} go to the teammates",
+                               within=org.nodes[parent] if parent is not None else None, closed=closed_now, lock_pins=False)
         return result
     leaves = list(org.leaves)
     leaf_nodes = [org.nodes[i] for i in leaves]
@@ -375,8 +541,9 @@ def resplit_from(
     version = begin_change(session=session, plan=plan, expect=expect, by=by, action="resplit keep-total",
                            reason=reason or f"catch-up from {start}: closed shortfall spread over the remaining periods")
     changed = save_cells(session=session, plan=plan, version=version, layout=layout, old=cells, new=new)
+    changes = _changes(session, cells, new)
     session.commit()
-    return EditResult(plan.name, version.version, "resplit keep-total", changed, plan.total or 0)
+    return EditResult(plan.name, version.version, "resplit keep-total", changed, plan.total or 0, changes)
 
 
 def _leaf_key(layout: calc.Layout, node_id: int, s: int) -> CellKey:

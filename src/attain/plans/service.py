@@ -5,19 +5,34 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from attain.auth.models import User
 from attain.catalog.models import ProductNode
-from attain.errors import Conflict, InvalidInput, NotFound
+from attain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
-from attain.plans.models import Plan, PlanCell, PlanCellChange, PlanVersion
+from attain.plans.models import (
+    IN_FORCE,
+    PENDING,
+    Plan,
+    PlanCell,
+    PlanCellChange,
+    PlanCommitment,
+    PlanVersion,
+)
+from attain.settings.service import _bool as _as_bool
+from attain.settings.service import register as register_setting
+from attain.types import BigId
 
 
 def get_plan(*, session: Session, name: str) -> Plan | None:
-    """The newest version of the plan with this name, or None."""
-    return session.scalars(select(Plan).where(Plan.name == name).order_by(Plan.version.desc())).first()
+    """The working version of the plan with this name: its pending revision if there is one, else
+    the version in force (or the newest row of a plan never approved). Editors act on it; reports
+    read `plan_in_force` instead."""
+    return session.scalars(select(Plan).where(Plan.name == name).order_by(Plan.version.desc(), Plan.id.desc())).first()
 
 
 def require_plan(*, session: Session, name: str) -> Plan:
@@ -27,6 +42,63 @@ def require_plan(*, session: Session, name: str) -> Plan:
         known = f"; plans are {', '.join(names)}" if names else "; there are no plans yet"
         raise NotFound(f"no plan named '{name}'{known}")
     return plan
+
+
+def plan_in_force(*, session: Session, name: str) -> Plan | None:
+    """The approved (or locked) version of the plan: what every report, page, alert and payout reads."""
+    return session.scalars(
+        select(Plan).where(Plan.name == name, Plan.status.in_(IN_FORCE)).order_by(Plan.version.desc())
+    ).first()
+
+
+def pending_revision(*, session: Session, plan: Plan) -> Plan | None:
+    """The draft or submitted revision of an approved plan, if one is under way."""
+    return session.scalars(
+        select(Plan).where(Plan.name == plan.name, Plan.status.in_(PENDING), Plan.revision_of.is_not(None))
+        .order_by(Plan.version.desc())
+    ).first()
+
+
+def resolve_plan(
+    *, session: Session, name: str | None = None, start: date | None = None, end: date | None = None,
+    label: str | None = None, preview: bool = False,
+) -> Plan:
+    """THE plan a report, page, API answer or alert reads, for one period [start, end].
+
+    By name: the version in force; a plan never approved answers with its draft (it was asked for by
+    name); `preview=True` answers the working version (the pending revision), which only the plan
+    editor and an explicit "preview the draft" view ask for. Without a name: the newest version in
+    force whose dates cover the period.
+    """
+    what = label or (f"{start}..{end}" if start and end else "the period")
+    if name:
+        found = (require_plan(session=session, name=name) if preview
+                 else plan_in_force(session=session, name=name) or require_plan(session=session, name=name))
+        if start is not None and end is not None and (found.end_date < start or found.start_date > end):
+            raise InvalidInput(f"plan {found.name} runs {found.start_date} to {found.end_date}, outside {what}")
+        return found
+    query = select(Plan).where(Plan.status.in_(IN_FORCE))
+    if start is not None:
+        query = query.where(Plan.start_date <= start)
+    if end is not None:
+        query = query.where(Plan.end_date >= end)
+    found = session.scalars(query.order_by(Plan.approved_at.desc(), Plan.id.desc())).first()
+    if found is None:
+        raise NotFound(f"no approved plan covers {what}; approve one or pass --plan NAME")
+    if preview:
+        return pending_revision(session=session, plan=found) or found
+    return found
+
+
+def lineage_ids(*, session: Session, name: str) -> list[int]:
+    """Ids of every row of the plan (versions in force, superseded and pending), oldest first."""
+    return list(session.scalars(select(Plan.id).where(Plan.name == name).order_by(Plan.version, Plan.id)))
+
+
+def frozen_before(plan: Plan) -> date | None:
+    """Cells of periods that end before this day cannot change in this version (None: nothing frozen).
+    Only a revision of an approved plan freezes: what was measured against the plan in force stays."""
+    return plan.effective_from if plan.revision_of is not None else None
 
 
 def create_plan(
@@ -170,20 +242,82 @@ def record_cell_changes(
 
 
 def list_versions(*, session: Session, plan: Plan) -> list[VersionInfo]:
-    rows = session.scalars(select(PlanVersion).where(PlanVersion.plan_id == plan.id).order_by(PlanVersion.version))
+    """Every version of the plan's name, across the rows of its revisions, oldest first."""
+    rows = session.scalars(
+        select(PlanVersion).join(Plan, Plan.id == PlanVersion.plan_id).where(Plan.name == plan.name)
+        .order_by(PlanVersion.version, PlanVersion.id)
+    )
     return [
         VersionInfo(v.version, v.action, v.status, v.changed_by, v.role, v.reason, v.changed_at, v.cells_changed)
         for v in rows
     ]
 
 
+# --- who may do what: the one place ---------------------------------------------------------------
+
+PLANNER_ROLES = ("admin", "director", "manager")
+register_setting(
+    "plan_self_approval", False,
+    "Let the person who submitted a plan approve it too (a one-person sales team); off = four eyes.", _as_bool,
+)
+
+
+def plan_root(*, session: Session, plan: Plan) -> OrgNode | None:
+    """The top org node the plan sets targets for (the company for a company plan)."""
+    return session.scalars(
+        select(OrgNode).join(PlanCell, PlanCell.org_node_id == OrgNode.id).where(PlanCell.plan_id == plan.id)
+        .order_by(OrgNode.depth, OrgNode.path).limit(1)
+    ).first()
+
+
+def require_user(*, session: Session, username: str) -> User:
+    """The user account that acts; approvals and status changes never take a free-text name."""
+    name = (username or "").strip()
+    user = session.scalars(select(User).where(User.username == name)).first() if name else None
+    if user is None or not user.active:
+        raise NotAllowed(f"no active user '{name}': plan status changes act as a user account (--as USERNAME; see attain user list)")
+    return user
+
+
+def authorize(*, session: Session, user: User, plan: Plan, action: str, nodes: tuple[OrgNode, ...] = ()) -> None:
+    """Raise NotAllowed unless `user` may do `action` on `plan` (and on `nodes`, for cell edits).
+
+    edit: a planner (manager, director, admin) whose scope holds every node touched.
+    change-total: an edit that moves the plan total — only who sees the plan's top node.
+    submit, revise: a planner who sees the plan's top node (a team manager cannot reopen the company's plan).
+    approve, lock: a director or admin who sees the plan's top node.
+    """
+    from attain.auth.access import can_see
+
+    if user.role not in PLANNER_ROLES:
+        raise NotAllowed(f"{user.username} is a {user.role}; plans are changed by managers, directors and admins")
+    if action in ("approve", "lock") and user.role not in APPROVER_ROLES:
+        raise NotAllowed(f"only a director or admin may {action} a plan; {user.username} is a {user.role}")
+    for node in nodes:
+        if not can_see(session=session, user=user, node=node):
+            raise NotAllowed(f"{node.code} is outside what {user.username} manages")
+    if action in ("submit", "revise", "approve", "lock", "change-total", "split"):
+        root = plan_root(session=session, plan=plan)
+        if root is not None and not can_see(session=session, user=user, node=root):
+            raise NotAllowed(
+                f"plan {plan.name} covers {root.name} ({root.code}); {user.username} manages only part of it and may not {action} it"
+            )
+
+
+def _last_submitter(session: Session, plan: Plan) -> str | None:
+    return session.scalar(
+        select(PlanVersion.changed_by).where(PlanVersion.plan_id == plan.id, PlanVersion.action == "submitted")
+        .order_by(PlanVersion.version.desc()).limit(1)
+    )
+
+
 def _move(
-    *, session: Session, name: str, allowed_from: tuple[str, ...], to: str, action: str, by: str,
+    *, session: Session, plan: Plan, allowed_from: tuple[str, ...], to: str, action: str, by: str,
     expect: int | None, reason: str | None = None, role: str | None = None,
 ) -> VersionInfo:
-    plan = require_plan(session=session, name=name)
     if plan.status not in allowed_from:
-        hint = {"approved": "revise it first", "locked": "revise it first", "submitted": "approve or revise it first"}
+        hint = {"approved": "revise it first", "locked": "revise it first", "submitted": "approve or revise it first",
+                "superseded": "a newer version is in force"}
         raise Conflict(
             f"plan {plan.name} is {plan.status}; it cannot be {action} from there"
             + (f" ({hint[plan.status]})" if plan.status in hint else "")
@@ -197,50 +331,156 @@ def _move(
     return list_versions(session=session, plan=plan)[-1]
 
 
-def submit_plan(*, session: Session, name: str, by: str, expect: int | None = None, reason: str | None = None) -> VersionInfo:
-    """draft → submitted: the plan goes to a director for approval."""
-    return _move(session=session, name=name, allowed_from=("draft",), to="submitted", action="submitted", by=by,
-                 expect=expect, reason=reason)
+def submit_plan(
+    *, session: Session, name: str, by: str, expect: int | None = None, reason: str | None = None,
+    override: str | None = None,
+) -> VersionInfo:
+    """draft → submitted, by a planner who sees the whole plan. SMART errors block the submission
+    unless `override` gives a reason, which the version keeps."""
+    from attain.plans.check import check_plan
+
+    user = require_user(session=session, username=by)
+    plan = require_plan(session=session, name=name)
+    authorize(session=session, user=user, plan=plan, action="submit")
+    if plan.status != "draft":
+        return _move(session=session, plan=plan, allowed_from=("draft",), to="submitted", action="submitted", by=by,
+                     expect=expect, reason=reason, role=user.role)
+    errors = [f for f in check_plan(session=session, name=name).findings if f.severity == "error"]
+    if errors and not (override or "").strip():
+        first = errors[0]
+        raise Conflict(
+            f"plan {plan.name} has {len(errors)} SMART error(s) (first: {first.node} {first.period}: {first.message}); "
+            "fix them or submit with an override reason"
+        )
+    if errors:
+        reason = f"{reason + '; ' if reason else ''}SMART override ({len(errors)} error(s)): {override.strip()}"  # type: ignore[union-attr]
+    return _move(session=session, plan=plan, allowed_from=("draft",), to="submitted", action="submitted", by=by,
+                 expect=expect, reason=reason, role=user.role)
 
 
-def approver_role(*, session: Session, by: str, role: str | None) -> str:
-    """The role `by` approves with: their user account's role if they have one, else the role given."""
-    from attain.auth.models import User
-
-    who = _check_actor(by)
-    user = session.scalars(select(User).where(User.username == who)).first()
-    if user is not None:
-        if role and role != user.role:
-            raise InvalidInput(f"{who} is a {user.role}, not a {role}")
-        role = user.role
-    if role is None:
-        raise InvalidInput(f"approving needs the approver's role: {who} is not a user; pass --role director")
-    if role not in APPROVER_ROLES:
-        raise InvalidInput(f"only a director or admin approves a plan; {who} is a {role}")
-    return role
+def approver_role(*, session: Session, by: str, role: str | None = None) -> str:
+    """The role `by` approves with: their user account's, which must be director or admin."""
+    user = require_user(session=session, username=by)
+    if role and role != user.role:
+        raise NotAllowed(f"{user.username} is a {user.role}, not a {role}")
+    if user.role not in APPROVER_ROLES:
+        raise NotAllowed(f"only a director or admin approves a plan; {user.username} is a {user.role}")
+    return user.role
 
 
 def approve_plan(
     *, session: Session, name: str, by: str, role: str | None = None, expect: int | None = None, reason: str | None = None
 ) -> VersionInfo:
-    """submitted → approved, by a director or admin."""
+    """submitted → approved, by a director or admin other than the submitter (four eyes, unless the
+    company allows self-approval). An approved revision goes into force; the version it revises
+    becomes superseded (its cells stay for the record)."""
+    from attain.settings.service import get_setting
+
     checked = approver_role(session=session, by=by, role=role)
-    return _move(session=session, name=name, allowed_from=("submitted",), to="approved", action="approved", by=by,
+    user = require_user(session=session, username=by)
+    plan = require_plan(session=session, name=name)
+    authorize(session=session, user=user, plan=plan, action="approve")
+    if plan.status == "submitted" and _last_submitter(session, plan) == user.username and not get_setting(session, "plan_self_approval"):
+        raise NotAllowed(
+            f"{user.username} submitted plan {plan.name}; another director or admin approves it (four eyes), "
+            "or an admin allows self-approval: attain config set plan_self_approval true"
+        )
+    previous = None
+    if plan.revision_of is not None and plan.status == "submitted":
+        previous = plan_in_force(session=session, name=plan.name)
+        if previous is None or previous.id != plan.revision_of:
+            raise Conflict(f"plan {plan.name}: the version this revision was based on is no longer the one in force")
+    if previous is not None:
+        previous.status = "superseded"
+    return _move(session=session, plan=plan, allowed_from=("submitted",), to="approved", action="approved", by=by,
                  expect=expect, reason=reason, role=checked)
 
 
 def lock_plan(*, session: Session, name: str, by: str, expect: int | None = None, reason: str | None = None) -> VersionInfo:
     """approved → locked: the plan is final for the period."""
-    return _move(session=session, name=name, allowed_from=("approved",), to="locked", action="locked", by=by,
-                 expect=expect, reason=reason)
+    user = require_user(session=session, username=by)
+    plan = require_plan(session=session, name=name)
+    authorize(session=session, user=user, plan=plan, action="lock")
+    if plan.status in PENDING and plan.revision_of is not None:
+        raise Conflict(f"plan {plan.name} has a pending revision (v{plan.version}, {plan.status}); approve it before locking")
+    return _move(session=session, plan=plan, allowed_from=("approved",), to="locked", action="locked", by=by,
+                 expect=expect, reason=reason, role=user.role)
 
 
-def revise_plan(*, session: Session, name: str, by: str, reason: str, expect: int | None = None) -> VersionInfo:
-    """submitted/approved/locked → draft, as a new version that says why."""
+def default_effective_from(plan: Plan, today: date) -> date:
+    """The first day of the period (month) that holds `today`, within the plan's dates."""
+    first = today.replace(day=1)
+    return min(max(first, plan.start_date), plan.end_date)
+
+
+def revise_plan(
+    *, session: Session, name: str, by: str, reason: str, expect: int | None = None,
+    effective_from: date | None = None, today: date | None = None,
+) -> VersionInfo:
+    """Open a revision of the plan, with a reason.
+
+    An approved or locked plan stays in force: the revision is a new draft row with a copy of its
+    cells (copy-on-write), seen only in the plan editor, `plan diff` and previews until approved.
+    It may change cells from `effective_from` on (default: the start of the current month); periods
+    that ended before it are frozen. A submitted plan goes back to draft.
+    """
     if not (reason or "").strip():
         raise InvalidInput("a revision needs a reason: --reason '...'")
-    return _move(session=session, name=name, allowed_from=("submitted", "approved", "locked"), to="draft",
-                 action="revised", by=by, expect=expect, reason=reason.strip())
+    user = require_user(session=session, username=by)
+    plan = require_plan(session=session, name=name)
+    authorize(session=session, user=user, plan=plan, action="revise")
+    if plan.status not in IN_FORCE:
+        return _move(session=session, plan=plan, allowed_from=("submitted",), to="draft", action="revised", by=by,
+                     expect=expect, reason=reason.strip(), role=user.role)
+    check_expected(plan, expect)
+    today = today or date.today()
+    earliest = default_effective_from(plan, today)
+    if plan.end_date < today.replace(day=1):
+        raise Conflict(f"plan {plan.name} ended on {plan.end_date}; its periods are closed and cannot be revised")
+    start = effective_from or earliest
+    if start < earliest:
+        raise InvalidInput(
+            f"a revision cannot start on {start}: periods before {earliest} are closed (they started before this month)"
+        )
+    if start > plan.end_date:
+        raise InvalidInput(f"a revision starting {start} is after the plan's last day {plan.end_date}")
+    draft = Plan(
+        name=plan.name, version=plan.version + 1, year=plan.year, start_date=plan.start_date, end_date=plan.end_date,
+        metric_id=plan.metric_id, status="draft", unit=plan.unit, total=plan.total, note=plan.note,
+        split_spec=plan.split_spec, revision_of=plan.id, effective_from=start,
+    )
+    session.add(draft)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another session opened a revision at the same version
+        session.rollback()
+        raise Conflict(f"plan {plan.name} was changed by someone else since version {plan.version}; reload it") from exc
+    cells = PlanCell.__table__
+    columns = [c.name for c in cells.columns if c.name not in ("id", "plan_id")]
+    session.execute(insert(cells).from_select(
+        ["plan_id", *columns],
+        select(literal(draft.id, BigId), *[cells.c[c] for c in columns]).where(cells.c.plan_id == plan.id),
+    ))
+    commitments = PlanCommitment.__table__
+    kept = [c.name for c in commitments.columns if c.name not in ("id", "plan_id")]
+    session.execute(insert(commitments).from_select(
+        ["plan_id", *kept],
+        select(literal(draft.id, BigId), *[commitments.c[c] for c in kept]).where(commitments.c.plan_id == plan.id),
+    ))
+    from attain.credit.models import CreditRule  # late: credit reads plans
+
+    rules = CreditRule.__table__
+    ruled = [c.name for c in rules.columns if c.name not in ("id", "plan_id")]
+    session.execute(insert(rules).from_select(
+        ["plan_id", *ruled], select(literal(draft.id, BigId), *[rules.c[c] for c in ruled]).where(rules.c.plan_id == plan.id),
+    ))
+    session.add(PlanVersion(
+        plan_id=draft.id, version=draft.version, action="revised", status="draft", changed_by=user.username,
+        role=user.role, reason=f"{reason.strip()} (from {start})", changed_at=datetime.now(UTC).replace(tzinfo=None),
+        cells_changed=0,
+    ))
+    session.commit()
+    return list_versions(session=session, plan=draft)[-1]
 
 
 @dataclass(frozen=True)
@@ -269,7 +509,8 @@ def diff_versions(*, session: Session, name: str, from_version: int, to_version:
     rows = session.execute(
         select(PlanVersion.version, PlanCellChange)
         .join(PlanCellChange, PlanCellChange.version_id == PlanVersion.id)
-        .where(PlanVersion.plan_id == plan.id, PlanVersion.version > low, PlanVersion.version <= high)
+        .join(Plan, Plan.id == PlanVersion.plan_id)
+        .where(Plan.name == plan.name, PlanVersion.version > low, PlanVersion.version <= high)
         .order_by(PlanVersion.version, PlanCellChange.id)
     ).all()
     first: dict[CellKey, int | None] = {}

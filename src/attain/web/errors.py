@@ -16,11 +16,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from attain.auth.service import RateLimited
-from attain.errors import AttainError, Conflict, ImportRejected, InvalidInput, NotFound
+from attain.errors import AttainError, Conflict, ImportRejected, InvalidInput, NotAllowed, NotFound
 from attain.web.deps import Forbidden, NotAuthenticated
 from attain.web.security import CsrfFailed
 
-STATUS = {RateLimited: 429, NotFound: 404, InvalidInput: 422, Conflict: 409}
+STATUS = {RateLimited: 429, NotFound: 404, InvalidInput: 422, Conflict: 409, NotAllowed: 403}
 TITLES = {401: "Sign in first", 403: "Not allowed", 404: "Not found", 409: "Conflict", 422: "Cannot use this input",
           429: "Too many requests"}
 
