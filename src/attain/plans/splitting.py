@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from attain.calendars.service import company_calendar
 from attain.catalog.models import ProductNode
 from attain.errors import InvalidInput
 from attain.metrics.models import Metric
@@ -321,9 +322,10 @@ def _time_weights(
         return np.array([p.days / 7 if p.grain is Grain.WEEK else 1.0 for p in leaves]), []
     if method == "working-days":
         days = day_range(plan.start_date, plan.end_date)
-        mask, warnings = working_day_mask(days)
-        as_dates = days.astype(object)
-        counts = np.array([float(sum(1 for d, w in zip(as_dates, mask) if w and p.start <= d <= p.end)) for p in leaves])
+        mask, warnings = working_day_mask(days, company_calendar(session=session))
+        worked = days[mask]
+        counts = np.array([float(np.count_nonzero((worked >= np.datetime64(p.start, "D")) & (worked <= np.datetime64(p.end, "D"))))
+                           for p in leaves])
         if counts.sum() <= 0:
             raise InvalidInput(f"there are no working days between {plan.start_date} and {plan.end_date}")
         return counts, warnings

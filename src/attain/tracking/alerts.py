@@ -23,12 +23,13 @@ from sqlalchemy import ColumnElement, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from attain.calendars.service import company_calendar
 from attain.errors import Conflict, InvalidInput, NotFound
 from attain.facts.models import Opportunity
 from attain.org.models import OrgNode
 from attain.org.service import require_node
 from attain.periods import Grain, Period, period_of
-from attain.split.calendar import day_range, working_day_mask
+from attain.split.calendar import WorkCalendar, day_range, working_day_mask
 from attain.tracking.attainment import attainment
 from attain.tracking.diagnosis import node_column
 from attain.tracking.models import (
@@ -174,16 +175,15 @@ def _scope(session: Session, rule: AlertRule, period: Period, as_of: date) -> di
     return {node.id: node for node in session.scalars(query)}
 
 
-def working_day_number(period: Period, as_of: date) -> int:
+def working_day_number(period: Period, as_of: date, calendar: WorkCalendar) -> int:
     """Working days of the period elapsed at as-of (inclusive)."""
     if as_of < period.start:
         return 0
-    mask, _warnings = working_day_mask(day_range(period.start, min(as_of, period.end)))
-    return int(mask.sum())
+    return calendar.count_working_days(period.start, min(as_of, period.end))
 
 
 def _pace_gap(session: Session, rule: AlertRule, period: Period, as_of: date, nodes: dict[int, OrgNode]) -> list[Finding]:
-    if working_day_number(period, as_of) < (rule.min_working_day or 0):
+    if working_day_number(period, as_of, company_calendar(session=session)) < (rule.min_working_day or 0):
         return []
     report = attainment(session=session, period=period, by=rule.level, as_of=as_of, metric="revenue")
     threshold = Decimal(rule.threshold or 0)
@@ -208,6 +208,7 @@ def _no_new_lead(session: Session, rule: AlertRule, period: Period, as_of: date,
     query = query.where(Opportunity.created_on <= as_of, node.is_not(None)).group_by(node)
     last_lead = {int(n): d for n, d in session.execute(query)}
     days = rule.days or 1
+    calendar = company_calendar(session=session)
     findings = []
     for node_id, org_node in nodes.items():
         last = last_lead.get(node_id)
@@ -217,7 +218,7 @@ def _no_new_lead(session: Session, rule: AlertRule, period: Period, as_of: date,
         if since is None:
             idle = None
         else:
-            mask, _warnings = working_day_mask(day_range(since, as_of))
+            mask, _warnings = working_day_mask(day_range(since, as_of), calendar)
             idle = int(mask[1:].sum())  # working days after the last lead, up to as-of
             if idle < days:
                 continue
@@ -230,7 +231,7 @@ def _no_new_lead(session: Session, rule: AlertRule, period: Period, as_of: date,
 
 
 def _forecast_below(session: Session, rule: AlertRule, period: Period, as_of: date, nodes: dict[int, OrgNode]) -> list[Finding]:
-    if working_day_number(period, as_of) < (rule.min_working_day or 0):
+    if working_day_number(period, as_of, company_calendar(session=session)) < (rule.min_working_day or 0):
         return []
     result = forecast(session=session, period=period, level=rule.level, as_of=as_of, draws=2_000)
     share = Decimal(rule.threshold or 0)

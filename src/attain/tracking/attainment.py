@@ -23,6 +23,7 @@ import numpy as np
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from attain.calendars.service import company_calendar
 from attain.catalog.models import ProductNode
 from attain.credit.sql import CreditFeatures, credit_features
 from attain.errors import InvalidInput, NotFound
@@ -32,7 +33,12 @@ from attain.periods import Period
 from attain.plans.models import Plan
 from attain.plans.service import require_plan
 from attain.revision import data_revision
-from attain.split.calendar import day_range, seasonal_day_weights, working_day_mask
+from attain.split.calendar import (
+    WorkCalendar,
+    day_range,
+    seasonal_day_weights,
+    working_day_mask,
+)
 from attain.tracking import calc
 from attain.tracking.engine import ConnectionRunner, Runner, SessionRunner
 from attain.tracking.query import (
@@ -298,6 +304,7 @@ def plan_metric(session: Session, plan: Plan, metric: str | None) -> MetricInfo:
 
 def history_weights(
     runner: Runner, metric: str, period: Period, plan_id: int | None = None, features: CreditFeatures | None = None,
+    calendar: WorkCalendar = calc.OFFICIAL_CALENDAR,
 ) -> tuple[np.ndarray | None, list[str]]:
     """Seasonal day weights for the period from the company's daily sales of the last years
     (summed by the database per day), or None with a warning when there is no usable history."""
@@ -308,13 +315,13 @@ def history_weights(
     )
     daily = runner.rows(statement)
     days = day_range(period.start, period.end)
-    workdays, warnings = working_day_mask(days)
+    workdays, warnings = working_day_mask(days, calendar)
     if not daily:
         return None, [f"no sales before {period.start}: expected-to-date follows working days"]
     dates = np.array([d for d, _ in daily], dtype="datetime64[D]")
     amounts = np.array([float(v) for _, v in daily])
     try:
-        weights, season_warnings = seasonal_day_weights(days, workdays, dates, amounts)
+        weights, season_warnings = seasonal_day_weights(days, workdays, dates, amounts, calendar)
     except InvalidInput as exc:
         return None, [f"{exc}: expected-to-date follows working days"]
     return weights, warnings + season_warnings
@@ -374,6 +381,7 @@ def attainment(
     runner = runner or SessionRunner(session)
     as_of = as_of or date.today()
     tree = load_org_tree(session)
+    calendar = company_calendar(session=session)
     scope = _scope(session, tree, grouping, within)
     within = None if scope is None else scope.node_id
     features = features_for(session, runner, plan_id=chosen.id, use_rollups=use_rollups)
@@ -396,7 +404,7 @@ def attainment(
         cells = plan_cells_between(session, chosen, period.start, period.end, grouping,
                                    under=None if scope is None else scope.path)
         targets = target_columns(session, chosen, period.start, period.end, grouping, tree=tree, cells=cells,
-                                 within=within) if grouping.dimensions else TargetColumns([], [], [], [])
+                                 within=within, calendar=calendar) if grouping.dimensions else TargetColumns([], [], [], [])
         weights, warnings = _cached_history_weights(session, runner, info.code, period, chosen.id, features)
         labels_of = _labeller(session, grouping)
         if rollup is not None:
@@ -414,7 +422,7 @@ def attainment(
             if weights is not None:
                 sliced = weights[(start - period.start).days:(end - period.start).days + 1]
             progress_cache[(start, end)] = len(progresses)
-            progresses.append(calc.time_progress(start, end, as_of, day_weights=sliced))
+            progresses.append(calc.time_progress(start, end, as_of, day_weights=sliced, calendar=calendar))
         return progress_cache[(start, end)]
 
     whole_period = progress_of(period.start, period.end)

@@ -14,6 +14,7 @@ from fractions import Fraction
 import numpy as np
 from sqlalchemy.orm import Session
 
+from attain.calendars.service import company_calendar
 from attain.errors import InvalidInput
 from attain.periods import Period
 from attain.split.calendar import day_range, working_day_mask
@@ -61,7 +62,7 @@ def leaderboard(
         rows = runner.rows(statement)
         daily = _daily_by_key(rows)
         days = day_range(period.start, last)
-        mask, _warnings = working_day_mask(days)
+        mask, _warnings = working_day_mask(days, company_calendar(session=session))
         workdays = days[mask]
     ordered = sorted(report.rows, key=_ranking_key)
     leaders: list[LeaderRow] = []

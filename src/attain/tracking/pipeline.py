@@ -31,11 +31,12 @@ from numpy.typing import NDArray
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from attain.calendars.service import company_calendar
 from attain.errors import InvalidInput
 from attain.facts.models import Opportunity, OpportunityStageChange
 from attain.org.models import OrgNode
 from attain.periods import Period
-from attain.split.calendar import day_range, working_day_mask
+from attain.split.calendar import WorkCalendar, day_range, working_day_mask
 from attain.tracking.attainment import actuals, plan_metric, resolve_plan
 from attain.tracking.diagnosis import check_level, node_column, won_on_column
 from attain.tracking.query import Grouping, actuals_statement
@@ -200,7 +201,7 @@ def open_deals(*, session: Session, level: str, as_of: date, period_end: date) -
 
 
 def unpipelined_rates(
-    *, session: Session, level: str, as_of: date, horizon_days: int
+    *, session: Session, level: str, as_of: date, horizon_days: int, calendar: WorkCalendar | None = None,
 ) -> tuple[dict[int, float], dict[int, float]]:
     """Mean and standard deviation per working day of revenue the open pipeline does not explain,
     per node, over the RUN_RATE_DAYS before `as_of` (daily sums by the database).
@@ -211,7 +212,7 @@ def unpipelined_rates(
     """
     start = as_of - timedelta(days=RUN_RATE_DAYS - 1)
     days = day_range(start, as_of)
-    workdays, _warnings = working_day_mask(days)
+    workdays, _warnings = working_day_mask(days, calendar or company_calendar(session=session))
     work_index = np.cumsum(workdays) - 1
     worked = int(workdays.sum())
     if worked == 0:
@@ -253,12 +254,14 @@ def unpipelined_rates(
     )
 
 
-def season_factor(*, session: Session, as_of: date, period_end: date) -> float:
+def season_factor(*, session: Session, as_of: date, period_end: date, calendar: WorkCalendar | None = None) -> float:
     """How much busier (per working day) the rest of the period was than the RUN_RATE_DAYS before
     it, one year earlier, company-wide; 1 without last year's sales."""
+    calendar = calendar or company_calendar(session=session)
+
     def per_working_day(start: date, end: date) -> float | None:
         days = day_range(start, end)
-        worked = int(working_day_mask(days)[0].sum())
+        worked = int(working_day_mask(days, calendar)[0].sum())
         total = session.execute(actuals_statement(
             metric="revenue", grouping=Grouping(()), start=start, end=end, direct_only=True)).scalar()
         return float(total) / worked if total and worked else None
@@ -298,9 +301,11 @@ def forecast(
     won, lost = stage_history(session=session, as_of=as_of)
     if as_of < period.end:
         rest = day_range(max(as_of + timedelta(days=1), period.start), period.end)
-        left = int(working_day_mask(rest)[0].sum())
-        mean_rate, sd_rate = unpipelined_rates(session=session, level=level, as_of=as_of, horizon_days=rest.size)
-        season = season_factor(session=session, as_of=as_of, period_end=period.end)
+        calendar = company_calendar(session=session)
+        left = int(working_day_mask(rest, calendar)[0].sum())
+        mean_rate, sd_rate = unpipelined_rates(session=session, level=level, as_of=as_of, horizon_days=rest.size,
+                                               calendar=calendar)
+        season = season_factor(session=session, as_of=as_of, period_end=period.end, calendar=calendar)
     else:
         left, mean_rate, sd_rate, season = 0, {}, {}, 1.0
     nodes = sorted(set(targets) | set(to_date) | {d[0] for d in deals})

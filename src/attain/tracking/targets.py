@@ -21,11 +21,13 @@ from numpy.typing import NDArray
 from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
+from attain.calendars.service import company_calendar
 from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 from attain.periods import Grain, Period, clip, parse_period, periods_between
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
 from attain.settings.service import get_setting
+from attain.split.calendar import WorkCalendar
 from attain.tracking.calc import (
     MANAGER_OWN,
     OWN,
@@ -194,8 +196,10 @@ class TargetColumns:
 def target_columns(
     session: Session, plan: Plan, start: date, end: date, by: str | Sequence[str] | Grouping | None = None,
     *, tree: OrgTree | None = None, cells: Sequence[Cell] | CellDays | None = None, within: int | None = None,
+    calendar: WorkCalendar | None = None,
 ) -> TargetColumns:
-    """`target_between` as columns, in the same order."""
+    """`target_between` as columns, in the same order; cells are prorated by the company calendar's
+    working days (`calendar` passes it when the caller has it already)."""
     if end < start:
         raise InvalidInput(f"end {end} is before start {start}")
     grouping = by if isinstance(by, Grouping) else parse_by(by)
@@ -225,7 +229,8 @@ def target_columns(
     if not nodes:
         return found
     # Keys × windows, and a last row of None: the "key" of nodes without one in a slice.
-    exact = np.concatenate([prorated_target_matrix(table, [(s, e) for _, s, e in spans]),
+    calendar = calendar or company_calendar(session=session)
+    exact = np.concatenate([prorated_target_matrix(table, [(s, e) for _, s, e in spans], calendar=calendar),
                             np.full((1, len(spans)), None, dtype=object)])
     present = np.not_equal(exact, None)
     slices = _Slices(table.keys, nodes)
