@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 from sqlalchemy import select
@@ -16,7 +17,12 @@ from sqlalchemy.orm import Session
 from attain.calendars.models import HOLIDAY, WORKDAY, CompanyDay
 from attain.calendars.settings import CALENDAR
 from attain.errors import Conflict, ImportRejected, InvalidInput, NotFound, RowError
-from attain.imports.parsing import ANY_YEAR_FIRST, clean_text, normalise_header, parse_date_with
+from attain.imports.parsing import (
+    ANY_YEAR_FIRST,
+    clean_text,
+    normalise_header,
+    parse_date_with,
+)
 from attain.imports.reading import read_table
 from attain.settings.service import get_setting
 from attain.split.calendar import WorkCalendar, check_country
@@ -98,7 +104,7 @@ def calendar_year(*, session: Session, year: int) -> CalendarYear:
         setting=str(get_setting(session, CALENDAR)),
         official_data=not calendar.missing_years(start, end),
         days=list_days(session=session, year=year),
-        working_days_by_month=[int(flags[a:b].sum()) for a, b in zip(months, months[1:])],
+        working_days_by_month=[int(flags[a:b].sum()) for a, b in pairwise(months)],
         warnings=calendar.warnings(start, end),
     )
 
@@ -149,7 +155,7 @@ def import_days(*, session: Session, path: Path, by: str | None = None) -> list[
     errors: list[RowError] = []
     rows: dict[date, CompanyDay] = {}
     for line, values in zip(table.lines, table.rows):
-        def cell(field: str) -> str:
+        def cell(field: str, values: list[str] = values) -> str:
             index = where[field]
             return values[index] if index is not None and index < len(values) else ""
 
