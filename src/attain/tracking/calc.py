@@ -15,7 +15,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from functools import lru_cache
-from itertools import repeat
+from itertools import accumulate, repeat
 from operator import attrgetter
 
 import numpy as np
@@ -651,3 +651,79 @@ def _streaks(flags: NDArray[np.bool_]) -> tuple[int, int]:
     longest = int(lengths.max()) if lengths.size else 0
     current = int(lengths[-1]) if lengths.size and run_ends[-1] == flags.size else 0
     return longest, current
+
+
+# --- forecast band (dashboard) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForecastBand:
+    """Where a period may end: P50 is tracking's seasonal forecast of the row itself (the figure
+    `attain report attainment` prints); P10 and P90 stretch what is still to come by how the pace
+    (actual ÷ target) of the closed months spread around their median. Cumulative month paths for a
+    chart: the actual up to the month holding as-of, the target, and each forecast from that month
+    on (None before it). Money in the metric's minor unit, whole units."""
+
+    p10: Decimal
+    p50: Decimal
+    p90: Decimal
+    current: int  # index of the month holding as-of (the last month once the period is over)
+    cumulative_actual: tuple[int | Decimal, ...]  # months 0..current
+    cumulative_target: tuple[Decimal, ...]  # every month (a month without a target adds 0)
+    path_p10: tuple[Decimal | None, ...]
+    path_p50: tuple[Decimal | None, ...]
+    path_p90: tuple[Decimal | None, ...]
+
+
+BAND_QUANTILES = (10, 50, 90)
+_STRETCH = Decimal("0.000001")  # the band's stretch factors are fixed to 6 decimals (reproducible)
+
+
+def forecast_band(
+    actual: int | Decimal, seasonal_forecast: Decimal | None, month_actuals: Sequence[int | Decimal],
+    month_targets: Sequence[Decimal | None], month_progress: Sequence[TimeProgress],
+) -> ForecastBand | None:
+    """The band of a row from its own figures and its month rows (the same report by month).
+
+    A closed month (all its days elapsed) with a positive target gives one pace ratio; the P10/P90
+    stretch is the ratio's 10th/90th percentile over its median (1 without such months), applied to
+    what the seasonal forecast still expects (forecast − actual). The rest is spread over the months
+    from the current one in proportion to their target not yet due (target × (1 − seasonal share);
+    equally when none is). None before the period starts (no seasonal forecast)."""
+    if seasonal_forecast is None or not month_progress:
+        return None
+    closed = [Fraction(a) / Fraction(t) for a, t, p in zip(month_actuals, month_targets, month_progress)
+              if t is not None and t > 0 and p.days_elapsed == p.days]
+    stretch = {q: Decimal(1) for q in BAND_QUANTILES}
+    if closed:
+        ratios = np.array([float(r) for r in closed])
+        median = float(np.percentile(ratios, 50))
+        if median > 0:
+            for q in (10, 90):
+                stretch[q] = Decimal(repr(float(np.percentile(ratios, q)) / median)).quantize(_STRETCH)
+    remaining = Fraction(seasonal_forecast) - Fraction(actual)
+    ends = {q: seasonal_forecast if q == 50 else to_decimal(Fraction(actual) + remaining * Fraction(stretch[q]))
+            for q in BAND_QUANTILES}
+    started = [i for i, p in enumerate(month_progress) if p.days_elapsed]
+    current = started[-1] if started else 0
+    cumulative_actual = tuple(accumulate(month_actuals[: current + 1]))
+    targets = [Fraction(0) if t is None else Fraction(t) for t in month_targets]
+    cumulative_target = tuple(to_decimal(sum(targets[: i + 1], Fraction(0))) for i in range(len(targets)))
+    due = [targets[i] * (1 - month_progress[i].seasonal_share) if i >= current else Fraction(0)
+           for i in range(len(targets))]
+    total_due = sum(due, Fraction(0))
+    later = len(targets) - current
+    weights = [d / total_due for d in due] if total_due > 0 else [
+        Fraction(int(i >= current), later) for i in range(len(targets))]
+    paths: dict[int, tuple[Decimal | None, ...]] = {}
+    for q in BAND_QUANTILES:
+        rest = Fraction(ends[q]) - Fraction(actual)
+        share = Fraction(0)
+        path: list[Decimal | None] = []
+        for i in range(len(targets)):
+            share += weights[i]
+            path.append(None if i < current else to_decimal(Fraction(actual) + rest * share))
+        path[-1] = ends[q]  # the end is the band's figure itself, whatever the rounding on the way
+        paths[q] = tuple(path)
+    return ForecastBand(ends[10], ends[50], ends[90], current, cumulative_actual, cumulative_target,
+                        paths[10], paths[50], paths[90])

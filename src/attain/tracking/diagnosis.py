@@ -59,6 +59,7 @@ class DiagnosisRow:
     reference_deal_size: int
     parts: dict[str, int]  # leads / conversion / deal_size, fen, adding up to the gap
     cause: str | None  # leads / conversion / deal_size: the most negative part of a row behind its reference
+    status: str | None = None  # attainment's status of the node (vs target only): the one status rule
 
     @property
     def cause_text(self) -> str:
@@ -70,7 +71,7 @@ class DiagnosisRow:
             "node": self.code, "name": self.name, "actual": self.actual, "reference": self.reference, "gap": self.gap,
             "leads": self.leads, "deals": self.deals, "reference_leads": self.reference_leads,
             "reference_conversion": self.reference_conversion, "reference_deal_size": self.reference_deal_size,
-            "parts": self.parts, "cause": self.cause, "cause_text": self.cause_text,
+            "parts": self.parts, "cause": self.cause, "cause_text": self.cause_text, "status": self.status,
         }
 
 
@@ -185,12 +186,14 @@ def diagnose(
         raise InvalidInput(f"{period.label} starts {period.start}, after --as-of {as_of}: nothing to diagnose yet")
     end = min(period.end, as_of)
     actual = funnel(session=session, level=level, start=period.start, end=end)
+    statuses: dict[int, str | None] = {}  # attainment's, by node (vs target only)
     if reference == "target":
         report = attainment(session=session, period=period, by=level, plan=plan, as_of=as_of, metric="revenue")
         reference_values = {
             r.node_id: int(r.figures.expected_to_date) for r in report.rows
             if r.node_id is not None and r.figures.expected_to_date is not None
         }
+        statuses = {r.node_id: r.figures.status for r in report.rows if r.node_id is not None}
         history = funnel(session=session, level=level, start=period.start - timedelta(days=HISTORY_DAYS),
                          end=period.start - timedelta(days=1))
         nodes = sorted(set(reference_values) | set(actual.revenue))
@@ -225,7 +228,7 @@ def diagnose(
             int(actual_revenue[index] - reference_revenue[index]), actual.leads.get(node, 0), actual.deals.get(node, 0),
             _decimal(ref_factors.values[index, 0], "0.01"), _decimal(ref_factors.values[index, 1], "0.0001"),
             round(float(ref_factors.values[index, 2])),
-            dict(zip(decompose.FACTORS, (int(v) for v in rounded[index]))), causes[index],
+            dict(zip(decompose.FACTORS, (int(v) for v in rounded[index]))), causes[index], statuses.get(node),
         ))
     rows.sort(key=lambda r: (r.gap, r.code))
     return Diagnosis(period, level, reference, as_of, end, reference_start, reference_end, plan_name, tuple(rows))

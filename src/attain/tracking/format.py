@@ -13,6 +13,12 @@ from typing import Any
 WAN = Decimal(10_000)
 YI = Decimal(100_000_000)
 
+# Tracking's statuses (`calc.status_of`; None: the row has no target) in Chinese and English.
+STATUS_LABELS: dict[str | None, tuple[str, str]] = {
+    "ahead": ("领先", "ahead"), "on track": ("正常", "on track"), "at risk": ("有风险", "at risk"),
+    "behind": ("落后", "behind"), "not started": ("未开始", "not started"), None: ("无目标", "no target"),
+}
+
 
 def in_units(value: int | Decimal | None, scale: int) -> int | str | None:
     """A stored figure in whole units, exact: an int for counts, a string for money/decimals."""

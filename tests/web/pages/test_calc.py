@@ -75,24 +75,3 @@ def test_lifecycle_stages() -> None:
     assert calc.lifecycle_stage(400, 10) == "active"
     assert calc.lifecycle_stage(400, 200) == "sleeping"
     assert calc.lifecycle_stage(800, 500) == "lost"
-
-
-def test_forecast_band_orders_p10_p50_p90_and_starts_from_the_actual() -> None:
-    band = calc.forecast_band([100, 120, 80, 50, 0, 0], [100] * 6, current=3, elapsed_share=0.5)
-    assert band.cumulative_actual.tolist() == [100, 220, 300, 350]
-    assert np.isnan(band.p50[:3]).all()
-    assert (band.p10[3:] <= band.p50[3:]).all() and (band.p50[3:] <= band.p90[3:]).all()
-    # Median ratio of closed months is 1.0: the rest of the current month and two more months at target.
-    assert band.p50[-1] == pytest.approx(350 + 50 + 200)
-
-
-def test_status_ranks_milestones_and_streak() -> None:
-    assert calc.status_of(None, 50) == "no_target"
-    assert calc.status_of(60, 50) == "ahead"
-    assert calc.status_of(47, 50) == "on_track"
-    assert calc.status_of(40, 50) == "at_risk"
-    assert calc.status_of(20, 50) == "behind"
-    assert calc.ranks([50.0, None, 80.0, 50.0]) == [2, None, 1, 2]
-    assert calc.milestones_reached(75, 100) == [25, 50, 75]
-    assert calc.milestones_reached(5, 0) == []
-    assert calc.streak([True, False, True, True]) == 2

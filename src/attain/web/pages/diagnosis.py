@@ -1,6 +1,7 @@
 """Diagnosis page: the gap to target (or last year) of each rep, team or region split exactly into
 leads, conversion and deal size (attain.tracking.diagnosis), with a chart and the main cause in words.
-Rows are limited to the nodes the user may see."""
+Against the target each row also shows its status, tracking's (the same as `attain report attainment`
+and the dashboard). Rows are limited to the nodes the user may see."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from starlette.responses import Response
 from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 from attain.periods import parse_period
-from attain.tracking.decompose import CAUSES, FACTORS
+from attain.tracking.decompose import AHEAD, CAUSES, FACTORS
 from attain.tracking.diagnosis import LEVELS, REFERENCES, diagnose
+from attain.tracking.format import STATUS_LABELS
 from attain.tracking.review import build_review, write_review
 from attain.web.deps import AccessDep, Forbidden
 from attain.web.i18n import request_locale
@@ -86,7 +88,8 @@ def diagnosis_page(request: Request, access: AccessDep, period: str | None = Non
     labels["gap"] = gettext("Gap")
     return render_page(request, "pages/diagnosis.html", {
         "result": result, "rows": rows, "chart": chart(rows, labels) if rows else None, "labels": labels,
-        "levels": LEVELS, "references": REFERENCES, "causes": CAUSES, "as_of": day, "by": level, "vs": vs,
+        "levels": LEVELS, "references": REFERENCES, "causes": CAUSES, "ahead_of_reference": AHEAD,
+        "status_labels": STATUS_LABELS, "as_of": day, "by": level, "vs": vs,
         "period": chosen, "common": render_labels(request), "review": whole_company(access),
         "week": f"{day.isocalendar().year}-W{day.isocalendar().week:02d}",
     })

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from attain.org.models import OrgNode
 from attain.periods import Period, parse_period
 from attain.plans.models import Plan
+from attain.tracking.attainment import resolve_plan
 from attain.tracking.leaderboard import leaderboard
 from attain.web.deps import AccessDep
-from attain.web.pages import queries
 from attain.web.pages.common import parse_as_of, render_page
 
 router = APIRouter(include_in_schema=False)
@@ -45,13 +45,16 @@ class Standing:
 
 
 def standings(
-    *, session: Session, plan: Plan, period: Period, by: str, as_of: date, visible: Any
+    *, session: Session, plan: str | None, period: Period, by: str, as_of: date, visible: Any
 ) -> list[Standing]:
-    """The 战报墙 rows from the tracking leaderboard (`attain report leaderboard`), ranked by attainment."""
-    board = leaderboard(session=session, period=period, by=by, plan=plan.name, as_of=as_of)
+    """The 战报墙 rows from the tracking leaderboard (`attain report leaderboard`), ranked by attainment;
+    `plan` as the CLI's --plan (None: tracking's default plan for the period)."""
+    board = leaderboard(session=session, period=period, by=by, plan=plan, as_of=as_of)
     ids = [r.row.node_id for r in board.rows if r.row.node_id is not None]
     nodes = {n.id: n for n in session.scalars(select(OrgNode).where(OrgNode.id.in_(ids)))}
-    teams = {t.id: t.name for t in queries.nodes_of_kind(session=session, kind="team")}
+    parents = {n.parent_id for n in nodes.values() if n.parent_id is not None} if by == "rep" else set()
+    teams = dict(session.execute(select(OrgNode.id, OrgNode.name).where(
+        OrgNode.id.in_(parents), OrgNode.kind == "team")).all()) if parents else {}
     rows = []
     for leader in board.rows:
         node = nodes.get(leader.row.node_id or 0)
@@ -73,10 +76,10 @@ def standings(
 def _context(request: Request, access: Any, period: str | None, by: str, as_of: str | None, tv: bool,
              plan: str | None) -> dict[str, Any]:
     day = parse_as_of(as_of)
-    chosen = queries.choose_plan(session=access.session, name=plan, on=day)
+    chosen_period = parse_period(period) if period else parse_period(f"{day.year:04d}-{day.month:02d}")
+    chosen = resolve_plan(access.session, chosen_period, plan)  # tracking's choice, as the CLI's
     clipped = min(max(day, chosen.start_date), chosen.end_date)
-    chosen_period = parse_period(period) if period else parse_period(f"{clipped.year:04d}-{clipped.month:02d}")
-    rows = standings(session=access.session, plan=chosen, period=chosen_period, by=by, as_of=day,
+    rows = standings(session=access.session, plan=plan, period=chosen_period, by=by, as_of=day,
                      visible=access.can_see)
     me = access.user.org_node_id
     return {
