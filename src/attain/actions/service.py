@@ -12,11 +12,11 @@ from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from attain.actions.calc import ACTIONS, RollForward, current_streak, roll_forward
+from attain.calendars.service import company_calendar
 from attain.catalog.models import Customer
 from attain.errors import InvalidInput, NotFound
 from attain.facts.models import ACTIVITY_KINDS, Activity
 from attain.funnel.service import (
-    CN_CALENDAR,
     FUNNEL_STAGES,
     WeekFunnel,
     funnel_for,
@@ -174,8 +174,10 @@ def suggested_visits(*, session: Session, rep: OrgNode, day: date, limit: int) -
 
 
 def daily_actions(
-    *, session: Session, rep_code: str, day: date, plan_name: str | None = None, calendar: WorkCalendar = CN_CALENDAR
+    *, session: Session, rep_code: str, day: date, plan_name: str | None = None, calendar: WorkCalendar | None = None
 ) -> DailyActions:
+    """The rep's actions for `day`; working days from `calendar`, by default the company calendar."""
+    calendar = calendar or company_calendar(session=session)
     rep = require_rep(session=session, code=rep_code)
     week = week_of(day)
     empty = {"lines": (), "visit_customers": (), "complete": False, "streak": 0}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -15,6 +16,7 @@ import numpy as np
 import typer
 from rich.table import Table
 
+from attain.cli.data import DbOption, open_session
 from attain.cli.output import console, err_console, print_json
 from attain.errors import InvalidInput
 from attain.periods import Grain
@@ -173,8 +175,9 @@ def split_time_command(
     method: Annotated[TimeMethod, typer.Option("--method", help="equal, working-days or seasonal.")] = TimeMethod.EQUAL,
     history: Annotated[Path | None, typer.Option("--history", help="Orders CSV (date and amount columns) for seasonal.")] = None,
     calendar: Annotated[
-        Path | None, typer.Option("--calendar", help='JSON {"holidays": [...], "workdays": [...]} on top of the official calendar.')
+        Path | None, typer.Option("--calendar", help='JSON {"holidays": [...], "workdays": [...]} on top of the company calendar.')
     ] = None,
+    db: DbOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
     """Split a target over the periods of a date range, by working days or by last years' season."""
@@ -196,7 +199,7 @@ def split_time_command(
         _parse_date(end, "--end"),
         Grain(grain),
         method,
-        calendar=read_calendar(calendar) if calendar is not None else WorkCalendar(),
+        calendar=split_calendar(db, calendar),
         history_dates=history_dates,
         history_amounts=history_amounts,
     )
@@ -269,6 +272,19 @@ def _read_text(path: Path) -> str:
         except UnicodeDecodeError:
             continue
     raise InvalidInput(f"{path} is neither UTF-8 nor GBK text")
+
+
+def split_calendar(db: str | None, path: Path | None) -> WorkCalendar:
+    """The company calendar (`attain calendar`, `attain config set calendar`) when there is an Attain
+    database (--db, $ATTAIN_DATABASE_URL or ./attain.db), else the official Chinese calendar; the days
+    of a --calendar file on top."""
+    base = WorkCalendar()
+    if db is not None or os.environ.get("ATTAIN_DATABASE_URL") or Path("attain.db").exists():
+        from attain.calendars.service import company_calendar
+
+        with open_session(db) as session:
+            base = company_calendar(session=session)
+    return base.with_overrides(read_calendar(path)) if path is not None else base
 
 
 def read_calendar(path: Path) -> WorkCalendar:

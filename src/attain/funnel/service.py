@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import Subquery, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from attain.calendars.service import company_calendar
 from attain.errors import InvalidInput, NotFound
 from attain.facts.models import Opportunity, OpportunityStageChange
 from attain.funnel.calc import RATE_SCALE, ceil_fraction, spread_over_days, stage_counts
@@ -248,7 +249,9 @@ def require_rep(*, session: Session, code: str) -> OrgNode:
     return node
 
 
-def week_funnel(*, session: Session, plan_name: str, rep_code: str, week: str, calendar: WorkCalendar = CN_CALENDAR) -> WeekFunnel:
+def week_funnel(
+    *, session: Session, plan_name: str, rep_code: str, week: str, calendar: WorkCalendar | None = None
+) -> WeekFunnel:
     span = parse_period(week)
     if span.grain != Grain.WEEK:
         raise InvalidInput(f"'{week}' is not an ISO week; give one like 2027-W10")
@@ -258,8 +261,11 @@ def week_funnel(*, session: Session, plan_name: str, rep_code: str, week: str, c
 
 
 def funnel_for(
-    *, session: Session, plan: Plan, rep: OrgNode, start: date, end: date, label: Period, calendar: WorkCalendar = CN_CALENDAR
+    *, session: Session, plan: Plan, rep: OrgNode, start: date, end: date, label: Period,
+    calendar: WorkCalendar | None = None,
 ) -> WeekFunnel:
+    """The rep's funnel for [start, end]; working days from `calendar`, by default the company calendar."""
+    calendar = calendar or company_calendar(session=session)
     metric = session.get(Metric, plan.metric_id)
     if metric is None or metric.unit != "CNY" or metric.scale != 2:
         raise InvalidInput(f"plan {plan.name} targets {metric.code if metric else '?'}, not money in CNY; the funnel needs a money target")
