@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 from attain.periods import Grain, Period, parse_period, period_of
+from attain.spreadsheets import new_workbook, write_cell
 from attain.tracking.attainment import Attainment, attainment
 from attain.tracking.diagnosis import Diagnosis, diagnose
 from attain.tracking.leaderboard import Leaderboard, leaderboard
@@ -148,9 +149,7 @@ SHEET_NAMES = ("达成 Attainment", "排行 Leaderboard", "诊断 Diagnosis", "�
 
 
 def write_xlsx(pack: ReviewPack, out: Path) -> None:
-    import xlsxwriter
-
-    workbook = xlsxwriter.Workbook(str(out))
+    workbook = new_workbook(out)
     try:
         bold = workbook.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1, "text_wrap": True})
         formats = {
@@ -162,15 +161,15 @@ def write_xlsx(pack: ReviewPack, out: Path) -> None:
         title_format = workbook.add_format({"bold": True, "font_size": 13})
         for sheet_name, (title, headers, rows, kinds) in zip(SHEET_NAMES, tables(pack)):
             sheet = workbook.add_worksheet(sheet_name)
-            sheet.write(0, 0, f"{title} · 截至 / as of {pack.as_of}", title_format)
+            write_cell(sheet, 0, 0, f"{title} · 截至 / as of {pack.as_of}", title_format)
             for column, header in enumerate(headers):
-                sheet.write(2, column, header, bold)
+                write_cell(sheet, 2, column, header, bold)
                 sheet.set_column(column, column, 40 if kinds[column] == "text" and column == len(headers) - 1 else 16)
             for r, row in enumerate(rows, start=3):
                 for column, value in enumerate(row):
                     if value is None:
                         continue
-                    sheet.write(r, column, value, formats[kinds[column]])
+                    write_cell(sheet, r, column, value, formats[kinds[column]])
             sheet.freeze_panes(3, 1)
             _chart(workbook, sheet, sheet_name, rows, len(headers))
     finally:
