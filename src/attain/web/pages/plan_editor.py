@@ -170,8 +170,17 @@ def _history(session: Session, spec: WizardSpec, group: str, keys: list[Any]) ->
 
 
 def _working_days(spec: WizardSpec) -> np.ndarray:
+    """Working days per month of the wizard's year by the company calendar (read with the session
+    that loaded the scope node)."""
+    from sqlalchemy.orm import object_session
+
+    from attain.calendars.service import company_calendar
+
+    session = object_session(spec.scope)
+    if session is None:
+        raise InvalidInput("the scope of the split is no longer loaded; preview again")
     days = day_range(spec.start, spec.end)
-    mask, _warnings = working_day_mask(days)
+    mask, _warnings = working_day_mask(days, company_calendar(session=session))
     months = days.astype("datetime64[M]").astype(np.int64) % 12
     return np.bincount(months, weights=mask.astype(np.float64), minlength=12)
 
