@@ -32,6 +32,7 @@ from attain.split.spec import (
     parse_spec,
     to_int,
 )
+from attain.spreadsheets import csv_row, new_workbook, write_cells_in_row
 
 # Exact header names first, then any header containing one of them (e.g. "Order Date (UTC)").
 DATE_HEADERS = ("date", "日期", "order date", "order_date", "订单日期", "下单日期")
@@ -125,9 +126,9 @@ def write_cells(path: Path, payload: dict[str, Any], names: Sequence[str]) -> No
     if suffix == ".csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow([*names, "target"])
+        writer.writerow(csv_row([*names, "target"]))
         for row in payload["cells"]:
-            writer.writerow([*(row[name] for name in names), row["target"]])
+            writer.writerow(csv_row([*(row[name] for name in names), row["target"]], numeric=[len(names)]))
         _write_text(path, buffer.getvalue(), "utf-8-sig")
     elif suffix == ".xlsx":
         _write_xlsx(path, payload, names)
@@ -143,23 +144,20 @@ def _write_text(path: Path, text: str, encoding: str) -> None:
 
 
 def _write_xlsx(path: Path, payload: dict[str, Any], names: Sequence[str]) -> None:
-    import xlsxwriter
     from xlsxwriter.exceptions import FileCreateError
 
     try:
-        workbook = xlsxwriter.Workbook(str(path))
+        workbook = new_workbook(path)
         cells = workbook.add_worksheet("cells")
-        cells.write_row(0, 0, [*names, "target"])
+        write_cells_in_row(cells, 0, 0, [*names, "target"])
         for r, row in enumerate(payload["cells"], start=1):
-            cells.write_row(r, 0, [row[name] for name in names])
-            cells.write_number(r, len(names), float(Decimal(row["target"])))
+            write_cells_in_row(cells, r, 0, [*(str(row[name]) for name in names), Decimal(row["target"])])
         margins = workbook.add_worksheet("margins")
-        margins.write_row(0, 0, ["axis", "member", "target"])
+        write_cells_in_row(margins, 0, 0, ["axis", "member", "target"])
         r = 1
         for name, members in payload["margins"].items():
             for member, value in members.items():
-                margins.write_row(r, 0, [name, member])
-                margins.write_number(r, 2, float(Decimal(value)))
+                write_cells_in_row(margins, r, 0, [name, str(member), Decimal(value)])
                 r += 1
         workbook.close()
     except (OSError, FileCreateError) as exc:
