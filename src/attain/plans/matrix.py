@@ -31,6 +31,7 @@ from attain.plans.splitting import (
     stored_layout,
     stored_tree,
 )
+from attain.spreadsheets import new_workbook, write_cell
 
 PERIOD_GRAINS = ("year", "half", "quarter", "month", "week")
 INFO_SHEET = "说明 info"
@@ -127,14 +128,12 @@ def amount(value: int, scale: int) -> Decimal:
 def export_matrix(*, session: Session, name: str, out: Path) -> dict[str, int]:
     """Write the whole matrix to `out` (.xlsx): an info sheet, then one sheet per org level.
     Returns the number of rows per sheet."""
-    import xlsxwriter
-
     if out.suffix.lower() != ".xlsx":
         raise InvalidInput(f"{out}: export writes .xlsx files")
     matrix = show_matrix(session=session, name=name, product="*", customer_type=None)
     counts: dict[str, int] = {}
     try:
-        workbook = xlsxwriter.Workbook(str(out))
+        workbook = new_workbook(out)
     except OSError as exc:
         raise InvalidInput(f"{out}: cannot write the file ({exc})") from exc
     bold = workbook.add_format({"bold": True, "bg_color": "#DDEBF7"})
@@ -146,8 +145,8 @@ def export_matrix(*, session: Session, name: str, out: Path) -> dict[str, int]:
         ("导出时间 Exported at", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
         ("说明 Note", "只修改目标、策略、负责人列；销售层的叶子单元格修改后上级自动汇总。Edit target, note or owner; edited rep cells roll up."),
     )):
-        info.write(r, 0, label, bold)
-        info.write(r, 1, value)
+        write_cell(info, r, 0, label, bold)
+        write_cell(info, r, 1, value)
     info.set_column(0, 0, 22)
     info.set_column(1, 1, 60)
     for level, sheet_name in SHEETS.items():
@@ -156,16 +155,16 @@ def export_matrix(*, session: Session, name: str, out: Path) -> dict[str, int]:
             continue
         sheet = workbook.add_worksheet(sheet_name)
         for c, (_key, header) in enumerate(HEADERS):
-            sheet.write(0, c, header, bold)
+            write_cell(sheet, 0, c, header, bold)
         for r, row in enumerate(rows, start=1):
             rule = row.rule or {}
             values = [row.code, row.name, row.period, row.product or "", row.customer_type]
             for c, value in enumerate(values):
-                sheet.write_string(r, c, value)
-            sheet.write_number(r, 5, float(amount(row.value, matrix.scale)), money)
+                write_cell(sheet, r, c, value)
+            write_cell(sheet, r, 5, amount(row.value, matrix.scale), money)
             for c, value in enumerate([row.owner or "", "是 yes" if row.locked else "", row.note or "",
                                        str(rule.get("metric", "")), str(rule.get("achieved_at", "")), str(rule.get("review", ""))], start=6):
-                sheet.write_string(r, c, value)
+                write_cell(sheet, r, c, value)
         sheet.freeze_panes(1, 2)
         sheet.set_column(0, 4, 14)
         sheet.set_column(5, 5, 16)
