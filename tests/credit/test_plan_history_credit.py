@@ -24,12 +24,12 @@ def revenue(session: Session) -> Metric:
 def test_history_by_rep_credits_split_orders_by_share(session: Session, org: Org, revenue: Metric) -> None:  # noqa: F811
     line(session, "O1", "2025-03-10", org.a, 1000_00)
     line(session, "O2", "2025-04-02", org.b, 300_00)
-    before = data.history_by_rep(session=session, metric=revenue, year=2025, rep_ids=[org.a, org.b],
+    before = data.history_by_rep(session=session, metric=revenue, start=date(2025, 1, 1), end=date(2025, 12, 31), rep_ids=[org.a, org.b],
                                  product_lines=[None], types=["all"])
     assert before[:, 2, 0, 0].tolist() == [1000_00, 0] and before[:, 3, 0, 0].tolist() == [0, 300_00]
 
     set_split(session=session, order_id="O1", shares=[("A", 6000), ("B", 4000)])
-    after = data.history_by_rep(session=session, metric=revenue, year=2025, rep_ids=[org.a, org.b],
+    after = data.history_by_rep(session=session, metric=revenue, start=date(2025, 1, 1), end=date(2025, 12, 31), rep_ids=[org.a, org.b],
                                 product_lines=[None], types=["all"])
     assert after[:, 2, 0, 0].tolist() == [600_00, 400_00]
     assert after.sum() == before.sum() == 1300_00  # a split moves credit, it does not add any

@@ -21,6 +21,9 @@ SEED = SplitOptions(by=("org", "time", "product", "customer_type"), method="equa
                     weights={"customer_type": {"new": "40", "existing": "60"}, "product": {"LA": "60", "LB": "40"}})
 
 
+AS_OF = date(2027, 1, 5)  # 2026 is complete: the history tests' last year
+
+
 def yuan(value: int) -> int:
     assert value % 100 == 0
     return value // 100
@@ -95,10 +98,10 @@ def test_resplit_keeps_locked_cells_and_resplits_the_rest(session: Session) -> N
 def test_history_split_follows_last_years_sales(session: Session) -> None:
     ids = make_org(session, regions=1, teams=1, reps=2)
     add_sales(session, ids, 2026, {"R1-T1-1": 30_000, "R1-T1-2": 10_000})
-    create_target(session=session, name="H", year=2027, metric_code="revenue", by="a", growth="0.25")
+    create_target(session=session, name="H", year=2027, metric_code="revenue", by="a", growth="0.25", as_of=AS_OF)
     plan = require_plan(session=session, name="H")
     assert plan.total == 600_000_00  # (30,000 + 10,000) × 12 × 1.25
-    split_plan(session=session, name="H", options=SplitOptions(by=("org", "time"), method="history"), by="a")
+    split_plan(session=session, name="H", options=SplitOptions(by=("org", "time"), method="history"), by="a", as_of=AS_OF)
     cells = load_cells(session=session, plan=plan)
     assert cells[("2027", ids["R1-T1-1"], None, "all")].value == 450_000_00
     assert cells[("2027", ids["R1-T1-2"], None, "all")].value == 150_000_00
@@ -141,7 +144,7 @@ def test_create_from_capacity_reports_resources(session: Session) -> None:
     ids = make_org(session, regions=1, teams=1, reps=2)
     add_sales(session, ids, 2026, {"R1-T1-1": 10_000, "R1-T1-2": 10_000})
     created = create_target(session=session, name="CAP", year=2027, metric_code="revenue", by="a", from_capacity=True,
-                            total="400000", cost_per_rep="200000")
+                            total="400000", cost_per_rep="200000", as_of=AS_OF)
     cap = created.capacity
     assert cap is not None and cap.headcount == 2 and cap.capacity == 240_000_00
     assert cap.gap == 160_000_00
@@ -166,7 +169,7 @@ def test_create_rejects_bad_input(session: Session, kwargs: dict, error: type, m
     make_org(session, regions=1, teams=1, reps=1)
     args = {"metric_code": "revenue", **kwargs}
     with pytest.raises(error, match=message):
-        create_target(session=session, name="X", year=2027, by="a", **args)
+        create_target(session=session, name="X", year=2027, by="a", as_of=AS_OF, **args)
 
 
 def test_create_twice_is_a_conflict(session: Session) -> None:
@@ -190,7 +193,7 @@ def test_split_rejects_bad_options(session: Session, options: SplitOptions, mess
     make_lines(session)
     create_target(session=session, name="X", year=2027, metric_code="revenue", by="a", total="1000")
     with pytest.raises(InvalidInput, match=message):
-        split_plan(session=session, name="X", options=options, by="a")
+        split_plan(session=session, name="X", options=options, by="a", as_of=AS_OF)
 
 
 def test_split_unknown_plan_lists_the_plans(session: Session) -> None:

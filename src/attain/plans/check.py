@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 from sqlalchemy import select
@@ -12,6 +12,12 @@ from sqlalchemy.orm import Session
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.plans import calc, data
+from attain.plans.baseline import (
+    LAST_FISCAL_YEAR,
+    Baseline,
+    add_months,
+    baseline_window,
+)
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
 from attain.plans.service import require_plan
 from attain.plans.splitting import load_cells, stored_tree
@@ -19,7 +25,6 @@ from attain.plans.splitting import load_cells, stored_tree
 SEVERITIES = ("error", "warning", "info")
 UNREACHABLE = 0.05  # below this probability of reaching the target: error
 STRETCH = 0.25  # below this: warning
-HISTORY_MONTHS = 24
 
 
 @dataclass(frozen=True)
@@ -49,7 +54,12 @@ def _money(value: float, scale: int) -> str:
     return f"{value / 10**scale:,.0f}"
 
 
-def check_plan(*, session: Session, name: str, draws: int = 10_000, seed: int = 2027) -> CheckReport:
+def check_plan(
+    *, session: Session, name: str, draws: int = 10_000, seed: int = 2027, baseline: str = LAST_FISCAL_YEAR,
+    as_of: date | None = None,
+) -> CheckReport:
+    """Every SMART finding of plan `name`; realism compares with the `baseline` window as of `as_of`
+    (default today: the last complete fiscal year, never a year still running)."""
     plan = require_plan(session=session, name=name)
     metric = session.get(Metric, plan.metric_id)
     findings: list[Finding] = []
@@ -63,7 +73,8 @@ def check_plan(*, session: Session, name: str, draws: int = 10_000, seed: int = 
     findings += _owners_and_deadlines(session, plan, org)
     findings += _relevant(session, plan, metric, cells, org)
     if metric is not None and metric.aggregation not in ("ratio", "average"):
-        findings += _realistic(session, plan, metric, cells, org, draws, seed)
+        window = baseline_window(session=session, target_start=plan.start_date, basis=baseline, as_of=as_of)
+        findings += _realistic(session, plan, metric, cells, org, draws, seed, window)
     order = {s: i for i, s in enumerate(SEVERITIES)}
     findings.sort(key=lambda f: (order[f.severity], f.check, f.cell))
     return CheckReport(plan.name, plan.version, findings)
@@ -148,17 +159,16 @@ def _relevant(session: Session, plan: Plan, metric: Metric | None, cells, org) -
     return found
 
 
-def _realistic(session: Session, plan: Plan, metric: Metric, cells, org, draws: int, seed: int) -> list[Finding]:  # type: ignore[no-untyped-def]
-    """Growth against each node's last year, and P(reaching the year target) by bootstrap over its past months."""
+def _realistic(session: Session, plan: Plan, metric: Metric, cells, org, draws: int, seed: int, window: Baseline) -> list[Finding]:  # type: ignore[no-untyped-def]
+    """Growth against each node's last year (the baseline `window`, twelve complete months) and the
+    twelve months before it, and P(reaching the year target) by bootstrap over the window's months."""
     year = min((k[0] for k in cells), key=len)
     nodes = list(org.nodes)
     targets = np.array([cells.get((year, n.id, None, ALL_CUSTOMERS)).value if (year, n.id, None, ALL_CUSTOMERS) in cells else 0
                         for n in nodes], dtype=np.int64)
     leaves = list(org.leaves)
-    start = plan.start_date
-    history_start = date(start.year - HISTORY_MONTHS // 12, start.month, 1)
     _labels, leaf_monthly = data.monthly_actuals(session=session, metric=metric, rep_ids=[nodes[i].id for i in leaves],
-                                                 start=history_start, end=start - timedelta(days=1))
+                                                 start=add_months(window.start, -12), end=window.end)
     include = calc.ancestry(org.parents)[:, leaves].astype(np.float64)
     monthly = include @ leaf_monthly  # (nodes, months)
     last_year = monthly[:, -12:].sum(axis=1)
@@ -169,9 +179,15 @@ def _realistic(session: Session, plan: Plan, metric: Metric, cells, org, draws: 
     # Resample the most recent twelve months, grown by the node's own trend (else the market's):
     # "if the trend goes on, with the spread of the past months, how often is the target reached?"
     trend = np.where(year_before > 0, last_year / np.where(year_before > 0, year_before, 1) - 1, market or 0.0)
-    grown = monthly[:, -12:] * (1 + np.clip(trend, -0.5, 1.0))[:, None]
+    # A base further back than the year before the plan (2025 for 2027 when 2026 is still running)
+    # grows by the trend for each year between them.
+    years_ahead = ((plan.start_date.year - window.start.year) * 12 + plan.start_date.month - window.start.month) / 12
+    grown = monthly[:, -12:] * ((1 + np.clip(trend, -0.5, 1.0)) ** years_ahead)[:, None]
     probability = calc.reach_probability(grown, targets, months, draws=draws, seed=seed)
     found = []
+    if window.note:
+        found.append(Finding("warning" if not window.complete else "info", "realistic", "plan",
+                             f"last year is {window.description}: {window.note}", f"baseline {window.label}"))
     for i, node in enumerate(nodes):
         cell = "total" if i == 0 else f"{node.code} {year}"
         target = int(targets[i])
@@ -184,7 +200,7 @@ def _realistic(session: Session, plan: Plan, metric: Metric, cells, org, draws: 
         growth = target / last_year[i] - 1 if last_year[i] > 0 else None
         own = (last_year[i] / year_before[i] - 1) if year_before[i] > 0 else None
         p = float(probability[i])
-        figure = (f"target {_money(target, metric.scale)} vs last year {_money(last_year[i], metric.scale)}"
+        figure = (f"target {_money(target, metric.scale)} vs {window.label} {_money(last_year[i], metric.scale)}"
                   + (f" ({growth:+.0%})" if growth is not None else "")
                   + (f", own trend {own:+.0%}" if own is not None else "")
                   + (f", market {market:+.0%}" if market is not None else "")

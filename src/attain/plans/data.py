@@ -113,28 +113,29 @@ def _customer_type(start: date) -> ColumnElement:  # type: ignore[type-arg]
 
 
 def history_by_rep(
-    *, session: Session, metric: Metric, year: int, rep_ids: Sequence[int],
+    *, session: Session, metric: Metric, start: date, end: date, rep_ids: Sequence[int],
     product_lines: Sequence[int | None], types: Sequence[str],
 ) -> NDArray[np.float64]:
-    """Actuals of `year` per (rep, calendar month, product line, customer type): one SQL GROUP BY.
+    """Actuals of [start, end] (whole months: a `plans.baseline.Baseline` window) per (rep, month of
+    the window, product line, customer type): one SQL GROUP BY. Month 0 is the month of `start`.
 
     Products are mapped to their lines with the (small) product table; lines of other reps, products
-    or types are left out. Shape (reps, 12, lines or 1, types or 1).
+    or types are left out. Shape (reps, months, lines or 1, types or 1).
     """
-    start, end = date(year, 1, 1), date(year, 12, 31)
     lines = _credited(session, start, end)
     value = _value_expression(metric, lines)
     ctype = _customer_type(start)
-    month = extract("month", lines.c.credit_date)
+    year, month = extract("year", lines.c.credit_date), extract("month", lines.c.credit_date)
     query = (
-        select(lines.c.rep_id, month.label("m"), lines.c.product_id, ctype.label("t"), value)
+        select(lines.c.rep_id, year.label("y"), month.label("m"), lines.c.product_id, ctype.label("t"), value)
         .select_from(lines)
         .outerjoin(Customer, Customer.id == lines.c.customer_id)
         .where(_direct_in(lines, start, end, rep_ids))
-        .group_by(lines.c.rep_id, month, lines.c.product_id, ctype)
+        .group_by(lines.c.rep_id, year, month, lines.c.product_id, ctype)
     )
-    rows = session.execute(query).all()
-    history = np.zeros((len(rep_ids), 12, len(product_lines), len(types)))
+    rows = [(r[0], (int(r[1]) - start.year) * 12 + int(r[2]) - start.month, *r[3:]) for r in session.execute(query).all()]
+    span = (end.year - start.year) * 12 + end.month - start.month + 1
+    history = np.zeros((len(rep_ids), span, len(product_lines), len(types)))
     if not rows:
         return history
     rep_index = {rep_id: i for i, rep_id in enumerate(rep_ids)}
@@ -143,7 +144,7 @@ def history_by_rep(
     line_index = {line: i for i, line in enumerate(product_lines)}
     type_index = {t: i for i, t in enumerate(types)}
     reps = np.array([rep_index[r[0]] for r in rows])
-    months = np.array([int(r[1]) - 1 for r in rows])
+    months = np.array([r[1] for r in rows])
     lines = np.array([line_index.get(line_of.get(r[2]), -1) if by_line else 0 for r in rows])
     kinds = np.array([type_index.get(r[3], -1) if len(types) > 1 else 0 for r in rows])
     amounts = np.array([float(r[4] or 0) for r in rows])

@@ -14,6 +14,7 @@ from attain.imports.parsing import parse_decimal, to_minor
 from attain.metrics.service import evaluate, require_metric
 from attain.periods import Grain, periods_between
 from attain.plans import calc, data
+from attain.plans.baseline import LAST_FISCAL_YEAR, Baseline, baseline_window
 from attain.plans.service import create_plan
 
 
@@ -42,6 +43,7 @@ class CreatedPlan:
     basis: str
     base: int | None  # last year's actual for --growth
     capacity: Capacity | None
+    baseline: Baseline | None = None  # the window 'last year' was read from (--growth, --from-capacity)
 
 
 def parse_money(text: str, scale: int, what: str) -> int:
@@ -60,8 +62,13 @@ def create_target(
     *, session: Session, name: str, year: int, metric_code: str, by: str, total: str | None = None,
     growth: str | None = None, from_capacity: bool = False, productivity: str | None = None,
     cost_per_rep: str | None = None, unit: str | None = None, reason: str | None = None,
+    baseline: str = LAST_FISCAL_YEAR, as_of: date | None = None,
 ) -> CreatedPlan:
     """Create plan `name` for calendar `year` with its total set one of three ways.
+
+    'Last year' is the `plans.baseline` window (`baseline`: last-fiscal-year or trailing-12, as of
+    `as_of`, default today): never a year still running. Growth on a window the sales history does
+    not cover is refused.
 
     `total` alone: as given. `growth`: last year's actual × (1 + growth), rounded to the unit.
     `from_capacity`: reps × ramp × productivity (learned per rep from last year, or `productivity`
@@ -85,6 +92,9 @@ def create_target(
     base = None
     capacity = None
     basis = "total"
+    window = None
+    if growth is not None or from_capacity:
+        window = baseline_window(session=session, target_start=start, basis=baseline, as_of=as_of)
     value: int
     if growth is not None:
         try:
@@ -93,10 +103,14 @@ def create_target(
             raise InvalidInput(f"--growth '{growth}' is not a number (0.18 or 18%)") from exc
         if not rate.is_finite() or rate <= -1 or rate > 100:
             raise InvalidInput(f"--growth {growth} is out of range (more than -100 %)")
-        actual = evaluate(session=session, metric=metric, start=date(year - 1, 1, 1), end=date(year - 1, 12, 31))
+        assert window is not None
+        actual = evaluate(session=session, metric=metric, start=window.start, end=window.end)
         base = int(actual[0].value or 0) if actual else 0
         if base <= 0:
-            raise InvalidInput(f"no {metric.code} in {year - 1} to grow from; give --total instead")
+            raise InvalidInput(f"no {metric.code} in {window.label} to grow from; give --total instead")
+        if not window.complete:
+            raise InvalidInput(f"no complete year of {metric.code} to grow from: {window.note}; "
+                               "give --total instead (or --from-capacity --productivity)")
         value = _round_to_unit(int((Decimal(base) * (1 + rate)).to_integral_value()), rounding)
         basis = f"growth {rate}"
     if total is not None:
@@ -107,7 +121,7 @@ def create_target(
             raise InvalidInput(f"--total {total} is not a multiple of the rounding unit {unit}")
     if from_capacity:
         capacity = capacity_for(session=session, metric_code=metric.code, year=year, target=value if total is not None else None,
-                                productivity=productivity, cost_per_rep=cost_per_rep)
+                                productivity=productivity, cost_per_rep=cost_per_rep, window=window)
         if total is None:
             value = _round_to_unit(capacity.capacity, rounding)
             basis = "capacity"
@@ -118,16 +132,17 @@ def create_target(
     plan = create_plan(session=session, name=name, metric=metric, start=start, end=end, unit=rounding, by=by,
                        reason=reason or f"target set by {basis}")
     plan.total = value
-    plan.note = f"{year} {metric.name_zh or metric.name}: {basis}"
+    plan.note = f"{year} {metric.name_zh or metric.name}: {basis}" + (f", last year {window.label}" if window is not None else "")
     session.commit()
-    return CreatedPlan(plan.name, plan.version, year, metric.code, value, rounding, basis, base, capacity)
+    return CreatedPlan(plan.name, plan.version, year, metric.code, value, rounding, basis, base, capacity, window)
 
 
 def capacity_for(
     *, session: Session, metric_code: str, year: int, target: int | None = None, productivity: str | None = None,
-    cost_per_rep: str | None = None,
+    cost_per_rep: str | None = None, window: Baseline | None = None, as_of: date | None = None,
 ) -> Capacity:
-    """Bottom-up capacity for `year`: each rep's ramped months × their productivity."""
+    """Bottom-up capacity for `year`: each rep's ramped months × their productivity (learnt over the
+    baseline `window`, by default the last complete fiscal year as of `as_of`)."""
     metric = require_metric(session=session, code=metric_code)
     start, end = date(year, 1, 1), date(year, 12, 31)
     reps = data.sellers(session=session, start=start, end=end)
@@ -141,12 +156,12 @@ def capacity_for(
             raise InvalidInput(f"--productivity {productivity} must be more than zero")
         output = np.full(len(reps), float(per_month))
     else:
-        last_months = periods_between(date(year - 1, 1, 1), date(year - 1, 12, 31), Grain.MONTH)
-        history = data.history_by_rep(session=session, metric=metric, year=year - 1, rep_ids=[r.id for r in reps],
-                                      product_lines=(None,), types=("all",)).sum(axis=(2, 3))
-        output = calc.learn_productivity(history, data.ramped_capacity(reps, last_months))
+        window = window or baseline_window(session=session, target_start=start, as_of=as_of)
+        history = data.history_by_rep(session=session, metric=metric, start=window.start, end=window.end,
+                                      rep_ids=[r.id for r in reps], product_lines=(None,), types=("all",)).sum(axis=(2, 3))
+        output = calc.learn_productivity(history, data.ramped_capacity(reps, window.months))
         if not np.any(output > 0):
-            raise InvalidInput(f"no {metric.code} in {year - 1} to learn productivity from; pass --productivity")
+            raise InvalidInput(f"no {metric.code} in {window.label} to learn productivity from; pass --productivity")
     typical = float(np.median(output))
     total_capacity = round(float((planned.sum(axis=1) * output).sum()))
     new_hire = data.ramped_capacity([_NewRep(start)], months).sum() * typical

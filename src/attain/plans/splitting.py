@@ -19,11 +19,12 @@ from sqlalchemy.orm import Session
 
 from attain.calendars.service import company_calendar
 from attain.catalog.models import ProductNode
-from attain.errors import InvalidInput
+from attain.errors import Conflict, InvalidInput
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.periods import Grain, Period, clip, parse_period, periods_between
 from attain.plans import calc, data
+from attain.plans.baseline import BASES, LAST_FISCAL_YEAR, Baseline, baseline_window
 from attain.plans.calc import Layout, SliceLock, Tree
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
 from attain.plans.service import (
@@ -51,10 +52,11 @@ class SplitOptions:
     time_method: str | None = None
     grain: str = "month"
     weights: dict[str, dict[str, str]] = field(default_factory=dict)
+    baseline: str = LAST_FISCAL_YEAR  # which window history and seasonal shares come from (plans.baseline)
 
     def as_dict(self) -> dict[str, Any]:
         return {"by": list(self.by), "method": self.method, "time_method": self.time_method, "grain": self.grain,
-                "weights": self.weights}
+                "weights": self.weights, "baseline": self.baseline}
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,7 @@ class SplitReport:
     locked: int
     total: int
     warnings: tuple[str, ...]
+    baseline: dict[str, Any] | None = None  # the window history / seasonal shares came from (Baseline.as_dict)
 
 
 @dataclass
@@ -91,6 +94,8 @@ def check_options(options: SplitOptions) -> None:
         raise InvalidInput(f"unknown split method '{options.method}'; choose from {', '.join(METHODS)}")
     if options.time_method is not None and options.time_method not in TIME_METHODS:
         raise InvalidInput(f"unknown time method '{options.time_method}'; choose from {', '.join(TIME_METHODS)}")
+    if options.baseline not in BASES:
+        raise InvalidInput(f"unknown baseline '{options.baseline}'; choose {' or '.join(BASES)}")
     if options.grain not in GRAINS:
         raise InvalidInput(f"unknown grain '{options.grain}'; choose from {', '.join(GRAINS)}")
     for axis in options.weights:
@@ -316,6 +321,7 @@ def check_locks_kept(old: dict[CellKey, Cell], new: dict[CellKey, Cell], org: Or
 
 def _time_weights(
     *, session: Session, plan: Plan, metric: Metric, layout: Layout, method: str, root_history: NDArray[np.float64] | None,
+    window: Baseline | None = None,
 ) -> tuple[NDArray[np.float64], list[str]]:
     leaves = layout.leaf_periods
     if method == "equal":
@@ -329,16 +335,18 @@ def _time_weights(
         if counts.sum() <= 0:
             raise InvalidInput(f"there are no working days between {plan.start_date} and {plan.end_date}")
         return counts, warnings
+    # Seasonal: the month shares of the baseline window, twelve complete months (never a running one).
+    window = window or baseline_window(session=session, target_start=plan.start_date)
     history = root_history
     if history is None or history.sum() <= 0:
         rep_ids = list(session.scalars(select(OrgNode.id).where(OrgNode.kind == "rep")))
-        monthly = data.history_by_rep(session=session, metric=metric, year=plan.start_date.year - 1, rep_ids=rep_ids,
+        monthly = data.history_by_rep(session=session, metric=metric, start=window.start, end=window.end, rep_ids=rep_ids,
                                       product_lines=(None,), types=(ALL_CUSTOMERS,)).sum(axis=(0, 2, 3))
-        history = data.month_matrix(leaves, plan.start_date.year) @ monthly
+        history = data.month_matrix(leaves, plan.start_date.year) @ window.to_calendar_order(monthly)
     else:
         history = history.reshape(layout.shape).sum(axis=(1, 2))
     if history.sum() <= 0:
-        raise InvalidInput(f"no {metric.code} in {plan.start_date.year - 1} to take a seasonal pattern from; use --time-method equal or working-days")
+        raise InvalidInput(f"no {metric.code} in {window.label} to take a seasonal pattern from; use --time-method equal or working-days")
     return history, []
 
 
@@ -377,8 +385,10 @@ def _member_weights(
 
 def method_inputs(
     *, session: Session, plan: Plan, metric: Metric, layout: Layout, org: OrgTree, method: str,
+    window: Baseline | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64] | None]:
-    """(weights per node, priors per node × leaf slice or None) for a fresh split."""
+    """(weights per node, priors per node × leaf slice or None) for a fresh split; history comes from
+    the baseline `window` (default: the last complete fiscal year before the plan, as of today)."""
     n = len(org.nodes)
     below = calc.ancestry(org.parents).astype(np.float64)  # node × node: row adds up its subtree
     leaves = list(org.leaves)
@@ -404,14 +414,15 @@ def method_inputs(
         if leaf_weights.sum() <= 0:
             raise InvalidInput("no rep of this plan is employed in the plan period")
         return below @ leaf_weights, below @ leaf_priors
-    history = data.history_by_rep(
-        session=session, metric=metric, year=plan.start_date.year - 1, rep_ids=leaf_ids,
+    window = window or baseline_window(session=session, target_start=plan.start_date)
+    history = window.to_calendar_order(data.history_by_rep(
+        session=session, metric=metric, start=window.start, end=window.end, rep_ids=leaf_ids,
         product_lines=layout.leaf_products, types=layout.leaf_types,
-    )  # (leaves, 12, products, types)
+    ), axis=1)  # (leaves, 12 calendar months, products, types)
     by_period = np.einsum("lm,rmpt->rlpt", to_leaf_periods, history).reshape(len(leaves), -1)
     totals = by_period.sum(axis=1)
     if totals.sum() <= 0:
-        raise InvalidInput(f"no {metric.code} in {plan.start_date.year - 1} for the reps of this plan; use --method equal or capacity")
+        raise InvalidInput(f"no {metric.code} in {window.label} for the reps of this plan; use --method equal or capacity")
     # Reps without last year's history (new hires) get a typical rep's output, ramped from their start.
     typical = float(np.median(totals[totals > 0]))
     ramp_share = capacity.sum(axis=1) / 12
@@ -426,10 +437,17 @@ def method_inputs(
 
 def split_plan(
     *, session: Session, name: str, options: SplitOptions, by: str, expect: int | None = None, reason: str | None = None,
+    as_of: date | None = None,
 ) -> SplitReport:
-    """Split plan `name` as `options` say and write every cell; locked cells keep their values."""
+    """Split plan `name` as `options` say and write every cell; locked cells keep their values.
+    History and seasonal shares come from the `options.baseline` window as of `as_of` (default today)."""
     check_options(options)
     plan = require_draft(session=session, name=name, expect=expect)
+    if plan.revision_of is not None and plan.effective_from is not None and plan.effective_from > plan.start_date:
+        raise Conflict(
+            f"plan {plan.name} v{plan.version} revises an approved plan from {plan.effective_from}; a new split would rewrite "
+            "closed periods — re-split the open periods instead (plan resplit --from, or edit cells)"
+        )
     if plan.total is None:
         raise InvalidInput(f"plan {plan.name} has no total; create it with --total, --growth or --from-capacity")
     metric = session.get(Metric, plan.metric_id)
@@ -439,7 +457,9 @@ def split_plan(
     if not leaves:
         raise InvalidInput("there are no reps employed in the plan period to split the plan over; import reps first")
     org = org_tree(data.with_ancestors(session=session, leaves=leaves))
-    weights, priors = method_inputs(session=session, plan=plan, metric=metric, layout=layout, org=org, method=options.method)
+    window = baseline_window(session=session, target_start=plan.start_date, basis=options.baseline, as_of=as_of)
+    weights, priors = method_inputs(session=session, plan=plan, metric=metric, layout=layout, org=org, method=options.method,
+                                    window=window)
     time_method = options.time_method or ("seasonal" if options.method == "history" else "equal")
     root_prior = priors[0] if priors is not None else None
     if options.method == "capacity" and options.time_method is None:
@@ -448,7 +468,11 @@ def split_plan(
         time_weights, warnings = root_prior.reshape(layout.shape).sum(axis=(1, 2)), []
     else:
         time_weights, warnings = _time_weights(session=session, plan=plan, metric=metric, layout=layout, method=time_method,
-                                               root_history=root_prior if options.method == "history" else None)
+                                               root_history=root_prior if options.method == "history" else None,
+                                               window=window)
+    used_history = options.method == "history" or time_method == "seasonal"
+    if used_history and window.note:
+        warnings = [window.note, *warnings]
     margins = root_prior.reshape(layout.shape) if root_prior is not None and options.method == "history" else None
     product_weights = _member_weights(session=session, axis="product", options=options, members=layout.leaf_products,
                                       fallback=margins.sum(axis=(0, 2)) if margins is not None else None)
@@ -466,7 +490,8 @@ def split_plan(
     plan.split_spec = {**options.as_dict(), "time_method": time_method}
     session.commit()
     return SplitReport(plan.name, version.version, options.method, options.by, len(new), changed,
-                       sum(1 for c in new.values() if c.locked), plan.total, tuple(warnings))
+                       sum(1 for c in new.values() if c.locked), plan.total, tuple(warnings),
+                       {**window.as_dict(), "description": window.description} if used_history else None)
 
 
 def resplit_current(

@@ -282,9 +282,12 @@ def seasonal_day_weights(
 ) -> tuple[NDArray[np.float64], list[str]]:
     """Day weights from past orders: each calendar month's sales per working day, years averaged.
 
-    For every history year, sales per working day in each fully covered month are divided by that
-    year's mean, so a bigger year does not dominate; the months are then averaged over the years
-    and put on this range's working days. A month no history year covers weighs like an average month.
+    Only complete periods count: a month is used when the orders cover it whole (a running month
+    never is), and the months are taken in complete twelve-month years counted back from the last
+    whole month, each divided by its year's mean, so a bigger year does not dominate and a year
+    missing its strong months cannot inflate the rest. With less than twelve whole months the
+    months there are are used, with a warning. The profile is put on this range's working days; a
+    month no history year covers weighs like an average month.
     """
     order_days = np.asarray(history_dates, dtype="datetime64[D]")
     amounts = np.asarray(history_amounts, dtype=np.float64)
@@ -307,8 +310,14 @@ def seasonal_day_weights(
     months_abs = np.arange(workdays_per_month.size) + base
     relative = np.zeros(12)
     years_seen = np.zeros(12)
-    for year in np.unique(months_abs // 12):
-        in_year = (months_abs // 12 == year) & np.isin(months_abs, covered)
+    # Years of twelve whole months ending at the last whole month (Dec–Nov when the history ends in a
+    # running December); a part year at the start is left out when there is a whole one.
+    block = (covered.max() - months_abs) // 12 if covered.size else np.zeros_like(months_abs)
+    whole = [b for b in np.unique(block[np.isin(months_abs, covered)]) if np.isin(months_abs[block == b], covered).sum() == 12]
+    short = (f"the order history has only {covered.size} whole month(s), less than a year: the season is learnt "
+             "from those months") if covered.size and not whole else None
+    for year in (whole or np.unique(block)):
+        in_year = (block == year) & np.isin(months_abs, covered)
         mean = intensity[in_year].mean() if in_year.any() else 0.0
         if mean <= 0:
             continue
@@ -325,6 +334,8 @@ def seasonal_day_weights(
     missing = [str(m + 1) for m in np.nonzero(years_seen == 0)[0]]
     if missing:
         warnings.append(f"no history for month(s) {', '.join(missing)}; they are weighted like an average month")
+    if short:
+        warnings.append(short)
     target_months = days.astype("datetime64[M]").astype(np.int64) % 12
     return profile[target_months] * workdays, warnings
 

@@ -293,6 +293,7 @@ def resolve_plan(session: Session, period: Period, plan: str | None) -> Plan:
 
 
 def plan_metric(session: Session, plan: Plan, metric: str | None) -> MetricInfo:
+    as_of: date | None = None,
     """The plan's metric; a clear error when it is not the one asked for or tracking cannot total it."""
     code = session.scalar(select(Metric.code).where(Metric.id == plan.metric_id))
     if metric is not None and metric != code:
@@ -307,10 +308,17 @@ def history_weights(
     calendar: WorkCalendar = calc.OFFICIAL_CALENDAR,
 ) -> tuple[np.ndarray | None, list[str]]:
     """Seasonal day weights for the period from the company's daily sales of the last years
-    (summed by the database per day), or None with a warning when there is no usable history."""
-    history_start = date(period.start.year - HISTORY_YEARS, period.start.month, 1)
+    (summed by the database per day), or None with a warning when there is no usable history.
+
+    Complete months only (`plans.baseline.last_complete_month_end`): the history ends with the last
+    month over before both the period and `as_of` (default today), so a running month is never a
+    month share, and `seasonal_day_weights` keeps whole twelve-month years."""
+    from attain.plans.baseline import add_months, last_complete_month_end
+
+    history_end = last_complete_month_end(before=period.start, as_of=as_of or date.today())
+    history_start = add_months(date(history_end.year, history_end.month, 1), 1 - 12 * HISTORY_YEARS)
     statement = actuals_statement(
-        metric=metric, grouping=Grouping(()), start=history_start, end=period.start - timedelta(days=1),
+        metric=metric, grouping=Grouping(()), start=history_start, end=history_end,
         by_day=True, direct_only=True, plan_id=plan_id, features=features,
     )
     daily = runner.rows(statement)
@@ -328,6 +336,7 @@ def history_weights(
 
 
 # Seasonal weights read three years of daily sales (the biggest scan of a report after its own
+    as_of: date | None = None,
 # rollup). A long-running process (the web app) keeps them per (database, metric, period, plan,
 # crediting features) at the same data revision (`attain.revision`: no row added to a table reports
 # read) and for at most HISTORY_TTL seconds, so that a dashboard does not rescan the past on every
@@ -341,16 +350,17 @@ def _cached_history_weights(
     session: Session, runner: Runner, metric: str, period: Period, plan_id: int, features: CreditFeatures,
 ) -> tuple[np.ndarray | None, list[str]]:
     if not isinstance(runner, SessionRunner):  # an order file (DuckDB): read each time
-        return history_weights(runner, metric, period, plan_id, features)
+        return history_weights(runner, metric, period, plan_id, features, as_of)
     bind = session.get_bind()
-    key = (str(bind.url), id(bind), metric, period.start, period.end, plan_id, features, data_revision(session))
+    month_of = (as_of or date.today()).replace(day=1)  # the history changes only when a month completes
+    key = (str(bind.url), id(bind), metric, period.start, period.end, plan_id, features, month_of, data_revision(session))
     now = time.monotonic()
     with _HISTORY_LOCK:
         found = _HISTORY_CACHE.get(key)
         if found is not None and found[0] > now:
             _HISTORY_CACHE.move_to_end(key)
             return found[1], list(found[2])
-    weights, warnings = history_weights(runner, metric, period, plan_id, features)
+    weights, warnings = history_weights(runner, metric, period, plan_id, features, as_of)
     if weights is not None:
         weights.setflags(write=False)  # shared by every report that hits the cache
     with _HISTORY_LOCK:
@@ -405,7 +415,7 @@ def attainment(
                                    under=None if scope is None else scope.path)
         targets = target_columns(session, chosen, period.start, period.end, grouping, tree=tree, cells=cells,
                                  within=within, calendar=calendar) if grouping.dimensions else TargetColumns([], [], [], [])
-        weights, warnings = _cached_history_weights(session, runner, info.code, period, chosen.id, features)
+        weights, warnings = _cached_history_weights(session, runner, info.code, period, chosen.id, features, as_of)
         labels_of = _labeller(session, grouping)
         if rollup is not None:
             actual_rows, total_actual = rollup.result()

@@ -21,12 +21,17 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import ProductNode
-from attain.credit.sql import credited_lines
 from attain.errors import Conflict, InvalidInput
 from attain.metrics.service import require_metric
 from attain.org.models import OrgNode
 from attain.periods import Grain, month, periods_between, year
 from attain.plans import service as plans
+from attain.plans.baseline import (
+    LAST_FISCAL_YEAR,
+    Baseline,
+    baseline_window,
+    history_by_member,
+)
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
 from attain.split.calc import Axis, Lock, Shares, split
 from attain.split.calendar import day_range, working_day_mask
@@ -94,6 +99,8 @@ class WizardSpec:
     customer_method: str
     customer_weights: str
     locks: dict[str, str] = field(default_factory=dict)  # "member" or "row|col" → yuan text
+    baseline: str = LAST_FISCAL_YEAR  # which window history shares come from (plans.baseline)
+    as_of: date | None = None  # today for the baseline (None: date.today())
 
     @property
     def start(self) -> date:
@@ -116,6 +123,7 @@ class WizardResult:
     axes: list[tuple[str, list[Member]]]
     cells: np.ndarray  # int fen, one axis per entry of `axes`
     spec: WizardSpec
+    window: Baseline | None = None  # the baseline history shares came from, when an axis used history
 
     def pivot(self) -> tuple[list[Member], list[Member], np.ndarray]:
         """Rows × columns of the first two axes (other axes summed); one column when there is one axis."""
@@ -142,31 +150,15 @@ def _leaf_nodes(session: Session, scope: OrgNode, level: str | None, on: date) -
     return nodes
 
 
-def _history(session: Session, spec: WizardSpec, group: str, keys: list[Any]) -> np.ndarray:
-    """Last year's credited sales per member of one axis (SQL GROUP BY), aligned with `keys`."""
-    lines = credited_lines().subquery("cl")
-    rep = OrgNode.__table__.alias("rep")
-    start, end = date(spec.year - 1, 1, 1), date(spec.year - 1, 12, 31)
-    base = select().select_from(lines).join(rep, rep.c.id == lines.c.rep_id).where(
-        lines.c.credit_date >= start, lines.c.credit_date <= end, lines.c.kind == "direct",
-        rep.c.path.startswith(spec.scope.path, autoescape=True),
-    )
-    if group == "org":
-        node = OrgNode.__table__.alias("grp")
-        query = base.join(node, rep.c.path.startswith(node.c.path)).where(node.c.id.in_(keys)).add_columns(
-            node.c.id, func.sum(lines.c.amount)).group_by(node.c.id)
-    elif group == "time":
-        m = func.extract("month", lines.c.credit_date)
-        query = base.add_columns(m, func.sum(lines.c.amount)).group_by(m)
-    else:
-        product = ProductNode.__table__.alias("product")
-        line = ProductNode.__table__.alias("line")
-        query = base.join(product, product.c.id == lines.c.product_id).join(
-            line, product.c.path.startswith(line.c.path)).where(line.c.id.in_(keys)).add_columns(
-            line.c.id, func.sum(lines.c.amount)).group_by(line.c.id)
-    found = {(int(k) if group != "time" else f"{spec.year:04d}-{int(k):02d}"): int(v or 0)
-             for k, v in session.execute(query).all()}
-    return np.array([found.get(k, 0) for k in keys], dtype=np.float64)
+def wizard_baseline(session: Session, spec: WizardSpec) -> Baseline:
+    """'Last year' for the wizard's history shares: the plans' one baseline rule (`plans.baseline`)."""
+    return baseline_window(session=session, target_start=spec.start, basis=spec.baseline, as_of=spec.as_of)
+
+
+def _history(session: Session, spec: WizardSpec, window: Baseline, group: str, keys: list[Any]) -> np.ndarray:
+    """The baseline window's credited sales per member of one axis under the scope, aligned with
+    `keys` (months: January first, a complete year)."""
+    return history_by_member(session=session, window=window, group=group, keys=keys, under_path=spec.scope.path)
 
 
 def _working_days(spec: WizardSpec) -> np.ndarray:
@@ -185,11 +177,15 @@ def _working_days(spec: WizardSpec) -> np.ndarray:
     return np.bincount(months, weights=mask.astype(np.float64), minlength=12)
 
 
-def wizard_axes(session: Session, spec: WizardSpec) -> tuple[list[tuple[str, list[Member]]], list[Axis], list[np.ndarray | None]]:
-    """The chosen dimensions as split axes, and each history axis's 1-D prior."""
+def wizard_axes(
+    session: Session, spec: WizardSpec, window: Baseline | None = None,
+) -> tuple[list[tuple[str, list[Member]]], list[Axis], list[np.ndarray | None]]:
+    """The chosen dimensions as split axes, and each history axis's 1-D prior (history from `window`,
+    default the wizard's baseline)."""
     named: list[tuple[str, list[Member]]] = []
     axes: list[Axis] = []
     priors: list[np.ndarray | None] = []
+    window = window or wizard_baseline(session, spec)
 
     def add(name: str, members: list[Member], method: str, weights_text: str = "", history: Any = None) -> None:
         keys = tuple(m.key for m in members)
@@ -203,7 +199,7 @@ def wizard_axes(session: Session, spec: WizardSpec) -> tuple[list[tuple[str, lis
         elif method in ("history", "working-days"):
             prior = history()
             if prior.sum() <= 0:
-                raise InvalidInput(f"no sales in {spec.year - 1} to split {name} by history; choose equal shares")
+                raise InvalidInput(f"no sales in {window.label} to split {name} by history; choose equal shares")
             axes.append(Axis(name, keys, Shares.HISTORY))
             priors.append(prior)
         else:
@@ -213,7 +209,7 @@ def wizard_axes(session: Session, spec: WizardSpec) -> tuple[list[tuple[str, lis
     if spec.org_level is not None:
         nodes = _leaf_nodes(session, spec.scope, spec.org_level, on)
         add("org", [Member(n.code, n.name, n.id) for n in nodes], spec.org_method,
-            history=lambda: _history(session, spec, "org", [n.id for n in nodes]))
+            history=lambda: _history(session, spec, window, "org", [n.id for n in nodes]))
     if spec.time:
         months = [month(spec.year, m) for m in range(1, 13)]
         members = [Member(p.label, p.label[5:], p.label) for p in months]
@@ -221,13 +217,13 @@ def wizard_axes(session: Session, spec: WizardSpec) -> tuple[list[tuple[str, lis
             add("time", members, "working-days", history=lambda: _working_days(spec))
         else:
             add("time", members, spec.time_method if spec.time_method in METHODS else "bad",
-                history=lambda: _history(session, spec, "time", [p.label for p in months]))
+                history=lambda: _history(session, spec, window, "time", [p.label for p in months]))
     if spec.product:
         lines = list(session.scalars(select(ProductNode).where(ProductNode.parent_id.is_(None)).order_by(ProductNode.code)))
         if not lines:
             raise InvalidInput("there are no product lines to split by; import products first")
         add("product", [Member(p.code, p.name, p.id) for p in lines], spec.product_method, spec.product_weights,
-            history=lambda: _history(session, spec, "product", [p.id for p in lines]))
+            history=lambda: _history(session, spec, window, "product", [p.id for p in lines]))
     if spec.customer_type:
         if spec.customer_method == "history":
             raise InvalidInput("customer types split by equal shares or weights (e.g. 40,60 for new, existing)")
@@ -262,7 +258,8 @@ def preview(*, session: Session, spec: WizardSpec) -> WizardResult:
         raise InvalidInput("the rounding unit must be positive")
     if spec.total % spec.unit:
         raise InvalidInput(f"the total {spec.total / 100:,.2f} is not a multiple of the rounding unit {spec.unit / 100:,.2f}")
-    named, axes, priors = wizard_axes(session, spec)
+    window = wizard_baseline(session, spec)
+    named, axes, priors = wizard_axes(session, spec, window)
     prior = None
     if any(p is not None for p in priors):
         factors = [p if p is not None else np.ones(len(a.members)) for p, a in zip(priors, axes)]
@@ -270,7 +267,8 @@ def preview(*, session: Session, spec: WizardSpec) -> WizardResult:
         for f in factors[1:]:
             prior = np.multiply.outer(prior, f)
     result = split(spec.total, spec.unit, axes, prior=prior, locks=_locks(spec, named), spread_zero_prior=True, places=2)
-    return WizardResult(named, result.cells.astype(np.int64), spec)
+    used_history = any(p is not None for p, a in zip(priors, axes) if a.name != "time" or spec.time_method != "working-days")
+    return WizardResult(named, result.cells.astype(np.int64), spec, window if used_history else None)
 
 
 def apply(*, session: Session, spec: WizardSpec, by: str, role: str) -> Plan:
