@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from attain.auth.models import User
@@ -294,10 +294,13 @@ def _scope(session: Session, plan: Plan, within: str | None, actor: User | None)
 
 def set_lock(
     *, session: Session, name: str, ref: CellRef, locked: bool, by: str, expect: int | None = None, reason: str | None = None,
+    actor: User | None = None,
 ) -> EditResult:
     """Lock a cell at its value (re-splits keep it) or unlock it."""
     plan, cells = _draft(session, name, expect)
     key = resolve(session=session, plan=plan, ref=ref, cells=cells)
+    if actor is not None:
+        authorize(session=session, user=actor, plan=plan, action="edit", nodes=(require_node(session=session, key=ref.node),))
     _check_open(plan, key, "locked or unlocked")
     cell = session.scalars(select(PlanCell).where(
         PlanCell.plan_id == plan.id, PlanCell.period == key[0], PlanCell.org_node_id == key[1],
@@ -316,11 +319,13 @@ def set_lock(
 
 def set_note(
     *, session: Session, name: str, ref: CellRef, note: str | None = None, rule: dict[str, str] | None = None,
-    owner: str | None = None, by: str, expect: int | None = None, reason: str | None = None,
+    owner: str | None = None, by: str, expect: int | None = None, reason: str | None = None, actor: User | None = None,
 ) -> EditResult:
     """Change a cell's strategy note, assessment rule or owner (not its value)."""
     plan, cells = _draft(session, name, expect)
     key = resolve(session=session, plan=plan, ref=ref, cells=cells)
+    if actor is not None:
+        authorize(session=session, user=actor, plan=plan, action="edit", nodes=(require_node(session=session, key=ref.node),))
     if note is None and rule is None and owner is None:
         raise InvalidInput("give --note, --owner or an assessment rule option to change")
     cell = session.scalars(select(PlanCell).where(
@@ -347,7 +352,7 @@ def set_note(
         new_rule.update({k: v for k, v in rule.items() if v is not None})
     owner_id = cell.owner_id
     if owner is not None:
-        owner_id = require_node(session=session, key=owner).id
+        owner_id = require_node(session=session, key=owner).id if owner else None
     version = begin_change(session=session, plan=plan, expect=expect, by=by, action="note", reason=reason or f"note on {ref.node} {key[0]}")
     if note is not None:
         cell.strategy_note = note
@@ -549,3 +554,54 @@ def resplit_from(
 def _leaf_key(layout: calc.Layout, node_id: int, s: int) -> CellKey:
     a, b, c = np.unravel_index(s, layout.shape)
     return (layout.leaf_periods[a].label, node_id, layout.leaf_products[b], layout.leaf_types[c])
+
+
+# --- the plan editor's row actions (web grid) -------------------------------------------------------
+
+def unlock_under(
+    *, session: Session, name: str, node: str, by: str, expect: int | None = None, actor: User | None = None,
+    reason: str | None = None,
+) -> EditResult:
+    """Unlock every open cell of the nodes directly under `node` (all products, all customers) as one version."""
+    plan, cells = _draft(session, name, expect)
+    parent = require_node(session=session, key=node)
+    children = {n.id: n for n in session.scalars(select(OrgNode).where(OrgNode.parent_id == parent.id))}
+    if actor is not None:
+        authorize(session=session, user=actor, plan=plan, action="edit", nodes=(parent,))
+    frozen = closed_labels(plan, {k[0] for k in cells})
+    keys = [k for k, c in cells.items() if c.locked and k[1] in children and k[2] is None and k[3] == ALL_CUSTOMERS
+            and k[0] not in frozen]
+    if not keys:
+        return EditResult(plan.name, plan.version, "unlock", 0, plan.total or 0)
+    version = begin_change(session=session, plan=plan, expect=expect, by=by, action="unlock",
+                           reason=reason or f"unlock the cells under {parent.code}", role=actor.role if actor else None)
+    record_cell_changes(session=session, version=version, before={k: (cells[k].value, True) for k in keys},
+                        after={k: (cells[k].value, False) for k in keys})
+    table = PlanCell.__table__
+    session.execute(update(table).where(
+        table.c.plan_id == plan.id, table.c.org_node_id.in_(list(children)), table.c.product_node_id.is_(None),
+        table.c.customer_type == ALL_CUSTOMERS, table.c.locked.is_(True), table.c.period.not_in(frozen or {""}),
+    ).values(locked=False))
+    session.commit()
+    return EditResult(plan.name, version.version, "unlock", len(keys), plan.total or 0)
+
+
+def set_row_note(
+    *, session: Session, name: str, node: str, note: str, by: str, expect: int | None = None, actor: User | None = None,
+) -> EditResult:
+    """The strategy note of one org node's cells (all products, all customers, every period)."""
+    if len(note) > 2000:
+        raise InvalidInput("a strategy note is at most 2000 characters")
+    plan, _cells = _draft(session, name, expect)
+    row = require_node(session=session, key=node)
+    if actor is not None:
+        authorize(session=session, user=actor, plan=plan, action="edit", nodes=(row,))
+    version = begin_change(session=session, plan=plan, expect=expect, by=by, action="note",
+                           reason=f"strategy note for {row.name}", role=actor.role if actor else None)
+    table = PlanCell.__table__
+    session.execute(update(table).where(
+        table.c.plan_id == plan.id, table.c.org_node_id == row.id, table.c.product_node_id.is_(None),
+        table.c.customer_type == ALL_CUSTOMERS,
+    ).values(strategy_note=note.strip() or None))
+    session.commit()
+    return EditResult(plan.name, version.version, "note", 0, plan.total or 0)

@@ -19,6 +19,7 @@ from attain.metrics.models import Metric
 from attain.org.models import ORG_KINDS, OrgNode
 from attain.periods import Grain, parse_period
 from attain.plans import calc
+from attain.plans.edits import closed_labels
 from attain.plans.models import ALL_CUSTOMERS
 from attain.plans.service import CellKey, begin_change, require_draft, require_plan
 from attain.plans.splitting import (
@@ -232,6 +233,7 @@ def import_edits(
     by_code = {n.code: n for n in org.nodes}
     products = {c: i for i, c in session.execute(select(ProductNode.id, ProductNode.code)).all()}
     owners = dict(session.execute(select(OrgNode.code, OrgNode.id)).all())
+    frozen = closed_labels(plan, {k[0] for k in cells})
     errors: list[RowError] = []
     values: dict[CellKey, tuple[int, int, str]] = {}  # key -> (new value, line, sheet)
     notes: dict[CellKey, str | None] = {}
@@ -289,6 +291,10 @@ def import_edits(
                 continue
             cell = cells[key]
             if value != cell.value:
+                if key[0] in frozen:
+                    error("value", f"{node.code} {key[0]} closed before this revision takes effect ({plan.effective_from}); "
+                                   "its target cannot change")
+                    continue
                 if cell.locked:
                     error("value", f"{node.code} {key[0]} is locked at {amount(cell.value, metric.scale)}; unlock it before editing")
                     continue

@@ -263,11 +263,25 @@ register_setting(
 
 
 def plan_root(*, session: Session, plan: Plan) -> OrgNode | None:
-    """The top org node the plan sets targets for (the company for a company plan)."""
-    return session.scalars(
-        select(OrgNode).join(PlanCell, PlanCell.org_node_id == OrgNode.id).where(PlanCell.plan_id == plan.id)
-        .order_by(OrgNode.depth, OrgNode.path).limit(1)
-    ).first()
+    """The top org node the plan sets targets for: the lowest node above every node with a cell
+    (the company for a company plan, a team for a plan of that team's reps)."""
+    depth = session.scalar(
+        select(func.min(OrgNode.depth)).join(PlanCell, PlanCell.org_node_id == OrgNode.id).where(PlanCell.plan_id == plan.id)
+    )
+    if depth is None:
+        return None
+    paths = session.scalars(
+        select(OrgNode.path).join(PlanCell, PlanCell.org_node_id == OrgNode.id)
+        .where(PlanCell.plan_id == plan.id, OrgNode.depth == depth).distinct()
+    ).all()
+    common = [part for part in paths[0].strip("/").split("/")]
+    for path in paths[1:]:
+        parts = path.strip("/").split("/")
+        keep = 0
+        while keep < min(len(common), len(parts)) and common[keep] == parts[keep]:
+            keep += 1
+        common = common[:keep]
+    return session.get(OrgNode, int(common[-1])) if common else None
 
 
 def require_user(*, session: Session, username: str) -> User:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from attain.calendars.service import company_calendar
@@ -292,17 +292,38 @@ def build_cells(
 def save_cells(
     *, session: Session, plan: Plan, version: Any, layout: Layout, old: dict[CellKey, Cell], new: dict[CellKey, Cell]
 ) -> int:
-    """Replace the plan's cells with `new` and log what changed in `version`; return the change count."""
+    """Write `new` over the plan's cells and log what changed in `version`; return the change count.
+
+    Cells keep their ids (the API names cells by id): changed cells are updated in place, new ones
+    inserted, cells that no longer exist deleted."""
     bounds = {p.label: p for p in layout.periods}
-    session.execute(delete(PlanCell).where(PlanCell.plan_id == plan.id))
-    rows = [
-        {"plan_id": plan.id, "period": key[0], "period_start": bounds[key[0]].start, "period_end": bounds[key[0]].end,
-         "org_node_id": key[1], "product_node_id": key[2], "customer_type": key[3], "value": cell.value,
-         "owner_id": cell.owner_id, "locked": cell.locked, "strategy_note": cell.note, "assessment_rule": cell.rule}
-        for key, cell in new.items()
-    ]
-    if rows:
-        session.execute(insert(PlanCell.__table__), rows)
+    table = PlanCell.__table__
+    ids = {(r[1], r[2], r[3], r[4]): r[0] for r in session.execute(
+        select(table.c.id, table.c.period, table.c.org_node_id, table.c.product_node_id, table.c.customer_type)
+        .where(table.c.plan_id == plan.id))}
+    gone = [ids[k] for k in ids.keys() - new.keys()]
+    if gone:
+        for start in range(0, len(gone), 10_000):
+            session.execute(delete(PlanCell).where(PlanCell.id.in_(gone[start:start + 10_000])))
+    fresh, changed = [], []
+    for key, cell in new.items():
+        values = {"value": cell.value, "owner_id": cell.owner_id, "locked": cell.locked, "strategy_note": cell.note,
+                  "assessment_rule": cell.rule}
+        if key not in ids:
+            fresh.append({"plan_id": plan.id, "period": key[0], "period_start": bounds[key[0]].start,
+                          "period_end": bounds[key[0]].end, "org_node_id": key[1], "product_node_id": key[2],
+                          "customer_type": key[3], **values})
+        elif key not in old or old[key] != cell:
+            changed.append({"cell_id": ids[key], **values})
+    if changed:
+        session.execute(
+            update(table).where(table.c.id == bindparam("cell_id")).values(
+                value=bindparam("value"), owner_id=bindparam("owner_id"), locked=bindparam("locked"),
+                strategy_note=bindparam("strategy_note"), assessment_rule=bindparam("assessment_rule")),
+            changed,
+        )
+    if fresh:
+        session.execute(insert(table), fresh)
     return record_cell_changes(
         session=session, version=version,
         before={k: (c.value, c.locked) for k, c in old.items()},

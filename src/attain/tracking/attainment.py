@@ -31,7 +31,6 @@ from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.periods import Period
 from attain.plans.models import Plan
-from attain.plans.service import require_plan
 from attain.revision import data_revision
 from attain.split.calendar import (
     WorkCalendar,
@@ -274,26 +273,15 @@ def actuals(
     )
 
 
-def resolve_plan(session: Session, period: Period, plan: str | None) -> Plan:
-    """The named plan, or the newest approved plan whose dates cover the period."""
-    if plan:
-        found = require_plan(session=session, name=plan)
-        if found.end_date < period.start or found.start_date > period.end:
-            raise InvalidInput(
-                f"plan {found.name} runs {found.start_date} to {found.end_date}, outside {period.label}"
-            )
-        return found
-    candidates = session.scalars(
-        select(Plan).where(Plan.status.in_(APPROVED), Plan.start_date <= period.start, Plan.end_date >= period.end)
-        .order_by(Plan.approved_at.desc(), Plan.id.desc())
-    ).all()
-    if not candidates:
-        raise NotFound(f"no approved plan covers {period.label}; approve one or pass --plan NAME")
-    return candidates[0]
+def resolve_plan(session: Session, period: Period, plan: str | None, *, preview: bool = False) -> Plan:
+    """The plan in force for the period (named, or the newest approved one covering it); see
+    `attain.plans.service.resolve_plan`, the one place that decides."""
+    from attain.plans.service import resolve_plan as resolve
+
+    return resolve(session=session, name=plan, start=period.start, end=period.end, label=period.label, preview=preview)
 
 
 def plan_metric(session: Session, plan: Plan, metric: str | None) -> MetricInfo:
-    as_of: date | None = None,
     """The plan's metric; a clear error when it is not the one asked for or tracking cannot total it."""
     code = session.scalar(select(Metric.code).where(Metric.id == plan.metric_id))
     if metric is not None and metric != code:
@@ -305,6 +293,7 @@ def plan_metric(session: Session, plan: Plan, metric: str | None) -> MetricInfo:
 
 def history_weights(
     runner: Runner, metric: str, period: Period, plan_id: int | None = None, features: CreditFeatures | None = None,
+    as_of: date | None = None,
     calendar: WorkCalendar = calc.OFFICIAL_CALENDAR,
 ) -> tuple[np.ndarray | None, list[str]]:
     """Seasonal day weights for the period from the company's daily sales of the last years
@@ -336,7 +325,6 @@ def history_weights(
 
 
 # Seasonal weights read three years of daily sales (the biggest scan of a report after its own
-    as_of: date | None = None,
 # rollup). A long-running process (the web app) keeps them per (database, metric, period, plan,
 # crediting features) at the same data revision (`attain.revision`: no row added to a table reports
 # read) and for at most HISTORY_TTL seconds, so that a dashboard does not rescan the past on every
@@ -348,6 +336,7 @@ _HISTORY_LOCK = threading.Lock()
 
 def _cached_history_weights(
     session: Session, runner: Runner, metric: str, period: Period, plan_id: int, features: CreditFeatures,
+    as_of: date | None = None,
 ) -> tuple[np.ndarray | None, list[str]]:
     if not isinstance(runner, SessionRunner):  # an order file (DuckDB): read each time
         return history_weights(runner, metric, period, plan_id, features, as_of)

@@ -10,13 +10,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import ProductNode
-from attain.errors import Conflict, InvalidInput, NotFound
+from attain.errors import InvalidInput, NotAllowed, NotFound
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
+from attain.plans import edits
 from attain.plans import service as plans
-from attain.plans.models import Plan, PlanCell
+from attain.plans.models import IN_FORCE, Plan, PlanCell
 from attain.web.api.common import ERROR_RESPONSES, jsonable
-from attain.web.deps import Access, AccessDep, Forbidden
+from attain.web.deps import Access, AccessDep
 
 router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES)
 EDITOR_ROLES = ("admin", "director", "manager")
@@ -35,9 +36,10 @@ class CellPatch(BaseModel):
     reason: str | None = Field(default=None, max_length=500)
 
 
-def _plan(session: Session, name: str, version: int | None) -> Plan:
+def _plan(session: Session, name: str, version: int | None, draft: bool = False) -> Plan:
+    """The version in force (or, with `draft`, the pending revision), or one stored version row."""
     if version is None:
-        return plans.require_plan(session=session, name=name)
+        return plans.resolve_plan(session=session, name=name, preview=draft)
     found = session.scalars(select(Plan).where(Plan.name == name, Plan.version == version)).first()
     if found is None:
         raise NotFound(f"no plan '{name}' version {version}")
@@ -50,7 +52,15 @@ def _plan_dict(session: Session, plan: Plan, access: Access) -> dict[str, Any]:
         "name": plan.name, "version": plan.version, "status": plan.status, "year": plan.year,
         "start": plan.start_date, "end": plan.end_date, "metric": metric.code if metric else None,
         "unit": plan.unit, "note": plan.note, "approved_at": plan.approved_at,
+        "in_force": plan.status in IN_FORCE, "revision_of_version": None, "effective_from": plan.effective_from,
+        "pending_version": None,
     }
+    if plan.revision_of is not None:
+        revised = session.get(Plan, plan.revision_of)
+        payload["revision_of_version"] = revised.version if revised else None
+    if plan.status in IN_FORCE:
+        pending = plans.pending_revision(session=session, plan=plan)
+        payload["pending_version"] = pending.version if pending else None
     # The plan total is a company figure: only for those who see the company.
     if access.user.role in ("admin", "director"):
         payload["total"] = plan.total
@@ -66,9 +76,12 @@ def list_plans(access: AccessDep) -> list[dict[str, Any]]:
 
 @router.get("/plans/{name}", summary="One plan")
 def get_plan(access: AccessDep, name: NameParam,
-             version: Annotated[int | None, Query(ge=1, le=2**31)] = None) -> dict[str, Any]:
-    """The plan with the number and sum of the cells the caller may see."""
-    plan = _plan(access.session, name, version)
+             version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+             draft: Annotated[bool, Query(description="The pending revision instead of the version in force")] = False,
+             ) -> dict[str, Any]:
+    """The version in force (or the pending revision with `draft=true`), with the number and sum of
+    the cells the caller may see."""
+    plan = _plan(access.session, name, version, draft)
     count, total = access.session.execute(
         select(func.count(PlanCell.id), func.coalesce(func.sum(PlanCell.value), 0))
         .where(PlanCell.plan_id == plan.id, access.filter(PlanCell.org_node_id))
@@ -98,7 +111,8 @@ def _names(session: Session, cells: list[PlanCell]) -> tuple[dict[int, str], dic
 @router.get("/plans/{name}/cells", summary="List plan cells")
 def list_cells(
     access: AccessDep, name: NameParam,
-    version: Annotated[int | None, Query(ge=1, le=2**31)] = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+    draft: Annotated[bool, Query(description="The pending revision instead of the version in force")] = False,
     period: Annotated[str | None, Query(max_length=16, description="Cell period label, e.g. 2027-03")] = None,
     node: Annotated[str | None, Query(max_length=64, description="Org node code: that node and below")] = None,
     product: Annotated[str | None, Query(max_length=64, description="Product or line code")] = None,
@@ -108,7 +122,7 @@ def list_cells(
 ) -> dict[str, Any]:
     """Cells the caller may see, filtered; `total` counts all matches, `cells` is one page."""
     session = access.session
-    plan = _plan(session, name, version)
+    plan = _plan(session, name, version, draft)
     where = [PlanCell.plan_id == plan.id, access.filter(PlanCell.org_node_id)]
     if period:
         where.append(PlanCell.period == period)
@@ -129,40 +143,58 @@ def list_cells(
             "cells": [_cell_dict(c, codes, products) for c in cells]}
 
 
-@router.patch("/plans/{name}/cells/{cell_id}", summary="Edit one cell",
-              responses={409: {"description": "The plan moved on since `expect`, is not a draft, or the cell is locked"}})
+@router.patch("/plans/{name}/cells/{cell_id}", summary="Edit one cell of the draft",
+              responses={409: {"description": "The plan moved on since `expect`, is not a draft, the cell is locked or its period is closed"}})
 def patch_cell(access: AccessDep, name: NameParam, cell_id: Annotated[int, Path(ge=1, le=2**62)],
                patch: CellPatch) -> dict[str, Any]:
-    """Change a cell's value, lock, owner or strategy note; the plan's version goes up by one."""
+    """Change a cell's value, lock, owner or strategy note in the plan's draft (a new version each).
+
+    A new value goes through the one edit rule of the plan editor and the CLI: it must be a
+    multiple of the plan's unit; the difference is taken from the other open cells of the same
+    periods under the part of the plan you manage; `changes` lists every cell that moved."""
     session, user = access.session, access.user
-    if user.role not in EDITOR_ROLES:
-        raise Forbidden(f"this needs the role {' or '.join(EDITOR_ROLES)}; you are {user.role}")
+    if user.role not in plans.PLANNER_ROLES:
+        raise NotAllowed(f"{user.username} is a {user.role}; plans are changed by managers, directors and admins")
     plan = plans.require_plan(session=session, name=name)
     cell = session.get(PlanCell, cell_id)
     if cell is None or cell.plan_id != plan.id or not access.can_see(session.get(OrgNode, cell.org_node_id)):  # type: ignore[arg-type]
-        raise NotFound(f"no cell {cell_id} in plan {name} that you can see")
+        raise NotFound(f"no cell {cell_id} in the draft of plan {name} that you can see")
     plans.ensure_editable(plan)
-    if patch.value is not None and cell.locked and patch.locked is not False and patch.value != cell.value:
-        raise Conflict(f"cell {cell_id} ({cell.period}) is locked at {cell.value}; unlock it first")
-    owner_id = cell.owner_id
-    if patch.owner is not None:
-        owner_id = access.node(patch.owner).id if patch.owner else None
-    key = (cell.period, cell.org_node_id, cell.product_node_id, cell.customer_type)
-    before = {key: (cell.value, cell.locked)}
-    version = plans.begin_change(session=session, plan=plan, expect=patch.expect, by=user.username, action="edited",
-                                 reason=patch.reason, role=user.role)
-    if patch.value is not None:
-        cell.value = patch.value
-    if patch.locked is not None:
-        cell.locked = patch.locked
-    if patch.strategy_note is not None:
-        cell.strategy_note = patch.strategy_note or None
-    cell.owner_id = owner_id
-    plans.record_cell_changes(session=session, version=version, before=before, after={key: (cell.value, cell.locked)})
-    session.commit()
+    if patch.value is None and patch.locked is None and patch.owner is None and patch.strategy_note is None:
+        raise InvalidInput("nothing to change: give value, locked, owner or strategy_note")
     codes, products = _names(session, [cell])
-    session.refresh(plan)
-    return {"plan": plan.name, "version": plan.version, "cell": _cell_dict(cell, codes, products)}
+    ref = edits.CellRef(codes[cell.org_node_id], cell.period,
+                        products.get(cell.product_node_id) if cell.product_node_id else None, cell.customer_type)
+    expect = patch.expect
+    moved: tuple[edits.CellChange, ...] = ()
+    if patch.locked is False and cell.locked:
+        expect = edits.set_lock(session=session, name=name, ref=ref, locked=False, by=user.username, expect=expect,
+                                reason=patch.reason, actor=user).version
+    if patch.value is not None and patch.value != cell.value:
+        result = edits.set_cells(session=session, name=name, values={ref: patch.value}, by=user.username, expect=expect,
+                                 reason=patch.reason, actor=user)
+        expect, moved = result.version, result.changes
+    elif patch.locked is True and not cell.locked:
+        expect = edits.set_lock(session=session, name=name, ref=ref, locked=True, by=user.username, expect=expect,
+                                reason=patch.reason, actor=user).version
+    if patch.owner is not None or patch.strategy_note is not None:
+        if patch.owner:
+            access.node(patch.owner)  # an owner the caller can see
+        edits.set_note(session=session, name=name, ref=ref, note=patch.strategy_note, owner=patch.owner,
+                       by=user.username, expect=expect, reason=patch.reason, actor=user)
+    session.expire_all()
+    fresh = plans.require_plan(session=session, name=name)
+    stored = session.scalars(select(PlanCell).where(
+        PlanCell.plan_id == fresh.id, PlanCell.period == cell.period, PlanCell.org_node_id == cell.org_node_id,
+        PlanCell.customer_type == cell.customer_type,
+        PlanCell.product_node_id.is_(None) if cell.product_node_id is None else PlanCell.product_node_id == cell.product_node_id,
+    )).one()
+    codes, products = _names(session, [stored])
+    seen = {n.code for n in access.nodes()} if moved else set()
+    visible = [c for c in moved if c.node in seen]
+    return {"plan": fresh.name, "version": fresh.version, "cell": _cell_dict(stored, codes, products),
+            "changes": [{"node": c.node, "period": c.period, "product": c.product, "customer_type": c.customer_type,
+                         "before": c.before, "after": c.after} for c in visible]}
 
 
 __all__ = ["CellPatch", "InvalidInput", "router"]

@@ -17,11 +17,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import ProductNode
-from attain.errors import Conflict, InvalidInput
+from attain.errors import InvalidInput
 from attain.metrics.service import require_metric
 from attain.org.models import OrgNode
 from attain.periods import Grain, month, periods_between, year
@@ -35,7 +35,7 @@ from attain.plans.baseline import (
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
 from attain.split.calc import Axis, Lock, Shares, split
 from attain.split.calendar import day_range, working_day_mask
-from attain.web.pages import calc, queries
+from attain.web.pages import queries
 
 ORG_LEVELS = ("region", "team", "rep")
 METHODS = ("equal", "history", "weights")
@@ -404,106 +404,5 @@ def load_grid(*, session: Session, plan: Plan, node: OrgNode) -> Grid:
         notes[node_id] = (owners.get(owner_id) if owner_id else None, note)
     parents = set(session.scalars(select(OrgNode.parent_id).where(OrgNode.id.in_(with_cells))))
     return Grid(plan, node, rows, months, values, locked, row_totals, column_totals, sum(row_totals.values()),
-                node_year, notes, plan.status == "draft" and not has_breakdown(session, plan),
+                node_year, notes, plan.status == "draft",
                 {r for r in ids if r in parents})
-
-
-def edit_cell(
-    *, session: Session, plan: Plan, node: OrgNode, row: OrgNode, period: str, value: int, expect: int,
-    by: str, role: str,
-) -> None:
-    """Set one month cell of the grid of `node` (see the module docstring) as one new plan version."""
-    plans.ensure_editable(plan)
-    if has_breakdown(session, plan):
-        raise Conflict(f"plan {plan.name} is split by product or customer type; edit it with `attain plan import-edits`")
-    if row.parent_id != node.id:
-        raise InvalidInput(f"{row.name} is not directly under {node.name}")
-    if value % plan.unit:
-        raise InvalidInput(f"{value / 100:,.2f} is not a multiple of the plan's rounding unit {plan.unit / 100:,.2f}")
-    grid = load_grid(session=session, plan=plan, node=node)
-    if (row.id, period) not in grid.values:
-        raise InvalidInput(f"plan {plan.name} has no cell for {row.name} in {period}")
-    cells = {(c.org_node_id, c.period): c for c in session.scalars(select(PlanCell).where(*_plain(plan)))}
-    before = {key: (c.value, c.locked) for key, c in cells.items()}
-    grid_total = grid.total
-    new_grid = calc.resplit_grid(grid.values, grid.locked, grid_total, plan.unit, ((row.id, period), value))
-    values = {key: c.value for key, c in cells.items()}
-    locked = {key for key, c in cells.items() if c.locked}
-    locked.add((row.id, period))
-    children_of: dict[int, list[int]] = {}
-    all_nodes = {n.id: n for n in session.scalars(select(OrgNode).where(OrgNode.id.in_({k[0] for k in cells})))}
-    for node_id, n in all_nodes.items():
-        if n.parent_id in all_nodes:
-            children_of.setdefault(n.parent_id, []).append(node_id)
-
-    def spread(parent: int, month_label: str, amount: int) -> None:
-        kids = [k for k in children_of.get(parent, []) if (k, month_label) in values]
-        if not kids:
-            return
-        shares = calc.spread_down(amount, {k: values[(k, month_label)] for k in kids},
-                                  {k for k in kids if (k, month_label) in locked}, plan.unit)
-        for kid, share in shares.items():
-            if share != values[(kid, month_label)]:
-                values[(kid, month_label)] = share
-                spread(kid, month_label, share)
-
-    for key, new_value in new_grid.items():
-        if values[key] != new_value:
-            values[key] = new_value
-            spread(key[0], key[1], new_value)
-    # Sums upward: the node and its ancestors, per month, from their children.
-    chain = [int(p) for p in node.path.strip("/").split("/")][::-1]
-    for ancestor in chain:
-        kids = children_of.get(ancestor, [])
-        for m in grid.months:
-            if (ancestor, m) in values and kids:
-                values[(ancestor, m)] = sum(values.get((k, m), 0) for k in kids)
-    year_label = str(plan.year) if plan.year else None
-    if year_label:
-        for node_id in all_nodes:
-            if (node_id, year_label) in values:
-                values[(node_id, year_label)] = sum(values.get((node_id, m), 0) for m in grid.months)
-    version = plans.begin_change(session=session, plan=plan, expect=expect, by=by, action="edited", role=role,
-                                 reason=f"{row.name} {period}")
-    changed = [(cells[key].id, v) for key, v in values.items() if v != cells[key].value]
-    if changed:
-        session.execute(update(PlanCell), [{"id": cid, "value": v} for cid, v in changed])
-    session.execute(update(PlanCell).where(PlanCell.id == cells[(row.id, period)].id).values(locked=True))
-    after = {key: (values[key], key in locked) for key in cells}
-    plans.record_cell_changes(
-        session=session, version=version,
-        before={(p, n, None, ALL_CUSTOMERS): v for (n, p), v in before.items()},
-        after={(p, n, None, ALL_CUSTOMERS): v for (n, p), v in after.items()},
-    )
-    session.commit()
-
-
-def unlock_grid(*, session: Session, plan: Plan, node: OrgNode, expect: int, by: str, role: str) -> int:
-    """Unlock every cell of the node's grid (its children's month cells) as one version."""
-    plans.ensure_editable(plan)
-    grid = load_grid(session=session, plan=plan, node=node)
-    if not grid.locked:
-        return 0
-    version = plans.begin_change(session=session, plan=plan, expect=expect, by=by, action="unlocked", role=role)
-    ids = [r.id for r in grid.rows]
-    session.execute(update(PlanCell).where(*_plain(plan), PlanCell.org_node_id.in_(ids),
-                                           PlanCell.period.in_(grid.months)).values(locked=False))
-    plans.record_cell_changes(
-        session=session, version=version,
-        before={(p, n, None, ALL_CUSTOMERS): (grid.values[(n, p)], True) for n, p in grid.locked},
-        after={(p, n, None, ALL_CUSTOMERS): (grid.values[(n, p)], False) for n, p in grid.locked},
-    )
-    session.commit()
-    return len(grid.locked)
-
-
-def set_note(*, session: Session, plan: Plan, row: OrgNode, note: str, expect: int, by: str, role: str) -> None:
-    """The strategy note of a row's plan cells (all its plain cells)."""
-    plans.ensure_editable(plan)
-    if len(note) > 2000:
-        raise InvalidInput("a strategy note is at most 2000 characters")
-    plans.begin_change(session=session, plan=plan, expect=expect, by=by, action="note", role=role,
-                       reason=f"strategy note for {row.name}")
-    session.execute(update(PlanCell).where(*_plain(plan), PlanCell.org_node_id == row.id)
-                    .values(strategy_note=note.strip() or None))
-    session.commit()

@@ -17,9 +17,10 @@ from starlette.responses import Response
 from attain.auth.models import User
 from attain.errors import AttainError, InvalidInput
 from attain.org.models import OrgNode
+from attain.plans import edits
 from attain.plans import service as plans
 from attain.plans.models import Plan
-from attain.web.deps import AccessDep, Forbidden, require_role
+from attain.web.deps import AccessDep, require_role
 from attain.web.pages import plan_editor
 from attain.web.pages.common import render_page
 
@@ -84,6 +85,15 @@ def wizard_page(request: Request, access: AccessDep) -> Response:
     return render_page(request, "pages/plan_wizard.html", _wizard_context(access))
 
 
+def _calendar_notice(access: Any, year: int) -> dict[str, Any]:
+    """Years of the plan without official holiday data, and the company days entered for them."""
+    from attain.calendars.service import company_calendar
+
+    calendar = company_calendar(session=access.session)
+    missing = calendar.missing_years(date(year, 1, 1), date(year, 12, 31))
+    return {"calendar_missing": missing, "calendar_days": calendar.company_days(year) if missing else []}
+
+
 @router.post("/plans/new/preview", response_class=HTMLResponse)
 async def wizard_preview(request: Request, access: AccessDep) -> Response:
     """The split as a table (HTMX partial); errors come back in the same place, in words."""
@@ -97,6 +107,7 @@ async def wizard_preview(request: Request, access: AccessDep) -> Response:
         "error": None, "result": result, "rows": rows, "columns": columns, "table": table,
         "row_totals": table.sum(axis=1), "column_totals": table.sum(axis=0), "total": int(table.sum()),
         "locks": result.spec.locks, "cell_locks": len(result.axes) == 2,
+        **_calendar_notice(access, result.spec.year),
     })
 
 
@@ -117,7 +128,14 @@ async def wizard_apply(request: Request, access: AccessDep) -> Response:
 def _editor_context(access: Any, plan: Plan, node: OrgNode, error: str | None = None) -> dict[str, Any]:
     grid = plan_editor.load_grid(session=access.session, plan=plan, node=node)
     crumbs = [access.session.get(OrgNode, int(i)) for i in node.path.strip("/").split("/")]
+    in_force = plans.plan_in_force(session=access.session, name=plan.name)
+    smart_errors = 0
+    if plan.status == "draft":
+        from attain.plans.check import check_plan
+
+        smart_errors = check_plan(session=access.session, name=plan.name, draws=2_000).count("error")
     return {
+        "in_force": in_force, "smart_errors": smart_errors,
         "plan": plan, "grid": grid, "node": node, "error": error,
         "crumbs": [c for c in crumbs if c is not None and access.can_see(c)],
         "versions": plans.list_versions(session=access.session, plan=plan),
@@ -132,10 +150,15 @@ def editor_page(request: Request, access: AccessDep, name: str, node: str | None
     return render_page(request, "pages/plan_editor.html", _editor_context(access, plan, target))
 
 
-def _grid_answer(request: Request, access: Any, plan: Plan, node: OrgNode, error: str | None) -> Response:
+def _grid_answer(request: Request, access: Any, plan: Plan, node: OrgNode, error: str | None,
+                 changes: tuple[Any, ...] = ()) -> Response:
+    """The grid again, the version list and header refreshed out of band, and the cells that moved."""
     access.session.expire_all()
     fresh = _plan(access, plan.name)
-    return render_page(request, "pages/_plan_grid.html", _editor_context(access, fresh, node, error))
+    context = _editor_context(access, fresh, node, error)
+    context["changes"] = changes
+    context["oob"] = True
+    return render_page(request, "pages/_plan_grid.html", context)
 
 
 @router.post("/plans/{name}/cell", response_class=HTMLResponse)
@@ -148,16 +171,17 @@ def edit_cell(
     plan = _plan(access, name)
     parent = access.node(node)
     error = None
+    changes: tuple[edits.CellChange, ...] = ()
     try:
-        plan_editor.edit_cell(
-            session=access.session, plan=plan, node=parent, row=access.node(row), period=period,
-            value=plan_editor.parse_yuan(value, f"{period}"), expect=version,
-            by=access.user.username, role=access.user.role,
+        result = edits.set_cells(
+            session=access.session, name=plan.name, values={edits.CellRef(access.node(row).code, period): plan_editor.parse_yuan(value, f"{period}")},
+            by=access.user.username, expect=version, within=parent.code, actor=access.user, reason=f"{row} {period}",
         )
+        changes = result.changes
     except AttainError as exc:
         access.session.rollback()
         error = str(exc)
-    return _grid_answer(request, access, plan, parent, error)
+    return _grid_answer(request, access, plan, parent, error, changes)
 
 
 @router.post("/plans/{name}/unlock", response_class=HTMLResponse)
@@ -167,8 +191,8 @@ def unlock(request: Request, access: AccessDep, name: str, node: Annotated[str, 
     parent = access.node(node)
     error = None
     try:
-        plan_editor.unlock_grid(session=access.session, plan=plan, node=parent, expect=version,
-                                by=access.user.username, role=access.user.role)
+        edits.unlock_under(session=access.session, name=plan.name, node=parent.code, expect=version,
+                           by=access.user.username, actor=access.user)
     except AttainError as exc:
         access.session.rollback()
         error = str(exc)
@@ -183,8 +207,8 @@ def note(request: Request, access: AccessDep, name: str, node: Annotated[str, Fo
     parent = access.node(node)
     error = None
     try:
-        plan_editor.set_note(session=access.session, plan=plan, row=access.node(row), note=text, expect=version,
-                             by=access.user.username, role=access.user.role)
+        edits.set_row_note(session=access.session, name=plan.name, node=access.node(row).code, note=text, expect=version,
+                           by=access.user.username, actor=access.user)
     except AttainError as exc:
         access.session.rollback()
         error = str(exc)
@@ -194,17 +218,16 @@ def note(request: Request, access: AccessDep, name: str, node: Annotated[str, Fo
 @router.post("/plans/{name}/status")
 def change_status(request: Request, access: AccessDep, name: str, action: Annotated[str, Form(max_length=16)],
                   version: Annotated[int, Form()], node: Annotated[str, Form(max_length=64)] = "",
-                  reason: Annotated[str, Form(max_length=1000)] = "") -> Response:
-    """submit (any planner), approve / lock (director or admin), revise (any planner, with a reason)."""
+                  reason: Annotated[str, Form(max_length=1000)] = "",
+                  override: Annotated[str, Form(max_length=1000)] = "") -> Response:
+    """submit, approve, lock, revise: who may do which is decided in `plans.service.authorize`."""
     plan = _plan(access, name)
     user: User = access.user
-    if action in ("approve", "lock") and user.role not in APPROVERS:
-        raise Forbidden(f"only a director or admin may {action} a plan; you are {user.role}")
     kwargs = {"session": access.session, "name": plan.name, "by": user.username, "expect": version}
     if action == "submit":
-        plans.submit_plan(**kwargs, reason=reason or None)
+        plans.submit_plan(**kwargs, reason=reason or None, override=override or None)
     elif action == "approve":
-        plans.approve_plan(**kwargs, role=user.role, reason=reason or None)
+        plans.approve_plan(**kwargs, reason=reason or None)
     elif action == "lock":
         plans.lock_plan(**kwargs, reason=reason or None)
     elif action == "revise":
