@@ -73,6 +73,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/customers", "Customers", ()),
     ("/alerts", "Inbox", ()),
     ("/imports", "Imports", ("admin",)),
+    ("/calendar", "Calendar", ("admin",)),
 ]
 
 
