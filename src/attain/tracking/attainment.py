@@ -336,20 +336,21 @@ _HISTORY_LOCK = threading.Lock()
 
 def _cached_history_weights(
     session: Session, runner: Runner, metric: str, period: Period, plan_id: int, features: CreditFeatures,
-    as_of: date | None = None,
+    as_of: date | None = None, calendar: WorkCalendar = calc.OFFICIAL_CALENDAR,
 ) -> tuple[np.ndarray | None, list[str]]:
     if not isinstance(runner, SessionRunner):  # an order file (DuckDB): read each time
-        return history_weights(runner, metric, period, plan_id, features, as_of)
+        return history_weights(runner, metric, period, plan_id, features, as_of, calendar)
     bind = session.get_bind()
     month_of = (as_of or date.today()).replace(day=1)  # the history changes only when a month completes
-    key = (str(bind.url), id(bind), metric, period.start, period.end, plan_id, features, month_of, data_revision(session))
+    key = (str(bind.url), id(bind), metric, period.start, period.end, plan_id, features, month_of, calendar,
+           data_revision(session))
     now = time.monotonic()
     with _HISTORY_LOCK:
         found = _HISTORY_CACHE.get(key)
         if found is not None and found[0] > now:
             _HISTORY_CACHE.move_to_end(key)
             return found[1], list(found[2])
-    weights, warnings = history_weights(runner, metric, period, plan_id, features, as_of)
+    weights, warnings = history_weights(runner, metric, period, plan_id, features, as_of, calendar)
     if weights is not None:
         weights.setflags(write=False)  # shared by every report that hits the cache
     with _HISTORY_LOCK:
@@ -404,7 +405,8 @@ def attainment(
                                    under=None if scope is None else scope.path)
         targets = target_columns(session, chosen, period.start, period.end, grouping, tree=tree, cells=cells,
                                  within=within, calendar=calendar) if grouping.dimensions else TargetColumns([], [], [], [])
-        weights, warnings = _cached_history_weights(session, runner, info.code, period, chosen.id, features, as_of)
+        weights, warnings = _cached_history_weights(session, runner, info.code, period, chosen.id, features, as_of,
+                                                    calendar)
         labels_of = _labeller(session, grouping)
         if rollup is not None:
             actual_rows, total_actual = rollup.result()
