@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from attain.catalog import grading
 from attain.catalog.grading import AbcThresholds, abc_grades
 from attain.errors import InvalidInput
-from attain.web.pages import calc
 
 revenues = st.lists(st.integers(min_value=-50_000, max_value=10**12), min_size=1, max_size=60)
 # A share 0.01 %–100 %, B share up to what is left (basis points).
@@ -109,11 +108,28 @@ def test_abc_thresholds_refuse_bad_input(text: str, message: str) -> None:
         AbcThresholds.parse(text)
 
 
-def test_web_calc_reexports_the_shared_grading() -> None:
-    assert calc.quintile_scores is grading.quintile_scores
-    assert calc.rfm_segments is grading.rfm_segments
-    assert calc.lifecycle_stage is grading.lifecycle_stage
-    assert calc.RFM_SEGMENTS is grading.RFM_SEGMENTS and calc.LIFECYCLE is grading.LIFECYCLE
+def test_quintile_scores_are_one_to_five_and_ties_share_a_score() -> None:
+    values = np.array([5.0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 10])
+    scores = grading.quintile_scores(values)
+    assert scores.min() == 1 and scores.max() == 5
+    assert scores[-1] == scores[-2]
+    assert (np.diff(scores[np.argsort(values, kind="stable")]) >= 0).all()
+    recency = grading.quintile_scores(np.array([1.0, 400.0]), higher_is_better=False)
+    assert recency[0] > recency[1]
+    assert grading.quintile_scores(np.array([])).size == 0
+
+
+def test_rfm_segments_name_the_extremes() -> None:
+    segments = grading.rfm_segments(np.array([5, 1, 5, 2]), np.array([5, 1, 1, 4]), np.array([5, 1, 1, 5]))
+    assert segments == ["champions", "lost", "new", "at_risk"]
+
+
+def test_lifecycle_stages() -> None:
+    assert grading.lifecycle_stage(None, None) == "prospect"
+    assert grading.lifecycle_stage(30, 10) == "new"
+    assert grading.lifecycle_stage(400, 10) == "active"
+    assert grading.lifecycle_stage(400, 200) == "sleeping"
+    assert grading.lifecycle_stage(800, 500) == "lost"
 
 
 @given(st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=50))

@@ -300,6 +300,57 @@ def assign(
     return {"rep": person.code, "customer" if customer else "region": label, "valid_from": from_date}
 
 
+def hand_over_customers(
+    *, session: Session, leaver: OrgNode, to: list[OrgNode], weights: list[int], from_date: date,
+) -> list[tuple[str, str]]:
+    """A leaver's customers go to `to` from `from_date` on (effective-dated ownership; the leaver
+    keeps the sales before it). Biggest customers first (sales of the 12 months before), each to
+    the teammate with the least handed-over sales per unit of `weights` (their open targets), so the
+    book follows the targets. Returns (customer code, new owner code); the caller commits."""
+    if not to:
+        return []
+    current = dict(session.execute(
+        select(Assignment.customer_id, Assignment.valid_from)
+        .where(Assignment.rep_id == leaver.id, Assignment.customer_id.is_not(None), Assignment.valid_to.is_(None))
+    ).all())
+    assigned_elsewhere = select(Assignment.customer_id).where(Assignment.customer_id.is_not(None))
+    unrecorded = set(session.scalars(select(Customer.id).where(Customer.owner_id == leaver.id,
+                                                               Customer.id.not_in(assigned_elsewhere))))
+    ids = sorted(set(current) | unrecorded)
+    if not ids:
+        return []
+    late = [i for i, start in current.items() if start >= from_date]
+    if late:
+        raise Conflict(f"{leaver.code} took over a customer on or after {from_date}; hand the book over after that date")
+    year_before = date(from_date.year - 1, from_date.month, min(from_date.day, 28))
+    sales = dict(session.execute(
+        select(OrderLine.customer_id, func.sum(OrderLine.amount))
+        .where(OrderLine.customer_id.in_(ids), OrderLine.order_date >= year_before, OrderLine.order_date < from_date)
+        .group_by(OrderLine.customer_id)
+    ).all())
+    codes = dict(session.execute(select(Customer.id, Customer.code).where(Customer.id.in_(ids))).all())
+    share = [max(int(w), 0) or 1 for w in weights]
+    load = [0] * len(to)
+    handed: list[tuple[str, str]] = []
+    for customer_id in sorted(ids, key=lambda i: (-int(sales.get(i) or 0), codes[i])):
+        amount = max(int(sales.get(customer_id) or 0), 1)
+        k = min(range(len(to)), key=lambda j: ((load[j] + amount) / share[j], to[j].code))
+        load[k] += amount
+        if customer_id in unrecorded:
+            session.add(Assignment(customer_id=customer_id, rep_id=leaver.id, valid_from=leaver.start_date or FIRST_DAY,
+                                   valid_to=from_date))
+        session.add(Assignment(customer_id=customer_id, rep_id=to[k].id, valid_from=from_date, valid_to=None))
+        handed.append((codes[customer_id], to[k].code))
+    session.execute(update(Assignment).where(Assignment.customer_id.in_(list(current)), Assignment.rep_id == leaver.id,
+                                             Assignment.valid_to.is_(None), Assignment.valid_from < from_date)
+                    .values(valid_to=from_date))
+    owners = {code: node.id for node in to for code in [node.code]}
+    for customer_code, owner_code in handed:
+        session.execute(update(Customer).where(Customer.code == customer_code).values(owner_id=owners[owner_code]))
+    session.flush()
+    return handed
+
+
 # --- currency rates ---------------------------------------------------------------------------
 
 

@@ -4,7 +4,7 @@ takes the version it was based on (`expect`); a stale one raises Conflict."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -86,6 +86,7 @@ class EditResult:
     cells_changed: int
     total: int
     changes: tuple[CellChange, ...] = ()
+    customers: tuple[tuple[str, str], ...] = ()  # (customer, new owner) handed over by the leaver rule
 
 
 def closed_labels(plan: Plan, labels: set[str] | list[str]) -> set[str]:
@@ -517,9 +518,17 @@ def resplit_from(
             if cells[key].locked and cells[key].value != value:
                 raise Conflict(f"{node.code}'s cell {key[0]} is locked; unlock it before reassigning the target")
         closed_now = {p.label for p in layout.leaf_periods if p.end < cut}
+        from attain.credit.service import (
+            hand_over_customers,  # late: credit reads plans
+        )
+
+        open_targets = rows[mates][:, ~closed_slices].sum(axis=1)
+        handed = hand_over_customers(session=session, leaver=node, to=[org.nodes[j] for j in mates],
+                                     weights=[int(w) for w in open_targets], from_date=cut)
         result = _save_resplit(session, plan, cells, pins, by=by, expect=expect, action="resplit leaver",
                                reason=reason or f"{node.code} leaves: targets from {start} go to the teammates",
                                within=org.nodes[parent] if parent is not None else None, closed=closed_now, lock_pins=False)
+        result = replace(result, customers=tuple(handed))
         return result
     leaves = list(org.leaves)
     leaf_nodes = [org.nodes[i] for i in leaves]
