@@ -7,11 +7,12 @@ order), ahead of the fallback overview at `/`, so page work does not need to edi
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -22,7 +23,7 @@ from attain.db import get_engine, make_session_factory, resolve_database_url
 from attain.status import database_status
 from attain.web import errors
 from attain.web.deps import AccessDep, CurrentUser, Forbidden, SessionDep, require_role
-from attain.web.security import AnonymousCsrfMiddleware
+from attain.web.security import AnonymousCsrfMiddleware, SecurityHeadersMiddleware
 from attain.web.templating import TEMPLATES, render
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -35,14 +36,45 @@ Errors are `{"detail": "message"}` with a 4xx status.
 """
 
 
+API_DOCS_ENV = "ATTAIN_API_DOCS"
+# Swagger UI from our own static files (vendored from npm), started by a file, not an inline script.
+SWAGGER_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <title>Attain API</title>
+  <link rel="stylesheet" href="/static/vendor/swagger-ui.css">
+</head>
+<body>
+  <div id="swagger-ui" data-openapi-url="/openapi.json"></div>
+  <script src="/static/vendor/swagger-ui-bundle.js"></script>
+  <script src="/static/vendor/swagger-init.js"></script>
+</body>
+</html>
+"""
+
+
+def api_docs_enabled() -> bool:
+    """/docs is on unless ATTAIN_API_DOCS is 0/false/no/off (/openapi.json stays for scripts)."""
+    return os.environ.get(API_DOCS_ENV, "").strip().lower() not in ("0", "false", "no", "off")
+
+
 def create_app(database_url: str | None = None) -> FastAPI:
-    app = FastAPI(title="Attain", version=attain.__version__, description=API_DESCRIPTION)
+    # FastAPI's own /docs and /redoc load their scripts from a CDN: both off, ours below.
+    app = FastAPI(title="Attain", version=attain.__version__, description=API_DESCRIPTION,
+                  docs_url=None, redoc_url=None)
     engine = get_engine(resolve_database_url(database_url))
     app.state.session_factory = make_session_factory(engine)
     app.state.database_url = resolve_database_url(database_url)
     errors.install(app)
     app.add_middleware(AnonymousCsrfMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: error pages get the headers too
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+
+    if api_docs_enabled():
+        @app.get("/docs", include_in_schema=False)
+        def api_docs() -> HTMLResponse:
+            return HTMLResponse(SWAGGER_PAGE)
 
     @app.get("/healthz", tags=["ops"])
     def healthz(session: SessionDep) -> JSONResponse:

@@ -15,7 +15,9 @@ import secrets
 from datetime import datetime
 
 from fastapi import Request, Response
+from starlette.datastructures import MutableHeaders
 from starlette.middleware.base import BaseHTTPMiddleware, RequestResponseEndpoint
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SESSION_COOKIE = "attain_session"
 CSRF_COOKIE = "attain_csrf"
@@ -87,3 +89,61 @@ class AnonymousCsrfMiddleware(BaseHTTPMiddleware):
         if fresh:
             response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="lax", secure=cookie_secure(), path="/")
         return response
+
+
+# Scripts only from our own files (ECharts and HTMX are vendored under /static/vendor; pages.js and
+# swagger-init.js replace inline scripts), nothing framed, no plugins. Inline style attributes stay
+# allowed (bar widths in templates; ECharts, HTMX and Swagger UI set styles at run time).
+_CSP_DIRECTIVES = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+)
+CONTENT_SECURITY_POLICY = "; ".join(_CSP_DIRECTIVES)
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def security_headers(path: str) -> dict[str, str]:
+    """The headers every response gets. Everything but /static is `no-store`: pages and API answers
+    carry figures that must not stay in a shared or back-button cache after sign-out."""
+    headers = {
+        "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+        "X-Frame-Options": "DENY",
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+    if not path.startswith("/static/"):
+        headers["Cache-Control"] = "no-store"
+    if cookie_secure():  # served over HTTPS (behind a TLS proxy): browsers must never fall back to HTTP
+        headers["Strict-Transport-Security"] = HSTS
+    return headers
+
+
+class SecurityHeadersMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware), so streamed and file responses pass through untouched."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = security_headers(scope.get("path", ""))
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in extra.items():
+                    if name not in headers:
+                        headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
