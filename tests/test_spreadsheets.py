@@ -14,7 +14,13 @@ import pytest
 from typer.testing import CliRunner
 
 from attain.cli.main import app
-from attain.spreadsheets import csv_row, csv_text, new_workbook, write_cell, write_cells_in_row
+from attain.spreadsheets import (
+    csv_row,
+    csv_text,
+    new_workbook,
+    write_cell,
+    write_cells_in_row,
+)
 from tests.workbooks import FORMULA_NAMES, formulas_in, shared_strings
 
 
