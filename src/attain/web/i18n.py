@@ -132,7 +132,7 @@ def N_(message: str) -> str:
 DYNAMIC_MESSAGES = (
     N_("admin"), N_("director"), N_("manager"), N_("rep"),
     N_("queued"), N_("running"), N_("succeeded"), N_("failed"),
-    N_("draft"), N_("submitted"), N_("approved"), N_("locked"),
+    N_("draft"), N_("submitted"), N_("approved"), N_("locked"), N_("superseded"),
     N_("orders"), N_("customers"), N_("reps"), N_("products"), N_("opportunities"), N_("activities"), N_("targets"),
     N_("Dashboard"), N_("Plans"), N_("Leaderboard"), N_("Today"), N_("Diagnosis"), N_("Customers"), N_("Inbox"), N_("Imports"),
     N_("activity_date"), N_("amount"), N_("category"), N_("city"), N_("closed_on"), N_("code"), N_("cost"),

@@ -18,6 +18,7 @@ from attain.org.models import OrgNode
 from attain.periods import Period
 from attain.periods import year as year_period
 from attain.plans.models import Plan
+from attain.plans.service import pending_revision
 from attain.tracking.attainment import resolve_plan
 from attain.tracking.format import STATUS_LABELS, share
 from attain.tracking.overview import NodeOverview, NodeRef, node_overview
@@ -181,6 +182,7 @@ def dashboard(request: Request, access: AccessDep, node: str | None = None, plan
     data["alerts"] = alerts_for(access.session, target)
     data["status_labels"] = STATUS_LABELS
     data["crumbs"] = breadcrumbs(access, target)
+    data["pending"] = pending_revision(session=access.session, plan=chosen)
     return render_page(request, "pages/dashboard.html", data)  # type: ignore[return-value]
 
 

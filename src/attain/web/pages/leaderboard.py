@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from attain.org.models import OrgNode
 from attain.periods import Period, parse_period
 from attain.plans.models import Plan
+from attain.plans.service import pending_revision
 from attain.tracking.attainment import resolve_plan
 from attain.tracking.leaderboard import leaderboard
 from attain.web.deps import AccessDep
@@ -83,7 +84,7 @@ def _context(request: Request, access: Any, period: str | None, by: str, as_of: 
                      visible=access.can_see)
     me = access.user.org_node_id
     return {
-        "plan": chosen, "period": chosen_period, "by": by, "as_of": day, "tv": tv, "rows": rows, "me": me,
+        "plan": chosen, "pending": pending_revision(session=access.session, plan=chosen), "period": chosen_period, "by": by, "as_of": day, "tv": tv, "rows": rows, "me": me,
         "milestone_labels": MILESTONE_LABELS,
         "query": f"period={chosen_period.label}&by={by}&as_of={as_of or ''}&tv={1 if tv else 0}",
         "periods": _period_choices(chosen, clipped),
