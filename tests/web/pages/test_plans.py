@@ -167,3 +167,10 @@ def test_rep_has_no_plan_pages(client_for, csrf_of) -> None:
     answer = client.post("/plans/new/preview", data={**WIZARD, "name": "x", "csrf_token": csrf_of(client)},
                          headers={"hx-request": "true"})
     assert answer.status_code == 403
+
+
+def test_wizard_preview_names_the_baseline_its_history_shares_come_from(client_for, csrf_of) -> None:
+    client = client_for("director")
+    form = {**WIZARD, "year": "2027", "time_method": "history", "name": _name(), "csrf_token": csrf_of(client)}
+    preview = client.post("/plans/new/preview", data=form, headers={"hx-request": "true"})
+    assert 'data-testid="preview-baseline"' in preview.text and "last complete fiscal year" in preview.text
