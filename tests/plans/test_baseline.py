@@ -250,7 +250,7 @@ def test_web_wizard_history_shares_come_from_the_complete_year(demo_today: str) 
     from sqlalchemy import select
 
     from attain.org.models import OrgNode
-    from attain.web.pages.plan_editor import WizardSpec, preview
+    from attain.plans.wizard import WizardSpec, preview
 
     history = month_actuals(demo_today, "2025")
     base = sum(history.values())

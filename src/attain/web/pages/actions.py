@@ -13,9 +13,9 @@ from fastapi.responses import HTMLResponse
 from attain.actions.calc import ACTIONS
 from attain.actions.service import daily_actions, record_activity
 from attain.errors import InvalidInput
+from attain.org import lookups as queries
 from attain.org.models import OrgNode
 from attain.web.deps import AccessDep
-from attain.web.pages import queries
 from attain.web.pages.common import parse_as_of, render_page
 
 router = APIRouter(include_in_schema=False)

@@ -19,9 +19,9 @@ from attain.errors import AttainError, InvalidInput
 from attain.org.models import OrgNode
 from attain.plans import edits
 from attain.plans import service as plans
+from attain.plans import wizard as plan_editor
 from attain.plans.models import Plan
 from attain.web.deps import AccessDep, require_role
-from attain.web.pages import plan_editor
 from attain.web.pages.common import render_page
 
 PLANNERS = ("admin", "director", "manager")

@@ -1,12 +1,10 @@
-"""The plan editor's work: the split wizard (preview and apply) and the editable grid of cells.
+"""The plan editor's split wizard (preview and apply) and the plan grid it reads.
 
-The wizard splits a total over org × time × product × customer type with the split engine; applying
-it creates a draft plan through the plans service and writes every level's cells (a leaf's detailed
-cells, then 'all products / all customers' cells for every node up to the scope, month and year),
-recorded as a version. The grid edits one month cell of a node's child: the cell is locked, the
-unlocked cells of the grid are re-split so the node's total holds, a changed child is spread down to
-its own children, and the node's and its ancestors' month cells and every year cell are summed again,
-so all levels reconcile. Each edit is one version (optimistic check against the version shown).
+The wizard splits a total over org × time × product × customer type with the split engine and the
+baseline window of `plans.baseline`; applying it creates a draft plan through the plans service and
+writes every level's cells (a leaf's detailed cells, then 'all products / all customers' cells for
+every node up to the scope, month and year) as one version. Cells the user locked in the wizard are
+stored locked, so later edits keep them. Grid edits go through `plans.edits` (the one edit rule).
 """
 
 from __future__ import annotations
@@ -23,6 +21,7 @@ from sqlalchemy.orm import Session
 from attain.catalog.models import ProductNode
 from attain.errors import InvalidInput
 from attain.metrics.service import require_metric
+from attain.org import lookups as queries
 from attain.org.models import OrgNode
 from attain.periods import Grain, month, periods_between, year
 from attain.plans import service as plans
@@ -35,7 +34,6 @@ from attain.plans.baseline import (
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
 from attain.split.calc import Axis, Lock, Shares, split
 from attain.split.calendar import day_range, working_day_mask
-from attain.web.pages import queries
 
 ORG_LEVELS = ("region", "team", "rep")
 METHODS = ("equal", "history", "weights")
@@ -272,23 +270,52 @@ def preview(*, session: Session, spec: WizardSpec) -> WizardResult:
 
 
 def apply(*, session: Session, spec: WizardSpec, by: str, role: str) -> Plan:
-    """Create the draft plan and write every level's cells from the wizard's split."""
+    """Create the draft plan and write every level's cells from the wizard's split; the cells the
+    wizard locked (a row total, or one cell of a two-way split) are stored locked."""
     result = preview(session=session, spec=spec)
     metric = require_metric(session=session, code="revenue")
     plan = plans.create_plan(session=session, name=spec.name, metric=metric, start=spec.start, end=spec.end,
-                             unit=spec.unit)
+                             unit=spec.unit, by=by)
     plan.total = spec.total
     plan.note = f"split wizard: {', '.join(n for n, _ in result.axes)}"
     cells = _level_cells(session, spec, result)
+    locked = _locked_keys(spec, result)
     version = plans.begin_change(session=session, plan=plan, expect=None, by=by, action="split", role=role,
                                  reason=plan.note)
-    session.execute(insert(PlanCell), [
-        {"plan_id": plan.id, **cell, "locked": False} for cell in cells
-    ])
-    after = {(c["period"], c["org_node_id"], c["product_node_id"], c["customer_type"]): (c["value"], False) for c in cells}
+    rows = [{"plan_id": plan.id, **cell,
+             "locked": (cell["period"], cell["org_node_id"], cell["product_node_id"], cell["customer_type"]) in locked}
+            for cell in cells]
+    session.execute(insert(PlanCell), rows)
+    after = {(c["period"], c["org_node_id"], c["product_node_id"], c["customer_type"]): (c["value"], c["locked"]) for c in rows}
     plans.record_cell_changes(session=session, version=version, before={}, after=after)
     session.commit()
     return plan
+
+
+def _locked_keys(spec: WizardSpec, result: WizardResult) -> set[tuple[str, int, int | None, str]]:
+    """The stored cell of every wizard lock: a member of the first axis (its total over the rest), or a
+    (row, column) cell of a two-way split."""
+    members = {name: {m.key: m for m in items} for name, items in result.axes}
+    names = [name for name, _ in result.axes]
+    keys = set()
+    for where, text in spec.locks.items():
+        if not (text or "").strip():
+            continue
+        row, _, col = where.partition("|")
+        place = {names[0]: members[names[0]][row]}
+        if col:
+            place[names[1]] = members[names[1]][col]
+        org = place.get("org")
+        time = place.get("time")
+        product = place.get("product")
+        ctype = place.get("customer_type")
+        keys.add((
+            str(time.ref) if time is not None and time.ref is not None else year(spec.year).label,
+            int(org.ref) if org is not None and org.ref is not None else spec.scope.id,
+            int(product.ref) if product is not None and product.ref is not None else None,  # type: ignore[arg-type]
+            str(ctype.ref) if ctype is not None and ctype.ref is not None else ALL_CUSTOMERS,
+        ))
+    return keys
 
 
 def _level_cells(session: Session, spec: WizardSpec, result: WizardResult) -> list[dict[str, Any]]:

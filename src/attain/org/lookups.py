@@ -1,8 +1,4 @@
-"""Org lookups the plan editor and the actions page read (children, reps, nodes of a kind).
-
-No figures here: actuals, targets, statuses and forecasts are tracking's (`attain.tracking`), which
-every page and the API call; the plan a page shows is `attain.tracking.attainment.resolve_plan`'s.
-"""
+"""Org lookups the plan wizard, the plan grid and the actions page read (children, reps, nodes of a kind)."""
 
 from __future__ import annotations
 
