@@ -56,24 +56,21 @@ def _money(session: Any, name: str, text: str, what: str) -> int:
 
 @plan_app.command("list")
 def list_(db: DbOption = None, json: JsonOption = False) -> None:
-    """Every plan with its status, version and total."""
-    from sqlalchemy import select
-
-    from attain.metrics.models import Metric
-    from attain.plans.models import Plan
+    """Every plan once: the version in force, a pending revision (and from when it applies), the total in force."""
+    from attain.plans.service import list_plans
 
     with open_session(db) as session:
-        rows = [
-            {"name": p.name, "year": p.year, "metric": m.code, "status": p.status, "version": p.version,
-             "total": _plain(p.total, m.scale)}
-            for p, m in session.execute(select(Plan, Metric).join(Metric, Metric.id == Plan.metric_id).order_by(Plan.name))
-        ]
+        listing = list_plans(session=session)
+        scales = {p.name: _scale(session, p.name) for p in listing}
+    rows = [{**asdict(p), "total": _plain(p.total, scales[p.name])} for p in listing]
     if json:
         print_json(rows)
         return
-    table = Table("计划 plan", "年 year", "指标 metric", "状态 status", "版本 version", "目标 total")
+    table = Table("计划 plan", "年 year", "指标 metric", "生效版本 in force", "待审修订 pending", "状态 status", "目标 total")
     for r in rows:
-        table.add_row(r["name"], str(r["year"] or ""), r["metric"], r["status"], str(r["version"]), r["total"] or "")
+        pending = f"v{r['pending_version']} (from {r['effective_from']})" if r["pending_version"] else ""
+        table.add_row(r["name"], str(r["year"] or ""), r["metric"], f"v{r['in_force_version']}" if r["in_force_version"] else "",
+                      pending, f"v{r['version']} {r['status']}", r["total"] or "")
     console.print(table)
 
 

@@ -126,20 +126,25 @@ def attainment_command(
     engine: EngineOption = "db",
     orders: OrdersOption = None,
     lang: LangOption = "zh",
+    draft: Annotated[bool, typer.Option("--draft", help="Preview the pending revision instead of the version in force")] = False,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Actual vs target per row: attainment, time progress, pace gap, forecasts, required daily, status."""
+    """Actual vs target per row: attainment, time progress, pace gap, forecasts, required daily, status.
+    Targets come from the plan version in force (--draft previews a pending revision)."""
     from attain.tracking.attainment import attainment, resolve_period
     from attain.tracking.format import attainment_payload, human, percent
 
     with _tracking(db, engine, orders) as (session, runner):
         span = resolve_period(session, period)
         result = attainment(session=session, period=span, by=by, plan=plan, metric=metric, as_of=parse_day(as_of),
-                            runner=runner, parallel=True)
+                            runner=runner, parallel=True, preview=draft)
     if json:
-        print_json(attainment_payload(result))
+        print_json({**attainment_payload(result), "draft_preview": draft})
         return
+    if draft:
+        console.print("[yellow]草稿预览 draft preview:[/yellow] targets of the pending revision, not the version in force",
+                      highlight=False)
     scale, money = result.metric.scale, result.metric.is_money
     progress = result.total.progress
     title = (f"{result.plan} · {span.label} · 截至 {result.as_of} · 时间进度 {percent(progress.calendar_share)}"

@@ -163,6 +163,46 @@ def plan_summary(*, session: Session, plan: Plan) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True)
+class PlanListing:
+    """One plan name: its working version, the version in force and a pending revision."""
+
+    name: str
+    year: int | None
+    metric: str
+    start: date
+    end: date
+    version: int  # the working version (what the plan editor opens)
+    status: str
+    in_force_version: int | None
+    pending_version: int | None
+    effective_from: date | None  # of the pending revision
+    total: int | None  # of the version in force (else of the working version)
+
+
+def list_plans(*, session: Session) -> list[PlanListing]:
+    """Every plan name once (newest start first), with the version in force and any pending revision."""
+    rows = session.execute(
+        select(Plan, Metric.code).join(Metric, Metric.id == Plan.metric_id).where(Plan.status != "superseded")
+        .order_by(Plan.start_date.desc(), Plan.name, Plan.version.desc())
+    ).all()
+    by_name: dict[str, list[tuple[Plan, str]]] = {}
+    for plan, code in rows:
+        by_name.setdefault(plan.name, []).append((plan, code))
+    listing = []
+    for name, versions in by_name.items():
+        working, code = versions[0]
+        in_force = next((p for p, _c in versions if p.status in IN_FORCE), None)
+        pending = working if working.status in PENDING and in_force is not None else None
+        shown = in_force or working
+        listing.append(PlanListing(
+            name, working.year, code, working.start_date, working.end_date, working.version, working.status,
+            in_force.version if in_force else None, pending.version if pending else None,
+            pending.effective_from if pending else None, shown.total,
+        ))
+    return listing
+
+
 # --- versions, approval and optimistic concurrency -------------------------------------------------
 
 APPROVER_ROLES = ("director", "admin")

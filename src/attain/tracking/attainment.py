@@ -363,9 +363,12 @@ def _cached_history_weights(
 def attainment(
     *, session: Session, period: Period, by: str | Sequence[str] | None = None, plan: str | None = None,
     as_of: date | None = None, metric: str | None = None, runner: Runner | None = None, within: int | None = None,
-    parallel: bool = False, use_rollups: bool = True,
+    parallel: bool = False, use_rollups: bool = True, preview: bool = False,
 ) -> Attainment:
     """Actual vs target per row at `as_of` (default today), with progress, forecasts and status.
+
+    The targets are the plan version in force; `preview` reads the pending revision instead (the
+    explicit "preview the draft" view).
 
     `within` (an org node id) limits the report to that node's part of the company, in SQL: its
     rows are the nodes under it and its total is the node itself (a rep's dashboard reads 1/5,000
@@ -376,7 +379,7 @@ def attainment(
     rep × month report on PostgreSQL). That connection sees committed data only: the CLI and the web
     app ask for it; code that reports on rows it has not committed yet must not."""
     grouping = parse_by(by)
-    chosen = resolve_plan(session, period, plan)
+    chosen = resolve_plan(session, period, plan, preview=preview)
     info = plan_metric(session, chosen, metric)
     runner = runner or SessionRunner(session)
     as_of = as_of or date.today()

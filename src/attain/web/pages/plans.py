@@ -10,7 +10,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
@@ -35,9 +34,7 @@ def _plan(access: Any, name: str) -> Plan:
 
 @router.get("/plans", response_class=HTMLResponse)
 def plan_list(request: Request, access: AccessDep) -> Response:
-    rows = [plans.plan_summary(session=access.session, plan=p) for p in access.session.scalars(
-        select(Plan).order_by(Plan.start_date.desc(), Plan.name))]
-    return render_page(request, "pages/plans.html", {"plans": rows})
+    return render_page(request, "pages/plans.html", {"plans": plans.list_plans(session=access.session)})
 
 
 # --- wizard ------------------------------------------------------------------------------------
