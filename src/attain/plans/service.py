@@ -403,7 +403,7 @@ def submit_plan(
     if errors and not (override or "").strip():
         first = errors[0]
         raise Conflict(
-            f"plan {plan.name} has {len(errors)} SMART error(s) (first: {first.node} {first.period}: {first.message}); "
+            f"plan {plan.name} has {len(errors)} SMART error(s) (first: {first.cell}: {first.message}); "
             "fix them or submit with an override reason"
         )
     if errors:
@@ -461,6 +461,11 @@ def lock_plan(*, session: Session, name: str, by: str, expect: int | None = None
                  expect=expect, reason=reason, role=user.role)
 
 
+def current_day() -> date:
+    """The clock of the plan rules (which periods are closed); tests replace it."""
+    return date.today()
+
+
 def default_effective_from(plan: Plan, today: date) -> date:
     """The first day of the period (month) that holds `today`, within the plan's dates."""
     first = today.replace(day=1)
@@ -487,7 +492,7 @@ def revise_plan(
         return _move(session=session, plan=plan, allowed_from=("submitted",), to="draft", action="revised", by=by,
                      expect=expect, reason=reason.strip(), role=user.role)
     check_expected(plan, expect)
-    today = today or date.today()
+    today = today or current_day()
     earliest = default_effective_from(plan, today)
     if plan.end_date < today.replace(day=1):
         raise Conflict(f"plan {plan.name} ended on {plan.end_date}; its periods are closed and cannot be revised")
