@@ -174,3 +174,14 @@ def test_wizard_preview_names_the_baseline_its_history_shares_come_from(client_f
     form = {**WIZARD, "year": "2027", "time_method": "history", "name": _name(), "csrf_token": csrf_of(client)}
     preview = client.post("/plans/new/preview", data=form, headers={"hx-request": "true"})
     assert 'data-testid="preview-baseline"' in preview.text and "last complete fiscal year" in preview.text
+
+
+def test_wizard_apply_errors_show_in_place(client_for, csrf_of) -> None:  # type: ignore[no-untyped-def]
+    """An HTMX apply that fails (the name exists) answers the preview area with the reason, not a 409 page."""
+    client = client_for("director")
+    form = {**WIZARD, "name": "FY2026", "csrf_token": csrf_of(client)}
+    answer = client.post("/plans/new", data=form, headers={"hx-request": "true"})
+    assert answer.status_code == 200 and answer.headers["HX-Retarget"] == "#preview"
+    assert 'data-testid="preview-error"' in answer.text and "FY2026" in answer.text
+    plain = client.post("/plans/new", data=form, follow_redirects=False)
+    assert plain.status_code == 409

@@ -111,8 +111,18 @@ async def wizard_preview(request: Request, access: AccessDep) -> Response:
 @router.post("/plans/new")
 async def wizard_apply(request: Request, access: AccessDep) -> Response:
     form = await request.form()
-    spec = _spec(access, form)
-    plan = plan_editor.apply(session=access.session, spec=spec, by=access.user.username, role=access.user.role)
+    try:
+        spec = _spec(access, form)
+        plan = plan_editor.apply(session=access.session, spec=spec, by=access.user.username, role=access.user.role)
+    except AttainError as exc:
+        if not request.headers.get("hx-request"):
+            raise
+        # In place, where the preview is shown: a name that exists, a total off the unit, ...
+        access.session.rollback()
+        answer = render_page(request, "pages/_wizard_preview.html", {"error": str(exc), "result": None})
+        answer.headers["HX-Retarget"] = "#preview"
+        answer.headers["HX-Reswap"] = "innerHTML"
+        return answer
     target = f"/plans/{quote(plan.name)}?node={quote(spec.scope.code)}"
     if request.headers.get("hx-request"):
         return Response(status_code=204, headers={"HX-Redirect": target})
