@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from datetime import date
 
 import pytest
@@ -10,9 +12,15 @@ from sqlalchemy.orm import Session
 from attain.catalog.service import create_product_node
 from attain.org.service import create_node, ensure_root
 
+os.environ.setdefault("ATTAIN_PASSWORD_HASH", "fast")  # plan tests make users; argon2 at full cost is ~1 s each
 
-def make_org(session: Session, *, regions: int = 2, teams: int = 1, reps: int = 2) -> dict[str, int]:
-    """COMPANY > R1.. > R1-T1.. > R1-T1-1..; the company is headed by a director D0 (not a seller)."""
+PASSWORD = "plan-test-pass"
+
+
+def make_org(session: Session, *, regions: int = 2, teams: int = 1, reps: int = 2, managers: bool = False) -> dict[str, int]:
+    """COMPANY > R1.. > R1-T1.. > R1-T1-1..; the company is headed by a director D0 (not a seller).
+    With `managers`, each region and team is headed by its first rep, so every cell has an owner
+    (the SMART owner check passes and the plan can be submitted without an override)."""
     ids: dict[str, int] = {}
     root = ensure_root(session=session, name="公司")
     ids["COMPANY"] = root
@@ -32,9 +40,36 @@ def make_org(session: Session, *, regions: int = 2, teams: int = 1, reps: int = 
     from attain.org.models import OrgNode
 
     session.execute(update(OrgNode).where(OrgNode.id == root).values(manager_id=director))
+    if managers:
+        for r in range(1, regions + 1):
+            session.execute(update(OrgNode).where(OrgNode.id == ids[f"R{r}"]).values(manager_id=ids[f"R{r}-T1-1"]))
+            for t in range(1, teams + 1):
+                session.execute(update(OrgNode).where(OrgNode.id == ids[f"R{r}-T{t}"]).values(manager_id=ids[f"R{r}-T{t}-1"]))
     ids["D0"] = director
     session.commit()
     return ids
+
+
+def make_users(session: Session) -> dict[str, str]:
+    """Real accounts for plan status changes: two company directors (one submits, the other approves),
+    an admin, a manager of team R1-T1, a director of region R1 and a rep. Returns username -> role."""
+    from attain.auth.service import create_user
+
+    users = {"wang": ("director", None), "zhao": ("director", None), "admin": ("admin", None),
+             "li": ("manager", "R1-T1"), "r1boss": ("director", "R1"), "rep1": ("rep", "R1-T1-1")}
+    for username, (role, node) in users.items():
+        create_user(session=session, username=username, password=PASSWORD, role=role, node_key=node)
+    return {u: role for u, (role, _node) in users.items()}
+
+
+@pytest.fixture
+def today_is(monkeypatch: pytest.MonkeyPatch) -> Callable[[date], None]:
+    """Fix "today" for revisions (the CLI's `plan revise` has no --today): tests never read the wall clock."""
+
+    def freeze(day: date) -> None:
+        monkeypatch.setattr("attain.plans.service.current_day", lambda: day)
+
+    return freeze
 
 
 def make_lines(session: Session, codes: tuple[str, ...] = ("LA", "LB")) -> dict[str, int]:

@@ -14,7 +14,14 @@ from typer.testing import CliRunner
 from attain.cli.main import app
 from attain.db import get_engine, make_session_factory
 from attain.demo.service import load_demo
-from attain.errors import AttainError, Conflict, ImportRejected, InvalidInput, NotFound
+from attain.errors import (
+    AttainError,
+    Conflict,
+    ImportRejected,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+)
 
 runner = CliRunner()
 
@@ -33,7 +40,8 @@ def fails(database_url: str, *args: str) -> AttainError:
 
 
 @pytest.fixture
-def demo(database_url: str) -> str:
+def demo(database_url: str, today_is) -> str:  # type: ignore[no-untyped-def]
+    today_is(date(2026, 12, 15))  # planning FY2027 before it starts: a revision takes effect from 2027-01-01
     session = make_session_factory(get_engine(database_url))()
     try:
         load_demo(session=session, seed=7, year=2027, as_of=date(2027, 7, 15))
@@ -43,20 +51,23 @@ def demo(database_url: str) -> str:
 
 
 @pytest.fixture
-def small(database_url: str) -> str:
-    """A small approved plan FY2027 (2 regions × 1 team × 2 reps, 1,200,000 by month, unit 10,000)."""
+def small(database_url: str, today_is) -> str:  # type: ignore[no-untyped-def]
+    """A small approved plan FY2027 (2 regions × 1 team × 2 reps, 1,200,000 by month, unit 10,000),
+    submitted by director wang and approved by director zhao; today is 2026-12-15."""
     from attain.plans.service import approve_plan, submit_plan
     from attain.plans.setting import create_target
     from attain.plans.splitting import SplitOptions, split_plan
-    from tests.plans.conftest import make_org
+    from tests.plans.conftest import make_org, make_users
 
+    today_is(date(2026, 12, 15))
     session = make_session_factory(get_engine(database_url))()
     try:
-        make_org(session, regions=2, teams=1, reps=2)
+        make_org(session, regions=2, teams=1, reps=2, managers=True)
+        make_users(session)
         create_target(session=session, name="FY2027", year=2027, metric_code="revenue", by="a", total="1200000", unit="10000")
         split_plan(session=session, name="FY2027", options=SplitOptions(by=("org", "time")), by="a")
-        submit_plan(session=session, name="FY2027", by="a")
-        approve_plan(session=session, name="FY2027", by="王总", role="director")
+        submit_plan(session=session, name="FY2027", by="wang")
+        approve_plan(session=session, name="FY2027", by="zhao")
     finally:
         session.close()
     return database_url
@@ -79,7 +90,7 @@ def test_whole_year_on_the_demo_company(demo: str, tmp_path: Path) -> None:
     plans = plan(url, "list")
     assert [(p["name"], p["status"]) for p in plans] == [("FY2027", "approved")]
     assert isinstance(fails(url, "split", "FY2027", "--by", "org,time"), Conflict)  # approved: revise first
-    revised = plan(url, "revise", "FY2027", "--reason", "按产品线和客户类型细化", "--by", "陈志远")
+    revised = plan(url, "revise", "FY2027", "--reason", "按产品线和客户类型细化", "--as", "director")
     assert revised["status"] == "draft" and revised["version"] == 2
 
     split = plan(url, "split", "FY2027", "--by", "org,time,customer_type", "--method", "history", "--user", "陈志远",
@@ -123,11 +134,21 @@ def test_whole_year_on_the_demo_company(demo: str, tmp_path: Path) -> None:
     # The same file again is stale now: it was exported from version 3.
     assert isinstance(fails(url, "import-edits", "FY2027", str(out)), Conflict)
 
-    plan(url, "submit", "FY2027", "--by", "陈志远")
-    assert isinstance(fails(url, "approve", "FY2027", "--by", "小李", "--role", "rep"), InvalidInput)
-    approved = plan(url, "approve", "FY2027", "--by", "陈志远", "--role", "director")
-    assert approved["status"] == "approved"
-    assert plan(url, "lock", "FY2027", "--by", "陈志远")["status"] == "locked"
+    # SMART errors block a submission unless overridden; the override's reason is kept in the version.
+    errors = [f for f in plan(url, "check", "FY2027")["findings"] if f["severity"] == "error"]
+    if errors:
+        assert "SMART error" in str(fails(url, "submit", "FY2027", "--as", "director"))
+    plan(url, "submit", "FY2027", "--as", "director", "--override", "demo targets agreed with the board")
+    if errors:
+        assert "demo targets agreed with the board" in plan(url, "versions", "FY2027")[-1]["reason"]
+    # Issue 15: approval acts as a user account (no free-text name, no --role); four eyes.
+    assert isinstance(fails(url, "approve", "FY2027", "--as", "小李"), NotAllowed)  # not a user
+    assert isinstance(fails(url, "approve", "FY2027", "--as", "manager"), NotAllowed)  # a team manager
+    assert "four eyes" in str(fails(url, "approve", "FY2027", "--as", "director"))  # the submitter
+    approved = plan(url, "approve", "FY2027", "--as", "admin")
+    assert approved["status"] == "approved" and approved["changed_by"] == "admin"
+    assert isinstance(fails(url, "lock", "FY2027", "--by", "manager"), NotAllowed)
+    assert plan(url, "lock", "FY2027", "--by", "director")["status"] == "locked"  # `plan lock` takes --by (no --as yet)
 
 
 def _team_month(url: str, leaf: dict) -> float:  # type: ignore[type-arg]
@@ -137,7 +158,7 @@ def _team_month(url: str, leaf: dict) -> float:  # type: ignore[type-arg]
 
 def test_import_edits_is_all_or_nothing(small: str, tmp_path: Path) -> None:
     url = small
-    plan(url, "revise", "FY2027", "--reason", "edit", "--by", "a")
+    plan(url, "revise", "FY2027", "--reason", "edit", "--as", "wang")
     out = tmp_path / "plan.xlsx"
     plan(url, "export", "FY2027", "--out", str(out))
     reps = plan(url, "show", "FY2027", "--level", "rep", "--period", "month")["rows"]
@@ -157,7 +178,7 @@ def test_import_edits_is_all_or_nothing(small: str, tmp_path: Path) -> None:
 
 def test_import_edits_rejects_edits_to_locked_cells(small: str, tmp_path: Path) -> None:
     url = small
-    plan(url, "revise", "FY2027", "--reason", "edit", "--by", "a")
+    plan(url, "revise", "FY2027", "--reason", "edit", "--by", "wang")  # --by is still accepted for --as
     rep = plan(url, "show", "FY2027", "--level", "rep", "--period", "month")["rows"][0]
     plan(url, "lock", "FY2027", "--node", rep["code"], "--period", rep["period"], "--by", "a")
     out = tmp_path / "plan.xlsx"
@@ -187,11 +208,15 @@ BAD_INPUT = [
     (("commit", "FY2027", "--node", "R1-T1-1", "--period", "2027", "--value", "x"), InvalidInput, "not an amount"),
     (("reconcile", "FY2027", "--rule", "avg"), InvalidInput, "unknown reconcile rule"),
     (("resplit", "FY2027", "--from", "2027-07"), Conflict, "approved"),
-    (("submit", "FY2027", "--by", "a"), Conflict, "approved"),
-    (("approve", "FY2027", "--by", "a", "--role", "director"), Conflict, "approved"),
-    (("approve", "FY2027", "--by", "", "--role", "director"), InvalidInput, "--by"),
-    (("approve", "FY2027", "--by", "a", "--role", "rep"), InvalidInput, "only a director"),
-    (("revise", "FY2027", "--reason", "x", "--by", "a", "--expect", "3"), Conflict, "based on version 3"),
+    (("submit", "FY2027", "--as", "wang"), Conflict, "approved"),
+    (("submit", "FY2027", "--as", "li"), NotAllowed, "may not submit"),  # a team manager, company plan
+    (("approve", "FY2027", "--as", "zhao"), Conflict, "approved"),
+    (("approve", "FY2027", "--as", ""), NotAllowed, "no active user ''"),
+    (("approve", "FY2027", "--as", "a"), NotAllowed, "no active user 'a'"),  # issue 15: a free-text name was enough
+    (("approve", "FY2027", "--as", "li"), NotAllowed, "only a director"),
+    (("approve", "FY2027", "--as", "rep1"), NotAllowed, "only a director or admin"),
+    (("revise", "FY2027", "--reason", "x", "--as", "wang", "--expect", "3"), Conflict, "based on version 3"),
+    (("revise", "FY2027", "--reason", "x", "--as", "r1boss"), NotAllowed, "may not revise"),  # a region's director
     (("import-edits", "FY2027", "missing.xlsx"), Conflict, "approved"),
 ]
 
@@ -203,9 +228,15 @@ def test_bad_input_for_every_command(small: str, args: tuple[str, ...], error: t
     assert message in str(raised)
 
 
+def test_approve_has_no_role_option(small: str) -> None:
+    """Issue 15: `--role director` let anyone claim a role; the role is the user account's."""
+    result = runner.invoke(app, ["plan", "approve", "FY2027", "--as", "zhao", "--role", "director", "--db", small])
+    assert result.exit_code == 2 and "--role" in result.output
+
+
 def test_bad_files_for_import_edits(small: str, tmp_path: Path) -> None:
     demo = small
-    plan(demo, "revise", "FY2027", "--reason", "x", "--by", "a")
+    plan(demo, "revise", "FY2027", "--reason", "x", "--as", "wang")
     assert "no such file" in str(fails(demo, "import-edits", "FY2027", str(tmp_path / "none.xlsx")))
     junk = tmp_path / "junk.xlsx"
     junk.write_bytes(b"not a workbook")

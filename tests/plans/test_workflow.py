@@ -9,7 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from attain.db import get_engine, make_session_factory
-from attain.errors import Conflict, InvalidInput, NotFound
+from attain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from attain.facts.models import OrderLine
 from attain.plans.edits import (
     CellRef,
@@ -31,13 +31,14 @@ from attain.plans.service import (
 )
 from attain.plans.setting import create_target
 from attain.plans.splitting import SplitOptions, load_cells, split_plan
-from tests.plans.conftest import make_org
+from tests.plans.conftest import make_org, make_users
 from tests.plans.test_split import assert_every_level_sums
 
 
 @pytest.fixture
 def plan(session: Session) -> dict[str, int]:
-    ids = make_org(session, regions=2, teams=1, reps=2)
+    ids = make_org(session, regions=2, teams=1, reps=2, managers=True)
+    make_users(session)
     create_target(session=session, name="P", year=2027, metric_code="revenue", by="王总", total="1200000", unit="100")
     split_plan(session=session, name="P", options=SplitOptions(by=("org", "time")), by="王总")
     return ids
@@ -56,7 +57,7 @@ def test_every_change_is_a_version_with_who_and_why(session: Session, plan: dict
 
 
 def test_diff_shows_the_cells_that_moved(session: Session, plan: dict[str, int]) -> None:
-    set_cells(session=session, name="P", values={CellRef("R1-T1-1", "2027-01"): 30_000_00}, by="a")
+    set_cells(session=session, name="P", values={CellRef("R1-T1-1", "2027-01"): 30_000_00}, by="a", within="R1-T1")
     changes = diff_versions(session=session, name="P", from_version=2, to_version=3)
     moved = {(d.org_code, d.period): (d.before, d.after) for d in changes}
     assert moved[("R1-T1-1", "2027-01")] == (25_000_00, 30_000_00)
@@ -75,7 +76,8 @@ def test_stale_edit_is_a_conflict_not_an_overwrite(session: Session, plan: dict[
     other = make_session_factory(get_engine(database_url))()
     try:
         require_plan(session=other, name="P")  # the second editor reads version 2 too
-        set_cells(session=session, name="P", values={CellRef("R1-T1-1", "2027-01"): 30_000_00}, by="first", expect=2)
+        set_cells(session=session, name="P", values={CellRef("R1-T1-1", "2027-01"): 30_000_00}, by="first", expect=2,
+                  within="R1-T1")
         with pytest.raises(Conflict, match="is at version 3, but this change was based on version 2"):
             set_cells(session=other, name="P", values={CellRef("R1-T1-2", "2027-01"): 10_000_00}, by="second", expect=2)
     finally:
@@ -98,25 +100,33 @@ def test_concurrent_bump_of_the_same_read_version_conflicts(session: Session, pl
 
 
 def test_approval_flow_and_revision(session: Session, plan: dict[str, int]) -> None:
-    assert submit_plan(session=session, name="P", by="李经理").status == "submitted"
+    assert submit_plan(session=session, name="P", by="wang").status == "submitted"
     with pytest.raises(Conflict, match="submitted"):
         set_cells(session=session, name="P", values={CellRef("R1", "2027"): 1}, by="a")
-    with pytest.raises(InvalidInput, match="only a director or admin"):
-        approve_plan(session=session, name="P", by="小王", role="rep")
-    with pytest.raises(InvalidInput, match="role"):
+    # Issue 15: approval acts as a real account with its own role; a free-text name or --role is gone.
+    with pytest.raises(NotAllowed, match="no active user '小王'"):
         approve_plan(session=session, name="P", by="小王")
-    with pytest.raises(InvalidInput, match="--by"):
-        approve_plan(session=session, name="P", by=" ", role="director")
-    approved = approve_plan(session=session, name="P", by="王总", role="director")
-    assert approved.status == "approved" and approved.role == "director"
-    assert lock_plan(session=session, name="P", by="王总").status == "locked"
+    with pytest.raises(NotAllowed, match="only a director or admin"):
+        approve_plan(session=session, name="P", by="li")
+    with pytest.raises(NotAllowed, match="no active user ''"):
+        approve_plan(session=session, name="P", by=" ")
+    with pytest.raises(NotAllowed, match="four eyes"):
+        approve_plan(session=session, name="P", by="wang")  # the submitter
+    approved = approve_plan(session=session, name="P", by="zhao")
+    assert approved.status == "approved" and approved.role == "director" and approved.changed_by == "zhao"
+    assert lock_plan(session=session, name="P", by="zhao").status == "locked"
     with pytest.raises(Conflict, match="locked"):
         set_lock(session=session, name="P", ref=CellRef("R1", "2027"), locked=True, by="a")
     with pytest.raises(InvalidInput, match="reason"):
-        revise_plan(session=session, name="P", by="王总", reason=" ")
-    revised = revise_plan(session=session, name="P", by="王总", reason="竞争对手降价")
+        revise_plan(session=session, name="P", by="wang", reason=" ", today=date(2026, 12, 2))
+    revised = revise_plan(session=session, name="P", by="wang", reason="竞争对手降价", today=date(2026, 12, 2))
     assert revised.status == "draft" and revised.version == 6
-    assert require_plan(session=session, name="P").status == "draft"
+    # The revision is a new working row; the locked version stays in force (issue 15: not reopened in place).
+    working = require_plan(session=session, name="P")
+    assert (working.status, working.version, working.effective_from) == ("draft", 6, date(2027, 1, 1))
+    from attain.plans.service import plan_in_force
+
+    assert (plan_in_force(session=session, name="P").status, plan_in_force(session=session, name="P").version) == ("locked", 5)
 
 
 def test_approver_with_a_user_account_uses_its_role(session: Session, plan: dict[str, int]) -> None:
@@ -124,9 +134,14 @@ def test_approver_with_a_user_account_uses_its_role(session: Session, plan: dict
 
     session.add(User(username="liu", display_name="刘", password_hash="x", role="manager"))
     session.commit()
-    submit_plan(session=session, name="P", by="a")
-    with pytest.raises(InvalidInput, match="liu is a manager, not a director"):
+    submit_plan(session=session, name="P", by="wang")
+    with pytest.raises(NotAllowed, match="liu is a manager, not a director"):
         approve_plan(session=session, name="P", by="liu", role="director")
+    with pytest.raises(NotAllowed, match="only a director or admin"):
+        approve_plan(session=session, name="P", by="liu")
+    with pytest.raises(NotAllowed, match="zhao is a director, not a admin"):
+        approve_plan(session=session, name="P", by="zhao", role="admin")
+    assert approve_plan(session=session, name="P", by="admin").role == "admin"
 
 
 def test_set_cell_rules(session: Session, plan: dict[str, int]) -> None:
@@ -146,7 +161,9 @@ def test_set_cell_rules(session: Session, plan: dict[str, int]) -> None:
 
 
 def test_setting_the_company_year_changes_the_total(session: Session, plan: dict[str, int]) -> None:
-    result = set_cells(session=session, name="P", values={CellRef("COMPANY", "2027"): 2_400_000_00}, by="a")
+    with pytest.raises(InvalidInput, match="change the total instead"):  # redistributing within the top is no change
+        set_cells(session=session, name="P", values={CellRef("COMPANY", "2027"): 2_400_000_00}, by="a")
+    result = set_cells(session=session, name="P", values={CellRef("COMPANY", "2027"): 2_400_000_00}, by="a", change_total=True)
     assert result.total == 2_400_000_00
     assert cell(session, ("2027-05", plan["R2-T1-2"], None, "all")) == 50_000_00
     assert_every_level_sums(session, load_cells(session=session, plan=require_plan(session=session, name="P")))
