@@ -268,8 +268,11 @@ def _readable(exc: InvalidInput, tree: Tree, children: list[int], slice_names: S
 class Edit:
     """Set the cell of org node `node` over leaf slices `slices` to `value`.
 
-    `donors` is the node whose subtree gives or takes the difference in the same slices (every
-    cell of that node keeps its value); None lets the difference go up to the totals."""
+    `donors` is the node whose subtree gives or takes the difference (None lets the difference go up
+    to the totals). With `donor_slices` None the difference is taken slice by slice in the edited
+    slices, so every cell of the donor node keeps its value; with `donor_slices` (a locked cell
+    above the edit, e.g. a rep's locked year when a month is edited) it is taken from the donor
+    subtree over those slices as a whole, so that locked cell keeps its value."""
 
     node: int
     slices: tuple[int, ...]
@@ -277,6 +280,7 @@ class Edit:
     label: str
     donors: int | None
     fixed: NDArray[np.bool_]  # (nodes, slices): leaf positions this edit must not move (locks, closed periods)
+    donor_slices: tuple[int, ...] | None = None
 
 
 def _spread(total: int, current: NDArray[np.int64], unit: int) -> NDArray[np.int64]:
@@ -320,7 +324,7 @@ def apply_edits(
             )
         before = new[:, cols].copy()
         new[free] = _spread(need, new[free], unit)
-        if edit.donors is not None:
+        if edit.donors is not None and edit.donor_slices is None:
             delta = (new[:, cols] - before)[inside].sum(axis=0)
             donor_nodes = below[edit.donors].astype(bool) & is_leaf & ~inside
             for k, s in enumerate(cols):
@@ -334,6 +338,19 @@ def apply_edits(
                         f"{int(delta[k])} is needed; change the total instead, or unlock cells"
                     )
                 new[givers, s] = _spread(available - int(delta[k]), new[givers, s], unit)
+        elif edit.donors is not None:
+            delta = int((new[:, cols] - before)[inside].sum())
+            area = np.zeros(rows.shape, dtype=bool)
+            area[np.ix_(below[edit.donors].astype(bool) & is_leaf, np.asarray(edit.donor_slices, dtype=np.intp))] = True
+            givers = area & ~region & ~fixed
+            available = int(new[givers].sum())
+            if delta and (not givers.any() or available - delta < 0):
+                raise InvalidInput(
+                    f"{edit.label}: the locked cell above it has {available} open elsewhere to give, {delta} is needed; "
+                    "unlock it or change less"
+                )
+            if delta:
+                new[givers] = _spread(available - delta, new[givers], unit)
         pinned |= region
     leaves = np.flatnonzero(is_leaf)
     return below[:, leaves] @ new[leaves]

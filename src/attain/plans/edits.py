@@ -214,6 +214,7 @@ def _save_resplit(
     for key, value in pins.items():
         fixed = closed_mask.copy()
         donors: int | None = None if change_total else top
+        donor_slices: tuple[int, ...] | None = None
         for lock_key, mask in locks:
             if lock_key == key:
                 continue
@@ -221,17 +222,23 @@ def _save_resplit(
                 if change_total:
                     raise Conflict(f"changing {cell_label(key, org)} would change locked cell {cell_label(lock_key, org)}; "
                                    "unlock it or redistribute within it")
-                inner = position[lock_key[1]]
-                if donors is not None and below[donors, inner]:
-                    donors = inner  # a locked cell above the edit: the difference stays inside it
+                # The difference must stay inside the locked cell: narrow the donors to it, unless
+                # they already lie inside it (then it keeps its value anyway).
+                inner, spread_over = position[lock_key[1]], covered(lock_key)
+                if donors is None or not below[donors, inner]:
+                    continue  # the donors are a node below the locked cell's
+                if inner == donors and (donor_slices is None or len(donor_slices) <= len(spread_over)):
+                    continue  # slice by slice, or over fewer slices, the locked cell already holds
+                donors = inner
+                donor_slices = None if set(spread_over) == set(covered(key)) else spread_over
             else:
                 fixed |= mask
         if donors is not None and not below[donors, position[key[1]]]:
             raise InvalidInput(f"{cell_label(key, org)} is not under {org.nodes[donors].code}, the part of the plan that gives the difference")
-        if donors == position[key[1]]:
+        if donors == position[key[1]] and donor_slices is None:
             raise InvalidInput(f"{cell_label(key, org)} is the top of the part being redistributed; change the total instead "
                                "(--change-total), or edit the cells under it")
-        edits.append(calc.Edit(position[key[1]], covered(key), value, cell_label(key, org), donors, fixed))
+        edits.append(calc.Edit(position[key[1]], covered(key), value, cell_label(key, org), donors, fixed, donor_slices))
     rows = calc.apply_edits(leaf_rows_of(layout, org, old), org.parents, edits, plan.unit,
                             tuple(n.code for n in org.nodes), slice_names(session, layout))
     new = build_cells(layout=layout, org=org, leaf_rows=rows, old=old, metric=metric)
