@@ -241,6 +241,7 @@ def _save_resplit(
         edits.append(calc.Edit(position[key[1]], covered(key), value, cell_label(key, org), donors, fixed, donor_slices))
     rows = calc.apply_edits(leaf_rows_of(layout, org, old), org.parents, edits, plan.unit,
                             tuple(n.code for n in org.nodes), slice_names(session, layout))
+    # Every node above the plan's cells gets its sums too (a rep-only quota sheet gains its teams).
     new = build_cells(layout=layout, org=org, leaf_rows=rows, old=old, metric=metric)
     for key, value in pins.items():
         if new[key].value != value:

@@ -179,11 +179,16 @@ def stored_tree(*, session: Session, cells: dict[CellKey, Cell]) -> OrgTree:
 
 
 def plan_total(layout: Layout, org: OrgTree, cells: dict[CellKey, Cell]) -> int:
-    """The top node's leaf cells added up: the plan total, whatever period levels the plan stores."""
-    top = org.nodes[0].id
+    """The plan total, whatever period levels the plan stores: the leaf cells of the top nodes that
+    have cells (the company; the scope of a plan made for a region; every rep of a quota sheet)."""
+    stored = {key[1] for key in cells}
+    depths = [n.depth for n in org.nodes if n.id in stored]
+    if not depths:
+        return 0
+    tops = [n.id for n in org.nodes if n.id in stored and n.depth == min(depths)]
     return sum(
         cells[(p.label, top, q, t)].value
-        for p in layout.leaf_periods for q in layout.leaf_products for t in layout.leaf_types
+        for top in tops for p in layout.leaf_periods for q in layout.leaf_products for t in layout.leaf_types
         if (p.label, top, q, t) in cells
     )
 
