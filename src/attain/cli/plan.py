@@ -494,16 +494,20 @@ def diff(
     json: JsonOption = False,
 ) -> None:
     """Cells whose targets differ between two versions."""
-    from attain.plans.service import diff_versions
+    from attain.plans.service import diff_versions, revisions_between
 
     with open_session(db) as session:
         rows = diff_versions(session=session, name=name, from_version=from_version, to_version=to_version)
+        revisions = revisions_between(session=session, name=name, from_version=from_version, to_version=to_version)
         scale = _scale(session, name)
     payload = [{"period": d.period, "org": d.org_code, "name": d.org_name, "product": d.product, "customer_type": d.customer_type,
                 "from": _plain(d.before, scale), "to": _plain(d.after, scale), "delta": _plain(d.delta, scale)} for d in rows]
     if json:
-        print_json({"plan": name, "from": from_version, "to": to_version, "cells": payload})
+        print_json({"plan": name, "from": from_version, "to": to_version, "cells": payload,
+                    "revisions": [{"version": v, "effective_from": d} for v, d in revisions]})
         return
+    for v, d in revisions:
+        console.print(f"v{v} revised the plan from {d} on; periods that ended before it did not change.", highlight=False)
     table = Table("组织 org", "期间 period", "产品 product", "客户 customers", f"v{from_version}", f"v{to_version}", "变化 change",
                   title=f"{name}: v{from_version} → v{to_version}")
     for d in rows:

@@ -164,7 +164,7 @@ def _contains(outer: CellKey, inner: CellKey, nodes: dict[int, OrgNode], periods
 def _save_resplit(
     session: Session, plan: Plan, old: dict[CellKey, Cell], pins: dict[CellKey, int], *, by: str, expect: int | None,
     action: str, reason: str | None, within: OrgNode | None = None, change_total: bool = False,
-    closed: set[str] | None = None, lock_pins: bool = True,
+    closed: set[str] | None = None, lock_pins: bool = True, role: str | None = None,
 ) -> EditResult:
     """THE edit rule, for every entry point (CLI set-cell, web grid, API, reconcile, leaver re-split).
 
@@ -252,7 +252,7 @@ def _save_resplit(
     for key, cell in old.items():
         if key[0] in shut and new[key].value != cell.value:  # pragma: no cover - apply_edits never moves a closed slice
             raise InvalidInput(f"closed cell {cell_label(key, org)} would change")
-    version = begin_change(session=session, plan=plan, expect=expect, by=by, action=action, reason=reason)
+    version = begin_change(session=session, plan=plan, expect=expect, by=by, action=action, reason=reason, role=role)
     changed = save_cells(session=session, plan=plan, version=version, layout=layout, old=old, new=new)
     plan.total = plan_total(layout, org, new)
     changes = _changes(session, old, new)
@@ -285,7 +285,8 @@ def set_cells(
                   nodes=(*touched, scope) if scope is not None else tuple(touched))
     labels = ", ".join(f"{r.node} {r.period}" for r in values)
     return _save_resplit(session, plan, old, pins, by=by, expect=expect, action="set cells", reason=reason or f"set {labels}",
-                         within=None if change_total else scope, change_total=change_total)
+                         within=None if change_total else scope, change_total=change_total,
+                         role=actor.role if actor is not None else None)
 
 
 def _scope(session: Session, plan: Plan, within: str | None, actor: User | None) -> OrgNode | None:

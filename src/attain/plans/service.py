@@ -542,6 +542,17 @@ def revise_plan(
     return list_versions(session=session, plan=draft)[-1]
 
 
+def revisions_between(*, session: Session, name: str, from_version: int, to_version: int) -> list[tuple[int, date]]:
+    """(version, effective from) of each revision opened between two versions: what `diff` changed from which date."""
+    low, high = sorted((from_version, to_version))
+    return [(v, d) for v, d in session.execute(
+        select(Plan.version, Plan.effective_from).join(PlanVersion, PlanVersion.plan_id == Plan.id)
+        .where(Plan.name == name, Plan.revision_of.is_not(None), PlanVersion.action == "revised",
+               PlanVersion.version > low, PlanVersion.version <= high)
+        .with_only_columns(PlanVersion.version, Plan.effective_from).order_by(PlanVersion.version)
+    ).all() if d is not None]
+
+
 @dataclass(frozen=True)
 class CellDiff:
     period: str
