@@ -289,7 +289,8 @@ def import_edits(
 
 
 def _print_edit(result: Any, scale: int, json: bool, shown: int = 30) -> None:
-    changes = [{**asdict(c), "before": _plain(c.before, scale), "after": _plain(c.after, scale), "delta": _plain(c.delta, scale)}
+    changes = [{"node": c.node, "name": c.name, "period": c.period, "product": c.product, "customer_type": c.customer_type,
+                "before": _plain(c.before, scale), "after": _plain(c.after, scale), "delta": _plain(c.delta, scale)}
                for c in getattr(result, "changes", ())]
     payload = {**asdict(result), "total": _plain(result.total, scale), "changes": changes}
     if json:

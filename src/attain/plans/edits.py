@@ -23,6 +23,7 @@ from attain.periods import Grain, parse_period
 from attain.plans import calc, data
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell, PlanCommitment
 from attain.plans.service import (
+    CellDiff,
     CellKey,
     authorize,
     begin_change,
@@ -61,21 +62,8 @@ class CellRef:
     customer_type: str = ALL_CUSTOMERS
 
 
-@dataclass(frozen=True)
-class CellChange:
-    """One cell whose value an edit changed (for the "who moved" list after an edit)."""
-
-    node: str
-    name: str
-    period: str
-    product: str | None
-    customer_type: str
-    before: int | None
-    after: int | None
-
-    @property
-    def delta(self) -> int:
-        return (self.after or 0) - (self.before or 0)
+# One cell whose value an edit changed (the "who moved" list after an edit): the same record as a diff.
+CellChange = CellDiff
 
 
 @dataclass(frozen=True)
@@ -113,8 +101,8 @@ def _changes(session: Session, old: dict[CellKey, Cell], new: dict[CellKey, Cell
     products = dict(session.execute(select(ProductNode.id, ProductNode.code)).all()) if any(k[2] for k in moved) else {}
     moved.sort(key=lambda k: (nodes[k[1]].depth, nodes[k[1]].path, _period_key(k[0]), k[2] or 0, k[3]))
     return tuple(
-        CellChange(nodes[k[1]].code, nodes[k[1]].name, k[0], products.get(k[2]) if k[2] else None, k[3],
-                   old[k].value if k in old else None, new[k].value if k in new else None)
+        CellDiff(k[0], k[1], nodes[k[1]].code, nodes[k[1]].name, products.get(k[2]) if k[2] else None, k[3],
+                 old[k].value if k in old else None, new[k].value if k in new else None)
         for k in moved
     )
 

@@ -555,6 +555,8 @@ def revisions_between(*, session: Session, name: str, from_version: int, to_vers
 
 @dataclass(frozen=True)
 class CellDiff:
+    """A cell's value at two versions (a diff), or before and after one edit (`EditResult.changes`)."""
+
     period: str
     org_node_id: int
     org_code: str
@@ -567,6 +569,14 @@ class CellDiff:
     @property
     def delta(self) -> int:
         return (self.after or 0) - (self.before or 0)
+
+    @property
+    def node(self) -> str:
+        return self.org_code
+
+    @property
+    def name(self) -> str:
+        return self.org_name
 
 
 def diff_versions(*, session: Session, name: str, from_version: int, to_version: int) -> list[CellDiff]:
