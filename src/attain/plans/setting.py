@@ -58,13 +58,48 @@ def _round_to_unit(value: int, unit: int) -> int:
     return (value + unit // 2) // unit * unit
 
 
+@dataclass(frozen=True)
+class ProposedTotal:
+    """A plan total worked out one of three ways, before any plan exists (the web wizard's default)."""
+
+    year: int
+    metric: str
+    total: int
+    unit: int
+    basis: str
+    base: int | None  # last year's actual for growth
+    capacity: Capacity | None
+    baseline: Baseline | None
+
+
 def create_target(
     *, session: Session, name: str, year: int, metric_code: str, by: str, total: str | None = None,
     growth: str | None = None, from_capacity: bool = False, productivity: str | None = None,
     cost_per_rep: str | None = None, unit: str | None = None, reason: str | None = None,
     baseline: str = LAST_FISCAL_YEAR, as_of: date | None = None,
 ) -> CreatedPlan:
-    """Create plan `name` for calendar `year` with its total set one of three ways.
+    """Create plan `name` for calendar `year` with its total set one of three ways (`propose_total`)."""
+    proposed = propose_total(session=session, year=year, metric_code=metric_code, total=total, growth=growth,
+                             from_capacity=from_capacity, productivity=productivity, cost_per_rep=cost_per_rep,
+                             unit=unit, baseline=baseline, as_of=as_of)
+    metric = require_metric(session=session, code=metric_code)
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    window, basis = proposed.baseline, proposed.basis
+    plan = create_plan(session=session, name=name, metric=metric, start=start, end=end, unit=proposed.unit, by=by,
+                       reason=reason or f"target set by {basis}")
+    plan.total = proposed.total
+    plan.note = f"{year} {metric.name_zh or metric.name}: {basis}" + (f", last year {window.label}" if window is not None else "")
+    session.commit()
+    return CreatedPlan(plan.name, plan.version, year, metric.code, proposed.total, proposed.unit, basis, proposed.base,
+                       proposed.capacity, window)
+
+
+def propose_total(
+    *, session: Session, year: int, metric_code: str, total: str | None = None, growth: str | None = None,
+    from_capacity: bool = False, productivity: str | None = None, cost_per_rep: str | None = None,
+    unit: str | None = None, baseline: str = LAST_FISCAL_YEAR, as_of: date | None = None,
+) -> ProposedTotal:
+    """The total of a plan for calendar `year`, set one of three ways; writes nothing.
 
     'Last year' is the `plans.baseline` window (`baseline`: last-fiscal-year or trailing-12, as of
     `as_of`, default today): never a year still running. Growth on a window the sales history does
@@ -88,7 +123,7 @@ def create_target(
     rounding = parse_money(unit, scale, "--unit") if unit is not None else 10**scale
     if rounding <= 0:
         raise InvalidInput(f"--unit {unit} must be positive")
-    start, end = date(year, 1, 1), date(year, 12, 31)
+    start = date(year, 1, 1)
     base = None
     capacity = None
     basis = "total"
@@ -129,12 +164,7 @@ def create_target(
             basis = "total (capacity checked)"
     if value <= 0:
         raise InvalidInput(f"the target comes out at {value}; nothing to plan")
-    plan = create_plan(session=session, name=name, metric=metric, start=start, end=end, unit=rounding, by=by,
-                       reason=reason or f"target set by {basis}")
-    plan.total = value
-    plan.note = f"{year} {metric.name_zh or metric.name}: {basis}" + (f", last year {window.label}" if window is not None else "")
-    session.commit()
-    return CreatedPlan(plan.name, plan.version, year, metric.code, value, rounding, basis, base, capacity, window)
+    return ProposedTotal(year, metric.code, value, rounding, basis, base, capacity, window)
 
 
 def capacity_for(
