@@ -85,7 +85,7 @@ def test_random_edit_sequences_keep_every_invariant(leaf: list[int], closed: int
             continue
         fixed = frozen.copy()
         refused = False
-        for (lock_node_, lock_span_), _value in locks.items():
+        for lock_node_, lock_span_ in locks:
             if contains((lock_node_, lock_span_), (node, span)):
                 if change_total:
                     refused = True

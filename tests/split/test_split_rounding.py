@@ -88,3 +88,39 @@ def test_round_table_keeps_every_one_dimensional_margin(case):
         others = tuple(a for a in range(exact.ndim) if a != axis)
         assert (rounded.sum(axis=others) == margin).all() if others else (rounded == margin).all()
     assert (rounded >= 0).all()
+
+
+def test_largest_remainder_with_unequal_remainders_follows_the_remainders_not_the_weights():
+    # 10 units by 2:3:6 -> exact 1.818, 2.727, 5.455; floors 1, 2, 5 leave 2 units, which go to the two
+    # largest remainders (.818 and .727), not to the largest weight: 2, 3, 5 units of 100.
+    assert largest_remainder(1000, [2, 3, 6], 100).tolist() == [200, 300, 500]
+    # 10 units by 1:2:4 -> 1.429, 2.857, 5.714: the remainders .857 and .714 win, .429 does not.
+    assert largest_remainder(1000, [1, 2, 4], 100).tolist() == [100, 300, 600]
+
+
+@st.composite
+def rational_2d(draw):
+    """A table M / d whose row and column sums are whole numbers (so a floor/ceil rounding exists)."""
+    rows, cols = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    d = draw(st.integers(2, 9))
+    m = np.array(draw(st.lists(st.integers(0, 5 * d), min_size=rows * cols, max_size=rows * cols)), dtype=np.int64)
+    m = m.reshape(rows, cols)
+    m[:, -1] += (-m.sum(axis=1)) % d  # every row sum a multiple of d
+    m[-1, :] += (-m.sum(axis=0)) % d  # every column sum too (the last row stays one: the total is)
+    assert not (m.sum(axis=1) % d).any() and not (m.sum(axis=0) % d).any()
+    return m, d
+
+
+@settings(max_examples=300, deadline=None)
+@given(rational_2d())
+def test_controlled_round_puts_every_cell_at_its_floor_or_ceiling(case):
+    """Not just 'within one unit' (that lets 2.0 become 3): each cell is floor(x) or ceil(x), and a
+    whole-number cell keeps its value."""
+    m, d = case
+    exact = m / d
+    rounded = controlled_round(exact, m.sum(axis=1) // d, m.sum(axis=0) // d)
+    floor, ceil = m // d, -(-m // d)
+    assert ((rounded == floor) | (rounded == ceil)).all(), (exact, rounded)
+    assert (rounded.sum(axis=1) == m.sum(axis=1) // d).all() and (rounded.sum(axis=0) == m.sum(axis=0) // d).all()
+    table = round_table(exact, [m.sum(axis=1) // d, m.sum(axis=0) // d])
+    assert ((table == floor) | (table == ceil)).all(), (exact, table)
