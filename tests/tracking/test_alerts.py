@@ -89,10 +89,11 @@ def company(session: Session) -> dict[str, int]:
 
 def test_default_rules_are_seeded(session: Session) -> None:
     rules = {r.code: r for r in list_rules(session=session)}
-    assert set(rules) == {"pace_gap", "no_new_lead", "forecast_low"}
+    assert set(rules) == {"pace_gap", "no_new_lead", "forecast_low", "ytd_low"}
     assert rules["pace_gap"].threshold == Decimal("-0.1") and rules["pace_gap"].min_working_day == 10
     assert rules["no_new_lead"].days == 5
     assert rules["forecast_low"].threshold == Decimal("0.9")
+    assert rules["ytd_low"].threshold == Decimal("0.8") and rules["ytd_low"].min_working_day == 20
 
 
 def test_create_rule_validates_its_parameters(session: Session, company: dict[str, int]) -> None:
@@ -134,8 +135,8 @@ def test_run_fills_the_inbox_once_per_condition(session: Session, company: dict[
 
 
 def test_pace_gap_waits_for_the_minimum_working_day(session: Session, company: dict[str, int]) -> None:
-    set_rule_enabled(session=session, code="no_new_lead", enabled=False)
-    set_rule_enabled(session=session, code="forecast_low", enabled=False)
+    for code in ("no_new_lead", "forecast_low", "ytd_low"):
+        set_rule_enabled(session=session, code=code, enabled=False)
     early = run_rules(session=session, as_of=date(2027, 3, 3))  # 3rd working day < 10
     assert early.new_events == ()
     late = run_rules(session=session, as_of=date(2027, 3, 19))
@@ -143,8 +144,8 @@ def test_pace_gap_waits_for_the_minimum_working_day(session: Session, company: d
 
 
 def test_a_new_lead_resets_the_no_lead_condition(session: Session, company: dict[str, int]) -> None:
-    set_rule_enabled(session=session, code="pace_gap", enabled=False)
-    set_rule_enabled(session=session, code="forecast_low", enabled=False)
+    for code in ("pace_gap", "forecast_low", "ytd_low"):
+        set_rule_enabled(session=session, code=code, enabled=False)
     quiet = run_rules(session=session, as_of=date(2027, 3, 12))  # B's lead of 03-10 is two working days old
     assert company["B"] not in {e.org_node_id for e in quiet.new_events}
     stale = run_rules(session=session, as_of=date(2027, 3, 19))
@@ -152,7 +153,7 @@ def test_a_new_lead_resets_the_no_lead_condition(session: Session, company: dict
 
 
 def test_scope_limits_the_nodes(session: Session, company: dict[str, int]) -> None:
-    for code in ("pace_gap", "no_new_lead", "forecast_low"):
+    for code in ("pace_gap", "no_new_lead", "forecast_low", "ytd_low"):
         set_rule_enabled(session=session, code=code, enabled=False)
     create_rule(session=session, code="t2", kind="no_new_lead_days", days=2, node="T2")
     result = run_rules(session=session, as_of=END)
@@ -272,7 +273,7 @@ def test_cli_alerts_flow(database_url: str, session: Session, company: dict[str,
     added = runner.invoke(app, ["alerts", "add", "north", "--kind", "pace_gap_below", "--threshold", "-0.2", "--level", "team", *db])
     assert added.exit_code == 0, added.output
     rules = json.loads(runner.invoke(app, ["alerts", "rules", "--json", *db]).stdout)
-    assert {r["code"] for r in rules} == {"pace_gap", "no_new_lead", "forecast_low", "north"}
+    assert {r["code"] for r in rules} == {"pace_gap", "no_new_lead", "forecast_low", "ytd_low", "north"}
     run = runner.invoke(app, ["alerts", "run", "--as-of", "2027-03-31", "--json", *db])
     assert run.exit_code == 0, run.output
     payload = json.loads(run.stdout)

@@ -3,6 +3,7 @@ activities in the database (imported or entered with `attain actions done`), sho
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from attain.actions.calc import ACTIONS, RollForward, current_streak, roll_forward
 from attain.calendars.service import company_calendar
 from attain.catalog.models import Customer
-from attain.errors import InvalidInput, NotFound
+from attain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from attain.facts.models import ACTIVITY_KINDS, Activity
 from attain.funnel.service import (
     FUNNEL_STAGES,
@@ -30,6 +31,7 @@ from attain.split.calendar import WorkCalendar
 
 STREAK_WEEKS = 26  # how far back a streak is followed
 MANUAL_PREFIX = "MAN-"
+KEY_PATTERN = re.compile(r"[0-9A-Za-z]{8,40}")  # a check-off key (MAN-<key> fits the 64-character code)
 
 
 @dataclass(frozen=True)
@@ -203,10 +205,23 @@ def daily_actions(
 
 
 def record_activity(
-    *, session: Session, rep_code: str, day: date, kind: str, customer_code: str | None = None, note: str | None = None
+    *, session: Session, rep_code: str, day: date, kind: str, customer_code: str | None = None, note: str | None = None,
+    key: str | None = None,
 ) -> Activity:
-    """Enter a done activity (kept in the activities table with a MAN- code, like an imported one)."""
+    """Enter a done activity (kept in the activities table with a MAN- code, like an imported one).
+
+    `key` (letters and digits, from the page that sent the check-off) makes a retry safe: the
+    activity is stored as MAN-<key>, and the same key again answers the activity already stored
+    instead of counting it twice (a phone that lost its answer sends the form again)."""
     rep = require_rep(session=session, code=rep_code)
+    if key is not None:
+        if not KEY_PATTERN.fullmatch(key):
+            raise InvalidInput(f"check-off key '{key}' is not 8 to 40 letters and digits")
+        stored = session.scalars(select(Activity).where(Activity.code == f"{MANUAL_PREFIX}{key}")).first()
+        if stored is not None:
+            if stored.rep_id != rep.id or stored.kind != kind or stored.activity_date != day:
+                raise Conflict(f"check-off key '{key}' was used for another activity")
+            return stored
     if kind not in ACTIVITY_KINDS:
         raise InvalidInput(f"activity kind '{kind}' is not one of {', '.join(ACTIVITY_KINDS)}")
     customer_id = None
@@ -221,8 +236,24 @@ def record_activity(
         raise InvalidInput("a visit needs the customer visited (--customer)")
     if (rep.start_date and day < rep.start_date) or (rep.end_date and day > rep.end_date):
         raise InvalidInput(f"{rep.code} is not employed on {day}")
-    activity = Activity(code=f"{MANUAL_PREFIX}{uuid.uuid4().hex[:16]}", kind=kind, activity_date=day, rep_id=rep.id,
-                        customer_id=customer_id, note=note)
+    activity = Activity(code=f"{MANUAL_PREFIX}{key or uuid.uuid4().hex[:16]}", kind=kind, activity_date=day,
+                        rep_id=rep.id, customer_id=customer_id, note=note)
     session.add(activity)
+    session.commit()
+    return activity
+
+
+def undo_activity(*, session: Session, rep_code: str, code: str) -> Activity:
+    """Take back an entered activity of the rep (a mis-tapped check-off); returns the deleted row.
+
+    Only entered activities (MAN- codes) can be taken back: an imported one comes back with the
+    next import of its file, so it is corrected there. Another rep's activity is NotFound."""
+    rep = require_rep(session=session, code=rep_code)
+    activity = session.scalars(select(Activity).where(Activity.code == code, Activity.rep_id == rep.id)).first()
+    if activity is None:
+        raise NotFound(f"{rep.code} has no activity '{code}' to undo")
+    if not activity.code.startswith(MANUAL_PREFIX):
+        raise NotAllowed(f"activity '{code}' was imported; correct it in its source file and import again")
+    session.delete(activity)
     session.commit()
     return activity

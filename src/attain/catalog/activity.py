@@ -43,22 +43,21 @@ class CustomerActivity:
     amount: int  # fen in the window
 
 
-def customer_activity(
-    *, session: Session, scope: OrgNode | None, since: date, as_of: date, limit: int = 5000,
-) -> list[CustomerActivity]:
+def customer_activity(*, session: Session, scope: OrgNode | None, since: date, as_of: date) -> list[CustomerActivity]:
     """Per customer credited to the reps in scope: last order date, orders and amount since `since`.
 
-    One GROUP BY over credited lines; customers owned by a rep in scope without any order are
-    listed too (as prospects)."""
-    lines = credited_lines().subquery("cl")
+    One GROUP BY over credited lines (a plain read of the order lines when no crediting feature is in
+    use), joined to the customers; customers owned by a rep in scope without any order are listed
+    too (as prospects). Every customer in scope, however many: the page pages them."""
+    lines = credited_lines(features=credit_features(session)).subquery("cl")
     rep = aliased(OrgNode, name="rep")
     in_window = and_(lines.c.credit_date >= since, lines.c.credit_date <= as_of)
-    query = (
+    grouped = (
         select(
-            lines.c.customer_id,
-            func.max(lines.c.credit_date),
-            func.count(func.distinct(lines.c.order_id)).filter(in_window),
-            func.coalesce(func.sum(lines.c.amount).filter(in_window), 0),
+            lines.c.customer_id.label("customer_id"),
+            func.max(lines.c.credit_date).label("last_order"),
+            func.count(func.distinct(lines.c.order_id)).filter(in_window).label("orders"),
+            func.coalesce(func.sum(lines.c.amount).filter(in_window), 0).label("amount"),
         )
         .select_from(lines)
         .join(rep, rep.id == lines.c.rep_id)
@@ -66,22 +65,30 @@ def customer_activity(
         .group_by(lines.c.customer_id)
     )
     if scope is not None:
-        query = query.where(rep.path.startswith(scope.path, autoescape=True))
-    sums = {cid: (last, int(n or 0), int(a or 0)) for cid, last, n, a in session.execute(query).all()}
+        grouped = grouped.where(rep.path.startswith(scope.path, autoescape=True))
+    sums = grouped.subquery("customer_sums")
     owner = aliased(OrgNode, name="owner")
     owned = select(Customer.id).join(owner, owner.id == Customer.owner_id)
     if scope is not None:
         owned = owned.where(owner.path.startswith(scope.path, autoescape=True))
-    ids = set(sums) | set(session.scalars(owned.limit(limit)))
-    customers = session.execute(
-        select(Customer.id, Customer.code, Customer.name, Customer.grade, Customer.first_order_date)
-        .where(Customer.id.in_(sorted(ids)[:limit]))
+    rows = session.execute(
+        select(Customer.id, Customer.code, Customer.name, Customer.grade, Customer.first_order_date,
+               sums.c.last_order, sums.c.orders, sums.c.amount)
+        .outerjoin(sums, sums.c.customer_id == Customer.id)
+        .where(or_(sums.c.customer_id.is_not(None), Customer.id.in_(owned)))
     ).all()
-    out = []
-    for cid, code, name, grade, first in customers:
-        last, n, amount = sums.get(cid, (None, 0, 0))
-        out.append(CustomerActivity(cid, code, name, grade, first, last, n, amount))
-    return out
+    return [
+        CustomerActivity(cid, code, name, grade, first, last, int(orders or 0), int(amount or 0))
+        for cid, code, name, grade, first, last, orders, amount in rows
+    ]
+
+
+def search_customers(*, session: Session, text: str) -> set[int]:
+    """Ids of the customers whose code or name contains `text` (case-insensitive), by one SELECT."""
+    needle = text.strip().lower()
+    return set(session.scalars(select(Customer.id).where(or_(
+        func.lower(Customer.code).contains(needle, autoescape=True),
+        func.lower(Customer.name).contains(needle, autoescape=True)))))
 
 
 def customer_sales(*, session: Session, scope: OrgNode | None, since: date, as_of: date) -> list[CustomerActivity]:

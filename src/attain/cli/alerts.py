@@ -56,7 +56,7 @@ def rules_command(db: DbOption = None, json: JsonOption = False) -> None:
 @alerts_app.command("add")
 def add_command(
     code: Annotated[str, typer.Argument(help="Short name of the rule, e.g. east_pace")],
-    kind: Annotated[str, typer.Option(help="pace_gap_below | no_new_lead_days | forecast_below_pct")],
+    kind: Annotated[str, typer.Option(help="pace_gap_below | no_new_lead_days | forecast_below_pct | ytd_below_pct")],
     threshold: Annotated[str | None, typer.Option(help="pace gap (e.g. -0.1) or share of target (e.g. 0.9)")] = None,
     min_working_day: Annotated[int | None, typer.Option("--min-working-day", help="Quiet before this working day of the period")] = None,
     days: Annotated[int | None, typer.Option(help="no_new_lead_days: working days without a new lead")] = None,

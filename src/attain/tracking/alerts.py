@@ -6,6 +6,12 @@ Rules (table `alert_rules`):
 - `no_new_lead_days`: no opportunity created for `days` working days (up to as-of).
 - `forecast_below_pct`: the Monte Carlo median (P50) of the period's revenue below `threshold` ×
   target (e.g. 0.90), from the `min_working_day`-th working day on.
+- `ytd_below_pct`: year-to-date attainment (tracking's `attainment` over the fiscal year's start to
+  as-of) below `threshold` (e.g. 0.80), from the `min_working_day`-th working day of the fiscal
+  year on; the rule's grain says how often it may repeat (monthly: once per node and month).
+
+`no_new_lead_days` asks only people who prospect: a leaver (any end date) and a rep-level person who
+sits outside a team (a director attached to a region or the company) are not asked.
 
 Every finding becomes an `alert_events` row whose `dedup_key` is rule + node + period + condition;
 the key is unique, so running the rules again (or twice at once) never repeats an alert. New events
@@ -28,7 +34,8 @@ from attain.errors import Conflict, InvalidInput, NotFound
 from attain.facts.models import Opportunity
 from attain.org.models import OrgNode
 from attain.org.service import require_node
-from attain.periods import Grain, Period, period_of
+from attain.periods import Grain, Period, fiscal_year, period_of
+from attain.settings.service import get_setting
 from attain.split.calendar import WorkCalendar, day_range, working_day_mask
 from attain.tracking.attainment import attainment
 from attain.tracking.diagnosis import node_column
@@ -48,11 +55,13 @@ DEFAULT_RULES = (
     {"code": "pace_gap", "kind": "pace_gap_below", "threshold": Decimal("-0.1"), "min_working_day": 10, "grain": "month"},
     {"code": "no_new_lead", "kind": "no_new_lead_days", "days": 5, "grain": "month"},
     {"code": "forecast_low", "kind": "forecast_below_pct", "threshold": Decimal("0.9"), "min_working_day": 5, "grain": "month"},
+    {"code": "ytd_low", "kind": "ytd_below_pct", "threshold": Decimal("0.8"), "min_working_day": 20, "grain": "month"},  # 0014
 )
 KIND_TEXT = {
     "pace_gap_below": ("进度落后", "pace gap"),
     "no_new_lead_days": ("无新线索", "no new lead"),
     "forecast_below_pct": ("预测不达标", "forecast below target"),
+    "ytd_below_pct": ("年累计落后", "year to date behind"),
 }
 
 
@@ -101,7 +110,7 @@ def _threshold(kind: str, threshold: str | Decimal | None) -> Decimal | None:
         raise InvalidInput(f"--threshold '{threshold}' is not a number") from exc
     if kind == "pace_gap_below" and not Decimal(-1) <= value <= Decimal(1):
         raise InvalidInput(f"--threshold {value}: a pace gap is between -1 and 1 (e.g. -0.1 for 10 points behind)")
-    if kind == "forecast_below_pct" and not Decimal(0) < value <= Decimal(2):
+    if kind in ("forecast_below_pct", "ytd_below_pct") and not Decimal(0) < value <= Decimal(2):
         raise InvalidInput(f"--threshold {value}: a share of the target is between 0 and 2 (e.g. 0.9 for 90 %)")
     return value
 
@@ -150,6 +159,9 @@ def describe_rule(rule: AlertRule) -> str:
                 f"pace gap below {_pct(rule.threshold)} from working day {rule.min_working_day or 0}")
     if rule.kind == "no_new_lead_days":
         return f"连续 {rule.days} 个工作日无新线索 / no new lead in {rule.days} working days"
+    if rule.kind == "ytd_below_pct":
+        return (f"年初至今达成低于 {_pct(rule.threshold)}（第 {rule.min_working_day or 0} 个工作日起）/ "
+                f"year-to-date attainment below {_pct(rule.threshold)} from working day {rule.min_working_day or 0}")
     return (f"预测(P50)低于目标的 {_pct(rule.threshold)} / forecast (P50) below {_pct(rule.threshold)} of target"
             + (f" from working day {rule.min_working_day}" if rule.min_working_day else ""))
 
@@ -209,8 +221,13 @@ def _no_new_lead(session: Session, rule: AlertRule, period: Period, as_of: date,
     last_lead = {int(n): d for n, d in session.execute(query)}
     days = rule.days or 1
     calendar = company_calendar(session=session)
+    teams = set(session.scalars(select(OrgNode.id).where(OrgNode.kind == "team"))) if rule.level == "rep" else set()
     findings = []
     for node_id, org_node in nodes.items():
+        if org_node.end_date is not None:
+            continue  # a leaver: their customers go to the team, nobody expects their new leads
+        if rule.level == "rep" and org_node.parent_id not in teams:
+            continue  # a director (no team): leads come from the teams, not from them
         last = last_lead.get(node_id)
         since = last if last is not None else org_node.start_date
         if since is not None and since >= as_of:
@@ -251,10 +268,38 @@ def _forecast_below(session: Session, rule: AlertRule, period: Period, as_of: da
     return findings
 
 
+def year_to_date(session: Session, as_of: date) -> Period:
+    """The company's fiscal year from its first day to `as_of` (labelled e.g. "FY2026 YTD")."""
+    start_month = int(get_setting(session, "fiscal_year_start_month"))
+    label_year = as_of.year + 1 if start_month > 1 and as_of.month >= start_month else as_of.year
+    year = fiscal_year(label_year, start_month)
+    return Period(year.start, as_of, Grain.DAY, f"{year.label} YTD")
+
+
+def _ytd_below(session: Session, rule: AlertRule, period: Period, as_of: date, nodes: dict[int, OrgNode]) -> list[Finding]:
+    ytd = year_to_date(session, as_of)
+    if working_day_number(ytd, as_of, company_calendar(session=session)) < (rule.min_working_day or 0):
+        return []
+    report = attainment(session=session, period=ytd, by=rule.level, as_of=as_of, metric="revenue")
+    share = Decimal(rule.threshold or 0)
+    findings = []
+    for row in report.rows:
+        reached = row.figures.attainment
+        if row.node_id not in nodes or reached is None or reached >= share:
+            continue
+        node = nodes[row.node_id]
+        findings.append(Finding(node.id, f"ytd<{share}", (
+            f"{node.name} 年初至今达成 {_pct(reached)}（{ytd.start} 至 {as_of}），低于 {_pct(share)} / "
+            f"year to date {_pct(reached)} of target ({ytd.start} to {as_of}), below {_pct(share)}"),
+            {"attainment": reached, "actual": row.actual, "target": row.target, "from": ytd.start, "to": as_of}))
+    return findings
+
+
 CHECKS: dict[str, Callable[[Session, AlertRule, Period, date, dict[int, OrgNode]], list[Finding]]] = {
     "pace_gap_below": _pace_gap,
     "no_new_lead_days": _no_new_lead,
     "forecast_below_pct": _forecast_below,
+    "ytd_below_pct": _ytd_below,
 }
 
 

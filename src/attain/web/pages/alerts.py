@@ -95,8 +95,13 @@ def alerts_page(
 ) -> Response:
     target = _scope_node(access, node)
     context = _list_context(access, show, target, before, limit)
-    nodes = access.nodes()
+    nodes = filter_nodes(access.nodes(), chosen=target, today=date.today())
     return render_page(request, "pages/alerts.html", {**context, "nodes": nodes if len(nodes) > 1 else []})
+
+
+def filter_nodes(nodes: list[OrgNode], *, chosen: OrgNode | None, today: date) -> list[OrgNode]:
+    """The node filter's choices: leavers (gone before `today`) are left out, except the one chosen."""
+    return [n for n in nodes if n.end_date is None or n.end_date >= today or (chosen is not None and n.id == chosen.id)]
 
 
 @router.get("/alerts/badge", response_class=HTMLResponse)

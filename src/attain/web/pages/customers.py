@@ -2,7 +2,12 @@
 
 Recency, frequency and monetary value come from one GROUP BY over credited lines (last order date,
 distinct orders and amount in the last 12 months, `attain.catalog.activity.customer_activity`); the
-quintile scores and segments are NumPy (`attain.catalog.grading`, shared with `attain report customers`)."""
+quintile scores and segments are NumPy (`attain.catalog.grading`, shared with `attain report customers`).
+
+The scores rank every customer in scope, so the graded list is computed whole (and kept per process
+for the data revision, `attain.web.cache`: paging and searching do not grade again); the search is a
+SELECT on the customers' codes and names (`attain.catalog.activity.search_customers`) and the page
+shows PAGE_SIZE rows of the result."""
 
 from __future__ import annotations
 
@@ -18,13 +23,19 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from attain.catalog import grading
-from attain.catalog.activity import CustomerActivity, customer_activity
+from attain.catalog.activity import CustomerActivity, customer_activity, search_customers
+from attain.errors import InvalidInput
 from attain.org.models import OrgNode
+from attain.web import cache
 from attain.web.deps import AccessDep
 from attain.web.pages.common import chart_json, parse_as_of, render_page
 
 router = APIRouter(include_in_schema=False)
 WINDOW_DAYS = 365
+PAGE_SIZE = 50
+MAX_SEARCH = 100
+SEGMENT_LABELS = grading.RFM_SEGMENTS | {"prospect": ("潜在", "prospect")}
+ROWS_CACHE: cache.TtlLru[list["CustomerRow"]] = cache.TtlLru()
 
 
 @dataclass(frozen=True)
@@ -71,14 +82,31 @@ def _summary(rows: list[CustomerRow]) -> dict[str, Any]:
             "amount_by_segment": amount_by_segment}
 
 
+def cached_customer_rows(*, session: Session, scope: OrgNode | None, as_of: date) -> list[CustomerRow]:
+    """`customer_rows`, from the per-process cache at the same data revision (the caller checked access)."""
+    key = ("customers", scope.id if scope is not None else None, as_of)
+    return cache.cached(ROWS_CACHE, session, key, lambda: customer_rows(session=session, scope=scope, as_of=as_of))
+
+
 @router.get("/customers", response_class=HTMLResponse)
 def customers_page(request: Request, access: AccessDep, node: str | None = None, as_of: str | None = None,
-                   segment: str | None = None, limit: int = 100) -> Response:
+                   segment: str | None = None, q: str | None = None, page: int = 1) -> Response:
     day = parse_as_of(as_of)
+    if segment is not None and segment not in SEGMENT_LABELS:
+        raise InvalidInput(f"unknown segment '{segment[:40]}'; choose one of {', '.join(SEGMENT_LABELS)}")
     scope = access.node(node) if node else access.home()
-    rows = customer_rows(session=access.session, scope=None if scope.parent_id is None else scope, as_of=day)
+    search = (q or "").strip()
+    if len(search) > MAX_SEARCH:
+        raise InvalidInput(f"a customer search is at most {MAX_SEARCH} characters")
+    rows = cached_customer_rows(session=access.session, scope=None if scope.parent_id is None else scope, as_of=day)
     summary = _summary(rows)
-    shown = [r for r in rows if segment is None or r.segment == segment][: max(1, min(limit, 1000))]
+    found = [r for r in rows if segment is None or r.segment == segment]
+    if search:
+        matching = search_customers(session=access.session, text=search)
+        found = [r for r in found if r.activity.customer_id in matching]
+    pages = max(1, -(-len(found) // PAGE_SIZE))
+    page = min(max(1, page), pages)
+    shown = found[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     pie = chart_json({
         "tooltip": {"trigger": "item"},
         "series": [{"type": "pie", "radius": ["40%", "70%"], "data": [
@@ -87,6 +115,7 @@ def customers_page(request: Request, access: AccessDep, node: str | None = None,
     })
     return render_page(request, "pages/customers.html", {
         "scope": scope, "as_of": day, "rows": shown, "count": len(rows), "summary": summary, "segment": segment,
-        "segment_labels": grading.RFM_SEGMENTS | {"prospect": ("潜在", "prospect")}, "lifecycle_labels": grading.LIFECYCLE,
-        "pie": pie, "window": WINDOW_DAYS,
+        "segment_labels": SEGMENT_LABELS, "lifecycle_labels": grading.LIFECYCLE,
+        "pie": pie, "window": WINDOW_DAYS, "q": search, "page": page, "pages": pages, "found": len(found),
+        "first_row": (page - 1) * PAGE_SIZE + 1,
     })

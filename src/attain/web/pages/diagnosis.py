@@ -59,7 +59,7 @@ def whole_company(access: Any) -> bool:
 
 @router.get("/diagnosis/review")
 def review_pack(access: AccessDep, week: str, format: str = "xlsx") -> Response:
-    """The weekly review pack (attain.tracking.review) as an Excel or HTML download."""
+    """The weekly review pack (attain.tracking.review) as an Excel download or an HTML page."""
     if not whole_company(access):
         raise Forbidden("the review pack covers the whole company; ask a director or admin for it")
     if format not in ("xlsx", "html"):
@@ -71,8 +71,10 @@ def review_pack(access: AccessDep, week: str, format: str = "xlsx") -> Response:
         body = out.read_bytes()
     media = "text/html; charset=utf-8" if format == "html" else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    # The HTML pack opens in the browser (a page to read and print); the workbook is a download.
+    disposition = "inline" if format == "html" else "attachment"
     return Response(body, media_type=media,
-                    headers={"Content-Disposition": f'attachment; filename="review-{pack.week.label}.{format}"'})
+                    headers={"Content-Disposition": f'{disposition}; filename="review-{pack.week.label}.{format}"'})
 
 
 @router.get("/diagnosis", response_class=HTMLResponse)
