@@ -37,9 +37,10 @@ Line = dict[str, object]
 
 def round_fen(value: Fraction) -> int:
     """The integer fen nearest to `value`, halves away from zero (the one rounding of this module)."""
-    sign = -1 if value < 0 else 1
-    magnitude = abs(value)
-    return sign * math.floor(magnitude + Fraction(1, 2))
+    # Integer arithmetic only (statements round tens of thousands of amounts): floor((2|n| + d) / 2d).
+    numerator, denominator = value.numerator, value.denominator
+    rounded = (2 * abs(numerator) + denominator) // (2 * denominator)
+    return rounded if numerator >= 0 else -rounded
 
 
 def ceil_fen(value: Fraction) -> int:
@@ -51,7 +52,9 @@ def percent_text(value: Fraction | None) -> str | None:
     """Attainment (a fraction) as percent with two decimals, e.g. Fraction(4, 5) → '80.00'."""
     if value is None:
         return None
-    return str((Decimal(value.numerator) * 100 / Decimal(value.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP))
+    hundredths = round_fen(value * 10_000)
+    sign = "-" if hundredths < 0 else ""
+    return f"{sign}{abs(hundredths) // 100}.{abs(hundredths) % 100:02d}"
 
 
 def rate_text(rate: Fraction) -> str:
@@ -65,7 +68,8 @@ def attainment(actual: int | Fraction, target: int | Fraction | None) -> Fractio
     """actual / target, or None when there is no positive target."""
     if target is None or target <= 0:
         return None
-    return Fraction(actual) / Fraction(target)
+    whole, part = Fraction(actual), Fraction(target)
+    return Fraction(whole.numerator * part.denominator, whole.denominator * part.numerator)
 
 
 @dataclass(frozen=True)

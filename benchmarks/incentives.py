@@ -1,0 +1,146 @@
+"""Incentive benchmark: statements for N reps × 12 months against the attainment report, same data, same run.
+
+Generates order lines with `benchmarks/rollup.py` (reps in teams in regions, three years, an approved
+rep × month target plan for the last year), adds an approved incentive plan settled monthly with every
+rep as a participant (a marginal rate table on own attainment, and a payout curve on 70 % own + 30 %
+team attainment), then times on each engine:
+
+  report rep×month   `attainment(by="rep,month")` over the year: `attain report attainment` as it runs
+  report 12 × rep    `attainment(by="rep")` for each month (what a statement reads per month)
+  statements         `incentives.service.statements` for each of the 12 months, every rep
+                     (attainment by rep and by team per month, the named returns, the calc lines)
+
+and prints the timings and statements / report.
+
+Usage: python benchmarks/incentives.py [--lines N] [--reps N] [--pg URL] [--no-sqlite] [--repeat N]
+Defaults (200,000 lines, 500 reps, SQLite; PostgreSQL too when ATTAIN_TEST_PG_URL is set) run in
+about a minute; `--lines 10000000 --reps 5000 --no-sqlite` is the issue's size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import uuid
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import rollup  # benchmarks/rollup.py: the generator and loaders
+
+from attain.db import get_engine, make_session_factory, resolve_database_url
+from attain.incentives import service
+from attain.incentives.importers import PlanFile, validate_definition
+from attain.incentives.models import IncentivePlan
+from attain.org.models import OrgNode
+from attain.periods import month, year
+from attain.tracking.attainment import attainment
+from attain.tracking.query import METRICS
+
+PLAN = "bench-incentives"
+
+
+def add_incentive_plan(session: Session) -> None:
+    codes = list(session.scalars(select(OrgNode.code).where(OrgNode.kind == "rep").order_by(OrgNode.id)))
+    raw = {
+        "name": PLAN, "year": rollup.YEAR, "settlement": "month",
+        "participants": [{"node": code, "target_incentive": 60000} for code in codes],
+        "components": [
+            {"code": "commission", "type": "rate_table", "metric": "revenue", "target_plan": f"FY{rollup.YEAR}",
+             "mode": "marginal", "bands": [{"from": 0, "to": 60, "rate": 0}, {"from": 60, "to": 80, "rate": 2},
+                                          {"from": 80, "to": 100, "rate": 4}, {"from": 100, "rate": 6}]},
+            {"code": "bonus", "type": "payout_curve", "weight": 100, "metric": "revenue", "target_plan": f"FY{rollup.YEAR}",
+             "attainment": {"own": 70, "team": 30}, "threshold": 50, "points": [[50, 25], [100, 100], [150, 200]], "cap": 200},
+        ],
+    }
+    known = set(codes)
+    definition = validate_definition(PlanFile(raw, {}), target_plan_metric=lambda name: "revenue" if name == f"FY{rollup.YEAR}" else None,
+                                     node_exists=known.__contains__, metrics=METRICS)
+    plan = service.create_plan(session=session, definition=definition, by="benchmark")
+    session.get(IncentivePlan, plan.id).status = "approved"  # type: ignore[union-attr]
+    session.commit()
+
+
+def best(action, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    return rollup.timed(action, repeat)
+
+
+def measure(name: str, url: str, repeat: int) -> dict[str, float]:
+    session = make_session_factory(get_engine(url))()
+    try:
+        add_incentive_plan(session)
+        as_of = date(rollup.YEAR, 12, 31)
+        months = [month(rollup.YEAR, m) for m in range(1, 13)]
+        figures = {
+            "report": best(lambda: attainment(session=session, period=year(rollup.YEAR), by="rep,month", as_of=as_of), repeat),
+            "report12": best(lambda: [attainment(session=session, period=p, by="rep", as_of=as_of) for p in months], repeat),
+        }
+        results: list[service.StatementSet] = []
+
+        def all_statements() -> None:
+            results.clear()
+            results.extend(service.statements(session=session, name=PLAN, period=p.label, as_of=p.end) for p in months)
+
+        figures["statements"] = best(all_statements, repeat)
+        people = sum(len(r.statements) for r in results)
+        paid = sum(r.total for r in results)
+        print(f"  {name}: {people:,} statements (people × months), total paid {paid / 100:,.2f} yuan", flush=True)
+        return figures
+    finally:
+        session.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=200_000)
+    parser.add_argument("--reps", type=int, default=500, help="a multiple of 100 (100 teams in 10 regions)")
+    parser.add_argument("--pg", default=os.environ.get("ATTAIN_TEST_PG_URL"))
+    parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per timing (best is kept)")
+    args = parser.parse_args()
+    if args.reps % rollup.TEAMS:
+        parser.error(f"--reps must be a multiple of {rollup.TEAMS}")
+    rollup.REPS = args.reps
+    workdir = Path(tempfile.mkdtemp(prefix="attain-incentives-"))
+    print(f"{args.lines:,} order lines, {args.reps:,} reps, statements for {rollup.YEAR} settled monthly")
+    orders = rollup.generate(args.lines)
+    csv_path = workdir / "orders.csv"
+    frame = orders.copy()
+    frame["order_date"] = frame["order_date"].dt.strftime("%Y-%m-%d")
+    frame[list(rollup.ORDER_COLUMNS)].to_csv(csv_path, index=False)
+    results: dict[str, dict[str, float]] = {}
+    if not args.no_sqlite:
+        url = f"sqlite:///{workdir / 'incentives.db'}"
+        rollup.load_sqlite(url, orders)
+        results["SQLite"] = measure("SQLite", url, args.repeat)
+        get_engine(url).dispose()
+    if args.pg:
+        schema = f"attain_incentive_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(resolve_database_url(args.pg), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        separator = "&" if "?" in args.pg else "?"
+        url = resolve_database_url(f"{args.pg}{separator}options=-csearch_path%3D{schema}")
+        try:
+            rollup.load_postgresql(url, orders, csv_path)
+            results["PostgreSQL"] = measure("PostgreSQL", url, args.repeat)
+        finally:
+            get_engine(url).dispose()
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+            admin.dispose()
+    print()
+    print(f"{'engine':<12}{'report rep×month':>18}{'report 12 × rep':>17}{'statements 12 mo':>18}"
+          f"{'stmt/report':>13}{'stmt/12 reports':>17}")
+    for name, f in results.items():
+        print(f"{name:<12}{f['report']:>17.2f}s{f['report12']:>16.2f}s{f['statements']:>17.2f}s"
+              f"{f['statements'] / f['report']:>12.2f}x{f['statements'] / f['report12']:>16.2f}x")
+
+
+if __name__ == "__main__":
+    main()
