@@ -29,9 +29,11 @@ from attain.plans.baseline import (
     LAST_FISCAL_YEAR,
     Baseline,
     baseline_window,
+    fiscal_start_month,
     history_by_member,
 )
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
+from attain.plans.setting import propose_total
 from attain.split.calc import Axis, Lock, Shares, split
 from attain.split.calendar import day_range, working_day_mask
 
@@ -74,6 +76,58 @@ def parse_weights(text: str, count: int, what: str) -> tuple[float, ...]:
     if any(w < 0 for w in weights) or sum(weights) <= 0:
         raise InvalidInput(f"weights for {what} '{text}' must be non-negative and not all zero")
     return weights
+
+
+# --- defaults and the total ------------------------------------------------------------------
+
+TOTAL_BASES = ("total", "growth", "capacity")  # as `attain plan create --total / --growth / --from-capacity`
+DEFAULT_GROWTH = "10%"
+
+
+def plan_year(*, session: Session, today: date) -> int:
+    """The year a new plan is most likely for: the next one from the last quarter of the fiscal year."""
+    months_into_year = (today.month - fiscal_start_month(session)) % 12
+    return today.year + 1 if months_into_year >= 9 else today.year
+
+
+@dataclass(frozen=True)
+class WizardDefaults:
+    year: int
+    basis: str  # one of TOTAL_BASES
+    growth: str
+    total: int | None  # fen: last complete year's actual × (1 + growth), None when it cannot be worked out
+    base: int | None  # that year's actual (fen)
+    window: Baseline | None
+    note: str | None  # why there is no proposal, or what to know about the window
+
+
+def wizard_defaults(*, session: Session, scope: OrgNode, today: date, unit: str = "10000",
+                    growth: str = DEFAULT_GROWTH) -> WizardDefaults:
+    """The wizard's opening values: next year in Q4, and the CLI's growth total (`plan create --growth`)
+    when the scope is the whole company (growth and capacity totals are company totals)."""
+    year_ = plan_year(session=session, today=today)
+    if scope.parent_id is not None:
+        return WizardDefaults(year_, "total", growth, None, None, None, None)
+    try:
+        proposed = propose_total(session=session, year=year_, metric_code="revenue", growth=growth, unit=unit, as_of=today)
+    except InvalidInput as exc:
+        return WizardDefaults(year_, "total", growth, None, None, None, str(exc))
+    window = proposed.baseline
+    return WizardDefaults(year_, "growth", growth, proposed.total, proposed.base, window, window.note if window else None)
+
+
+def wizard_total(*, session: Session, basis: str, total: str, growth: str, unit: str, year: int, scope: OrgNode,
+                 today: date) -> int:
+    """The total (fen) the wizard splits: as typed, or the CLI's growth or capacity total for the company."""
+    if basis == "total":
+        return parse_yuan(total, "total")
+    if basis not in TOTAL_BASES:
+        raise InvalidInput(f"the total is set by {', '.join(TOTAL_BASES)}, not '{basis}'")
+    if scope.parent_id is not None:
+        raise InvalidInput(f"growth and capacity totals are for the whole company; type the total for {scope.name}")
+    proposed = propose_total(session=session, year=year, metric_code="revenue", growth=growth if basis == "growth" else None,
+                             from_capacity=basis == "capacity", unit=unit or None, as_of=today)
+    return proposed.total
 
 
 # --- the wizard --------------------------------------------------------------------------------
@@ -388,6 +442,7 @@ class Grid:
     notes: dict[int, tuple[str | None, str | None]]  # row → (owner name, strategy note)
     editable: bool
     has_children: set[int]
+    members: dict[int, list[OrgNode]] = field(default_factory=dict)  # a team row → its reps, shown under it
 
 
 def _plain(plan: Plan) -> Any:
@@ -403,7 +458,11 @@ def load_grid(*, session: Session, plan: Plan, node: OrgNode) -> Grid:
     months = [p.label for p in periods_between(plan.start_date, plan.end_date, Grain.MONTH)]
     with_cells = set(session.scalars(select(PlanCell.org_node_id).where(*_plain(plan)).distinct()))
     rows = [c for c in queries.children(session=session, node=node) if c.id in with_cells]
-    ids = [r.id for r in rows]
+    members = {r.id: [c for c in queries.children(session=session, node=r) if c.id in with_cells and c.kind == "rep"]
+               for r in rows if r.kind == "team"}
+    members = {team: reps for team, reps in members.items() if reps}
+    ids = [r.id for r in rows] + [rep.id for reps in members.values() for rep in reps]
+    top = [r.id for r in rows]
     cells = session.execute(
         select(PlanCell.org_node_id, PlanCell.period, PlanCell.value, PlanCell.locked)
         .where(*_plain(plan), PlanCell.org_node_id.in_(ids + [node.id]))
@@ -421,7 +480,7 @@ def load_grid(*, session: Session, plan: Plan, node: OrgNode) -> Grid:
             if is_locked:
                 locked.add((node_id, period))
     row_totals = {r: sum(values.get((r, m), 0) for m in months) for r in ids}
-    column_totals = {m: sum(values.get((r, m), 0) for r in ids) for m in months}
+    column_totals = {m: sum(values.get((r, m), 0) for r in top) for m in months}
     owners = dict(session.execute(select(OrgNode.id, OrgNode.name)).all())
     notes = {}
     for node_id, owner_id, note in session.execute(
@@ -430,6 +489,6 @@ def load_grid(*, session: Session, plan: Plan, node: OrgNode) -> Grid:
     ).all():
         notes[node_id] = (owners.get(owner_id) if owner_id else None, note)
     parents = set(session.scalars(select(OrgNode.parent_id).where(OrgNode.id.in_(with_cells))))
-    return Grid(plan, node, rows, months, values, locked, row_totals, column_totals, sum(row_totals.values()),
+    return Grid(plan, node, rows, months, values, locked, row_totals, column_totals, sum(row_totals[r] for r in top),
                 node_year, notes, plan.status == "draft",
-                {r for r in ids if r in parents})
+                {r for r in ids if r in parents}, members)

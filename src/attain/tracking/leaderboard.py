@@ -84,3 +84,22 @@ def _daily_by_key(rows: list[tuple[object, ...]]) -> dict[object, tuple[np.ndarr
         pairs.sort(key=lambda p: p[0])  # type: ignore[arg-type,return-value]
         result[key] = (np.array([p[0] for p in pairs], dtype="datetime64[D]"), np.array([p[1] for p in pairs], dtype=object))
     return result
+
+
+CELEBRATED = (Decimal("0.50"), Decimal("1.00"))  # the marks a 战报墙 celebrates: halfway and target hit
+
+
+@dataclass(frozen=True)
+class Crossing:
+    """A row that reached a share of its target on a given day (a milestone to celebrate)."""
+
+    leader: LeaderRow
+    share: Decimal
+    day: date
+
+
+def crossings(board: Leaderboard, *, on: date, shares: tuple[Decimal, ...] = CELEBRATED) -> tuple[Crossing, ...]:
+    """The milestones of `shares` first reached on `on`, best share first, then by rank."""
+    found = [Crossing(leader, share, day) for leader in board.rows for share, day in leader.milestones.reached
+             if share in shares and day == on]
+    return tuple(sorted(found, key=lambda c: (-c.share, c.leader.rank)))

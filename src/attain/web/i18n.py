@@ -10,6 +10,7 @@ with thousands separators ("1,234,500").
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -108,6 +109,63 @@ def format_amount(fen: int | Decimal | None, locale: str, *, places: int = 2) ->
             return _trim(_fixed(yuan / WAN, places)) + "万"
         return _fixed(yuan, 0)
     return _fixed(yuan, 0)
+
+
+def format_card_amount(fen: int | Decimal | None, locale: str) -> str:
+    """A headline figure precise enough to see a 20万 change on a 2亿 total: always 万 with two places
+    in Chinese (23,573.51万), whole yuan in English."""
+    if fen is None:
+        return "—"
+    yuan = Decimal(fen) / 100
+    return _fixed(yuan / WAN, 2) + "万" if locale == "zh_CN" else _fixed(yuan, 0)
+
+
+def format_exact_yuan(fen: int | Decimal | None) -> str:
+    """The exact amount, for a hover title: ¥235,731,234.56."""
+    return "—" if fen is None else "¥" + _fixed(Decimal(fen) / 100, 2)
+
+
+def format_input_amount(fen: int | Decimal, locale: str) -> str:
+    """An amount in an input box, exact and readable, in a form `parse_yuan` reads back: 1,234.5万 in
+    Chinese, 12,345,000 in English."""
+    yuan = Decimal(fen) / 100
+    if locale == "zh_CN":
+        return _trim(f"{yuan / WAN:,.6f}") + "万"
+    return _trim(f"{yuan:,.2f}")
+
+
+def column_unit(amounts: Iterable[int | Decimal | None], locale: str) -> str:
+    """One unit for a table column of amounts (fen): 亿 when every non-zero amount is at least 1亿, 元
+    when every one is under 1万, 万 otherwise (so 5,000 yuan in a 万 column is 0.50); English columns
+    are whole yuan ('')."""
+    if locale != "zh_CN":
+        return ""
+    sizes = [abs(Decimal(a)) / 100 for a in amounts if a]
+    if not sizes:
+        return "万"
+    return "亿" if min(sizes) >= YI else "元" if max(sizes) < WAN else "万"
+
+
+def format_in_unit(fen: int | Decimal | None, unit: str, *, places: int = 2) -> str:
+    """An amount in its column's unit (`column_unit`), without the unit: 1,234.57 in a 万 column,
+    0.50 for 5,000 yuan there."""
+    if fen is None:
+        return "—"
+    yuan = Decimal(fen) / 100
+    if unit == "亿":
+        return _fixed(yuan / YI, places)
+    if unit == "万":
+        return _fixed(yuan / WAN, places)
+    return _fixed(yuan, 0)
+
+
+def chart_unit(amounts: Iterable[int | Decimal], locale: str) -> tuple[int, str]:
+    """The unit of a chart axis for amounts in fen: (fen per unit, axis name) — 万元 or 亿元 in
+    Chinese, thousand or million yuan in English."""
+    largest = max((abs(Decimal(a)) / 100 for a in amounts), default=Decimal(0))
+    if locale == "zh_CN":
+        return (10_000_000_000, "亿元") if largest >= YI else (1_000_000, "万元")
+    return (100_000_000, "million ¥") if largest >= 1_000_000 else (100_000, "thousand ¥")
 
 
 def format_percent(ratio: float | Decimal | None, places: int = 1) -> str:

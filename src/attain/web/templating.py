@@ -77,13 +77,18 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
 ]
 
 
-def nav_for(role: str | None) -> list[tuple[str, str]]:
+def nav_for(role: str | None, granted: Mapping[str, bool] | None = None) -> list[tuple[str, str]]:
+    """The menu of `role`; `granted` ({path: shown}) overrides the entries the company's role
+    permissions open (attain.web.permissions: /imports follows the setting import_roles)."""
     if role is None:
         return []
-    return [(path, label) for path, label, roles in NAV if not roles or role in roles]
+    granted = granted or {}
+    return [(path, label) for path, label, roles in NAV if granted.get(path, not roles or role in roles)]
 
 
 def page_context(request: Request) -> dict[str, Any]:
+    from attain.web.permissions import granted_menu  # it needs deps, which need this module's neighbours
+
     locale = request_locale(request)
     catalogue = translations(locale)
     user = getattr(request.state, "user", None)
@@ -92,7 +97,8 @@ def page_context(request: Request) -> dict[str, Any]:
         "csrf_token": getattr(request.state, "csrf_token", "") or anonymous_csrf(request),
         "locale": locale,
         "locales": LOCALE_NAMES,
-        "nav": [(path, catalogue.gettext(label)) for path, label in nav_for(user.role if user else None)],
+        "nav": [(path, catalogue.gettext(label)) for path, label in nav_for(
+            user.role if user else None, granted_menu(request, user.role) if user else None)],
         "gettext": _make_new_gettext(catalogue.gettext),
         "ngettext": _make_new_ngettext(catalogue.ngettext),
         "_": _make_new_gettext(catalogue.gettext),

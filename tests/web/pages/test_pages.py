@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from attain.db import get_engine, make_session_factory
 from attain.facts.models import OrderLine
 from attain.org.models import OrgNode
-from attain.web.i18n import format_amount
+from attain.web.i18n import format_card_amount, format_exact_yuan
 
 AS_OF = date(2026, 11, 23)  # the demo's as-of date (conftest)
 DAY = AS_OF.isoformat()
@@ -96,8 +96,9 @@ def test_dashboard_actual_equals_the_order_lines(client_for, demo_url: str, demo
     finally:
         session.close()
     page = client_for("rep").get(f"/dashboard?as_of={DAY}")
-    shown = re.search(r'data-testid="kpi-actual">([^<]+)<', page.text).group(1)
-    assert shown == format_amount(int(expected), "zh_CN")
+    exact, shown = re.search(r'data-testid="kpi-actual" title="([^"]+)">([^<]+)<', page.text).groups()
+    assert shown == format_card_amount(int(expected), "zh_CN")  # 万 with two places (issue 19)
+    assert exact == format_exact_yuan(int(expected))
     assert 'data-testid="status-table"' not in page.text  # a rep has nobody below
 
 
@@ -126,7 +127,7 @@ def test_leaderboard_hides_other_reps_amounts_from_a_rep(client_for, demo_codes)
     rows = re.findall(r'<tr class="[^"]*" data-code="([^"]+)">(.*?)</tr>', page.text, re.DOTALL)
     assert len(rows) > 20
     for code, body in rows:
-        has_amount = "万" in body
+        has_amount = bool(re.search(r'<td class="num">\s*[\d,]+\.\d\d\s*</td>', body))  # in the column's unit
         assert has_amount == (code == demo_codes["rep"]), code
     ranks = [int(r) for r in re.findall(r'<td class="rank">(\d+)</td>', page.text)]
     assert ranks == sorted(ranks) and ranks[0] == 1

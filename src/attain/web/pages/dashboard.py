@@ -24,13 +24,12 @@ from attain.tracking.format import STATUS_LABELS, share
 from attain.tracking.overview import NodeOverview, NodeRef, node_overview
 from attain.web import cache
 from attain.web.deps import AccessDep
-from attain.web.i18n import request_locale
+from attain.web.i18n import chart_unit, request_locale
 from attain.web.pages.common import (
     catalogue,
     chart_json,
     parse_as_of,
     render_page,
-    yuan,
 )
 
 router = APIRouter(include_in_schema=False)
@@ -91,68 +90,101 @@ def cached_dashboard_data(*, session: Session, plan: Plan, plan_name: str | None
     return {**{key: value for key, value in figures.items() if key != ENCODED}, "plan": plan, "node": node}
 
 
-def _yuan_or_none(fen: int | Decimal | None) -> float | None:
-    return None if fen is None else yuan(float(fen))
+def _scaled(fen: int | Decimal | None, divisor: int) -> float | None:
+    """Fen in the chart's unit (万 or 亿 yuan, ...), for drawing only; shown figures stay exact."""
+    return None if fen is None else round(float(fen) / divisor, 4)
 
 
-def charts(overview: NodeOverview, labels: dict[str, str]) -> dict[str, str]:
+def _anchored(path: tuple[Decimal | None, ...], current: int, start: int | Decimal) -> list[int | Decimal | None]:
+    """A forecast path drawn from the end of the month before as-of (where the actual stands), so a
+    band that starts in the last month is still an area, not a single point."""
+    drawn: list[int | Decimal | None] = list(path)
+    if current > 0:
+        drawn[current - 1] = start
+    return drawn
+
+
+def charts(overview: NodeOverview, labels: dict[str, str], locale: str = "zh_CN") -> dict[str, str]:
     """ECharts options (JSON) for the gauge, the monthly bars and the cumulative line, from tracking's
-    figures (floats in yuan for the chart only)."""
+    figures (floats in 万/亿 yuan for the chart only; the unit is in each axis name)."""
     month_rows = overview.months.rows
     months = [row.labels[0][5:] for row in month_rows]
     total = overview.total
     attainment = round(float(total.figures.attainment or 0) * 100, 1)
     progress = round(float(total.progress.calendar_share) * 100, 1)
+    top = max(120, int(attainment) + 10)
+    axis = {"min": 0, "max": top, "splitNumber": 4, "startAngle": 200, "endAngle": -20, "radius": "82%",
+            "center": ["50%", "50%"]}
+    # The needle is time progress and starts at the centre: every text sits below the centre, each on a line of its own.
     gauge = {
         "series": [{
-            "type": "gauge", "min": 0, "max": max(120, int(attainment) + 10), "splitNumber": 6,
-            "progress": {"show": True, "width": 14}, "axisLine": {"lineStyle": {"width": 14}},
-            "pointer": {"show": False}, "detail": {"formatter": "{value}%", "fontSize": 26, "offsetCenter": [0, "10%"]},
-            "title": {"offsetCenter": [0, "45%"]},
+            "type": "gauge", **axis,
+            "progress": {"show": True, "width": 12}, "axisLine": {"lineStyle": {"width": 12}},
+            "axisTick": {"show": False}, "splitLine": {"length": 8, "distance": 2},
+            "axisLabel": {"distance": 16, "fontSize": 10, "formatter": "{value}%"},
+            "pointer": {"show": False}, "anchor": {"show": False},
+            "title": {"offsetCenter": [0, "22%"], "fontSize": 12},
+            "detail": {"formatter": "{value}%", "fontSize": 22, "offsetCenter": [0, "46%"], "fontWeight": 600},
             "data": [{"value": attainment, "name": labels["attainment"]}],
-            "markLine": {},
         }, {
-            "type": "gauge", "min": 0, "max": max(120, int(attainment) + 10), "splitNumber": 6,
+            "type": "gauge", **axis,
             "axisLine": {"show": False}, "axisTick": {"show": False}, "splitLine": {"show": False},
-            "axisLabel": {"show": False}, "pointer": {"width": 4, "length": "70%"},
-            "detail": {"show": False}, "title": {"show": False},
-            "data": [{"value": progress, "name": labels["time"]}],
+            "axisLabel": {"show": False}, "progress": {"show": False},
+            "pointer": {"width": 4, "length": "60%", "itemStyle": {"color": "#374151"}},
+            "anchor": {"show": True, "size": 8, "itemStyle": {"color": "#374151"}},
+            "title": {"offsetCenter": [0, "74%"], "fontSize": 11, "color": "#374151"},
+            "detail": {"formatter": "{value}%", "fontSize": 13, "offsetCenter": [0, "92%"], "color": "#374151"},
+            "data": [{"value": progress, "name": labels["needle"]}],
         }],
         "tooltip": {"show": True},
     }
+    bar_values = [v for r in month_rows for v in (r.actual, r.target) if v is not None]
+    divisor, unit = chart_unit(bar_values, locale)
     bars = {
         "tooltip": {"trigger": "axis"}, "legend": {"data": [labels["actual"], labels["target"]], "top": 0},
-        "grid": {"left": 70, "right": 10, "bottom": 30, "top": 40},
-        "xAxis": {"type": "category", "data": months}, "yAxis": {"type": "value"},
+        "grid": {"left": 60, "right": 10, "bottom": 30, "top": 50},
+        "xAxis": {"type": "category", "data": months},
+        "yAxis": {"type": "value", "name": unit, "nameTextStyle": {"align": "right"}},
+        "unit": unit,
         "series": [
-            {"name": labels["actual"], "type": "bar", "data": [_yuan_or_none(r.actual) for r in month_rows]},
-            {"name": labels["target"], "type": "bar", "data": [_yuan_or_none(r.target) for r in month_rows]},
+            {"name": labels["actual"], "type": "bar", "data": [_scaled(r.actual, divisor) for r in month_rows]},
+            {"name": labels["target"], "type": "bar", "data": [_scaled(r.target, divisor) for r in month_rows]},
         ],
     }
     band = overview.band
     series: list[dict[str, Any]] = []
+    line_unit = unit
     if band is not None:
-        actual_line = [_yuan_or_none(v) for v in band.cumulative_actual]
+        line_values = [v for v in (*band.cumulative_target, *band.path_p90, *band.cumulative_actual) if v is not None]
+        divisor, line_unit = chart_unit(line_values, locale)
+        current = band.current
+        start = band.cumulative_actual[current - 1] if current > 0 else 0
+        actual_line = [_scaled(v, divisor) for v in band.cumulative_actual]
         actual_line += [None] * (len(months) - len(actual_line))
-        low = [_yuan_or_none(v) for v in band.path_p10]
+        low = _anchored(band.path_p10, current, start)
+        high = _anchored(band.path_p90, current, start)
         # ECharts fills a band by stacking its width on its lower edge: the width is drawing, not a figure.
-        width = [None if a is None or b is None else yuan(float(b - a)) for a, b in zip(band.path_p10, band.path_p90)]
+        width = [None if a is None or b is None else _scaled(b - a, divisor) for a, b in zip(low, high)]
         series = [
-            {"name": labels["cum_target"], "type": "line", "data": [_yuan_or_none(v) for v in band.cumulative_target],
+            {"name": labels["cum_target"], "type": "line", "data": [_scaled(v, divisor) for v in band.cumulative_target],
              "lineStyle": {"type": "dashed"}, "symbol": "none"},
             {"name": labels["cum_actual"], "type": "line", "data": actual_line},
-            {"name": "p10", "type": "line", "data": low, "stack": "band", "symbol": "none",
-             "lineStyle": {"opacity": 0}, "tooltip": {"show": False}},
+            {"name": "p10", "type": "line", "data": [_scaled(v, divisor) for v in low], "stack": "band", "symbol": "none",
+             "lineStyle": {"width": 1, "color": "#f59e0b"}, "tooltip": {"show": False}, "legendHoverLink": False},
             {"name": labels["band"], "type": "line", "data": width, "stack": "band", "symbol": "none",
-             "lineStyle": {"opacity": 0}, "areaStyle": {"opacity": 0.2}},
-            {"name": labels["forecast"], "type": "line", "data": [_yuan_or_none(v) for v in band.path_p50],
+             "lineStyle": {"width": 1, "color": "#f59e0b"}, "areaStyle": {"opacity": 0.25, "color": "#f59e0b"},
+             "itemStyle": {"color": "#f59e0b"}, "tooltip": {"show": False}},
+            {"name": labels["forecast"], "type": "line",
+             "data": [_scaled(v, divisor) for v in _anchored(band.path_p50, current, start)],
              "lineStyle": {"type": "dotted"}},
         ]
     line = {
         "tooltip": {"trigger": "axis"},
         "legend": {"data": [labels["cum_actual"], labels["cum_target"], labels["forecast"], labels["band"]], "top": 0},
-        "grid": {"left": 70, "right": 10, "bottom": 30, "top": 40},
-        "xAxis": {"type": "category", "data": months, "boundaryGap": False}, "yAxis": {"type": "value"},
+        "grid": {"left": 60, "right": 10, "bottom": 30, "top": 50},
+        "xAxis": {"type": "category", "data": months, "boundaryGap": False},
+        "yAxis": {"type": "value", "name": line_unit, "nameTextStyle": {"align": "right"}},
+        "unit": line_unit,
         "series": series,
     }
     return {"gauge": chart_json(gauge), "bars": chart_json(bars), "line": chart_json(line)}
@@ -178,7 +210,7 @@ def dashboard(request: Request, access: AccessDep, node: str | None = None, plan
     messages = render_labels(request)
     data["summary"] = overview.total
     data["progress"] = Decimal(share(overview.total.progress.calendar_share))
-    data["charts"] = charts(overview, messages)
+    data["charts"] = charts(overview, messages, request_locale(request))
     data["alerts"] = alerts_for(access.session, target)
     data["status_labels"] = STATUS_LABELS
     data["crumbs"] = breadcrumbs(access, target)
@@ -197,5 +229,5 @@ def render_labels(request: Request) -> dict[str, str]:
     return {key: gettext(text) for key, text in {
         "attainment": "Attainment", "time": "Time progress", "actual": "Actual", "target": "Target",
         "cum_actual": "Cumulative actual", "cum_target": "Cumulative target", "forecast": "Forecast",
-        "band": "Forecast P10–P90",
+        "band": "Forecast P10–P90", "needle": "Needle: time progress",
     }.items()}

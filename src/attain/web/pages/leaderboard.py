@@ -3,16 +3,18 @@ figures as `attain report leaderboard`), with milestones and streaks.
 
 Everyone signed in sees the ranking (names, attainment, milestones); amounts only on the rows of
 nodes they may see, so a rep sees their own amounts and nobody else's. `?tv=1` is the full-screen
-office-TV layout; the board refreshes itself every 60 s through HTMX.
+office-TV layout: it pages through every row (`?seconds=` per page, static/pages/tv.js), shows when it
+was last refreshed, refreshes itself every 60 s through HTMX and celebrates the 50 % / 100 % marks
+tracking says were first reached on the day (`tracking.leaderboard.crossings`) with a short banner.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
-from typing import Any
+from datetime import date, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,12 +24,13 @@ from attain.periods import Period, parse_period
 from attain.plans.models import Plan
 from attain.plans.service import pending_revision
 from attain.tracking.attainment import resolve_plan
-from attain.tracking.leaderboard import leaderboard
+from attain.tracking.leaderboard import crossings, leaderboard
 from attain.web.deps import AccessDep
 from attain.web.pages.common import parse_as_of, render_page
 
 router = APIRouter(include_in_schema=False)
 
+PAGE_SECONDS = 10  # TV mode: seconds each page of the ranking stays on screen (?seconds=3..120)
 MILESTONE_LABELS = {25: ("25%", "25%"), 50: ("过半", "halfway"), 75: ("75%", "75%"), 100: ("达标", "target hit")}
 
 
@@ -43,6 +46,7 @@ class Standing:
     opened: bool  # a sale in the period (开单)
     streak: int  # ISO weeks in a row with a sale, up to now
     visible: bool  # may the viewer see this row's amounts
+    crossed: tuple[int, ...] = ()  # 50 / 100 marks first reached on the as-of day (tracking.leaderboard.crossings)
 
 
 def standings(
@@ -51,6 +55,9 @@ def standings(
     """The 战报墙 rows from the tracking leaderboard (`attain report leaderboard`), ranked by attainment;
     `plan` as the CLI's --plan (None: tracking's default plan for the period)."""
     board = leaderboard(session=session, period=period, by=by, plan=plan, as_of=as_of)
+    crossed: dict[int | None, list[int]] = {}
+    for crossing in crossings(board, on=as_of):
+        crossed.setdefault(crossing.leader.row.node_id, []).append(int(crossing.share * 100))
     ids = [r.row.node_id for r in board.rows if r.row.node_id is not None]
     nodes = {n.id: n for n in session.scalars(select(OrgNode).where(OrgNode.id.in_(ids)))}
     parents = {n.parent_id for n in nodes.values() if n.parent_id is not None} if by == "rep" else set()
@@ -69,13 +76,13 @@ def standings(
             attainment=None if attained is None else float(attained * 100),
             milestones=[int(share * 100) for share, day in leader.milestones.reached if day is not None],
             opened=leader.milestones.first_deal is not None, streak=leader.milestones.current_week_streak,
-            visible=visible(node),
+            visible=visible(node), crossed=tuple(crossed.get(node.id, ())),
         ))
     return rows
 
 
 def _context(request: Request, access: Any, period: str | None, by: str, as_of: str | None, tv: bool,
-             plan: str | None) -> dict[str, Any]:
+             plan: str | None, seconds: int = PAGE_SECONDS) -> dict[str, Any]:
     day = parse_as_of(as_of)
     chosen_period = parse_period(period) if period else parse_period(f"{day.year:04d}-{day.month:02d}")
     chosen = resolve_plan(access.session, chosen_period, plan)  # tracking's choice, as the CLI's
@@ -86,7 +93,9 @@ def _context(request: Request, access: Any, period: str | None, by: str, as_of: 
     return {
         "plan": chosen, "pending": pending_revision(session=access.session, plan=chosen), "period": chosen_period, "by": by, "as_of": day, "tv": tv, "rows": rows, "me": me,
         "milestone_labels": MILESTONE_LABELS,
-        "query": f"period={chosen_period.label}&by={by}&as_of={as_of or ''}&tv={1 if tv else 0}",
+        "query": f"period={chosen_period.label}&by={by}&as_of={as_of or ''}&seconds={seconds}&tv={1 if tv else 0}",
+        "seconds": seconds, "refreshed": datetime.now().strftime("%H:%M:%S"),
+        "celebrations": [(r, mark) for r in rows for mark in r.crossed],
         "periods": _period_choices(chosen, clipped),
     }
 
@@ -98,14 +107,16 @@ def _period_choices(plan: Plan, day: date) -> list[str]:
 
 @router.get("/leaderboard", response_class=HTMLResponse)
 def leaderboard_page(request: Request, access: AccessDep, period: str | None = None, by: str = "rep",
-                     as_of: str | None = None, tv: bool = False, plan: str | None = None) -> HTMLResponse:
-    context = _context(request, access, period, by, as_of, tv, plan)
+                     as_of: str | None = None, tv: bool = False, plan: str | None = None,
+                     seconds: Annotated[int, Query(ge=3, le=120)] = PAGE_SECONDS) -> HTMLResponse:
+    context = _context(request, access, period, by, as_of, tv, plan, seconds)
     return render_page(request, "pages/leaderboard.html", context)  # type: ignore[return-value]
 
 
 @router.get("/leaderboard/board", response_class=HTMLResponse)
 def leaderboard_board(request: Request, access: AccessDep, period: str | None = None, by: str = "rep",
-                      as_of: str | None = None, tv: bool = False, plan: str | None = None) -> HTMLResponse:
+                      as_of: str | None = None, tv: bool = False, plan: str | None = None,
+                      seconds: Annotated[int, Query(ge=3, le=120)] = PAGE_SECONDS) -> HTMLResponse:
     """The board alone, for the 60-second HTMX refresh."""
-    context = _context(request, access, period, by, as_of, tv, plan)
+    context = _context(request, access, period, by, as_of, tv, plan, seconds)
     return render_page(request, "pages/_board.html", context)  # type: ignore[return-value]

@@ -46,7 +46,7 @@ def _spec(access: Any, form: FormData) -> plan_editor.WizardSpec:
         return value if isinstance(value, str) else default
 
     try:
-        year = int(get("year") or date.today().year)
+        year = int(get("year") or plans.current_day().year)
     except ValueError as exc:
         raise InvalidInput(f"year '{get('year')}' is not a year") from exc
     if not 2000 <= year <= 2100:
@@ -60,7 +60,10 @@ def _spec(access: Any, form: FormData) -> plan_editor.WizardSpec:
         level = None
     return plan_editor.WizardSpec(
         name=name, year=year,
-        total=plan_editor.parse_yuan(get("total"), "total"), unit=plan_editor.parse_yuan(get("unit", "10000"), "rounding unit"),
+        total=plan_editor.wizard_total(session=access.session, basis=get("basis", "total"), total=get("total"),
+                                       growth=get("growth"), unit=get("unit", "10000"), year=year, scope=scope,
+                                       today=plans.current_day()),
+        unit=plan_editor.parse_yuan(get("unit", "10000"), "rounding unit"),
         scope=scope, org_level=level, org_method=get("org_method", "history"),
         time=get("time") == "month", time_method=get("time_method", "history"),
         product=get("product") == "line", product_method=get("product_method", "equal"),
@@ -74,7 +77,8 @@ def _spec(access: Any, form: FormData) -> plan_editor.WizardSpec:
 def _wizard_context(access: Any) -> dict[str, Any]:
     home = access.home()
     scopes = [n for n in access.nodes() if n.kind in ("company", "region", "team")]
-    return {"home": home, "scopes": scopes, "year": date.today().year, "levels": plan_editor.ORG_LEVELS}
+    defaults = plan_editor.wizard_defaults(session=access.session, scope=home, today=plans.current_day())
+    return {"home": home, "scopes": scopes, "year": defaults.year, "defaults": defaults, "levels": plan_editor.ORG_LEVELS}
 
 
 @router.get("/plans/new", response_class=HTMLResponse)

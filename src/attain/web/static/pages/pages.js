@@ -2,13 +2,25 @@
    again after HTMX swaps, and resize with the window. No other behaviour lives here. */
 (function () {
   "use strict";
+  /* An option's "unit" (万元, 亿元, ...: the axis name) is added to its tooltip values. */
+  function withUnit(option) {
+    var unit = option.unit;
+    delete option.unit;
+    if (unit && option.tooltip) {
+      option.tooltip.valueFormatter = function (value) {
+        if (value === null || value === undefined || value === "-") return "—";
+        return Number(value).toLocaleString(undefined, { maximumFractionDigits: 2 }) + " " + unit;
+      };
+    }
+    return option;
+  }
   function draw(root) {
     if (!window.echarts) return;
     root.querySelectorAll("[data-chart]").forEach(function (el) {
       var source = document.getElementById(el.dataset.chart);
       if (!source) return;
       var chart = echarts.getInstanceByDom(el) || echarts.init(el, null, { renderer: "svg" });
-      chart.setOption(JSON.parse(source.textContent), true);
+      chart.setOption(withUnit(JSON.parse(source.textContent)), true);
     });
   }
   function resize() {
