@@ -8,6 +8,7 @@ import typer
 from rich.table import Table
 
 from attain.cli.data import DbOption, JsonOption, open_session
+from attain.auth import permissions as _permissions  # noqa: F401  (registers import_roles for `attain config`)
 from attain.cli.output import console, print_json
 
 config_app = typer.Typer(help="Company settings: fiscal year start, returns handling, crediting defaults.", no_args_is_help=True)

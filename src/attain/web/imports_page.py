@@ -25,17 +25,17 @@ from attain.imports.fields import KINDS, fields_for, header_score, match_columns
 from attain.imports.reading import read_table
 from attain.web import jobs
 from attain.web.api.imports import (
-    IMPORT_ROLES,
     check_kind,
     discard_upload,
     save_upload,
     upload_dir,
 )
-from attain.web.deps import SessionDep, require_role
+from attain.web.deps import SessionDep
+from attain.web.permissions import require_permission
 from attain.web.templating import render
 
 router = APIRouter(include_in_schema=False)
-ImportUser = Annotated[User, Depends(require_role(*IMPORT_ROLES))]
+ImportUser = Annotated[User, Depends(require_permission("import"))]  # the company's import_roles
 PREVIEW_ROWS = 10
 UPLOAD_NAME = re.compile(r"^[0-9a-f]{32}/[^/\\]+$")
 

@@ -22,7 +22,12 @@ from starlette.responses import Response
 
 from attain.web.i18n import (
     LOCALE_NAMES,
+    column_unit,
     format_amount,
+    format_card_amount,
+    format_exact_yuan,
+    format_in_unit,
+    format_input_amount,
     format_number,
     format_percent,
     request_locale,
@@ -50,6 +55,29 @@ def _num(context: Mapping[str, Any], value: int | None) -> str:
 
 
 TEMPLATES.env.filters["amount"] = _amount
+
+
+@pass_context
+def _amount_card(context: Mapping[str, Any], fen: int | None) -> str:
+    return format_card_amount(fen, context.get("locale", "zh_CN"))
+
+
+@pass_context
+def _amount_input(context: Mapping[str, Any], fen: int) -> str:
+    return format_input_amount(fen, context.get("locale", "zh_CN"))
+
+
+@pass_context
+def _column_unit(context: Mapping[str, Any], amounts: Any) -> str:
+    return column_unit(amounts, context.get("locale", "zh_CN"))
+
+
+# One unit per table column: `{% set u = values | column_unit %}` in the header, `v | amount_in(u)` in cells.
+TEMPLATES.env.filters["amount_card"] = _amount_card
+TEMPLATES.env.filters["amount_exact"] = format_exact_yuan
+TEMPLATES.env.filters["amount_input"] = _amount_input
+TEMPLATES.env.filters["column_unit"] = _column_unit
+TEMPLATES.env.filters["amount_in"] = format_in_unit
 TEMPLATES.env.filters["pct"] = format_percent
 TEMPLATES.env.filters["num"] = _num
 

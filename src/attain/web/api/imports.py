@@ -17,10 +17,10 @@ from attain.errors import InvalidInput
 from attain.imports.fields import KINDS, parse_mapping
 from attain.web import jobs
 from attain.web.api.common import ERROR_RESPONSES
-from attain.web.deps import CurrentUser, SessionDep, require_role
+from attain.web.deps import CurrentUser, SessionDep
+from attain.web.permissions import require_permission
 
 router = APIRouter(tags=["imports"], responses=ERROR_RESPONSES)
-IMPORT_ROLES = ("admin",)
 UPLOAD_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 MAX_UPLOAD_BYTES = int(os.environ.get("ATTAIN_MAX_UPLOAD_MB", "200")) * 1024 * 1024
 
@@ -79,7 +79,7 @@ def check_kind(kind: str) -> str:
 @router.post("/imports", status_code=202, summary="Import a file (background job)",
              responses={202: {"description": "Job queued; poll GET /api/v1/jobs/{id}"}})
 async def post_import(
-    request: Request, session: SessionDep, user: Annotated[User, Depends(require_role(*IMPORT_ROLES))],
+    request: Request, session: SessionDep, user: Annotated[User, Depends(require_permission("import"))],
     kind: Annotated[str, Form(max_length=32, description=f"One of {', '.join(KINDS)}")],
     file: Annotated[UploadFile, File(description="CSV or Excel file")],
     mapping: Annotated[list[str] | None, Form(description="field=Column overrides (repeatable)")] = None,
