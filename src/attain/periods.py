@@ -107,11 +107,34 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
 ]
 
 
+# Reports look a year back (comparisons) and ahead (run rates, next periods), so datetime's own
+# limits (years 1 and 9999) are out of reach; a label or date outside these years is refused.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+
+
+def supported_day(d: date, what: str = "date") -> date:
+    """`d` itself when its year is within FIRST_YEAR..LAST_YEAR; InvalidInput (422) otherwise."""
+    if not FIRST_YEAR <= d.year <= LAST_YEAR:
+        raise InvalidInput(f"{what} {d.isoformat()} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}")
+    return d
+
+
+def _supported(period: Period) -> Period:
+    if not (FIRST_YEAR <= period.start.year and period.end.year <= LAST_YEAR):
+        raise InvalidInput(f"period {period.label} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}")
+    return period
+
+
 def parse_period(text: str, fiscal_year_start_month: int = 1) -> Period:
-    """Parse a period label; raise InvalidInput naming the text when it is not one.
+    """Parse a period label; raise InvalidInput naming the text when it is not one (or lies outside
+    the supported years FIRST_YEAR..LAST_YEAR).
 
     Fiscal labels (FY2027, FY2027H1, FY2027Q1) follow `fiscal_year_start_month` (the company
     setting of that name; 1 = calendar year)."""
+    return _supported(_parse_label(text, fiscal_year_start_month))
+
+
+def _parse_label(text: str, fiscal_year_start_month: int) -> Period:
     cleaned = text.strip()
     for pattern, kind in _PATTERNS:
         match = pattern.match(cleaned)
@@ -136,7 +159,7 @@ def parse_period(text: str, fiscal_year_start_month: int = 1) -> Period:
             if kind == "week":
                 return iso_week(parts[0], parts[1])
             return day(date(parts[0], parts[1], parts[2]))
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             raise InvalidInput(f"'{text}' is not a valid period: {exc}") from exc
     raise InvalidInput(
         f"'{text}' is not a period; use 2027, 2027H1, 2027Q1, 2027-01, 2027-W10, 2027-01-15, FY2027 or FY2027Q1"

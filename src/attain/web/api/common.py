@@ -6,13 +6,14 @@ import dataclasses
 from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import Annotated, Any
 
+from fastapi import Query
 from sqlalchemy.orm import Session
 
 from attain.errors import InvalidInput
 from attain.org.models import OrgNode
-from attain.periods import Period
+from attain.periods import Period, supported_day
 from attain.web.deps import Access
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -21,6 +22,20 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: {"description": "Not found, or not visible to the caller"},
     422: {"description": "Invalid parameter", "content": {"application/json": {"example": {"detail": "period: ..."}}}},
 }
+
+
+# What the OpenAPI document promises: every value matching these patterns is accepted (`date_of`
+# and `period_of` check the values and answer 422 with a message). The period pattern describes the
+# labels only (the API also reads 2026年3月, 本月, 近30天 …), with days 01-28 and weeks 01-52 so that
+# every matching label exists, in the supported years (attain.periods.FIRST_YEAR..LAST_YEAR).
+AS_OF_PATTERN = r"^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])$|^(19\d\d|2\d\d\d)-(0[13-9]|1[0-2])-(29|30)$|^(19\d\d|2\d\d\d)-(0[13578]|1[02])-31$"
+PERIOD_PATTERN = (r"^(FY)?(19\d\d|2\d\d\d)(H[12]|Q[1-4])?$|^(19\d\d|2\d\d\d)-(0[1-9]|1[0-2])(-(0[1-9]|1\d|2[0-8]))?$"
+                  r"|^(19\d\d|2\d\d\d)-W(0[1-9]|[1-4]\d|5[0-2])$")
+AsOfParam = Annotated[str | None, Query(max_length=10, json_schema_extra={"format": "date", "pattern": AS_OF_PATTERN},
+                                        description="Count up to this date, YYYY-MM-DD, years 1900-2999 (default today)")]
+PeriodParam = Annotated[str | None, Query(max_length=32, json_schema_extra={"pattern": PERIOD_PATTERN},
+                                          description="2027, FY2027, 2027Q1, 2027-03, 2027-W10, 2027-03-15, years 1900-2999; "
+                                                      "also 2027年3月, 本月, 上季度, 近30天 … (default: this year)")]
 
 
 def jsonable(value: Any) -> Any:
@@ -57,9 +72,10 @@ def date_of(text: str | None) -> date | None:
     if text is None or text == "":
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise InvalidInput(f"as_of '{text[:40]}' is not a date like 2027-03-31") from exc
+    return supported_day(day, "as_of")
 
 
 def node_of(access: Access, code: str | None) -> OrgNode:

@@ -21,7 +21,7 @@ from attain.plans.models import Plan
 from attain.tracking.attainment import AttainmentRow
 from attain.tracking.format import attainment_row_payload, in_units, progress_payload
 from attain.tracking.overview import NodeOverview, NodeRef
-from attain.web.api.common import ERROR_RESPONSES, date_of, jsonable, node_of
+from attain.web.api.common import ERROR_RESPONSES, AsOfParam, date_of, jsonable, node_of
 from attain.web.deps import AccessDep
 from attain.web.pages import dashboard as dashboard_page
 
@@ -29,7 +29,6 @@ router = APIRouter(tags=["dashboard"], responses=ERROR_RESPONSES)
 
 NodeParam = Annotated[str | None, Query(max_length=64, description="Org node code (default: your own node)")]
 PlanParam = Annotated[str | None, Query(max_length=100, description="Plan name (default: the approved plan covering as_of's year)")]
-AsOfParam = Annotated[str | None, Query(max_length=10, description="Count up to this date, YYYY-MM-DD (default today)")]
 
 
 def _node(node: OrgNode | NodeRef) -> dict[str, Any]:

@@ -8,23 +8,33 @@ ranks and attainment %, without amounts.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
 from attain.errors import InvalidInput
 from attain.org.models import OrgNode
-from attain.web.api.common import ERROR_RESPONSES, date_of, jsonable, node_of, period_of
+from attain.tracking.query import METRICS
+from attain.web.api.common import (
+    ERROR_RESPONSES,
+    AsOfParam,
+    PeriodParam,
+    date_of,
+    jsonable,
+    node_of,
+    period_of,
+)
 from attain.web.deps import Access, AccessDep
 
 router = APIRouter(tags=["tracking"], responses=ERROR_RESPONSES)
 
-PeriodParam = Annotated[str | None, Query(max_length=32, description="2027, FY2027, 2027Q1, 2027-03 … (default: this year)")]
 NodeParam = Annotated[str | None, Query(max_length=64, description="Org node code (default: your own node)")]
-ByParam = Annotated[str | None, Query(max_length=100, description="Comma-separated: region, team, rep, product_line, customer_type, month")]
+BY_PATTERN = r"^(region|team|rep|product_line|customer_type|month)(,(region|team|rep|product_line|customer_type|month))*$"
+ByParam = Annotated[str | None, Query(max_length=100, json_schema_extra={"pattern": BY_PATTERN},
+                                      description="Comma-separated: region, team, rep, product_line, customer_type, month")]
 PlanParam = Annotated[str | None, Query(max_length=100, description="Plan name (default: the approved plan covering the period)")]
-AsOfParam = Annotated[str | None, Query(max_length=10, description="Count up to this date, YYYY-MM-DD (default today)")]
 ORG_LEVELS = ("region", "team", "rep")
+Metric = Literal[METRICS]  # type: ignore[valid-type]
 
 
 def _grouping(node: OrgNode, by: str | None) -> tuple[str, ...]:
@@ -54,7 +64,7 @@ def _keep(access: Access, node: OrgNode, dimensions: tuple[str, ...], key: tuple
 
 @router.get("/actuals", summary="Actual sales (credited)")
 def get_actuals(access: AccessDep, period: PeriodParam = None, node: NodeParam = None, by: ByParam = None,
-                metric: Annotated[str, Query(max_length=32)] = "revenue", as_of: AsOfParam = None) -> dict[str, Any]:
+                metric: Annotated[Metric, Query()] = "revenue", as_of: AsOfParam = None) -> dict[str, Any]:
     """The metric's actual per row of `by` for the node (default yours), in the metric's unit."""
     from attain.tracking.attainment import actuals
     from attain.tracking.format import actuals_payload

@@ -22,6 +22,7 @@ from jinja2.ext import _make_new_gettext, _make_new_ngettext
 from starlette.responses import Response
 
 from attain.errors import InvalidInput
+from attain.periods import supported_day
 from attain.web.i18n import translations
 from attain.web.templating import TEMPLATES, page_context
 
@@ -60,9 +61,10 @@ def parse_as_of(value: str | None) -> date:
     if not value:
         return date.today()
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise InvalidInput(f"as_of '{value}' is not a date like 2026-11-23") from exc
+    return supported_day(day, "as_of")
 
 
 def yuan(fen: float) -> float:
