@@ -26,6 +26,18 @@ def _operations(app: Any) -> list[Any]:
     return [result.ok() for result in schema.get_all_operations()]
 
 
+def _drive(operation: Any, checks: list[Any], headers: dict[str, str]) -> None:
+    @seed(2026)
+    @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
+              suppress_health_check=list(HealthCheck))
+    @given(case=operation.as_strategy())
+    def drive(case: Any) -> None:
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=checks)
+
+    drive()
+
+
 def test_every_operation_conforms_to_the_openapi_document(demo_app, demo_tokens: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
     headers = {"authorization": f"Bearer {demo_tokens['admin']}"}
     failures: dict[str, str] = {}
@@ -33,18 +45,9 @@ def test_every_operation_conforms_to_the_openapi_document(demo_app, demo_tokens:
         checks = list(CONFORMANCE)
         if operation.method.upper() == "GET" and operation.label not in NO_ACCEPTANCE_CHECK:
             checks.append(openapi_checks.positive_data_acceptance)
-
-        @seed(2026)
-        @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None, phases=[Phase.generate],
-                  suppress_health_check=list(HealthCheck))
-        @given(case=operation.as_strategy())
-        def drive(case: Any) -> None:
-            response = case.call(headers=headers)
-            case.validate_response(response, checks=checks)
-
         try:
-            drive()
-        except BaseException as exc:  # noqa: BLE001 -- collect every operation's failure, then report them all
+            _drive(operation, checks, headers)
+        except BaseException as exc:  # collect every operation's failure (a FailureGroup), then report them all
             if isinstance(exc, KeyboardInterrupt):
                 raise
             failures[operation.label] = str(exc)[:1500]
