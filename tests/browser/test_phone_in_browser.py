@@ -186,14 +186,9 @@ def test_customers_search_and_pages(sign_in, screenshot, locale: str) -> None:
         screenshot(page, "customers-search")
 
 
-def test_login_to_a_drawn_dashboard_is_timed(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+def _timed_login(page, server: str) -> str:  # type: ignore[no-untyped-def]
     from tests.browser.conftest import PASSWORDS
 
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    page.goto(f"{server}/login")
-    page.goto(f"{server}/")  # warm: the first request of the process imports and caches
     page.goto(f"{server}/login")
     page.fill("input[name=username]", "director")
     page.fill("input[name=password]", PASSWORDS["director"])
@@ -202,5 +197,20 @@ def test_login_to_a_drawn_dashboard_is_timed(browser, server: str) -> None:  # t
     page.wait_for_selector("#gauge svg")
     page.wait_for_selector("#line svg")
     took = time.perf_counter() - started
-    print(f"\nlogin to a drawn dashboard (director, demo company): {took * 1000:.0f} ms")
+    served, parsed = page.evaluate("() => { const n = performance.getEntriesByType('navigation')[0];"
+                                   " return [n.responseEnd - n.startTime, n.domContentLoadedEventEnd - n.startTime]; }")
+    return (f"{took * 1000:.0f} ms (dashboard page served in {served:.0f} ms, "
+            f"its scripts run {parsed:.0f} ms after its request)")
+
+
+def test_login_to_a_drawn_dashboard_is_timed(browser, server: str) -> None:  # type: ignore[no-untyped-def]
+    """Reported, not asserted: the first sign-in computes the company's figures, a later one finds
+    them in the dashboard cache (attain.web.cache)."""
+    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    first = _timed_login(page, server)
+    page.click("[data-testid=logout]")
+    again = _timed_login(page, server)
+    print(f"\nlogin to a drawn dashboard (director, demo company): first {first}; again {again}")
     context.close()
