@@ -13,12 +13,12 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from attain.errors import InvalidInput
+from attain.facts.models import OrderLine
 from attain.metrics.service import require_metric
 from attain.org.service import create_node, ensure_root
 from attain.periods import Grain, Period
 from attain.plans.models import PlanCell
 from attain.plans.service import create_plan
-from attain.facts.models import OrderLine
 from attain.tracking.alerts import create_rule, list_rules, run_rules, set_rule_enabled
 from attain.tracking.attainment import attainment
 

@@ -32,12 +32,12 @@ def test_pages_of_fifty_in_order_of_amount(client_for) -> None:
 def test_search_by_name_or_code_keeps_the_scores(client_for) -> None:
     director = client_for("director")
     whole = director.get(f"/customers?as_of={DAY}").text
-    row = re.search(r"<tr><td>([^<]+)</td>.*?<td class=\"num\">(\d) (\d) (\d)</td>", whole.split("<tbody>", 4)[-1], re.S)
+    row = re.search(r"<tr><td>([^<]+)</td>.*?<td class=\"num\">(\d) (\d) (\d)</td>", whole.split("<tbody>", 4)[-1], re.DOTALL)
     assert row is not None
     name, scores = row.group(1), row.groups()[1:]
     found = director.get(f"/customers?as_of={DAY}", params={"q": name})
     assert _names(found.text) == [name]
-    assert re.search(rf"<tr><td>{re.escape(name)}</td>.*?<td class=\"num\">{' '.join(scores)}</td>", found.text, re.S)
+    assert re.search(rf"<tr><td>{re.escape(name)}</td>.*?<td class=\"num\">{' '.join(scores)}</td>", found.text, re.DOTALL)
     assert _names(director.get(f"/customers?as_of={DAY}", params={"q": "%"}).text) == []  # a LIKE wildcard is text
     nothing = director.get(f"/customers?as_of={DAY}", params={"q": "no such customer"})
     assert nothing.status_code == 200 and _names(nothing.text) == [] and "0 / " not in nothing.text
@@ -52,5 +52,5 @@ def test_a_rep_searches_only_their_own_customers(client_for) -> None:
     director = client_for("director")
     for page in (1, 2, 3):
         everyone |= set(_names(director.get(f"/customers?as_of={DAY}&page={page}").text))
-    other = sorted(everyone - set(own))[0]
+    other = min(everyone - set(own))
     assert _names(rep.get(f"/customers?as_of={DAY}", params={"q": other}).text) == []

@@ -23,7 +23,11 @@ from sqlalchemy.orm import Session
 from starlette.responses import Response
 
 from attain.catalog import grading
-from attain.catalog.activity import CustomerActivity, customer_activity, search_customers
+from attain.catalog.activity import (
+    CustomerActivity,
+    customer_activity,
+    search_customers,
+)
 from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 from attain.web import cache
@@ -35,7 +39,7 @@ WINDOW_DAYS = 365
 PAGE_SIZE = 50
 MAX_SEARCH = 100
 SEGMENT_LABELS = grading.RFM_SEGMENTS | {"prospect": ("潜在", "prospect")}
-ROWS_CACHE: cache.TtlLru[list["CustomerRow"]] = cache.TtlLru()
+ROWS_CACHE: cache.TtlLru[list[CustomerRow]] = cache.TtlLru()
 
 
 @dataclass(frozen=True)
