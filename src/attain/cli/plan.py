@@ -366,9 +366,10 @@ def lock(
     node: Annotated[str | None, typer.Option("--node", help="Lock this cell; without --node the approved plan is locked")] = None,
     period: Annotated[str | None, typer.Option("--period")] = None,
     product: ProductOption = None, customer_type: TypeOption = "all",
-    by: ByOption = "cli", expect: ExpectOption = None, reason: ReasonOption = None, db: DbOption = None, json: JsonOption = False,
+    by: Annotated[str, typer.Option("--as", "--by", help="Who: a director or admin user account when locking the plan")] = "cli",
+    expect: ExpectOption = None, reason: ReasonOption = None, db: DbOption = None, json: JsonOption = False,
 ) -> None:
-    """Lock a cell at its value (re-splits keep it), or lock an approved plan (no --node)."""
+    """Lock a cell at its value (re-splits keep it), or lock an approved plan (no --node; --as a director or admin)."""
     _lock(name, node, period, product, customer_type, True, by, expect, reason, db, json)
 
 
