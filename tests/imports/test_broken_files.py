@@ -603,3 +603,150 @@ def test_cli_import_missing_sheet_exits_1_without_traceback(cli_db: str) -> None
     assert done.returncode == 1
     assert "Traceback" not in done.stderr
     assert "no sheet named 'Orders2026'; sheets are 说明, 订单" in done.stderr
+
+
+# --- spreadsheet bombs ------------------------------------------------------------------------
+# Small files that declare (or hold) far more than they are; tests/fixtures/broken/make_corpus.py
+# writes them. Each is refused with one line before python-calamine reads it, whether it comes
+# through the import service, the command line, a background job or `attain plan import-edits`.
+
+SPAN = ("reaches cell XFD1048576: A1:XFD1048576 is 1,048,576 rows × 16,384 columns = 17,179,869,184 cells, more than "
+        "the limit of 20,000,000; delete what lies beyond the data, or save the sheet as CSV")
+ENTITIES = "declares XML entities (a DOCTYPE); spreadsheets never do, so it was not read"
+BOMBS = {
+    # The issue's file: openpyxl's ws["XFD1048576"] = "x" made python-calamine ask for 512 GiB.
+    "orders_cell_at_xfd1048576.xlsx": f"sheet 'Sheet' {SPAN}",
+    "orders_sparse_corners.xlsx": f"sheet '订单' {SPAN}",
+    "orders_billion_laughs.xlsx": f"sheet '订单' {ENTITIES}",
+    "orders_external_entity.xlsx": f"sheet '订单' {ENTITIES}",
+    "orders_zip_bomb.xlsx": "part xl/worksheets/sheet1.xml expands 999 times when unzipped (8,400 to 8,388,917 bytes; "
+                            "spreadsheets expand at most 100 times): a zip bomb, not read",
+    "orders_hidden_data.xlsx": "part xl/worksheets/sheet1.xml holds more data than its zip header declares (1,024 bytes): "
+                               "a damaged or crafted file, not read",
+    "orders_shared_strings_bomb.xlsx": "the shared-string table (xl/sharedStrings.xml) declares 4,294,967,295 strings "
+                                       "(uniqueCount), more than the limit of 20,000,000",
+    "orders_repeated_cells.ods": f"sheet '订单' {SPAN}",
+    "orders_dimensions_bomb.xls": "sheet '订单' declares the range A1:CRXO4294967295 (281,470,681,677,825 cells), more "
+                                  "than Excel's A1:XFD1048576 or the limit of 20,000,000 cells",
+}
+
+
+def bomb_message(name: str) -> str:
+    return f"{name}: {BOMBS[name]}"
+
+
+@pytest.mark.parametrize("name", sorted(BOMBS))
+def test_import_refuses_spreadsheet_bomb_before_reading_it(session: Session, name: str) -> None:
+    assert refused(session, "orders", BROKEN / name) == bomb_message(name)
+    assert_nothing_written(session)
+
+
+def test_spreadsheet_bombs_stay_small() -> None:
+    assert {name: (BROKEN / name).stat().st_size < 12_000 for name in BOMBS} == dict.fromkeys(BOMBS, True)
+
+
+@pytest.fixture(scope="module")
+def initialised_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One `attain init` for the module; each test gets a copy (cli_db runs init per test)."""
+    path = tmp_path_factory.mktemp("cli") / "initialised.db"
+    done = run_attain("init", "--db", f"sqlite:///{path}")
+    assert done.returncode == 0, done.stderr
+    return path
+
+
+def sqlite_checksum(url: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(Path(url.removeprefix("sqlite:///")).read_bytes()).hexdigest()
+
+
+@pytest.mark.parametrize("name", sorted(BOMBS))
+def test_cli_import_refuses_spreadsheet_bomb_in_one_line(initialised_db: Path, tmp_path: Path, name: str) -> None:
+    import shutil
+
+    url = f"sqlite:///{shutil.copy(initialised_db, tmp_path / 'cli.db')}"
+    before = sqlite_checksum(url)
+
+    done = run_attain("import", "orders", str(BROKEN / name), "--db", url)
+
+    assert done.returncode == 1
+    assert [line for line in done.stderr.splitlines() if line.strip()] == [f"error: {bomb_message(name)}"]
+    assert sqlite_checksum(url) == before
+
+
+@pytest.mark.parametrize("name", ["orders_cell_at_xfd1048576.xlsx", "orders_billion_laughs.xlsx", "orders_zip_bomb.xlsx"])
+def test_import_job_with_spreadsheet_bomb_fails_with_its_message(session: Session, database_url: str, tmp_path: Path,
+                                                                 name: str) -> None:
+    from attain.web import jobs
+
+    job = jobs.submit(session=session, kind="import", params={"kind": "orders", "path": str(BROKEN / name)},
+                      database_url=database_url, backend="thread")
+    jobs.wait_idle()
+
+    session.expire_all()
+    done = jobs.get_job(session=session, job_id=job.id)
+    assert done is not None and (done.status, done.error) == ("failed", bomb_message(name))
+    assert_nothing_written(session)
+
+
+def test_import_job_whose_reader_dies_fails_with_a_message(session: Session, database_url: str,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Defence in depth: were a bomb to get past the limits, calamine dies in its child process (here
+    it asks for 512 GiB under a 1 GiB limit) and the job fails saying so; the server lives on."""
+    from attain.imports import workbook_limits
+    from attain.web import jobs
+
+    monkeypatch.setattr(workbook_limits, "check_workbook", lambda path, source=None: None)
+    monkeypatch.setenv("ATTAIN_EXCEL_MEMORY_MB", "1024")
+    job = jobs.submit(session=session, kind="import", database_url=database_url, backend="thread",
+                      params={"kind": "orders", "path": str(BROKEN / "orders_sparse_corners.xlsx")})
+    jobs.wait_idle()
+
+    session.expire_all()
+    done = jobs.get_job(session=session, job_id=job.id)
+    assert done is not None and done.status == "failed"
+    assert done.error == ("orders_sparse_corners.xlsx: the file could not be read: the reader ran out of memory "
+                          "(1,024 MB; ATTAIN_EXCEL_MEMORY_MB sets the limit)")
+    assert_nothing_written(session)
+
+
+def test_import_job_still_reads_a_good_workbook(session: Session, database_url: str, tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from attain.web import jobs
+
+    path = tmp_path / "orders.xlsx"
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "订单"
+    sheet.append(["订单号", "下单日期", "客户", "产品", "金额"])
+    sheet.append(["SO1", "2026-01-05", "C001", "P1", 100.5])
+    sheet.append(["SO2", "2026-01-06", "C002", "P1", 7])
+    book.save(path)
+
+    job = jobs.submit(session=session, kind="import", params={"kind": "orders", "path": str(path)},
+                      database_url=database_url, backend="thread")
+    jobs.wait_idle()
+
+    session.expire_all()
+    done = jobs.get_job(session=session, job_id=job.id)
+    assert done is not None and (done.status, done.result["inserted"]) == ("succeeded", 2), done.error
+    assert sorted(session.scalars(select(OrderLine.amount))) == [700, 10050]
+
+
+@pytest.mark.parametrize("name", ["orders_cell_at_xfd1048576.xlsx", "orders_billion_laughs.xlsx",
+                                  "orders_shared_strings_bomb.xlsx"])
+def test_plan_import_edits_refuses_spreadsheet_bomb(session: Session, name: str) -> None:
+    from attain.plans.matrix import import_edits
+    from attain.plans.setting import create_target
+    from attain.plans.splitting import SplitOptions, split_plan
+    from tests.plans.conftest import make_org
+
+    make_org(session, regions=1, teams=1, reps=2)
+    create_target(session=session, name="FY2027", year=2027, metric_code="revenue", by="a", total="1200000", unit="10000")
+    split_plan(session=session, name="FY2027", options=SplitOptions(by=("org", "time")), by="a")
+
+    with pytest.raises(InvalidInput) as caught:
+        import_edits(session=session, name="FY2027", path=BROKEN / name, by="a")
+
+    assert str(caught.value) == bomb_message(name)

@@ -16,7 +16,7 @@ from attain.catalog.models import ProductNode
 from attain.cli.main import app
 from attain.errors import ImportRejected, InvalidInput
 from attain.facts.models import OrderLine
-from attain.imports.reading import _cell_text
+from attain.imports.reading import cell_text
 from attain.imports.service import ImportOptions, ImportResult, import_file
 from attain.org.models import OrgNode, RepTerritory
 from attain.plans.models import PlanCell
@@ -258,8 +258,8 @@ def test_products_under_subcategory_under_category(session: Session, tmp_path: P
 
 
 def test_excel_numbers_read_at_excels_fifteen_digits() -> None:
-    assert _cell_text(213.11499999999998) == "213.115"
-    assert (_cell_text(2.0), _cell_text(0.1 + 0.2), _cell_text(1e-07)) == ("2", "0.3", "1e-07")
+    assert cell_text(213.11499999999998) == "213.115"
+    assert (cell_text(2.0), cell_text(0.1 + 0.2), cell_text(1e-07)) == ("2", "0.3", "1e-07")
 
 
 def test_cli_scale_and_multiplier_are_one_option(database_url: str, tmp_path: Path) -> None:

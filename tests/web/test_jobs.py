@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -111,6 +114,100 @@ def test_rq_worker_runs_jobs_and_failures_are_recorded(session: Session, databas
     SimpleWorker([redis_queue], connection=redis_queue.connection).work(burst=True)
     assert (_job(session, good.id).status, _job(session, good.id).result) == ("succeeded", {"echo": 7})
     assert (_job(session, bad.id).status, _job(session, bad.id).error) == ("failed", "bad file")
+
+
+# --- jobs whose process is gone ------------------------------------------------------------------
+
+
+def _unfinished(session: Session, job_id: str, **values: object) -> None:
+    session.add(Job(id=job_id, kind="import", status="running", progress=30,
+                    created_at=datetime.now() - timedelta(minutes=5), **values))
+    session.commit()
+
+
+def test_a_thread_job_whose_server_process_died_is_failed_when_looked_at(session: Session) -> None:
+    server = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        _unfinished(session, "e" * 32, backend="thread", worker=jobs.worker_identity(server.pid))
+        assert jobs.get_job(session=session, job_id="e" * 32).status == "running"  # type: ignore[union-attr]
+    finally:
+        server.kill()
+        server.wait()
+
+    job = jobs.get_job(session=session, job_id="e" * 32)
+
+    assert job is not None and job.status == "failed"
+    assert job.error == ("the job stopped without finishing: the server process running it stopped (out of memory or "
+                         "killed); run it again")
+    assert job.finished_at is not None
+
+
+def test_a_thread_job_of_this_process_whose_thread_ended_is_failed(session: Session) -> None:
+    _unfinished(session, "f" * 32, backend="thread", worker=jobs.worker_identity())
+
+    assert [(j.status, j.error) for j in jobs.recent_jobs(session=session, user_id=None)] == [
+        ("failed", "the job stopped without finishing: its thread ended; run it again")]
+
+
+def test_a_running_thread_job_is_left_running(session: Session, database_url: str) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow(context: jobs.JobContext, params: dict) -> None:  # type: ignore[type-arg]
+        started.set()
+        release.wait(30)
+
+    jobs.TASKS["test-slow"] = slow
+    try:
+        job = jobs.submit(session=session, kind="test-slow", params={}, database_url=database_url, backend="thread")
+        assert started.wait(30)
+        assert _job(session, job.id).status == "running"
+        assert jobs.get_job(session=session, job_id=job.id).status == "running"  # type: ignore[union-attr]
+        release.set()
+        jobs.wait_idle()
+    finally:
+        del jobs.TASKS["test-slow"]
+    assert _job(session, job.id).status == "succeeded"
+
+
+def test_a_job_of_another_host_is_left_to_it_until_this_server_starts(session: Session) -> None:
+    _unfinished(session, "1" * 32, backend="thread", worker="elsewhere.example/42/4242")
+    _unfinished(session, "2" * 32, backend="thread", worker=jobs.worker_identity())  # a live process of this host
+
+    assert jobs.get_job(session=session, job_id="1" * 32).status == "running"  # type: ignore[union-attr]
+    assert jobs.fail_interrupted(session=session) == 1
+    assert (_job(session, "1" * 32).status, _job(session, "2" * 32).status) == ("failed", "running")
+
+
+def test_an_rq_job_whose_work_horse_died_is_failed_when_looked_at(  # type: ignore[no-untyped-def]
+    session: Session, database_url: str, redis_queue
+) -> None:
+    """RQ marks the job failed when the work horse running it dies, without the failure callback."""
+    import signal
+
+    from rq import Worker
+
+    from attain.db import get_engine
+
+    def dies(context: jobs.JobContext, params: dict) -> None:  # type: ignore[type-arg]
+        os.kill(os.getpid(), signal.SIGKILL)  # as the kernel's OOM killer would
+
+    jobs.TASKS["test-dies"] = dies
+    handlers = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        job = jobs.submit(session=session, kind="test-dies", params={}, database_url=database_url)
+        get_engine(database_url).dispose()  # the forked horse opens its own connections
+        Worker([redis_queue], connection=redis_queue.connection).work(burst=True)
+    finally:
+        del jobs.TASKS["test-dies"]
+        for number, handler in handlers.items():
+            signal.signal(number, handler)
+    assert _job(session, job.id).status == "running"  # the horse died before it could say otherwise
+
+    done = jobs.get_job(session=session, job_id=job.id)
+
+    assert done is not None and done.status == "failed"
+    assert done.error == ("the job stopped without finishing: the worker failed it (Work-horse terminated unexpectedly; "
+                          "waitpid returned 9 (signal 9)); run it again")
 
 
 def test_next_run_is_the_next_time_of_day() -> None:

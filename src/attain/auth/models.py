@@ -98,6 +98,7 @@ class Job(Base):
     result: Mapped[Any | None] = mapped_column(JSON)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
     backend: Mapped[str] = mapped_column(String(16), default="thread")
+    worker: Mapped[str | None] = mapped_column(String(200))  # host/pid/start of the process running a thread job
     created_at: Mapped[datetime] = mapped_column(DateTime)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,7 +1,8 @@
 """Reading CSV and Excel files into rows of text, with the line number of every row.
 
 Encodings: UTF-8 (with or without BOM), UTF-16 (BOM or not), GBK/GB18030 — detected, not asked for.
-Excel: .xlsx, .xlsm, .xls and .ods through python-calamine, any sheet.
+Excel: .xlsx, .xlsm, .xls, .xlsb and .ods through python-calamine, any sheet — measured first and read in
+a memory-limited child process (`read_workbook`), so that no workbook can take the process down.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from attain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from attain.imports.excel_worker import Sheets
 
 EXCEL_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 MAX_FIELD_CHARS = 100_000  # a longer field is a broken file (an unclosed quote swallowing the rest)
@@ -227,6 +232,26 @@ def _rows_with_lines(text: str, delimiter: str) -> tuple[list[list[str]], list[i
     return rows, lines
 
 
+def read_workbook(
+    path: Path, *, sheets: Sequence[str] | None, trimmed: Sequence[str] = (), as_text: bool = False
+) -> Sheets:
+    """The sheet names of an Excel or OpenDocument workbook and the rows of `sheets` (None: the first
+    sheet; a sheet the workbook lacks is left out), read so that no file can take the process down.
+
+    The file is first measured against the limits in `workbook_limits` (rows, columns, cells, unzipped
+    size, XML entities), then read by calamine in a memory-limited child process (`excel_worker`).
+    Rows are padded out to A1, so that rows[i] is sheet row i + 1, except for the sheets in
+    `trimmed`, which start at their first row and column holding something. `as_text`: cells as
+    `cell_text` writes them; otherwise calamine's values (numbers, dates, text)."""
+    from attain.imports import excel_worker, workbook_limits
+
+    if not path.exists():
+        raise InvalidInput(f"{path}: no such file")
+    workbook_limits.check_workbook(path, path.name)
+    return excel_worker.read_sheets(path, source=path.name, sheets=sheets, trimmed=trimmed, as_text=as_text,
+                                    max_cells=workbook_limits.MAX_SHEET_CELLS)
+
+
 def read_excel(
     path: Path,
     *,
@@ -235,13 +260,8 @@ def read_excel(
     has_header: bool = True,
     column_names: Sequence[str] = (),
 ) -> Table:
-    from python_calamine import CalamineWorkbook
-
     source = path.name
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for every kind of broken workbook
-        raise InvalidInput(f"{source}: not a readable Excel workbook ({exc})") from exc
+    workbook = read_workbook(path, sheets=None if sheet is None else [sheet], as_text=True)
     names = workbook.sheet_names
     if not names:
         raise InvalidInput(f"{source}: the workbook has no sheets")
@@ -249,8 +269,7 @@ def read_excel(
         sheet = names[0]
     elif sheet not in names:
         raise InvalidInput(f"{source}: no sheet named '{sheet}'; sheets are {', '.join(names)}")
-    values = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-    rows = [[_cell_text(v) for v in row] for row in values]
+    rows = workbook.rows[sheet]
     lines = list(range(1, len(rows) + 1))
     for row, line in zip(rows, lines):
         if any(len(cell) > MAX_FIELD_CHARS for cell in row):
@@ -292,7 +311,17 @@ def _read_bytes(path: Path) -> bytes:
         raise InvalidInput(f"{path}: cannot read the file ({exc.strerror})") from exc
 
 
-def _cell_text(value: object) -> str:
+def column_name(number: int) -> str:
+    """Excel's letters for the 1-based column `number` (1 → A, 16384 → XFD)."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def cell_text(value: object) -> str:
+    """A spreadsheet cell's value as the text an import reads (numbers as Excel shows them)."""
     if value is None or value == "":
         return ""
     if isinstance(value, bool):

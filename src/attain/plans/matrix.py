@@ -202,19 +202,16 @@ def import_edits(
     sum; a locked cell must not change. The version in the file's info sheet is the one the edits
     are based on (unless `expect` is given): a plan changed since the export is a Conflict.
     """
-    from python_calamine import CalamineWorkbook
+    from attain.imports.reading import read_workbook
 
     plan = require_draft(session=session, name=name, expect=expect)
     if not path.exists():
         raise InvalidInput(f"{path}: no such file")
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for every kind of broken workbook
-        raise InvalidInput(f"{path.name}: not a readable Excel workbook ({exc})") from exc
+    workbook = read_workbook(path, sheets=[INFO_SHEET, *SHEETS.values()], trimmed=[INFO_SHEET])
     sheets = workbook.sheet_names
     if INFO_SHEET not in sheets:
         raise InvalidInput(f"{path.name}: no '{INFO_SHEET}' sheet; edit a file written by `attain plan export`")
-    info = {_text(r[0]): r[1] if len(r) > 1 else None for r in workbook.get_sheet_by_name(INFO_SHEET).to_python() if r}
+    info = {_text(r[0]): r[1] if len(r) > 1 else None for r in workbook.rows[INFO_SHEET] if r}
     if _text(info.get("计划 Plan")) != plan.name:
         raise InvalidInput(f"{path.name} is an export of plan '{_text(info.get('计划 Plan'))}', not {plan.name}")
     based_on = expect
@@ -242,7 +239,7 @@ def import_edits(
     for level, sheet_name in SHEETS.items():
         if sheet_name not in sheets:
             continue
-        rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        rows = workbook.rows[sheet_name]
         if not rows:
             continue
         header = [_text(h) for h in rows[0]]

@@ -9,7 +9,13 @@ Backends:
 - thread (default): a small ThreadPoolExecutor in the web process.
 - rq: set ATTAIN_REDIS_URL=redis://host:6379/0 and run `rq worker attain --url $ATTAIN_REDIS_URL`
   (the worker imports `attain`; uploaded files must be on a disk the worker can read, see
-  ATTAIN_UPLOAD_DIR). A worker that dies mid-job is caught by RQ's failure callback.
+  ATTAIN_UPLOAD_DIR).
+
+A job whose process dies cannot record its own end, so reading a queued or running job checks that
+something still runs it (`get_job`, `recent_jobs`) and fails it with a message when nothing does: a
+thread job whose process (host, pid and start time, kept in `jobs.worker`) is gone, or whose thread
+in this process has ended; an RQ job that RQ itself has failed, stopped or forgotten — RQ runs the
+failure callback when a whole worker is lost, but not when the work horse running the job dies.
 
 The daily alert check is a scheduler thread started by `attain serve` (`start_scheduler`): it
 submits the `alerts` task once a day at ATTAIN_ALERT_HOUR (default 7) local time.
@@ -19,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 import traceback
 import uuid
@@ -27,6 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, select, update
@@ -112,7 +120,9 @@ def submit(
         raise InvalidInput(f"unknown job kind '{kind}'; known: {', '.join(sorted(TASKS))}")
     chosen = backend or backend_name()
     job = Job(id=uuid.uuid4().hex, kind=kind, status="queued", progress=0, params=params, user_id=user_id,
-              backend=chosen, created_at=now())
+              backend=chosen, worker=worker_identity() if chosen == "thread" else None, created_at=now())
+    if chosen == "thread":
+        _ACTIVE.add(job.id)  # before the row is visible: a poll must never find it unowned
     session.add(job)
     session.commit()
     try:
@@ -122,6 +132,7 @@ def submit(
             _executor().submit(run_job, database_url, job.id)
     except Exception as exc:  # noqa: BLE001 -- a queue that is down must show as a failed job, not vanish
         _finish(database_url, job.id, status="failed", error=f"could not queue the job: {type(exc).__name__}: {exc}")
+        _ACTIVE.discard(job.id)
     session.refresh(job)
     return job
 
@@ -193,6 +204,8 @@ def run_job(database_url: str, job_id: str) -> None:
         _finish(database_url, job_id, status="failed", error=f"{type(exc).__name__}: {exc}")
     else:
         _finish(database_url, job_id, status="succeeded", result=result)
+    finally:
+        _ACTIVE.discard(job_id)
 
 
 def _finish(database_url: str, job_id: str, *, status: str, error: str | None = None, result: Any = None,
@@ -214,7 +227,11 @@ def _finish(database_url: str, job_id: str, *, status: str, error: str | None = 
 
 
 def get_job(*, session: Session, job_id: str) -> Job | None:
-    return session.get(Job, job_id) if len(job_id) <= 32 else None
+    """The job, or None; a job left unfinished by a process that is gone is failed first."""
+    job = session.get(Job, job_id) if len(job_id) <= 32 else None
+    if job is not None:
+        fail_if_orphaned(session=session, job=job)
+    return job
 
 
 def require_job(*, session: Session, job_id: str, user_id: int | None = None, is_admin: bool = False) -> Job:
@@ -239,22 +256,141 @@ def job_dict(job: Job) -> dict[str, Any]:
 
 
 def fail_interrupted(*, session: Session, older_than: timedelta = timedelta(0)) -> int:
-    """Mark in-process jobs left queued/running by a stopped server as failed (called at start-up)."""
+    """Mark in-process jobs left queued/running by a stopped server as failed (called at start-up).
+    A job of another server process on this host that still runs is left to it."""
     cutoff = now() - older_than
-    count = session.execute(
-        update(Job).where(Job.backend == "thread", Job.status.in_(("queued", "running")), Job.created_at <= cutoff)
-        .values(status="failed", error="the server stopped while this job was running; run it again",
-                finished_at=now())
-    ).rowcount
+    unfinished = session.execute(
+        select(Job.id, Job.worker).where(Job.backend == "thread", Job.status.in_(UNFINISHED), Job.created_at <= cutoff)
+    ).all()
+    stopped = [job_id for job_id, worker in unfinished if worker is None or not _process_alive(worker)]
+    count = 0
+    for first in range(0, len(stopped), 500):
+        count += session.execute(
+            update(Job).where(Job.id.in_(stopped[first:first + 500]), Job.status.in_(UNFINISHED))
+            .values(status="failed", error="the server stopped while this job was running; run it again",
+                    finished_at=now())
+        ).rowcount or 0
     session.commit()
-    return count or 0
+    return count
 
 
 def recent_jobs(*, session: Session, user_id: int | None, limit: int = 20) -> list[Job]:
     query = select(Job).order_by(Job.created_at.desc()).limit(limit)
     if user_id is not None:
         query = query.where(Job.user_id == user_id)
-    return list(session.scalars(query))
+    jobs = list(session.scalars(query))
+    for job in jobs:
+        fail_if_orphaned(session=session, job=job)
+    return jobs
+
+
+# --- jobs whose process is gone --------------------------------------------------------------------
+
+UNFINISHED = ("queued", "running")
+# Thread jobs submitted in this process and not finished yet.
+_ACTIVE: set[str] = set()
+
+
+def worker_identity(pid: int | None = None) -> str:
+    """A process as host/pid/start time (a pid is reused; with its start time it is not)."""
+    pid = os.getpid() if pid is None else pid
+    return f"{socket.gethostname()}/{pid}/{_start_time(pid)}"
+
+
+def _start_time(pid: int) -> str:
+    """When the process started, in clock ticks since boot (Linux /proc); '' where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    fields = stat.rsplit(")", 1)[-1].split()  # after "pid (command)" come fields 3, 4, …; starttime is 22
+    return fields[19] if len(fields) > 19 else ""
+
+
+def _process_alive(worker: str) -> bool:
+    """Whether the process `worker` (from worker_identity) still runs; one on another host counts as
+    stopped, as a thread job there belongs to a server that is not this one."""
+    host, _, rest = worker.partition("/")
+    pid, _, started = rest.partition("/")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    if started:
+        return _start_time(int(pid)) == started
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def orphan_reason(job: Job) -> str | None:
+    """Why nothing runs this queued/running job any more, or None while something may."""
+    if job.status not in UNFINISHED:
+        return None
+    if job.backend == "thread":
+        if job.worker is None:  # from before workers were recorded: fail_interrupted at start-up
+            return None
+        if job.worker == worker_identity():
+            return None if job.id in _ACTIVE else "its thread ended"
+        host = job.worker.partition("/")[0]
+        if host != socket.gethostname():
+            return None  # another server's job: that server (or its restart) decides
+        return None if _process_alive(job.worker) else "the server process running it stopped (out of memory or killed)"
+    if job.backend == "rq":
+        return _rq_orphan_reason(job.id)
+    return None
+
+
+def fail_if_orphaned(*, session: Session, job: Job) -> None:
+    """Mark `job` failed, with the reason, when nothing runs it any more (see orphan_reason)."""
+    reason = orphan_reason(job)
+    if reason is None:
+        return
+    try:
+        session.execute(
+            update(Job).where(Job.id == job.id, Job.status.in_(UNFINISHED))
+            .values(status="failed", error=f"the job stopped without finishing: {reason}; run it again",
+                    finished_at=now())
+        )
+        session.commit()
+    except SQLAlchemyError:  # the database is busy (SQLite): the next look tries again
+        session.rollback()
+        log.debug("could not mark orphaned job %s failed", job.id)
+        return
+    _LIVE.pop(job.id, None)
+    session.refresh(job)
+
+
+@lru_cache(maxsize=4)
+def _redis(url: str):  # type: ignore[no-untyped-def]
+    from redis import Redis
+
+    return Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+
+
+def _rq_orphan_reason(job_id: str) -> str | None:
+    """Why RQ no longer runs this job: RQ failed or stopped it (a work horse that died), or forgot it."""
+    url = redis_url()
+    if not url:
+        return None
+    from redis.exceptions import RedisError
+    from rq.exceptions import NoSuchJobError
+    from rq.job import Job as QueuedJob
+
+    try:
+        queued = QueuedJob.fetch(job_id, connection=_redis(url))
+        status = str(queued.get_status(refresh=False).value)
+        if status not in ("failed", "stopped", "canceled"):
+            return None
+        latest = queued.latest_result()
+    except NoSuchJobError:
+        return "the queue no longer holds it (Redis was emptied, or its record expired)"
+    except RedisError:
+        return None  # the queue is down: nothing can be told
+    detail = (latest.exc_string or "").strip().splitlines()[-1:] if latest is not None else []
+    return f"the worker {status} it" + (f" ({detail[0].strip(' ;')})" if detail else "")
 
 
 # --- scheduler ---------------------------------------------------------------------------------------
