@@ -132,6 +132,93 @@ def list_plans(*, session: Session) -> list[PlanListing]:
     return listings
 
 
+def plans_in_force(*, session: Session, year: int) -> list[str]:
+    """Names of the incentive plans of `year` that have an approved version (those that pay)."""
+    return list(session.scalars(select(IncentivePlan.name).distinct().where(
+        IncentivePlan.year == year, IncentivePlan.status == "approved").order_by(IncentivePlan.name)))
+
+
+@dataclass(frozen=True)
+class ComponentView:
+    code: str
+    name: str
+    kind: str
+    weight_bp: int | None
+    metric: str | None
+    target_plan: str | None
+    spec: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ParticipantView:
+    code: str
+    name: str
+    role: str
+    target_incentive: int  # fen per year
+    valid_from: date
+    valid_to: date | None
+
+
+@dataclass(frozen=True)
+class VersionView:
+    version: int
+    status: str
+    created_by: str
+    created_at: datetime
+    submitted_by: str | None
+    approved_by: str | None
+
+
+@dataclass(frozen=True)
+class PlanDetail:
+    """One incentive plan as an editor shows it: its newest version, what it holds, and every version."""
+
+    name: str
+    version: int
+    status: str
+    year: int
+    settlement: str
+    note: str | None
+    in_force: int | None
+    components: tuple[ComponentView, ...]
+    participants: tuple[ParticipantView, ...]
+    versions: tuple[VersionView, ...]
+    periods: tuple[tuple[str, bool], ...]  # each settlement period of the year and whether it is closed
+
+
+def plan_detail(*, session: Session, name: str, user: User | None = None) -> PlanDetail:
+    """The newest version of plan `name` with its components, participants, versions and periods;
+    `user` limits the participants to those the user may see (`auth.access.can_see`)."""
+    from attain.auth.access import can_see
+
+    plan = require_plan(session=session, name=name)
+    versions = tuple(VersionView(v.version, v.status, v.created_by, v.created_at, v.submitted_by, v.approved_by)
+                     for v in session.scalars(select(IncentivePlan).where(IncentivePlan.name == name)
+                                              .order_by(IncentivePlan.version.desc())))
+    in_force = next((v.version for v in versions if v.status == "approved"), None)
+    components = tuple(ComponentView(c.code, c.name, c.kind, c.weight_bp, c.metric, c.target_plan, dict(c.spec))
+                       for c in _components(session, plan.id))
+    participants = tuple(
+        ParticipantView(node.code, node.name, p.role, p.target_incentive, p.valid_from, p.valid_to)
+        for p, node in session.execute(
+            select(IncentiveParticipant, OrgNode).join(OrgNode, OrgNode.id == IncentiveParticipant.org_node_id)
+            .where(IncentiveParticipant.plan_id == plan.id).order_by(OrgNode.path, IncentiveParticipant.valid_from))
+        if user is None or can_see(session=session, user=user, node=node))
+    return PlanDetail(plan.name, plan.version, plan.status, plan.year, plan.settlement, plan.note, in_force, components,
+                      participants, versions, settlement_periods(session=session, name=name))
+
+
+def settlement_periods(*, session: Session, name: str) -> tuple[tuple[str, bool], ...]:
+    """Every settlement period label of plan `name`'s year (2026Q1 … or 2026-01 …) and whether it is closed."""
+    plan = require_plan(session=session, name=name)
+    closed = set(session.scalars(select(IncentiveClose.period).where(IncentiveClose.plan_name == name)))
+    if plan.settlement == "quarter":
+        labels = [quarter(plan.year, q).label for q in range(1, 5)]
+    else:
+        labels = [month(plan.year, m).label for m in range(1, 13)]
+    return tuple((label, label in closed) for label in labels)
+
+
 def _planner(session: Session, by: str, roles: tuple[str, ...], action: str) -> User:
     from attain.plans.service import require_user
 
@@ -964,10 +1051,12 @@ class WhatIf:
     extra_pays: int  # what it adds, fen
     next_step: calc.NextStep | None
     message: str
+    name: str = ""
+    role: str = "rep"
 
     def as_dict(self) -> dict[str, Any]:
         step = self.next_step
-        return {"rep": self.rep, "period": self.period, "as_of": self.as_of.isoformat(), "earned": self.earned,
+        return {"rep": self.rep, "name": self.name, "role": self.role, "period": self.period, "as_of": self.as_of.isoformat(), "earned": self.earned,
                 "extra": self.extra, "extra_pays": self.extra_pays, "message": self.message,
                 "next_step": None if step is None else {"component": step.component, "attainment": calc.percent_text(step.goal),
                                                         "needed": step.needed, "gain": step.gain}}
@@ -980,14 +1069,37 @@ def what_if(
     """What `rep` has earned so far, what the next band or curve point needs and pays, and what
     `extra` fen more credited sales would pay (rate tables and payout curves; slices, milestones,
     SPIFs and pools depend on which sale it is and are left as they are)."""
+    plan, span, as_of, people = _what_if_setup(session, name, period, as_of)
+    person = next(iter(_visible(session, user, rep, people)))
+    return _what_if_of(session, plan, span, as_of, people, person, extra, _Context(session, span, as_of))
+
+
+def team_what_if(
+    *, session: Session, name: str, extra: int, period: str | None = None, as_of: date | None = None,
+    user: User | None = None,
+) -> list[WhatIf]:
+    """`what_if` for every participant `user` may see (a rep: themselves; a manager: their team;
+    a director: their region or the company), in org order, reading the figures once."""
+    plan, span, as_of, people = _what_if_setup(session, name, period, as_of)
+    context = _Context(session, span, as_of)
+    return [_what_if_of(session, plan, span, as_of, people, person, extra, context)
+            for person in _visible(session, user, None, people)]
+
+
+def _what_if_setup(session: Session, name: str, period: str | None, as_of: date | None
+                   ) -> tuple[IncentivePlan, Period, date, list[_Person]]:
     plan = plan_in_force(session=session, name=name)
     as_of = as_of or _today()
     span = settlement_period(plan, period) if period else period_containing(plan, as_of)
     as_of = min(as_of, span.end)
-    people = _earned(session, plan, span, as_of)
-    person = next(iter(_visible(session, user, rep, people)))
+    return plan, span, as_of, _earned(session, plan, span, as_of)
+
+
+def _what_if_of(
+    session: Session, plan: IncentivePlan, span: Period, as_of: date, people: list[_Person], person: _Person, extra: int,
+    context: _Context,
+) -> WhatIf:
     earned = calc.total_of(person.lines)
-    context = _Context(session, span, as_of)
     payouts = []
     candidates: list[tuple[str, list[Fraction], Fraction | None, Fraction]] = []
     for component in _components(session, plan.id):
@@ -1027,4 +1139,5 @@ def what_if(
     message = calc.next_step_message(best) if best else "已在最高档 / no higher band or curve point"
     extra_pays = gain(extra)
     message += f"；再卖 {calc.wan_text(extra)} 多拿 {calc.money_text(extra_pays)} 元" if extra else ""
-    return WhatIf(person.node.code, span.label, as_of, earned, extra, extra_pays, best, message)
+    return WhatIf(person.node.code, span.label, as_of, earned, extra, extra_pays, best, message, person.node.name,
+                  person.participant.role)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from attain.web.api import alerts, dashboard, imports, plans, tracking
+from attain.web.api import alerts, dashboard, imports, incentives, plans, tracking
 
 router = APIRouter(prefix="/api/v1")
 router.include_router(plans.router)
@@ -12,5 +12,6 @@ router.include_router(tracking.router)
 router.include_router(imports.router)
 router.include_router(dashboard.router)
 router.include_router(alerts.router)
+router.include_router(incentives.router)
 
 __all__ = ["router"]
