@@ -7,10 +7,32 @@ to an HTTP status once (`attain.web.errors`), the CLI prints the message and exi
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Self
 
 
 class AttainError(Exception):
-    """Base class for every error Attain reports to a user."""
+    """Base class for every error Attain reports to a user.
+
+    `code` names the message in `attain.messages` and `params` fills its template: the web shows it
+    in the page's language. `str(exc)` stays the English text (the CLI, logs and the JSON API); when
+    no message is given it is the code's English template filled in, and a message given with a code
+    may say more for the CLI (e.g. which command to run) than the web text does.
+    """
+
+    def __init__(self, message: str | None = None, *args: object, code: str | None = None,
+                 params: dict[str, object] | None = None):
+        self.code = code
+        self.params = dict(params or {})
+        if message is None and code is not None:
+            from attain.messages import english
+
+            message = english(code, self.params)
+        super().__init__(*((message,) if message is not None else ()), *args)
+
+    @classmethod
+    def coded(cls, code: str, message: str | None = None, /, **params: object) -> Self:
+        """`raise InvalidInput.coded("amount.not_yuan", what=..., text=...)`."""
+        return cls(message, code=code, params=params)
 
 
 class NotFound(AttainError):
@@ -44,6 +66,7 @@ class RowError:
 class ImportRejected(InvalidInput):
     """An import found bad rows; nothing was written. `errors` lists every bad row."""
 
-    def __init__(self, message: str, errors: list[RowError]):
-        super().__init__(message)
+    def __init__(self, message: str | None, errors: list[RowError], *, code: str | None = None,
+                 params: dict[str, object] | None = None):
+        super().__init__(message, code=code, params=params)
         self.errors = errors

@@ -1,9 +1,16 @@
 """Calendar periods by label: year `2027`, half `2027H1`, quarter `2027Q1`, month `2027-01`,
-ISO week `2027-W10` and day `2027-01-15`. Pure standard library."""
+ISO week `2027-W10`, day `2027-01-15` and a range of days `2027-01-01..2027-01-30`. Pure standard
+library.
+
+`parse_period_text` reads what people type (CLI options and web inputs alike): the labels, Chinese
+forms (2026年, 2026年3月, 2026年第1季度, 2026年上半年, 2026年第10周) and words relative to an injected
+`today` (本月, 上月, 本季度, 上季度, 今年, 去年, 本周, 上周, 今天, 昨天, 近30天, and in English "this
+month", "last month", "this quarter", "this year", "last 30 days")."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
@@ -100,6 +107,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"^(\d{4})年(\d{1,2})月$"), "month"),
     (re.compile(r"^(\d{4})[-\s]?W(\d{1,2})$", re.IGNORECASE), "week"),
     (re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"), "day"),
+    (re.compile(r"^(\d{4})-(\d{2})-(\d{2})\.\.(\d{4})-(\d{2})-(\d{2})$"), "range"),
     (re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"), "day"),
     (re.compile(r"^FY(\d{4})$", re.IGNORECASE), "fiscal_year"),
     (re.compile(r"^FY(\d{4})[-\s]?H([12])$", re.IGNORECASE), "fiscal_half"),
@@ -158,12 +166,103 @@ def _parse_label(text: str, fiscal_year_start_month: int) -> Period:
                 return month(parts[0], parts[1])
             if kind == "week":
                 return iso_week(parts[0], parts[1])
+            if kind == "range":
+                return days_between(date(*parts[:3]), date(*parts[3:]))
             return day(date(parts[0], parts[1], parts[2]))
         except (ValueError, OverflowError) as exc:
-            raise InvalidInput(f"'{text}' is not a valid period: {exc}") from exc
+            raise InvalidInput(f"'{text}' is not a valid period: {exc}", code="period.invalid", params={"text": text}) from exc
     raise InvalidInput(
-        f"'{text}' is not a period; use 2027, 2027H1, 2027Q1, 2027-01, 2027-W10, 2027-01-15, FY2027 or FY2027Q1"
+        f"'{text}' is not a period; use 2027, 2027H1, 2027Q1, 2027-01, 2027-W10, 2027-01-15, FY2027 or FY2027Q1",
+        code="period.unknown", params={"text": text},
     )
+
+
+def days_between(start: date, end: date) -> Period:
+    """The days [start, end] as one period, labelled `start..end` (a single day is a day)."""
+    if end < start:
+        raise InvalidInput(f"end {end} is before start {start}")
+    if start == end:
+        return day(start)
+    return Period(start, end, Grain.DAY, f"{start.isoformat()}..{end.isoformat()}")
+
+
+_CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+_TYPED: list[tuple[re.Pattern[str], str]] = [
+    (re.compile(r"^(\d{4})年$"), "year"),
+    (re.compile(r"^(\d{4})年?第?([1-4一二三四])季度?$"), "quarter"),
+    (re.compile(r"^(\d{4})年?([上下])半年$"), "half"),
+    (re.compile(r"^(\d{4})年?第(\d{1,2})周$"), "week"),
+    (re.compile(r"^(?:近|最近|过去)(\d{1,3})天$"), "last_days"),
+    (re.compile(r"^(?:the\s+)?(?:last|past)\s+(\d{1,3})\s+days?$", re.IGNORECASE), "last_days"),
+]
+_RELATIVE = {
+    "今天": ("day", 0), "today": ("day", 0), "昨天": ("day", -1), "yesterday": ("day", -1),
+    "本周": ("week", 0), "this week": ("week", 0), "上周": ("week", -1), "last week": ("week", -1),
+    "本月": ("month", 0), "this month": ("month", 0), "上月": ("month", -1), "上个月": ("month", -1),
+    "last month": ("month", -1),
+    "本季度": ("quarter", 0), "本季": ("quarter", 0), "this quarter": ("quarter", 0),
+    "上季度": ("quarter", -1), "上季": ("quarter", -1), "last quarter": ("quarter", -1),
+    "今年": ("year", 0), "本年": ("year", 0), "this year": ("year", 0),
+    "去年": ("year", -1), "last year": ("year", -1),
+}
+MAX_PERIOD_TEXT = 32
+
+
+def parse_period_text(text: str, today: date, fiscal_year_start_month: int = 1) -> Period:
+    """What people type for a period (see the module docstring), relative words counted from `today`.
+
+    Every label this returns reads back with `parse_period` (近30天 → `2026-11-03..2026-12-02`)."""
+    return _supported(_parse_typed(text, today, fiscal_year_start_month))
+
+
+def _parse_typed(text: str, today: date, fiscal_year_start_month: int) -> Period:
+    cleaned = unicodedata.normalize("NFKC", text or "").strip()
+    if len(cleaned) > MAX_PERIOD_TEXT:
+        raise InvalidInput("the period is too long; use e.g. 2027, 2027Q1, 2027-03 or 本月", code="period.too_long")
+    relative = _RELATIVE.get(re.sub(r"\s+", " ", cleaned.lower()))
+    if relative is not None:
+        return _relative(today, *relative)
+    compact = re.sub(r"\s+", "", cleaned)
+    for pattern, kind in _TYPED:
+        match = pattern.match(compact) or pattern.match(cleaned)
+        if not match:
+            continue
+        first = int(match.group(1))
+        if kind == "year":
+            return year(first)
+        if kind == "quarter":
+            return quarter(first, _CHINESE_DIGITS[match.group(2)])
+        if kind == "half":
+            return half(first, 1 if match.group(2) == "上" else 2)
+        if kind == "week":
+            try:
+                return iso_week(first, int(match.group(2)))
+            except (ValueError, OverflowError) as exc:
+                raise InvalidInput(f"'{text}' is not a valid period: {exc}", code="period.invalid",
+                                   params={"text": text}) from exc
+        if first < 1:
+            break
+        return days_between(today - timedelta(days=first - 1), today)
+    try:
+        return parse_period(compact, fiscal_year_start_month)
+    except InvalidInput as exc:
+        if exc.code == "period.invalid":  # keep the reason ("month must be in 1..12") for the CLI
+            raise InvalidInput(str(exc).replace(f"'{compact}'", f"'{text}'", 1), code=exc.code, params={"text": text}) from None
+        raise InvalidInput.coded("period.unknown", text=text) from None
+
+
+def _relative(today: date, grain: str, step: int) -> Period:
+    if grain == "day":
+        return day(today + timedelta(days=step))
+    if grain == "week":
+        return period_of(today + timedelta(weeks=step), Grain.WEEK)
+    if grain == "month":
+        first = _add_months(today.replace(day=1), step)
+        return month(first.year, first.month)
+    if grain == "quarter":
+        first = _add_months(today.replace(day=1, month=3 * ((today.month - 1) // 3) + 1), 3 * step)
+        return quarter(first.year, (first.month - 1) // 3 + 1)
+    return year(today.year + step)
 
 
 def period_of(d: date, grain: Grain) -> Period:

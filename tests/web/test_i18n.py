@@ -6,7 +6,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_python
 from babel.messages.mofile import read_mo
 from fastapi.testclient import TestClient
 from hypothesis import given
@@ -76,6 +76,8 @@ def test_every_message_in_the_templates_and_code_is_translated_into_chinese() ->
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
     found = {message for folder in (WEB, WEB.parent / "auth") for _file, _line, message, *_rest in extract_from_dir(
         str(folder), method_map, options_map=options, keywords=keywords)}
+    with (WEB.parent / "messages.py").open("rb") as handle:  # the coded messages of the services (attain.messages)
+        found |= {m for _line, _function, m, _comments in extract_python(handle, keywords, [], {}) if isinstance(m, str)}
     ids = {m if isinstance(m, str) else m[0] for m in found}
     with (WEB / "locale/zh_CN/LC_MESSAGES/messages.mo").open("rb") as handle:
         catalogue = read_mo(handle)

@@ -64,7 +64,7 @@ def test_a_bad_file_shows_every_row_error_and_writes_nothing(admin_client: TestC
     result = _run(admin_client, preview.text)
     assert 'data-status="failed"' in result.text and "未导入任何数据" in result.text
     errors = re.findall(r"<tr><td class=\"num\">(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", result.text)
-    assert errors == [("3", "下单日期", "&#39;2026-13-45&#39; is not a date"), ("5", "下单日期", "&#39;yesterday&#39; is not a date")]
+    assert errors == [("3", "下单日期", "“2026-13-45”不是日期"), ("5", "下单日期", "“yesterday”不是日期")]
     assert "orders_bad_dates.csv" in result.text
     assert _count(database_url, OrderLine) == 0 and _count(database_url, OrgNode) == 0
 
@@ -92,7 +92,7 @@ def test_a_missing_column_can_be_mapped_by_hand(admin_client: TestClient, databa
 
 
 @pytest.mark.parametrize(("name", "content", "message"), [
-    ("a.exe", b"MZ", "not a CSV or Excel file"), ("empty.csv", b"", "is empty"),
+    ("a.exe", b"MZ", "不是 CSV 或 Excel 文件"), ("empty.csv", b"", "是空文件"),
     ("broken.xlsx", b"not really excel", "broken.xlsx"),
 ])
 def test_unreadable_uploads_are_explained(admin_client: TestClient, name: str, content: bytes, message: str) -> None:

@@ -43,7 +43,7 @@ def diagnosis_command(
     from attain.tracking.diagnosis import diagnose
 
     with open_session(db) as session:
-        span = resolve_period(session, period)
+        span = resolve_period(session, period, today=parse_day(as_of))
         result = diagnose(session=session, period=span, level=by, reference=vs, as_of=parse_day(as_of), plan=plan)
     if json:
         print_json(result.as_dict())
@@ -78,7 +78,7 @@ def pipeline_command(
     from attain.tracking.pipeline import forecast
 
     with open_session(db) as session:
-        span = resolve_period(session, period)
+        span = resolve_period(session, period, today=parse_day(as_of))
         result = forecast(session=session, period=span, level=by, as_of=parse_day(as_of), plan=plan, draws=draws, seed=seed)
     if json:
         print_json(result.as_dict())

@@ -100,7 +100,7 @@ def actuals_command(
     from attain.tracking.format import actuals_payload, human
 
     with _tracking(db, engine, orders) as (session, runner):
-        span = resolve_period(session, period)
+        span = resolve_period(session, period, today=parse_day(as_of))
         result = actuals(session=session, period=span, by=by, metric=metric, as_of=parse_day(as_of), runner=runner)
     if json:
         print_json(actuals_payload(result))
@@ -136,7 +136,7 @@ def attainment_command(
     from attain.tracking.format import attainment_payload, human, percent
 
     with _tracking(db, engine, orders) as (session, runner):
-        span = resolve_period(session, period)
+        span = resolve_period(session, period, today=parse_day(as_of))
         result = attainment(session=session, period=span, by=by, plan=plan, metric=metric, as_of=parse_day(as_of),
                             runner=runner, parallel=True, preview=draft)
     if json:
@@ -190,7 +190,7 @@ def leaderboard_command(
     from attain.tracking.leaderboard import leaderboard
 
     with _tracking(db, engine, orders) as (session, runner):
-        span = resolve_period(session, period)
+        span = resolve_period(session, period, today=parse_day(as_of))
         result = leaderboard(session=session, period=span, by=by, plan=plan, as_of=parse_day(as_of), runner=runner)
     if json:
         print_json(leaderboard_payload(result))

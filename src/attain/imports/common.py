@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from attain.catalog.models import Customer, ProductNode
 from attain.catalog.service import create_product_node
 from attain.errors import ImportRejected, InvalidInput
+from attain.messages import english
 from attain.imports.columns import Columns
 from attain.org.models import OrgNode
 from attain.org.service import create_node, ensure_root
@@ -76,8 +77,9 @@ def reject_if_errors(columns: Columns, source: str) -> None:
     if columns.errors:
         errors = sorted(columns.errors, key=lambda e: (e.line, e.column))
         rows = len({e.line for e in errors})
-        problems = f"{len(errors):,} problems in " if len(errors) != rows else ""
-        raise ImportRejected(f"{source}: {problems}{rows:,} bad row{'s' if rows != 1 else ''}; nothing was imported", errors)
+        problems = english("import.problems_in", {"count": f"{len(errors):,}"}) if len(errors) != rows else ""
+        code = "import.rejected_one" if rows == 1 else "import.rejected_many"
+        raise ImportRejected(None, errors, code=code, params={"source": source, "problems": problems, "rows": f"{rows:,}"})
 
 
 KEY_MODES = ("auto", "code", "external_id", "name")

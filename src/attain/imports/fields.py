@@ -170,7 +170,7 @@ KINDS = tuple(FIELDS)
 
 def fields_for(kind: str) -> tuple[Field, ...]:
     if kind not in FIELDS:
-        raise InvalidInput(f"unknown import kind '{kind}'; choose one of {', '.join(KINDS)}")
+        raise InvalidInput.coded("import.unknown_kind", kind=kind, kinds=list(KINDS))
     return FIELDS[kind]
 
 
@@ -234,7 +234,8 @@ def match_columns(kind: str, header: list[str], overrides: dict[str, list[str]])
     missing = [f.name for f in fields_for(kind) if f.required and f.name not in resolved]
     if missing and not (kind == "targets" and missing == ["value"]):
         hints = "; ".join(f"{name} (e.g. {', '.join(_field(kind, name).synonyms[:3])})" for name in missing)
-        raise InvalidInput(f"missing column for {hints}; columns found: {', '.join(header)}. Use --map field=Column")
+        raise InvalidInput(f"missing column for {hints}; columns found: {', '.join(header)}. Use --map field=Column",
+                           code="import.missing_column", params={"hints": hints, "columns": ", ".join(header)})
     return resolved
 
 

@@ -137,9 +137,9 @@ def _draft(session: Session, name: str, expect: int | None) -> tuple[Plan, dict[
 
 def _check_value(plan: Plan, value: int) -> None:
     if value < 0:
-        raise InvalidInput(f"a target cannot be negative, got {value}")
+        raise InvalidInput.coded("cell.negative", value=value)
     if value % plan.unit:
-        raise InvalidInput(f"{value} is not a multiple of the plan's rounding unit {plan.unit} (minor units)")
+        raise InvalidInput.coded("cell.off_unit", value=value, unit=plan.unit)
 
 
 def _contains(outer: CellKey, inner: CellKey, nodes: dict[int, OrgNode], periods: dict[str, Any]) -> bool:
@@ -190,7 +190,7 @@ def _save_resplit(
     for key in pins:
         _check_open(plan, key)
         if key[0] in shut:
-            raise Conflict(f"period {key[0]} is closed; {cell_label(key, org)} cannot change")
+            raise Conflict.coded("cell.closed", period=key[0], cell=cell_label(key, org))
     locks = []
     for key, cell in old.items():
         if cell.locked and key[1] in position:
@@ -209,7 +209,8 @@ def _save_resplit(
             if _contains(lock_key, key, nodes, periods):
                 if change_total:
                     raise Conflict(f"changing {cell_label(key, org)} would change locked cell {cell_label(lock_key, org)}; "
-                                   "unlock it or redistribute within it")
+                                   "unlock it or redistribute within it", code="cell.lock_conflict",
+                                   params={"cell": cell_label(key, org), "locked": cell_label(lock_key, org)})
                 # The difference must stay inside the locked cell: narrow the donors to it, unless
                 # they already lie inside it (then it keeps its value anyway).
                 inner, spread_over = position[lock_key[1]], covered(lock_key)
@@ -225,7 +226,7 @@ def _save_resplit(
             raise InvalidInput(f"{cell_label(key, org)} is not under {org.nodes[donors].code}, the part of the plan that gives the difference")
         if donors == position[key[1]] and donor_slices is None:
             raise InvalidInput(f"{cell_label(key, org)} is the top of the part being redistributed; change the total instead "
-                               "(--change-total), or edit the cells under it")
+                               "(--change-total), or edit the cells under it", code="cell.top", params={"cell": cell_label(key, org)})
         edits.append(calc.Edit(position[key[1]], covered(key), value, cell_label(key, org), donors, fixed, donor_slices))
     rows = calc.apply_edits(leaf_rows_of(layout, org, old), org.parents, edits, plan.unit,
                             tuple(n.code for n in org.nodes), slice_names(session, layout))
@@ -264,7 +265,7 @@ def set_cells(
         _check_value(plan, value)
         _check_open(plan, key)
         if old[key].locked and old[key].value != value:
-            raise Conflict(f"cell {ref.node} {key[0]} is locked at {old[key].value}; unlock it first")
+            raise Conflict.coded("cell.locked", node=ref.node, period=key[0], value=old[key].value)
         pins[key] = value
         touched.append(require_node(session=session, key=ref.node))
     scope = _scope(session, plan, within, actor)
@@ -597,7 +598,7 @@ def set_row_note(
 ) -> EditResult:
     """The strategy note of one org node's cells (all products, all customers, every period)."""
     if len(note) > 2000:
-        raise InvalidInput("a strategy note is at most 2000 characters")
+        raise InvalidInput.coded("note.too_long")
     plan, _cells = _draft(session, name, expect)
     row = require_node(session=session, key=node)
     if actor is not None:

@@ -40,7 +40,7 @@ def require_plan(*, session: Session, name: str) -> Plan:
     if plan is None:
         names = session.scalars(select(Plan.name).distinct().order_by(Plan.name)).all()
         known = f"; plans are {', '.join(names)}" if names else "; there are no plans yet"
-        raise NotFound(f"no plan named '{name}'{known}")
+        raise NotFound(f"no plan named '{name}'{known}", code="plan.not_found", params={"name": name})
     return plan
 
 
@@ -108,13 +108,13 @@ def create_plan(
     """A new draft plan (version 1, recorded with who and why). The rounding unit defaults to one
     whole unit of the metric."""
     if not name.strip() or len(name) > 100:
-        raise InvalidInput(f"plan name '{name}' must be 1 to 100 characters")
+        raise InvalidInput.coded("plan.name_length", name=name)
     if unit is not None and unit <= 0:
         raise InvalidInput(f"the rounding unit must be positive, got {unit}")
     if end < start:
         raise InvalidInput(f"plan {name}: end {end} is before start {start}")
     if get_plan(session=session, name=name) is not None:
-        raise Conflict(f"a plan named '{name}' already exists")
+        raise Conflict.coded("plan.exists", name=name)
     plan = Plan(
         name=name, version=1, metric_id=metric.id, start_date=start, end_date=end,
         year=start.year if start.year == end.year else None, status=status, unit=unit or 10**metric.scale,
@@ -132,9 +132,10 @@ def create_plan(
 def check_expected(plan: Plan, expect: int | None) -> None:
     """Conflict if the plan is no longer at the version the caller's change was based on."""
     if expect is not None and expect != plan.version:
-        raise Conflict(
+        raise Conflict(  # the CLI says which command reloads it; the web says "reload the page"
             f"plan {plan.name} is at version {plan.version}, but this change was based on version {expect}; "
-            f"reload the plan (attain plan versions {plan.name}) and apply the change again"
+            f"reload the plan (attain plan versions {plan.name}) and apply the change again",
+            code="plan.moved_on", params={"plan": plan.name, "version": plan.version, "expect": expect},
         )
 
 
@@ -149,7 +150,7 @@ def require_draft(*, session: Session, name: str, expect: int | None = None) -> 
 
 def ensure_editable(plan: Plan) -> None:
     if plan.status != "draft":
-        raise Conflict(f"plan {plan.name} v{plan.version} is {plan.status}; edit a new draft version instead")
+        raise Conflict.coded("plan.not_draft", plan=plan.name, version=plan.version, status=plan.status)
 
 
 def plan_summary(*, session: Session, plan: Plan) -> dict[str, object]:
@@ -249,7 +250,8 @@ def begin_change(
     )
     if bumped.rowcount != 1:
         session.rollback()
-        raise Conflict(f"plan {plan.name} was changed by someone else since version {read}; reload it and try again")
+        raise Conflict(f"plan {plan.name} was changed by someone else since version {read}; reload it and try again",
+                       code="plan.changed_since", params={"plan": plan.name, "version": read})
     session.expire(plan, ["version"])
     version = PlanVersion(
         plan_id=plan.id, version=read + 1, action=action, status=plan.status, changed_by=who, role=role,
@@ -344,18 +346,17 @@ def authorize(*, session: Session, user: User, plan: Plan, action: str, nodes: t
     from attain.auth.access import can_see
 
     if user.role not in PLANNER_ROLES:
-        raise NotAllowed(f"{user.username} is a {user.role}; plans are changed by managers, directors and admins")
+        raise NotAllowed.coded("plan.not_planner", user=user.username, role=user.role)
     if action in ("approve", "lock") and user.role not in APPROVER_ROLES:
-        raise NotAllowed(f"only a director or admin may {action} a plan; {user.username} is a {user.role}")
+        raise NotAllowed.coded("plan.approver_only", action=action, user=user.username, role=user.role)
     for node in nodes:
         if not can_see(session=session, user=user, node=node):
-            raise NotAllowed(f"{node.code} is outside what {user.username} manages")
+            raise NotAllowed.coded("plan.outside_scope", node=node.code, user=user.username)
     if action in ("submit", "revise", "approve", "lock", "change-total", "split"):
         root = plan_root(session=session, plan=plan)
         if root is not None and not can_see(session=session, user=user, node=root):
-            raise NotAllowed(
-                f"plan {plan.name} covers {root.name} ({root.code}); {user.username} manages only part of it and may not {action} it"
-            )
+            raise NotAllowed.coded("plan.part_only", plan=plan.name, root=f"{root.name} ({root.code})", user=user.username,
+                                   action=action)
 
 
 def _last_submitter(session: Session, plan: Plan) -> str | None:
@@ -374,7 +375,8 @@ def _move(
                 "superseded": "a newer version is in force"}
         raise Conflict(
             f"plan {plan.name} is {plan.status}; it cannot be {action} from there"
-            + (f" ({hint[plan.status]})" if plan.status in hint else "")
+            + (f" ({hint[plan.status]})" if plan.status in hint else ""),
+            code="plan.wrong_status", params={"plan": plan.name, "status": plan.status, "action": action},
         )
     version = begin_change(session=session, plan=plan, expect=expect, by=by, action=action, reason=reason, role=role)
     plan.status = to
@@ -402,10 +404,7 @@ def submit_plan(
     errors = [f for f in check_plan(session=session, name=name).findings if f.severity == "error"]
     if errors and not (override or "").strip():
         first = errors[0]
-        raise Conflict(
-            f"plan {plan.name} has {len(errors)} SMART error(s) (first: {first.cell}: {first.message}); "
-            "fix them or submit with an override reason"
-        )
+        raise Conflict.coded("plan.smart_errors", plan=plan.name, count=len(errors), first=f"{first.cell}: {first.message}")
     if errors:
         reason = f"{reason + '; ' if reason else ''}SMART override ({len(errors)} error(s)): {override.strip()}"  # type: ignore[union-attr]
     return _move(session=session, plan=plan, allowed_from=("draft",), to="submitted", action="submitted", by=by,
@@ -437,7 +436,8 @@ def approve_plan(
     if plan.status == "submitted" and _last_submitter(session, plan) == user.username and not get_setting(session, "plan_self_approval"):
         raise NotAllowed(
             f"{user.username} submitted plan {plan.name}; another director or admin approves it (four eyes), "
-            "or an admin allows self-approval: attain config set plan_self_approval true"
+            "or an admin allows self-approval: attain config set plan_self_approval true",
+            code="plan.four_eyes", params={"user": user.username, "plan": plan.name},
         )
     previous = None
     if plan.revision_of is not None and plan.status == "submitted":
@@ -456,7 +456,7 @@ def lock_plan(*, session: Session, name: str, by: str, expect: int | None = None
     plan = require_plan(session=session, name=name)
     authorize(session=session, user=user, plan=plan, action="lock")
     if plan.status in PENDING and plan.revision_of is not None:
-        raise Conflict(f"plan {plan.name} has a pending revision (v{plan.version}, {plan.status}); approve it before locking")
+        raise Conflict.coded("plan.pending_revision", plan=plan.name, version=plan.version, status=plan.status)
     return _move(session=session, plan=plan, allowed_from=("approved",), to="locked", action="locked", by=by,
                  expect=expect, reason=reason, role=user.role)
 
@@ -484,7 +484,7 @@ def revise_plan(
     that ended before it are frozen. A submitted plan goes back to draft.
     """
     if not (reason or "").strip():
-        raise InvalidInput("a revision needs a reason: --reason '...'")
+        raise InvalidInput("a revision needs a reason: --reason '...'", code="plan.revision_reason")
     user = require_user(session=session, username=by)
     plan = require_plan(session=session, name=name)
     authorize(session=session, user=user, plan=plan, action="revise")
@@ -495,7 +495,7 @@ def revise_plan(
     today = today or current_day()
     earliest = default_effective_from(plan, today)
     if plan.end_date < today.replace(day=1):
-        raise Conflict(f"plan {plan.name} ended on {plan.end_date}; its periods are closed and cannot be revised")
+        raise Conflict.coded("plan.ended", plan=plan.name, end=plan.end_date)
     start = effective_from or earliest
     if start < earliest:
         raise InvalidInput(
@@ -513,7 +513,8 @@ def revise_plan(
         session.flush()
     except IntegrityError as exc:  # another session opened a revision at the same version
         session.rollback()
-        raise Conflict(f"plan {plan.name} was changed by someone else since version {plan.version}; reload it") from exc
+        raise Conflict(f"plan {plan.name} was changed by someone else since version {plan.version}; reload it",
+                       code="plan.changed_since", params={"plan": plan.name, "version": plan.version}) from exc
     cells = PlanCell.__table__
     columns = [c.name for c in cells.columns if c.name not in ("id", "plan_id")]
     session.execute(insert(cells).from_select(

@@ -57,11 +57,11 @@ def parse_yuan(text: str, what: str) -> int:
     try:
         value = Decimal(raw) * factor * 100
     except InvalidOperation as exc:
-        raise InvalidInput(f"{what} '{text}' is not an amount in yuan (e.g. 12000000 or 1200万)") from exc
+        raise InvalidInput.coded("amount.not_yuan", what=what, text=text) from exc
     if value != value.to_integral_value():
-        raise InvalidInput(f"{what} '{text}' has more than two decimal places")
+        raise InvalidInput.coded("amount.too_precise", what=what, text=text)
     if value < 0:
-        raise InvalidInput(f"{what} '{text}' must not be negative")
+        raise InvalidInput.coded("amount.negative", what=what, text=text)
     return int(value)
 
 
@@ -70,11 +70,11 @@ def parse_weights(text: str, count: int, what: str) -> tuple[float, ...]:
     try:
         weights = tuple(float(p) for p in parts)
     except ValueError as exc:
-        raise InvalidInput(f"weights for {what} '{text}' must be numbers such as 40,60") from exc
+        raise InvalidInput.coded("weights.not_numbers", what=what, text=text) from exc
     if len(weights) != count:
-        raise InvalidInput(f"{what} needs {count} weights (one per member), got '{text}'")
+        raise InvalidInput.coded("weights.count", what=what, count=count, text=text)
     if any(w < 0 for w in weights) or sum(weights) <= 0:
-        raise InvalidInput(f"weights for {what} '{text}' must be non-negative and not all zero")
+        raise InvalidInput.coded("weights.all_zero", what=what, text=text)
     return weights
 
 
@@ -198,7 +198,7 @@ def _leaf_nodes(session: Session, scope: OrgNode, level: str | None, on: date) -
         teams = {t.id for t in queries.nodes_of_kind(session=session, kind="team", under=scope)}
         nodes = [n for n in nodes if n.parent_id in teams and (n.end_date is None or n.end_date >= on)]
     if not nodes:
-        raise InvalidInput(f"{scope.name} has no {level} to split to")
+        raise InvalidInput.coded("wizard.no_level", scope=scope.name, level=level)
     return nodes
 
 
@@ -222,7 +222,7 @@ def _working_days(spec: WizardSpec) -> np.ndarray:
 
     session = object_session(spec.scope)
     if session is None:
-        raise InvalidInput("the scope of the split is no longer loaded; preview again")
+        raise InvalidInput.coded("wizard.preview_again")
     days = day_range(spec.start, spec.end)
     mask, _warnings = working_day_mask(days, company_calendar(session=session))
     months = days.astype("datetime64[M]").astype(np.int64) % 12
@@ -251,7 +251,7 @@ def wizard_axes(
         elif method in ("history", "working-days"):
             prior = history()
             if prior.sum() <= 0:
-                raise InvalidInput(f"no sales in {window.label} to split {name} by history; choose equal shares")
+                raise InvalidInput.coded("wizard.no_history", window=window.label, what=name)
             axes.append(Axis(name, keys, Shares.HISTORY))
             priors.append(prior)
         else:
@@ -273,15 +273,15 @@ def wizard_axes(
     if spec.product:
         lines = list(session.scalars(select(ProductNode).where(ProductNode.parent_id.is_(None)).order_by(ProductNode.code)))
         if not lines:
-            raise InvalidInput("there are no product lines to split by; import products first")
+            raise InvalidInput.coded("wizard.no_products")
         add("product", [Member(p.code, p.name, p.id) for p in lines], spec.product_method, spec.product_weights,
             history=lambda: _history(session, spec, window, "product", [p.id for p in lines]))
     if spec.customer_type:
         if spec.customer_method == "history":
-            raise InvalidInput("customer types split by equal shares or weights (e.g. 40,60 for new, existing)")
+            raise InvalidInput.coded("wizard.customer_history")
         add("customer_type", [Member(t, t, t) for t in CUSTOMER_TYPES], spec.customer_method, spec.customer_weights)
     if not axes:
-        raise InvalidInput("choose at least one dimension to split by")
+        raise InvalidInput.coded("wizard.no_dimension")
     return named, axes, priors
 
 
@@ -292,12 +292,12 @@ def _locks(spec: WizardSpec, named: list[tuple[str, list[Member]]]) -> list[Lock
     for where, text in sorted(spec.locks.items()):
         if not (text or "").strip():
             continue
-        value = parse_yuan(text, f"locked cell {where}")
+        value = parse_yuan(text, where)
         row, _, col = where.partition("|")
         if row not in keys0 or (col and col not in keys1):
-            raise InvalidInput(f"locked cell {where} is not in the preview; preview again")
+            raise InvalidInput.coded("wizard.lock_gone", cell=where)
         if col and len(named) != 2:
-            raise InvalidInput("single cells lock only with exactly two dimensions; lock row totals instead")
+            raise InvalidInput.coded("wizard.cell_locks")
         place = {named[0][0]: row, named[1][0]: col} if col else {named[0][0]: row}
         lock = Lock.of(place, value)
         locks.append(Lock(lock.where, value, text.strip()))
@@ -307,9 +307,9 @@ def _locks(spec: WizardSpec, named: list[tuple[str, list[Member]]]) -> list[Lock
 def preview(*, session: Session, spec: WizardSpec) -> WizardResult:
     """Split the total as the wizard says, without writing anything."""
     if spec.unit <= 0:
-        raise InvalidInput("the rounding unit must be positive")
+        raise InvalidInput.coded("wizard.unit_positive")
     if spec.total % spec.unit:
-        raise InvalidInput(f"the total {spec.total / 100:,.2f} is not a multiple of the rounding unit {spec.unit / 100:,.2f}")
+        raise InvalidInput.coded("wizard.total_off_unit", total=f"{spec.total / 100:,.2f}", unit=f"{spec.unit / 100:,.2f}")
     window = wizard_baseline(session, spec)
     named, axes, priors = wizard_axes(session, spec, window)
     prior = None

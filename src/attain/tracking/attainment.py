@@ -547,9 +547,11 @@ def _node_of(grouping: Grouping, key: Key) -> int | None:
 
 
 
-def resolve_period(session: Session, text: str) -> Period:
-    """A period label read with the company's fiscal year (setting fiscal_year_start_month)."""
-    from attain.periods import parse_period
+def resolve_period(session: Session, text: str, today: date | None = None) -> Period:
+    """A period as people type it (attain.periods.parse_period_text: labels, 2026年3月, 本月, 近30天 …),
+    fiscal labels read with the company's fiscal year (setting fiscal_year_start_month) and relative
+    words counted from `today` (default: the real today). The CLI and the web both read periods here."""
+    from attain.periods import parse_period_text
     from attain.settings.service import get_setting
 
-    return parse_period(text, int(get_setting(session, "fiscal_year_start_month")))
+    return parse_period_text(text, today or date.today(), int(get_setting(session, "fiscal_year_start_month")))

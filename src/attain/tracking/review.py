@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,14 +51,20 @@ class ReviewPack:
     alerts: tuple[AlertLine, ...]
 
 
-def build_review(*, session: Session, week: str, by: str = "rep", plan: str | None = None) -> ReviewPack:
-    """Gather every table of the pack for the ISO week `week` (counted to its Sunday)."""
+def build_review(*, session: Session, week: str, by: str = "rep", plan: str | None = None,
+                 today: date | None = None) -> ReviewPack:
+    """Gather every table of the pack for the ISO week `week`, counted to its Sunday or, for the
+    week under way, to `today` (default: the real today) — never to a day that has not come."""
     span = parse_period(week)
     if span.grain is not Grain.WEEK:
-        raise InvalidInput(f"--week '{week}' is not an ISO week; use e.g. 2027-W10")
+        raise InvalidInput(f"--week '{week}' is not an ISO week; use e.g. 2027-W10", code="period.not_week",
+                           params={"text": week})
     if by not in ("rep", "team"):
         raise InvalidInput(f"the review pack lists rep or team rows, not '{by}'")
-    as_of = span.end
+    today = today or date.today()
+    if today < span.start:
+        raise InvalidInput.coded("review.future_week", week=span.label, today=today)
+    as_of = min(span.end, today)
     # The month the week belongs to is the month of its Thursday (ISO rule): W44 of 2026 (26 Oct –
     # 1 Nov) reviews October, complete at as-of, not the single Sunday of November.
     month = period_of(span.start + timedelta(days=3), Grain.MONTH)
@@ -87,16 +93,26 @@ def _pct(value: Decimal | float | None) -> float | None:
     return None if value is None else float(value)
 
 
+def _status(status: str | None) -> str:
+    """Tracking's status word in both languages, as the pack's headers ("落后 / behind")."""
+    from attain.tracking.format import STATUS_LABELS
+
+    if not status:
+        return ""
+    zh, en = STATUS_LABELS.get(status, (status, status))
+    return f"{zh} / {en}"
+
+
 def tables(pack: ReviewPack) -> list[tuple[str, list[str], list[list[object]], list[str]]]:
     """(sheet title, headers, rows, column kinds) per table; kinds: text, money, pct, int."""
     attainment_rows = [
         [" ".join(r.labels), _yuan(r.actual), _yuan(r.target), _pct(r.figures.attainment), _pct(r.figures.pace_gap),
-         _yuan(r.figures.seasonal_forecast), r.figures.status or ""]
+         _yuan(r.figures.seasonal_forecast), _status(r.figures.status)]
         for r in pack.attainment.rows
     ]
     total = pack.attainment.total
     attainment_rows.append(["合计 / total", _yuan(total.actual), _yuan(total.target), _pct(total.figures.attainment),
-                            _pct(total.figures.pace_gap), _yuan(total.figures.seasonal_forecast), total.figures.status or ""])
+                            _pct(total.figures.pace_gap), _yuan(total.figures.seasonal_forecast), _status(total.figures.status)])
     board_rows = [
         [leader.rank, " ".join(leader.row.labels), _yuan(leader.row.actual), _pct(leader.row.figures.attainment),
          ", ".join(f"{int(share * 100)}%" for share, _day in leader.milestones.reached),

@@ -44,7 +44,14 @@ class NotAuthenticated(Exception):
 
 
 class Forbidden(Exception):
-    """Signed in, but the role may not use this route."""
+    """Signed in, but the role may not use this route. `code`/`params` as in `AttainError`."""
+
+    def __init__(self, message: str | None = None, *, code: str | None = None, params: dict[str, object] | None = None):
+        from attain.messages import english
+
+        self.code = code
+        self.params = dict(params or {})
+        super().__init__(message if message is not None or code is None else english(code, self.params))
 
 
 async def optional_user(request: Request, session: SessionDep) -> User | None:
@@ -88,7 +95,7 @@ def require_role(*roles: str) -> Callable[[User], User]:
 
     async def check(user: CurrentUser) -> User:
         if user.role not in roles:
-            raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {user.role}")
+            raise Forbidden(code="access.role_needed", params={"roles": list(roles), "role": user.role})
         return user
 
     return check

@@ -6,6 +6,7 @@ a browser navigating to a page gets the error page in its language, or the sign-
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from urllib.parse import quote, urlsplit
 
 from fastapi import FastAPI, Request
@@ -16,13 +17,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from attain.auth.service import RateLimited
-from attain.errors import AttainError, Conflict, ImportRejected, InvalidInput, NotAllowed, NotFound
+from attain.errors import (
+    AttainError,
+    Conflict,
+    ImportRejected,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+)
 from attain.web.deps import Forbidden, NotAuthenticated
+from attain.web.i18n import N_, request_locale
 from attain.web.security import CsrfFailed
 
 STATUS = {RateLimited: 429, NotFound: 404, InvalidInput: 422, Conflict: 409, NotAllowed: 403}
-TITLES = {401: "Sign in first", 403: "Not allowed", 404: "Not found", 409: "Conflict", 422: "Cannot use this input",
-          429: "Too many requests"}
+TITLES = {401: N_("Sign in first"), 403: N_("Not allowed"), 404: N_("Not found"), 409: N_("Conflict"),
+          422: N_("Cannot use this input"), 429: N_("Too many requests"), 400: N_("Error"), 500: N_("Error")}
+
+
+class _Stored(Exception):
+    """A message without a code (a validation or HTTP error): translated when its text is known."""
 
 
 def wants_json(request: Request) -> bool:
@@ -32,17 +45,32 @@ def wants_json(request: Request) -> bool:
     return "application/json" in accept and "text/html" not in accept
 
 
-def _answer(request: Request, status: int, detail: str, extra: dict[str, object] | None = None) -> Response:
-    if wants_json(request):
+def _answer(request: Request, status: int, detail: str, extra: dict[str, object] | None = None,
+            error: BaseException | None = None) -> Response:
+    """The error as JSON or as the error page. The JSON API answers in English with the message's
+    `code` and `params`; HTMX requests and pages get the message in the page's language."""
+    from attain.web.messages import error_text
+
+    if request.url.path.startswith("/api/"):
         body: dict[str, object] = {"detail": detail}
+        if error is not None and getattr(error, "code", None):
+            from attain.web.api.common import jsonable
+
+            body.update(code=error.code, params=jsonable(error.params))  # type: ignore[attr-defined]
         body.update(extra or {})
         return JSONResponse(body, status_code=status)
+    shown = error_text(request, error if error is not None else _Stored(detail))
+    if wants_json(request):
+        body = {"detail": shown}
+        body.update(extra or {})
+        return JSONResponse(body, status_code=status)
+    from attain.web.pages.common import catalogue
     from attain.web.templating import (
         render,  # late: templating imports the i18n and security modules
     )
 
-    title = TITLES.get(status, "Error")
-    context = {"status_code": status, "title": title, "detail": detail, "errors": (extra or {}).get("errors")}
+    title = catalogue(request_locale(request)).gettext(TITLES.get(status, "Error"))
+    context = {"status_code": status, "title": title, "detail": shown, "errors": (extra or {}).get("errors")}
     try:
         return render(request, "error.html", context, status_code=status)
     except Exception:  # noqa: BLE001 -- never let the error page itself turn a 4xx into a 500
@@ -64,7 +92,7 @@ def install(app: FastAPI) -> None:
         extra: dict[str, object] = {}
         if isinstance(exc, ImportRejected):
             extra["errors"] = [e.as_dict() for e in exc.errors[:1000]]
-        return _answer(request, status, str(exc), extra)
+        return _answer(request, status, str(exc), extra, exc)
 
     @app.exception_handler(DataError)
     async def data_error(request: Request, exc: DataError) -> Response:
@@ -85,11 +113,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> Response:
-        return _answer(request, 403, str(exc))
+        return _answer(request, 403, str(exc), None, exc)
 
     @app.exception_handler(CsrfFailed)
     async def csrf_failed(request: Request, exc: CsrfFailed) -> Response:
-        return _answer(request, 403, str(exc))
+        return _answer(request, 403, str(exc), None, Forbidden(code="access.csrf"))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -97,5 +125,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return _answer(request, exc.status_code, str(exc.detail), None) if exc.status_code != 405 else JSONResponse(
+        detail = str(exc.detail)
+        if exc.status_code in TITLES and detail == HTTPStatus(exc.status_code).phrase:
+            detail = TITLES[exc.status_code]  # Starlette's own "Not Found": the page's words
+        return _answer(request, exc.status_code, detail, None) if exc.status_code != 405 else JSONResponse(
             {"detail": str(exc.detail)}, status_code=405, headers=getattr(exc, "headers", None))

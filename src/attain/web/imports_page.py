@@ -31,6 +31,7 @@ from attain.web.api.imports import (
     upload_dir,
 )
 from attain.web.deps import SessionDep
+from attain.web.messages import error_text
 from attain.web.permissions import require_permission
 from attain.web.templating import render
 
@@ -49,7 +50,7 @@ def detect(kind: str, path: Path, overrides: dict[str, list[str]] | None = None)
     try:
         mapping = match_columns(kind, header, overrides or {})
     except InvalidInput as exc:
-        error = str(exc)
+        error = exc  # shown in the page's language
         # Match again with a stand-in column per field so that the fields found still show.
         stand_ins = header + [f.name for f in fields]
         try:
@@ -64,10 +65,10 @@ def detect(kind: str, path: Path, overrides: dict[str, list[str]] | None = None)
 
 def _upload_path(upload: str) -> Path:
     if not UPLOAD_NAME.match(upload) or ".." in upload:
-        raise InvalidInput("the uploaded file has expired; upload it again")
+        raise InvalidInput.coded("import.expired")
     path = upload_dir() / upload
     if not path.is_file():
-        raise InvalidInput("the uploaded file has expired; upload it again")
+        raise InvalidInput.coded("import.expired")
     return path
 
 
@@ -86,13 +87,17 @@ async def preview(request: Request, session: SessionDep, user: ImportUser,
         path = await save_upload(file)
     except InvalidInput as exc:
         recent = jobs.recent_jobs(session=session, user_id=None, limit=10)
-        return render(request, "imports/index.html", {"kinds": KINDS, "recent": recent, "error": str(exc)}, status_code=422)
+        return render(request, "imports/index.html", {"kinds": KINDS, "recent": recent, "error": error_text(request, exc)},
+                      status_code=422)
     try:
         found = await run_in_threadpool(detect, kind, path)
     except InvalidInput as exc:
         discard_upload(path)
         recent = jobs.recent_jobs(session=session, user_id=None, limit=10)
-        return render(request, "imports/index.html", {"kinds": KINDS, "recent": recent, "error": str(exc)}, status_code=422)
+        return render(request, "imports/index.html", {"kinds": KINDS, "recent": recent, "error": error_text(request, exc)},
+                      status_code=422)
+    if found["error"] is not None:
+        found["error"] = error_text(request, found["error"])
     return render(request, "imports/preview.html", {"kind": kind, "upload": f"{path.parent.name}/{path.name}",
                                                     "filename": path.name, **found})
 

@@ -22,7 +22,7 @@ def require_permission(permission: str) -> Callable[..., Awaitable[User]]:
     async def check(session: SessionDep, user: CurrentUser) -> User:
         roles = await run_in_threadpool(roles_for, session=session, permission=permission)
         if user.role not in roles:
-            raise Forbidden(f"this needs the role {' or '.join(roles)}; you are {user.role}")
+            raise Forbidden(code="access.role_needed", params={"roles": list(roles), "role": user.role})
         return user
 
     return check

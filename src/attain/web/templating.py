@@ -91,6 +91,28 @@ def _message_in(message: str, zh: bool) -> str:
 
 TEMPLATES.env.filters["message_in"] = _message_in
 
+
+@pass_context
+def _localise(context: Mapping[str, Any], text: str | None) -> str | None:
+    """A message stored as English text (an import job's error, row errors, warnings) in the page's language."""
+    from attain.web.messages import translate_text
+
+    return translate_text(str(text), translations(context.get("locale", "zh_CN")).gettext) if text else text
+
+
+TEMPLATES.env.filters["localise"] = _localise
+
+
+def _label_in(label: str, zh: bool) -> str:
+    """A bilingual label "新线索 leads (calls)" (Chinese words, then English) in the page's language."""
+    head, _, tail = label.partition(" ")
+    if not tail or head.isascii() or not tail[:1].isascii():
+        return label
+    return head if zh else tail
+
+
+TEMPLATES.env.filters["label_in"] = _label_in
+
 # (path, message id, roles allowed; empty = every signed-in user). 7b's pages fill in the links.
 NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/", "Dashboard", ()),
@@ -99,6 +121,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/actions", "Today", ("rep", "manager")),
     ("/diagnosis", "Diagnosis", ("admin", "director", "manager")),
     ("/customers", "Customers", ()),
+    ("/incentives", "Incentives", ()),
     ("/alerts", "Inbox", ()),
     ("/imports", "Imports", ("admin",)),
     ("/calendar", "Calendar", ("admin",)),

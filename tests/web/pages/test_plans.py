@@ -74,10 +74,10 @@ def test_wizard_preview_locks_and_apply(client_for, csrf_of, demo_url: str) -> N
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"total": "12000001"}, "not a multiple"),
-    ({"total": "lots"}, "not an amount"),
-    ({"customer_type": "yes", "customer_weights": "1"}, "needs 2 weights"),
-    ({"org_level": "none", "time": "none"}, "at least one dimension"),
+    ({"total": "12000001"}, "不是取整单位 10,000.00 的整数倍"),  # the pages are Chinese: so are their errors
+    ({"total": "lots"}, "总额“lots”不是以元计的金额"),
+    ({"customer_type": "yes", "customer_weights": "1"}, "需要 2 个权重"),
+    ({"org_level": "none", "time": "none"}, "请至少选择一个拆分维度"),
     ({"lock:EAST-T1": "13000000"}, ""),
 ])
 def test_wizard_preview_explains_bad_input(client_for, csrf_of, change: dict[str, str], message: str) -> None:
@@ -119,7 +119,7 @@ def test_grid_edit_resplits_and_every_level_reconciles(client_for, csrf_of, demo
     stale = client.post(f"/plans/{name}/cell", data={"node": "EAST-T1", "row": rep.code, "period": "2026-04",
                                                      "value": "0", "version": version},
                         headers={"X-CSRF-Token": token, "hx-request": "true"})
-    assert "based on version" in stale.text
+    assert "而此修改基于版本" in stale.text and "attain plan versions" not in stale.text  # no CLI command on the web
     assert _cells(demo_url, name) == after
     diff = client.get(f"/plans/{name}/diff?from_version={version}&to_version={version + 1}")
     assert diff.status_code == 200 and rep.name in diff.text
@@ -133,11 +133,11 @@ def test_grid_refuses_a_value_off_the_unit_and_edits_of_approved_plans(client_fo
     odd = client.post(f"/plans/{name}/cell", data={"node": "EAST", "row": "EAST-T1", "period": "2026-02",
                                                    "value": "12345", "version": 2},
                       headers={"X-CSRF-Token": token, "hx-request": "true"})
-    assert "rounding unit" in odd.text
+    assert "取整单位" in odd.text
     approved = client.post("/plans/FY2026/cell", data={"node": "COMPANY", "row": "EAST", "period": "2026-02",
                                                        "value": "100", "version": 1},
                            headers={"X-CSRF-Token": token, "hx-request": "true"})
-    assert "approved" in re.search(r'data-testid="grid-error">([^<]+)<', approved.text).group(1)
+    assert "已审批" in re.search(r'data-testid="grid-error">([^<]+)<', approved.text).group(1)
 
 
 def test_submit_then_only_a_director_approves(client_for, csrf_of) -> None:

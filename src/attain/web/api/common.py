@@ -61,7 +61,7 @@ def period_of(session: Session, text: str | None) -> Period:
     if text is None or not text.strip():
         return resolve_period(session, str(date.today().year))
     if len(text) > 32:
-        raise InvalidInput("period is too long; use e.g. 2027, 2027Q1, 2027-03 or FY2027")
+        raise InvalidInput.coded("period.too_long")
     try:
         return resolve_period(session, text.strip())
     except (ValueError, OverflowError) as exc:

@@ -43,7 +43,7 @@ async def save_upload(upload: UploadFile) -> Path:
     name = _safe_name(upload.filename)
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
-        raise InvalidInput(f"'{name}' is not a CSV or Excel file ({', '.join(UPLOAD_SUFFIXES)})")
+        raise InvalidInput.coded("import.not_table", name=name, suffixes=", ".join(UPLOAD_SUFFIXES))
     folder = upload_dir() / uuid.uuid4().hex
     folder.mkdir()
     target = folder / name
@@ -57,7 +57,7 @@ async def save_upload(upload: UploadFile) -> Path:
     if size == 0 or size > MAX_UPLOAD_BYTES:
         discard_upload(target)
         if size == 0:
-            raise InvalidInput(f"'{name}' is empty")
+            raise InvalidInput.coded("import.empty_file", name=name)
         raise InvalidInput(f"'{name}' is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
     return target
 
@@ -72,7 +72,7 @@ def discard_upload(path: Path) -> None:
 
 def check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise InvalidInput(f"unknown import kind '{kind[:40]}'; choose one of {', '.join(KINDS)}")
+        raise InvalidInput.coded("import.unknown_kind", kind=kind[:40], kinds=list(KINDS))
     return kind
 
 

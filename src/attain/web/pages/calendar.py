@@ -13,6 +13,7 @@ from starlette.responses import Response
 from attain.calendars import service as calendars
 from attain.errors import AttainError, InvalidInput
 from attain.web.deps import AdminUser, SessionDep, require_role
+from attain.web.messages import error_text
 from attain.web.templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role("admin"))])
@@ -46,7 +47,7 @@ def _answer(request: Request, session: SessionDep, year: int, change: object) ->
     except AttainError as exc:
         if request.headers.get("hx-request"):
             session.rollback()
-            return _days(request, session, year, str(exc))
+            return _days(request, session, year, error_text(request, exc))
         raise
     if request.headers.get("hx-request"):
         return _days(request, session, year)

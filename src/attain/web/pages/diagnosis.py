@@ -15,8 +15,9 @@ from starlette.responses import Response
 
 from attain.errors import InvalidInput
 from attain.org.models import OrgNode
-from attain.periods import parse_period
+from attain.tracking.attainment import resolve_period
 from attain.tracking.decompose import AHEAD, CAUSES, FACTORS
+from attain.tracking.defaults import default_month
 from attain.tracking.diagnosis import LEVELS, REFERENCES, diagnose
 from attain.tracking.format import STATUS_LABELS
 from attain.tracking.review import build_review, write_review
@@ -58,13 +59,13 @@ def whole_company(access: Any) -> bool:
 
 
 @router.get("/diagnosis/review")
-def review_pack(access: AccessDep, week: str, format: str = "xlsx") -> Response:
+def review_pack(access: AccessDep, week: str, format: str = "xlsx", as_of: str | None = None) -> Response:
     """The weekly review pack (attain.tracking.review) as an Excel download or an HTML page."""
     if not whole_company(access):
-        raise Forbidden("the review pack covers the whole company; ask a director or admin for it")
+        raise Forbidden(code="access.whole_company")
     if format not in ("xlsx", "html"):
         raise InvalidInput(f"the review pack comes as xlsx or html, not '{format}'")
-    pack = build_review(session=access.session, week=week)
+    pack = build_review(session=access.session, week=week, today=parse_as_of(as_of))  # this week: to today
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"review-{pack.week.label}.{format}"
         write_review(pack, out)
@@ -81,7 +82,9 @@ def review_pack(access: AccessDep, week: str, format: str = "xlsx") -> Response:
 def diagnosis_page(request: Request, access: AccessDep, period: str | None = None, by: str | None = None,
                    vs: str = "target", as_of: str | None = None) -> Response:
     day = parse_as_of(as_of)
-    chosen = parse_period(period) if period else parse_period(f"{day.year:04d}-{day.month:02d}")
+    # Early in a month the previous, complete month first (tracking.defaults), the current one offered.
+    opened = None if period else default_month(session=access.session, today=day)
+    chosen = opened.period if opened else resolve_period(access.session, period or "", today=day)
     level = by or {"rep": "rep", "manager": "rep"}.get(access.user.role, "team")
     result = diagnose(session=access.session, period=chosen, level=level, reference=vs, as_of=day)
     rows = [r for r in result.rows if access.can_see(access.session.get_one(OrgNode, r.node_id))]
@@ -92,6 +95,7 @@ def diagnosis_page(request: Request, access: AccessDep, period: str | None = Non
         "result": result, "rows": rows, "chart": chart(rows, labels) if rows else None, "labels": labels,
         "levels": LEVELS, "references": REFERENCES, "causes": CAUSES, "ahead_of_reference": AHEAD,
         "status_labels": STATUS_LABELS, "as_of": day, "by": level, "vs": vs,
-        "period": chosen, "common": render_labels(request), "review": whole_company(access),
+        "period": chosen, "other_period": opened.other if opened else None,
+        "common": render_labels(request), "review": whole_company(access),
         "week": f"{day.isocalendar().year}-W{day.isocalendar().week:02d}",
     })

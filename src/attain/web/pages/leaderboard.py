@@ -20,10 +20,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attain.org.models import OrgNode
-from attain.periods import Period, parse_period
+from attain.periods import Period
 from attain.plans.models import Plan
 from attain.plans.service import pending_revision
-from attain.tracking.attainment import resolve_plan
+from attain.tracking.attainment import resolve_period, resolve_plan
+from attain.tracking.defaults import default_month
 from attain.tracking.leaderboard import crossings, leaderboard
 from attain.web.deps import AccessDep
 from attain.web.pages.common import parse_as_of, render_page
@@ -84,7 +85,9 @@ def standings(
 def _context(request: Request, access: Any, period: str | None, by: str, as_of: str | None, tv: bool,
              plan: str | None, seconds: int = PAGE_SECONDS) -> dict[str, Any]:
     day = parse_as_of(as_of)
-    chosen_period = parse_period(period) if period else parse_period(f"{day.year:04d}-{day.month:02d}")
+    # Early in a month the previous, complete month first (tracking.defaults), the current one offered.
+    opened = None if period else default_month(session=access.session, today=day)
+    chosen_period = opened.period if opened else resolve_period(access.session, period or "", today=day)
     chosen = resolve_plan(access.session, chosen_period, plan)  # tracking's choice, as the CLI's
     clipped = min(max(day, chosen.start_date), chosen.end_date)
     rows = standings(session=access.session, plan=plan, period=chosen_period, by=by, as_of=day,
@@ -96,7 +99,7 @@ def _context(request: Request, access: Any, period: str | None, by: str, as_of: 
         "query": f"period={chosen_period.label}&by={by}&as_of={as_of or ''}&seconds={seconds}&tv={1 if tv else 0}",
         "seconds": seconds, "refreshed": datetime.now().strftime("%H:%M:%S"),
         "celebrations": [(r, mark) for r in rows for mark in r.crossed],
-        "periods": _period_choices(chosen, clipped),
+        "periods": _period_choices(chosen, clipped), "other_period": opened.other if opened else None,
     }
 
 

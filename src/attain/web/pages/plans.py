@@ -21,6 +21,8 @@ from attain.plans import service as plans
 from attain.plans import wizard as plan_editor
 from attain.plans.models import Plan
 from attain.web.deps import AccessDep, require_role
+from attain.web.i18n import N_
+from attain.web.messages import error_text
 from attain.web.pages.common import render_page
 
 PLANNERS = ("admin", "director", "manager")
@@ -48,12 +50,12 @@ def _spec(access: Any, form: FormData) -> plan_editor.WizardSpec:
     try:
         year = int(get("year") or plans.current_day().year)
     except ValueError as exc:
-        raise InvalidInput(f"year '{get('year')}' is not a year") from exc
+        raise InvalidInput.coded("wizard.year", text=get("year")) from exc
     if not 2000 <= year <= 2100:
-        raise InvalidInput(f"year {year} is out of range")
+        raise InvalidInput.coded("wizard.year", text=str(year))
     name = get("name").strip()
     if not name or len(name) > 100:
-        raise InvalidInput("give the plan a name of 1 to 100 characters")
+        raise InvalidInput.coded("plan.name_length", name=name)
     scope = access.node(get("scope")) if get("scope") else access.home()
     level = get("org_level", "rep") or None
     if level == "none":
@@ -63,7 +65,7 @@ def _spec(access: Any, form: FormData) -> plan_editor.WizardSpec:
         total=plan_editor.wizard_total(session=access.session, basis=get("basis", "total"), total=get("total"),
                                        growth=get("growth"), unit=get("unit", "10000"), year=year, scope=scope,
                                        today=plans.current_day()),
-        unit=plan_editor.parse_yuan(get("unit", "10000"), "rounding unit"),
+        unit=plan_editor.parse_yuan(get("unit", "10000"), N_("rounding unit")),
         scope=scope, org_level=level, org_method=get("org_method", "history"),
         time=get("time") == "month", time_method=get("time_method", "history"),
         product=get("product") == "line", product_method=get("product_method", "equal"),
@@ -102,7 +104,7 @@ async def wizard_preview(request: Request, access: AccessDep) -> Response:
     try:
         result = plan_editor.preview(session=access.session, spec=_spec(access, form))
     except AttainError as exc:
-        return render_page(request, "pages/_wizard_preview.html", {"error": str(exc), "result": None})
+        return render_page(request, "pages/_wizard_preview.html", {"error": error_text(request, exc), "result": None})
     rows, columns, table = result.pivot()
     return render_page(request, "pages/_wizard_preview.html", {
         "error": None, "result": result, "rows": rows, "columns": columns, "table": table,
@@ -123,7 +125,7 @@ async def wizard_apply(request: Request, access: AccessDep) -> Response:
             raise
         # In place, where the preview is shown: a name that exists, a total off the unit, ...
         access.session.rollback()
-        answer = render_page(request, "pages/_wizard_preview.html", {"error": str(exc), "result": None})
+        answer = render_page(request, "pages/_wizard_preview.html", {"error": error_text(request, exc), "result": None})
         answer.headers["HX-Retarget"] = "#preview"
         answer.headers["HX-Reswap"] = "innerHTML"
         return answer
@@ -191,7 +193,7 @@ def edit_cell(
         changes = result.changes
     except AttainError as exc:
         access.session.rollback()
-        error = str(exc)
+        error = error_text(request, exc)
     return _grid_answer(request, access, plan, parent, error, changes)
 
 
@@ -206,7 +208,7 @@ def unlock(request: Request, access: AccessDep, name: str, node: Annotated[str, 
                            by=access.user.username, actor=access.user)
     except AttainError as exc:
         access.session.rollback()
-        error = str(exc)
+        error = error_text(request, exc)
     return _grid_answer(request, access, plan, parent, error)
 
 
@@ -222,7 +224,7 @@ def note(request: Request, access: AccessDep, name: str, node: Annotated[str, Fo
                            by=access.user.username, actor=access.user)
     except AttainError as exc:
         access.session.rollback()
-        error = str(exc)
+        error = error_text(request, exc)
     return _grid_answer(request, access, plan, parent, error)
 
 
