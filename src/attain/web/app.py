@@ -25,6 +25,7 @@ from attain.web import errors
 from attain.web.deps import AccessDep, CurrentUser, Forbidden, SessionDep, require_role
 from attain.web.security import AnonymousCsrfMiddleware, SecurityHeadersMiddleware
 from attain.web.templating import TEMPLATES, render
+from attain.web.upload_guard import UploadGuardMiddleware
 
 STATIC_DIR = Path(__file__).parent / "static"
 API_DESCRIPTION = """Sales-target management API.
@@ -67,6 +68,7 @@ def create_app(database_url: str | None = None) -> FastAPI:
     app.state.session_factory = make_session_factory(engine)
     app.state.database_url = resolve_database_url(database_url)
     errors.install(app)
+    app.add_middleware(UploadGuardMiddleware)  # before any body is read: who uploads, and how much
     app.add_middleware(AnonymousCsrfMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)  # outermost: error pages get the headers too
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

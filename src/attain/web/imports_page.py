@@ -84,6 +84,7 @@ async def preview(request: Request, session: SessionDep, user: ImportUser,
                   kind: Annotated[str, Form(max_length=32)], file: Annotated[UploadFile, File()]) -> Response:
     try:
         check_kind(kind)
+        await run_in_threadpool(jobs.purge_stale_uploads, session=session)  # previews never run
         path = await save_upload(file)
     except InvalidInput as exc:
         recent = jobs.recent_jobs(session=session, user_id=None, limit=10)

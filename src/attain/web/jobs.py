@@ -428,6 +428,48 @@ def start_scheduler(database_url: str, *, hour: int | None = None, kind: str = "
     return thread
 
 
+# --- uploads nobody imports ----------------------------------------------------------------------------
+
+UPLOAD_TTL_ENV = "ATTAIN_UPLOAD_TTL_HOURS"
+
+
+def upload_ttl() -> timedelta:
+    """How long a previewed upload waits for its import (ATTAIN_UPLOAD_TTL_HOURS, default 24)."""
+    try:
+        hours = float(os.environ.get(UPLOAD_TTL_ENV, "") or 24)
+    except ValueError:
+        hours = 24.0
+    return timedelta(hours=hours if hours > 0 else 24)
+
+
+def purge_stale_uploads(*, session: Session, folder: Path | None = None, older_than: timedelta | None = None,
+                        at: datetime | None = None) -> int:
+    """Delete uploads (one random folder each) untouched for `older_than` (default `upload_ttl()`):
+    files previewed but never imported. A file that an unfinished import job still reads is kept.
+    Returns how many were deleted. Called before each new upload is stored."""
+    import re
+    import shutil
+
+    from attain.web.api.imports import upload_dir
+
+    folder = upload_dir() if folder is None else folder
+    cutoff = ((at or datetime.now()) - (older_than or upload_ttl())).timestamp()
+    in_use = {Path(str((params or {}).get("path", ""))).parent.name for params in session.scalars(
+        select(Job.params).where(Job.kind == "import", Job.status.in_(UNFINISHED)))}
+    deleted = 0
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        if not re.fullmatch(r"[0-9a-f]{32}", entry.name) or not entry.is_dir() or entry.name in in_use:
+            continue
+        try:
+            newest = max([entry.stat().st_mtime] + [f.stat().st_mtime for f in entry.iterdir()])
+        except OSError:  # deleted meanwhile (its job finished)
+            continue
+        if newest < cutoff:
+            shutil.rmtree(entry, ignore_errors=True)
+            deleted += 1
+    return deleted
+
+
 # --- built-in tasks ------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from attain.auth.models import User
@@ -19,10 +20,10 @@ from attain.web import jobs
 from attain.web.api.common import ERROR_RESPONSES
 from attain.web.deps import CurrentUser, SessionDep
 from attain.web.permissions import require_permission
+from attain.web.upload_guard import BodyTooLarge, max_upload_bytes
 
 router = APIRouter(tags=["imports"], responses=ERROR_RESPONSES)
 UPLOAD_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
-MAX_UPLOAD_BYTES = int(os.environ.get("ATTAIN_MAX_UPLOAD_MB", "200")) * 1024 * 1024
 
 
 def upload_dir() -> Path:
@@ -39,7 +40,9 @@ def _safe_name(filename: str | None) -> str:
 
 
 async def save_upload(upload: UploadFile) -> Path:
-    """Store the upload as <upload dir>/<random>/<its own name> (so messages name the user's file)."""
+    """Store the upload as <upload dir>/<random>/<its own name> (so messages name the user's file).
+    The body was capped while it arrived (upload_guard); a file over the cap is 413 here too."""
+    limit = max_upload_bytes()
     name = _safe_name(upload.filename)
     suffix = Path(name).suffix.lower()
     if suffix not in UPLOAD_SUFFIXES:
@@ -51,14 +54,14 @@ async def save_upload(upload: UploadFile) -> Path:
     with target.open("wb") as out:
         while chunk := await upload.read(1024 * 1024):
             size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
+            if size > limit:
                 break
             out.write(chunk)
-    if size == 0 or size > MAX_UPLOAD_BYTES:
+    if size == 0 or size > limit:
         discard_upload(target)
         if size == 0:
             raise InvalidInput.coded("import.empty_file", name=name)
-        raise InvalidInput(f"'{name}' is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+        raise BodyTooLarge(limit)
     return target
 
 
@@ -77,7 +80,8 @@ def check_kind(kind: str) -> str:
 
 
 @router.post("/imports", status_code=202, summary="Import a file (background job)",
-             responses={202: {"description": "Job queued; poll GET /api/v1/jobs/{id}"}})
+             responses={202: {"description": "Job queued; poll GET /api/v1/jobs/{id}"},
+                        413: {"description": "The file is larger than ATTAIN_MAX_UPLOAD_MB (default 200)"}})
 async def post_import(
     request: Request, session: SessionDep, user: Annotated[User, Depends(require_permission("import"))],
     kind: Annotated[str, Form(max_length=32, description=f"One of {', '.join(KINDS)}")],
@@ -89,6 +93,7 @@ async def post_import(
     check_kind(kind)
     pairs = [m for m in (mapping or []) if m.strip()]
     parse_mapping(pairs, kind)  # a bad --map is a 422 now, not a failed job later
+    await run_in_threadpool(jobs.purge_stale_uploads, session=session)
     path = await save_upload(file)
     job = jobs.submit(session=session, kind="import", user_id=user.id, database_url=request.app.state.database_url,
                       params={"kind": kind, "path": str(path), "mapping": pairs, "sheet": sheet,
