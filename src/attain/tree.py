@@ -4,8 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from attain.errors import InvalidInput
+
+# Both trees store the path in a String(512); PostgreSQL refuses a longer one, SQLite would keep it.
+PATH_LIMIT = 512
+
+
+class TreeTooDeep(InvalidInput):
+    """A node whose path of ids would not fit: the chain of groups above it is too long."""
+
+
+def child_path(parent_path: str, node_id: int, what: str) -> str:
+    """The path of node `node_id` under a parent with `parent_path`; TreeTooDeep if it does not fit."""
+    path = f"{parent_path}{node_id}/"
+    check_path_length(len(path), path.count("/") - 1, what)
+    return path
+
+
+def check_path_length(length: int, depth: int, what: str) -> None:
+    if length > PATH_LIMIT:
+        raise TreeTooDeep(
+            f"{what} would sit {depth:,} levels deep, its path of ids {length:,} characters long (the limit is "
+            f"{PATH_LIMIT}); the chain of groups above it is too long"
+        )
 
 
 def insert_node(*, session: Session, model: Any, parent_id: int | None, **values: object) -> int:
@@ -17,13 +42,18 @@ def insert_node(*, session: Session, model: Any, parent_id: int | None, **values
     node_id = session.execute(
         insert(model).values(parent_id=parent_id, path="/", depth=depth, **values).returning(model.id)
     ).scalar_one()
-    session.execute(update(model).where(model.id == node_id).values(path=f"{parent_path}{node_id}/"))
+    path = child_path(parent_path, node_id, f"'{values.get('code', node_id)}'")
+    session.execute(update(model).where(model.id == node_id).values(path=path))
     return node_id
 
 
 def insert_nodes(*, session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
-    """Insert many nodes at once (each row names its `parent_id`, which must already exist); set
-    their paths and depths with one more statement; return their ids in the order of `rows`."""
+    """Insert many nodes at once (each row names its `parent_id`, which must already exist), set
+    their paths and depths; return their ids in the order of `rows`.
+
+    Race-safe: a code that another transaction has just created is not inserted again (INSERT … ON
+    CONFLICT DO NOTHING), and its id is read back — two imports naming the same new rep both end up
+    with the one row."""
     if not rows:
         return []
     parent_ids = {row["parent_id"] for row in rows if row["parent_id"] is not None}
@@ -35,13 +65,38 @@ def insert_nodes(*, session: Session, model: Any, rows: list[dict[str, Any]]) ->
         {**row, "path": "/", "depth": parents[row["parent_id"]][1] + 1 if row["parent_id"] is not None else 0}
         for row in rows
     ]
-    ids = list(session.scalars(insert(model).returning(model.id, sort_by_parameter_order=True), prepared))
     table = model.__table__
-    session.execute(
-        update(table).where(table.c.id == bindparam("_id")).values(path=bindparam("_path")),
-        [
-            {"_id": node_id, "_path": f"{parents[row['parent_id']][0] if row['parent_id'] is not None else '/'}{node_id}/"}
-            for node_id, row in zip(ids, rows)
-        ],
-    )
-    return ids
+    session.execute(insert_new_codes(session, table), prepared)
+    codes = [row["code"] for row in rows]
+    found: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(codes), 500):
+        chunk = codes[start : start + 500]
+        found.update((code, (node_id, path)) for node_id, code, path in session.execute(
+            select(table.c.id, table.c.code, table.c.path).where(table.c.code.in_(chunk))))
+    # Only this transaction's new rows still have the placeholder path "/" (a root's path is "/<id>/").
+    paths = [
+        {"_id": found[row["code"]][0],
+         "_path": child_path(parents[row["parent_id"]][0] if row["parent_id"] is not None else "/", found[row["code"]][0],
+                             f"'{row['code']}'")}
+        for row in rows if found[row["code"]][1] == "/"
+    ]
+    if paths:
+        session.execute(update(table).where(table.c.id == bindparam("_id")).values(path=bindparam("_path")), paths)
+    return [found[code][0] for code in codes]
+
+
+def insert_new_codes(session: Session, table: Any) -> Any:
+    """INSERT that skips rows whose code exists (or is being inserted by a concurrent transaction)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["code"])
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=["code"])
+    return insert(table)
+
+
+def subtree_path_length(*, session: Session, model: Any, path: str) -> int:
+    """The length of the longest path in the subtree whose root has `path`."""
+    return session.scalar(
+        select(func.max(func.length(model.path))).where(model.path.startswith(path, autoescape=True))
+    ) or len(path)

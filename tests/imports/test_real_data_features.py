@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from attain.catalog.models import ProductNode
 from attain.cli.main import app
-from attain.errors import ImportRejected, InvalidInput
+from attain.errors import ImportRejected, InvalidInput, RowError
 from attain.facts.models import OrderLine
 from attain.imports.reading import cell_text
 from attain.imports.service import ImportOptions, ImportResult, import_file
@@ -186,8 +186,9 @@ def test_regions_with_their_group_and_manager(session: Session, tmp_path: Path) 
 
 def test_a_rep_is_not_a_region(session: Session, tmp_path: Path) -> None:
     load(session, "reps", write(tmp_path, "reps.csv", REPS))
-    with pytest.raises(InvalidInput, match="'281' is a rep in Attain, not a region"):
+    with pytest.raises(ImportRejected) as caught:
         load(session, "regions", write(tmp_path, "regions.csv", "Code,Name\n281,Somewhere\n"))
+    assert caught.value.errors == [RowError(2, "Code", "'281' is a rep, not a region")]
 
 
 def test_orders_without_reps_go_to_the_region_manager(session: Session, tmp_path: Path) -> None:

@@ -89,6 +89,7 @@ def import_(
     period_grain: Annotated[str | None, typer.Option("--period-grain", help="targets: a date in the period column means the month/quarter/year containing it")] = None,
     scale: Annotated[str | None, typer.Option("--scale", help="Same as --multiplier (e.g. 1000 for a sheet in thousands)")] = None,
     rep_from_region: Annotated[bool, typer.Option("--rep-from-region", help="orders: a line without a rep goes to the manager of its region")] = False,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another import into the same database to finish", min=0)] = 300.0,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
@@ -108,7 +109,7 @@ def import_(
     options = ImportOptions(
         mapping=tuple(map_), sheet=sheet, date_format=date_format, multiplier=factor, plan=plan, metric=metric,
         has_header=not no_header, columns=tuple(columns.split(",")) if columns is not None else (), key=key,
-        period_grain=period_grain, rep_from_region=rep_from_region,
+        period_grain=period_grain, rep_from_region=rep_from_region, wait=wait,
     )
     url = resolve_database_url(db)
     _require_schema(url)

@@ -24,6 +24,8 @@ def percent_to_bp(text: str | Decimal, *, what: str) -> int:
         percent = Decimal(raw)
     except InvalidOperation:
         raise InvalidInput(f"{what}: '{text}' is not a percentage") from None
+    if not percent.is_finite():  # 'NaN', 'Infinity': Decimal reads them, no share is one
+        raise InvalidInput(f"{what}: '{text}' is not a percentage")
     points = percent * 100
     if points != points.to_integral_value():
         raise InvalidInput(f"{what}: {text} % has more than two decimals")

@@ -8,7 +8,9 @@ All or nothing, like every import: a bad row means nothing is written.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import date
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from attain.credit.calc import FULL_BP, check_direct, parse_team, percent_to_bp
@@ -22,6 +24,7 @@ from attain.imports.common import (
     Progress,
     Resolver,
     reject_if_errors,
+    wrong_kind,
 )
 from attain.imports.reading import Table
 
@@ -40,6 +43,18 @@ def _known_orders(session: Session, order_ids: set[str]) -> tuple[set[str], set[
             orders.add(order_id)
             lines.add((order_id, line_id))
     return orders, lines
+
+
+def _first_sale_dates(session: Session, order_ids: set[str]) -> dict[str, date]:
+    """The first order date of each order (an order's lines may carry different dates)."""
+    wanted = sorted(order_ids)
+    first: dict[str, date] = {}
+    for start in range(0, len(wanted), 500):
+        first.update(session.execute(
+            select(OrderLine.order_id, func.min(OrderLine.order_date))
+            .where(OrderLine.order_id.in_(wanted[start : start + 500])).group_by(OrderLine.order_id)
+        ).all())
+    return first
 
 
 def import_credits(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
@@ -79,12 +94,17 @@ def import_credits(session: Session, table: Table, mapping: dict[str, list[int]]
         except InvalidInput as exc:
             columns.error(index, "percent" if not teams[index] else "sales_team", str(exc))
             continue
+        field = "rep" if not teams[index] else "sales_team"
+        resolved: list[tuple[int, int, int]] = []
         for key, bp in shares:
             rep_id = resolver.existing_org(key)
-            if rep_id is None:
-                columns.error(index, "rep" if not teams[index] else "sales_team", f"no rep with code or name '{key}'")
+            problem = f"no rep with code or name '{key}'" if rep_id is None else wrong_kind(key, resolver.org_kind(rep_id), ("rep",))
+            if problem is not None:  # credit goes to people, never to a region or a team
+                columns.error(index, field, problem)
                 continue
-            groups.setdefault((order_id, line_id, kind), []).append((rep_id, bp, index))
+            resolved.append((rep_id, bp, index))  # type: ignore[arg-type]
+        if len(resolved) == len(shares):  # a row with a bad share adds none (its sum would mislead)
+            groups.setdefault((order_id, line_id, kind), []).extend(resolved)
     _check_groups(columns, groups)
     reject_if_errors(columns, table.source)
 
@@ -126,9 +146,12 @@ def import_returns(session: Session, table: Table, mapping: dict[str, list[int]]
     # A returns sheet often lists an order once per returned line (Superstore's Returns): the
     # repeats name the same returned order, so they are one return, not an error.
     orders, _lines = _known_orders(session, {o for o in order_ids if o})
+    sold_on = _first_sale_dates(session, orders)
     for index, order_id in enumerate(order_ids):
         if order_id is not None and order_id not in orders:
             columns.error(index, "order_id", f"no order '{order_id}' in the order lines; import the orders first")
+        elif order_id is not None and returned_on[index] is not None and returned_on[index] < sold_on[order_id]:  # type: ignore[operator]
+            columns.error(index, "returned_on", f"returned on {returned_on[index]}, before order {order_id} was sold on {sold_on[order_id]}")
     reject_if_errors(columns, table.source)
     step("writing returned orders")
     returns = {o: (d, s or table.source[-200:]) for o, d, s in zip(order_ids, returned_on, sources) if o}

@@ -16,6 +16,7 @@ from typing import TypeVar
 from attain.errors import RowError
 from attain.imports.parsing import (
     clean_text,
+    date_out_of_range,
     infer_date_format,
     parse_amount_column,
     parse_date_with,
@@ -40,6 +41,7 @@ class Columns:
         self.mapping = mapping
         self.date_format = date_format
         self.errors: list[RowError] = []
+        self._nul_reported: set[str] = set()
         self.width = len(table.header)
         # Column-major copy of the table: every parser below works on whole columns.
         self._columns = table.columns if table.columns is not None else list(zip_longest(*table.rows, fillvalue=""))
@@ -80,11 +82,25 @@ class Columns:
             parts = [_stripped(self._columns[i])[0] if i < len(self._columns) else [""] * len(self) for i in indexes]
             values = ["|".join(p) for p in zip(*parts)]
             joined = "\x00" + "\x00".join(values) + "\x00"
+        if joined.count("\x00") != len(values) + 1:
+            values, joined = self._without_nul(field, values)
         # One regex search over the joined column beats hashing a million values.
         if _MARKER.search(joined):
             values = ["" if v in EMPTY_MARKERS else v for v in values]
             joined = "\x00" + "\x00".join(values) + "\x00"
         return values, joined
+
+    def _without_nul(self, field: str, values: list[str]) -> tuple[list[str], str]:
+        """A NUL character inside a value (a binary or damaged file): a row error, once per field, and
+        the NUL shown as U+FFFD from here on. PostgreSQL cannot store NUL in text, and the joined
+        column that the parsers scan uses NUL as its separator."""
+        if field not in self._nul_reported:
+            self._nul_reported.add(field)
+            for index, value in enumerate(values):
+                if "\x00" in value:
+                    self.error(index, field, "contains a NUL character (byte 0); is the file binary or damaged?")
+        values = [v.replace("\x00", "\ufffd") if "\x00" in v else v for v in values]
+        return values, "\x00" + "\x00".join(values) + "\x00"
 
     def text(self, field: str, *, required: bool = False, max_length: int = 200) -> list[str | None]:
         return self._text(field, *self._raw_joined(field), required, max_length)
@@ -107,7 +123,14 @@ class Columns:
         values = self._text(field, raw, joined, required, max_length)
         if joined.isascii() and ".0\x00" not in joined:
             return values  # plain ASCII codes are already clean
-        return [v if v is None or (v.isascii() and not v.endswith(".0")) else clean_code(v) for v in values]
+        cleaned = [v if v is None or (v.isascii() and not v.endswith(".0")) else clean_code(v) for v in values]
+        # NFKC can lengthen a value ('㍿' is '株式会社'): the code stored must still fit.
+        if max(map(len, filter(None, cleaned)), default=0) <= max_length:
+            return cleaned
+        for index, (value, code) in enumerate(zip(values, cleaned)):
+            if code is not None and len(code) > max_length and value is not None and len(value) <= max_length:
+                self.error(index, field, f"longer than {max_length} characters once normalised ({len(code):,}: '{code[:20]}…')")
+        return cleaned
 
     def vocabulary(
         self, field: str, words: dict[str, str], what: str, *, required: bool = False, max_length: int = 32
@@ -186,15 +209,24 @@ class Columns:
                     return [None] * len(values)
                 fmt = "%Y-%m-%d"  # report each value that is not a date below
         parsed_days: dict[str, date] = {}
-        bad_days: set[str] = set()
+        bad_days: dict[str, str | None] = {}  # day → why it is refused (None: not a date at all)
         for day in days:
             try:
-                parsed_days[day] = parse_date_with(day, fmt)
+                parsed = parse_date_with(day, fmt)
             except ValueError:
-                bad_days.add(day)
-        parsed: dict[str, date | None] = {value: parsed_days.get(day) for value, day in day_of.items()}
+                bad_days[day] = None
+                continue
+            reason = date_out_of_range(parsed)
+            if reason is None:
+                parsed_days[day] = parsed
+            else:
+                bad_days[day] = reason
+        by_value: dict[str, date | None] = {value: parsed_days.get(day) for value, day in day_of.items()}
         hint = f" (expected {fmt})" if self.date_format else ""
-        bad = {value: f"'{value}' is not a date{hint}" for value, day in day_of.items() if day in bad_days}
+        bad = {
+            value: f"'{value}' is not a date{hint}" if bad_days[day] is None else f"'{value}' {bad_days[day]}"
+            for value, day in day_of.items() if day in bad_days
+        }
         if bad or (required and "" in distinct_all):
             for index, value in enumerate(values):
                 if not value:
@@ -202,7 +234,7 @@ class Columns:
                         self.error(index, field, f"{field} is empty")
                 elif value in bad:
                     self.error(index, field, bad[value])
-        return list(map(parsed.get, values))  # '' and bad values map to None
+        return list(map(by_value.get, values))  # '' and bad values map to None
 
     def _each(self, field: str, values: list[str], parse: Callable[[str], T], required: bool) -> list[T | None]:
         out: list[T | None] = []

@@ -7,17 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import Customer, ProductNode
-from attain.catalog.service import create_product_node
 from attain.errors import ImportRejected, InvalidInput
-from attain.messages import english
 from attain.imports.columns import Columns
+from attain.imports.lock import DEFAULT_WAIT_SECONDS
+from attain.messages import english
 from attain.org.models import OrgNode
-from attain.org.service import create_node, ensure_root
-from attain.tree import insert_nodes
+from attain.org.service import ensure_root
+from attain.tree import insert_new_codes, insert_nodes
 
 MONEY_SCALE = 2  # amounts are stored in fen (or cents): 10**-2 of the currency
 
@@ -71,6 +71,8 @@ class ImportOptions:
     period_grain: str | None = None
     # orders: a line without a rep goes to the manager (head) of its region.
     rep_from_region: bool = False
+    # How long to wait for another import into the same database to finish (attain.imports.lock).
+    wait: float = DEFAULT_WAIT_SECONDS
 
 
 def reject_if_errors(columns: Columns, source: str) -> None:
@@ -92,15 +94,22 @@ class _Keys:
     code: dict[str, int]
     external: dict[str, int]
     name: dict[str, list[int]]
+    # id → kind ('rep', 'region' … or 'line', 'product') for the trees; empty for customers.
+    kind: dict[int, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, session: Session, model: type) -> _Keys:
         keys = cls({}, {}, {})
-        for row_id, code, external_id, name in session.execute(select(model.id, model.code, model.external_id, model.name)):  # type: ignore[attr-defined]
+        kind = getattr(model, "kind", None)
+        columns = [model.id, model.code, model.external_id, model.name]  # type: ignore[attr-defined]
+        for row in session.execute(select(*columns, *([kind] if kind is not None else []))):
+            row_id, code, external_id, name = row[:4]
             keys.code[code] = row_id
             if external_id is not None:
                 keys.external[external_id] = row_id
             keys.name.setdefault(name, []).append(row_id)
+            if kind is not None:
+                keys.kind[row_id] = row[4]
         return keys
 
     def find(self, key: str, mode: str) -> int | None:
@@ -113,6 +122,52 @@ class _Keys:
             ids = self.name.get(key)
             return ids[0] if ids and len(ids) == 1 else None
         return None
+
+
+# Column sizes of codes and names in org_nodes, product_nodes and customers: what does not fit is
+# refused, never cut (two long names cut to the same 64 characters would become one record).
+CODE_LENGTH = 64
+NAME_LENGTH = 200
+
+
+def check_fits(key: str, name: str | None = None) -> None:
+    """InvalidInput when a code or name to be created is longer than its column."""
+    if len(key) > CODE_LENGTH:
+        raise InvalidInput(f"'{key[:40]}…' is {len(key):,} characters long, too long for a code (at most {CODE_LENGTH})")
+    if name is not None and len(name) > NAME_LENGTH:
+        raise InvalidInput(f"the name '{name[:40]}…' is {len(name):,} characters long (at most {NAME_LENGTH})")
+
+
+def wrong_kind(key: str, kind: str | None, wanted: tuple[str, ...]) -> str | None:
+    """The row error for a code that names a record of another kind ('R001' is a rep, not a region)."""
+    if kind is None or kind in wanted:
+        return None
+    what = {"line": "product line"}.get(kind, kind)
+    article = "an" if what[0] in "aeiou" else "a"
+    return f"'{key}' is {article} {what}, not {' or '.join(_with_article(w) for w in wanted)}"
+
+
+def _with_article(kind: str) -> str:
+    what = {"line": "product line"}.get(kind, kind)
+    return f"{'an' if what[0] in 'aeiou' else 'a'} {what}"
+
+
+def kind_errors(
+    columns: Columns, field: str, keys: list[str | None], find: Callable[[str], int | None],
+    kind_of: Callable[[int | None], str | None], wanted: tuple[str, ...],
+) -> set[str]:
+    """Row errors for the keys of a column that name a record of another kind than `wanted` (a
+    region in the rep column, a product line in the product column); returns those keys."""
+    bad: dict[str, str] = {}
+    for key in dict.fromkeys(k for k in keys if k):
+        reason = wrong_kind(key, kind_of(find(key)), wanted)
+        if reason is not None:
+            bad[key] = reason
+    if bad:
+        for index, key in enumerate(keys):
+            if key in bad:
+                columns.error(index, field, bad[key])  # type: ignore[index]
+    return set(bad)
 
 
 def check_key_mode(mode: str) -> str:
@@ -156,13 +211,22 @@ class Resolver:
         found = self._orgs.find(key, "auto")
         if found is not None:
             return found
-        node_id = create_node(
-            session=self.session, code=key[:64], name=(name or key)[:200], kind=kind,
-            parent_id=parent_id if parent_id is not None else self.root(), **attrs,
-        )
+        check_fits(key, name)
+        node_id = insert_nodes(session=self.session, model=OrgNode, rows=[
+            {"code": key, "name": name or key, "kind": kind, "parent_id": parent_id if parent_id is not None else self.root(), **attrs}
+        ])[0]
         self._orgs.code[key] = node_id
+        self._orgs.kind[node_id] = kind
         self._count(f"{kind}s" if kind != "company" else "companies")
         return node_id
+
+    def org_kind(self, node_id: int | None) -> str | None:
+        """The kind of an org node this resolver knows ('rep', 'team', 'region', 'company')."""
+        return self._orgs.kind.get(node_id) if node_id is not None else None  # type: ignore[arg-type]
+
+    def product_kind(self, node_id: int | None) -> str | None:
+        """The kind of a product node this resolver knows ('line' or 'product')."""
+        return self._products.kind.get(node_id) if node_id is not None else None  # type: ignore[arg-type]
 
     def orgs(
         self, keys: list[str], *, kind: str, names: dict[str, str | None], parents: dict[str, int | None], mode: str | None = None
@@ -174,29 +238,34 @@ class Resolver:
         if missing and mode in ("auto", "code"):
             root = self.root()
             rows = [
-                {"code": key[:64], "name": (names.get(key) or key)[:200], "kind": kind,
-                 "parent_id": parents.get(key) or root}
+                {"code": key, "name": names.get(key) or key, "kind": kind, "parent_id": parents.get(key) or root}
                 for key in missing
             ]
+            for row in rows:
+                check_fits(row["code"], row["name"])
             for key, node_id in zip(missing, insert_nodes(session=self.session, model=OrgNode, rows=rows)):
                 self._orgs.code[key] = node_id
+                self._orgs.kind.setdefault(node_id, kind)
             self.created[f"{kind}s"] = self.created.get(f"{kind}s", 0) + len(missing)
         return {key: self._orgs.find(key, mode) for key in keys}
 
-    def existing_org(self, key: str) -> int | None:
-        return self._orgs.find(key, self.key)
+    def existing_org(self, key: str, mode: str | None = None) -> int | None:
+        return self._orgs.find(key, mode or self.key)
 
     def products(self, keys: list[str], *, names: dict[str, str | None], lines: dict[str, str | None]) -> dict[str, int | None]:
         """Ids for many product keys; the missing ones are created together under their lines."""
         missing = [key for key in keys if self._products.find(key, self.key) is None]
         if missing and self.creates:
             rows = [
-                {"code": key[:64], "name": (names.get(key) or key)[:200], "kind": "product",
+                {"code": key, "name": names.get(key) or key, "kind": "product",
                  "parent_id": self.product_line(lines[key]) if lines.get(key) else None}  # type: ignore[arg-type]
                 for key in missing
             ]
+            for row in rows:
+                check_fits(row["code"], row["name"])
             for key, node_id in zip(missing, insert_nodes(session=self.session, model=ProductNode, rows=rows)):
                 self._products.code[key] = node_id
+                self._products.kind.setdefault(node_id, "product")
             self.created["products"] = self.created.get("products", 0) + len(missing)
         return {key: self._products.find(key, self.key) for key in keys}
 
@@ -204,22 +273,27 @@ class Resolver:
         found = self._products.find(line, "auto")
         if found is not None:
             return found
-        node_id = create_product_node(session=self.session, code=line[:64], name=line[:200], kind="line", parent_id=parent_id)
+        check_fits(line, line)
+        node_id = insert_nodes(session=self.session, model=ProductNode, rows=[
+            {"code": line, "name": line, "kind": "line", "parent_id": parent_id}
+        ])[0]
         self._products.code[line] = node_id
+        self._products.kind[node_id] = "line"
         self._count("product_lines")
         return node_id
 
-    def existing_product(self, key: str) -> int | None:
-        return self._products.find(key, self.key)
+    def existing_product(self, key: str, mode: str | None = None) -> int | None:
+        return self._products.find(key, mode or self.key)
 
     def customers(self, wanted: dict[str, tuple[str | None, int | None]]) -> dict[str, int | None]:
         """Ids for customer keys; missing ones are created in one bulk insert (name, region)."""
         missing = [k for k in wanted if self._customers.find(k, self.key) is None]
         if missing and self.creates:
-            self.session.execute(
-                insert(Customer),
-                [{"code": k[:64], "name": (wanted[k][0] or k)[:200], "region_id": wanted[k][1]} for k in missing],
-            )
+            rows = [{"code": k, "name": wanted[k][0] or k, "region_id": wanted[k][1]} for k in missing]
+            for row in rows:
+                check_fits(row["code"], row["name"])  # type: ignore[arg-type]
+            # ON CONFLICT DO NOTHING: a customer another transaction has just created is read back below.
+            self.session.execute(insert_new_codes(self.session, Customer.__table__), rows)
             self._customers = _Keys.load(self.session, Customer)
             self.created["customers"] = self.created.get("customers", 0) + len(missing)
         return {k: self._customers.find(k, self.key) for k in wanted}

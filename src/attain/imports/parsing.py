@@ -29,19 +29,25 @@ def parse_decimal(text: str) -> Decimal:
 
     Raises ValueError for anything else (empty, 'abc', 'NaN', '1.2.3').
     """
-    s = clean_text(text)
+    s = clean_text(text).replace("\u2212", "-")  # U+2212 MINUS SIGN, as word processors write it
     if not s:
         raise ValueError("empty number")
-    negative = False
+    # One sign at most: '(5)', '-5', '¥-5' and '-¥5' are -5; '--5', '(-5)' and '-¥-5' are typos
+    # whose meaning nobody can tell (they were read as +5), so they are refused.
+    signs: list[str] = []
     if s.startswith("(") and s.endswith(")"):
-        negative, s = True, s[1:-1].strip()
-    if s.startswith("-"):
-        negative, s = (not negative), s[1:].strip()
-    elif s.startswith("+"):
+        signs.append("-")
+        s = s[1:-1].strip()
+    if s[:1] in ("-", "+"):
+        signs.append(s[0])
         s = s[1:].strip()
     s = _CURRENCY_MARKS.sub("", s).strip()
-    if s.startswith("-"):  # "¥-12" puts the sign after the currency mark
-        negative, s = (not negative), s[1:].strip()
+    if s[:1] in ("-", "+"):  # "¥-12" puts the sign after the currency mark
+        signs.append(s[0])
+        s = s[1:].strip()
+    if len(signs) > 1 or s[:1] in ("-", "+"):
+        raise ValueError(f"'{text.strip()}' has more than one sign")
+    negative = signs == ["-"]
     multiplier = Decimal(1)
     if s and s[-1] in _MULTIPLIERS:
         multiplier, s = _MULTIPLIERS[s[-1]], s[:-1].strip()
@@ -172,6 +178,19 @@ _SLASHED = ("%d/%m/%Y", "%m/%d/%Y", "%d/%m/%y", "%m/%d/%y", "%d.%m.%Y", "%d-%m-%
 # Year-first dates are never ambiguous, so a column may mix them (2026-01-05 and 2026/02/01).
 ANY_YEAR_FIRST = "year-first"
 _TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?( ?[AaPp][Mm])?([+-]\d{2}:?\d{2}|Z)?$")
+
+
+# Dates outside these years are typos or placeholders (9999-12-31, 0001-01-01), never business dates;
+# they used to reach the rollups, whose month arithmetic fails past year 9999.
+EARLIEST_DATE = date(1900, 1, 1)
+LATEST_DATE = date(2100, 12, 31)
+
+
+def date_out_of_range(value: date) -> str | None:
+    """Why `value` is not a plausible business date, or None when it is one."""
+    if EARLIEST_DATE <= value <= LATEST_DATE:
+        return None
+    return f"is outside the years {EARLIEST_DATE.year}–{LATEST_DATE.year}"
 
 
 def strip_time(text: str) -> str:

@@ -83,10 +83,51 @@ def decode(raw: bytes, source: str) -> tuple[str, str]:
         return _strict(raw, encoding, source), encoding
     for encoding in ("utf-8", "gb18030"):
         try:
-            return raw.decode(encoding), encoding
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if encoding == "gb18030":
+            _check_reads_as_chinese(text, raw, source)
+        return text, encoding
     raise InvalidInput(f"{source}: unknown text encoding (expected UTF-8, UTF-16 or GBK/GB18030); save it as UTF-8 CSV")
+
+
+def _check_reads_as_chinese(text: str, raw: bytes, source: str) -> None:
+    """Refuse GB18030 text that is mojibake. Most byte strings decode as GB18030, so a Shift-JIS or
+    Big5 file 'decodes' too, into characters Chinese text seldom uses: GBK's double-byte characters
+    outside GB2312 (the 6,763 common hanzi, kana and symbols). In a real GBK export they are a few
+    rare names; in a Shift-JIS file nearly every character is one."""
+    from collections import Counter
+
+    counts = Counter(ch for ch in text[:200_000] if ch > "\x7f")
+    rare = {ch: n for ch, n in counts.items() if _outside_gb2312(ch)}
+    found, total = sum(rare.values()), sum(counts.values())
+    if found < 2 or found * 3 <= total:
+        return
+    examples = "".join(sorted(rare, key=lambda ch: -rare[ch])[:6])
+    try:
+        raw.decode("cp932")
+        guess = "Shift-JIS (Japanese)"
+    except UnicodeDecodeError:
+        guess = "another encoding (Shift-JIS, Big5?)"
+    raise InvalidInput(
+        f"{source}: the file does not read cleanly as GBK/GB18030 ({found:,} of {total:,} characters are ones Chinese "
+        f"text seldom uses, e.g. {examples}); it looks like {guess}. Save it as UTF-8 CSV"
+    )
+
+
+def _outside_gb2312(ch: str) -> bool:
+    """A double-byte GBK character that GB2312 lacks."""
+    try:
+        if len(ch.encode("gbk")) != 2:
+            return False
+    except UnicodeEncodeError:
+        return False  # GB18030's four-byte characters (Latin letters, '¥') are not what mojibake gives
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _strict(raw: bytes, encoding: str, source: str, offset: int = 0) -> str:

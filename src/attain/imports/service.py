@@ -6,6 +6,7 @@ import gc
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from attain.facts.rollups import upsert_order_lines
 from attain.imports.bulk import UpsertCounts
 from attain.imports.columns import Columns, clean_code, duplicates
 from attain.imports.common import (
+    CODE_LENGTH,
     MONEY_SCALE,
     ImportOptions,
     ImportResult,
@@ -34,15 +36,18 @@ from attain.imports.common import (
     Resolver,
     check_key_mode,
     customer_types,
+    kind_errors,
     reject_if_errors,
 )
 from attain.imports.fields import fields_for, header_score, match_columns, parse_mapping
+from attain.imports.lock import take_import_lock
 from attain.imports.models import ImportRun
 from attain.imports.parsing import header_multiplier, to_minor
 from attain.imports.reading import Table, read_table
 from attain.org.models import OrgNode, RepTerritory
 from attain.org.service import move_node, node_ids_by_key
 from attain.plans.targets import import_target_rows
+from attain.tree import TreeTooDeep, check_path_length, child_path, subtree_path_length
 
 __all__ = ["ImportOptions", "ImportResult", "import_file"]
 
@@ -81,6 +86,7 @@ def _import(*, session: Session, kind: str, path: Path, options: ImportOptions, 
     step(f"validating {len(table.rows):,} rows")
     importer = _IMPORTERS[kind]
     try:
+        take_import_lock(session=session, wait=options.wait, step=step)
         result = importer(session, table, mapping, options, step)
         session.add(
             ImportRun(
@@ -151,6 +157,10 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
     reps, customers, products, regions = (_codes(columns, f) for f in ("rep", "customer", "product", "region"))
     line_ids = _line_ids(columns, order_ids, products, result)
     duplicates(line_ids, columns, "line_id" if columns.has("line_id") else "order_id", "line id")
+    if not columns.has("line_id"):
+        _check_line_id_lengths(columns, line_ids)
+    rep_names, customer_names_column = columns.text("rep_name"), columns.text("customer_name")
+    product_names_column, product_lines_column = columns.text("product_name"), columns.text("product_line", max_length=64)
     reject_if_errors(columns, table.source)
 
     step("resolving reps, customers and products")
@@ -158,17 +168,26 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
     # Regions are territories named by their codes or names; --key is about reps, customers, products.
     region_ids = resolver.orgs(_distinct(regions), kind="region", names={}, parents={}, mode="auto")
     rep_ids = resolver.orgs(
-        _distinct(reps), kind="rep", names=_first_by_key(reps, columns.text("rep_name")),
+        _distinct(reps), kind="rep", names=_first_by_key(reps, rep_names),
         parents={key: region_ids.get(region or "") for key, region in _first_by_key(reps, regions).items()},
     )
-    customer_names = _first_by_key(customers, columns.text("customer_name"))
+    customer_names = _first_by_key(customers, customer_names_column)
     customer_regions = _first_by_key(customers, regions)
     customer_ids = resolver.customers(
         {k: (customer_names.get(k), region_ids.get(customer_regions.get(k) or "")) for k in _distinct(customers)}
     )
-    product_names = _first_by_key(products, columns.text("product_name"))
-    product_lines = _first_by_key(products, columns.text("product_line", max_length=64))
+    product_names = _first_by_key(products, product_names_column)
+    product_lines = _first_by_key(products, product_lines_column)
     product_ids = resolver.products(_distinct(products), names=product_names, lines=product_lines)
+    # Every key must name a record of the right kind, found or just created: a region column naming
+    # a rep (or a rep column naming a region, a product column naming a product line) is a row error,
+    # never a sale credited to a region or a rep placed under another rep.
+    kind_errors(columns, "region", regions, region_ids.get, resolver.org_kind, ("region",))
+    kind_errors(columns, "rep", reps, rep_ids.get, resolver.org_kind, ("rep",))
+    kind_errors(columns, "product", products, product_ids.get, resolver.product_kind, ("product",))
+    kind_errors(columns, "product_line", product_lines_column, lambda k: resolver.existing_product(k, "auto"),
+                resolver.product_kind, ("line",))
+    reject_if_errors(columns, table.source)
     if not resolver.creates:
         for field, keys, ids in (("rep", reps, rep_ids), ("customer", customers, customer_ids), ("product", products, product_ids)):
             _unknown_keys(columns, field, keys, ids, options.key)
@@ -289,6 +308,19 @@ def _line_ids(columns: Columns, order_ids: list[str | None], products: list[str 
     return out
 
 
+LINE_ID_LENGTH = 128  # order_lines.line_id
+
+
+def _check_line_id_lengths(columns: Columns, line_ids: list[str | None]) -> None:
+    """Line ids made of order id + product (+ #n) must fit their column; a longer one is refused, not cut."""
+    if max(map(len, filter(None, line_ids)), default=0) <= LINE_ID_LENGTH:
+        return
+    for index, line_id in enumerate(line_ids):
+        if line_id is not None and len(line_id) > LINE_ID_LENGTH:
+            columns.error(index, "order_id", f"order id + product make a line id of {len(line_id):,} characters "
+                                             f"(at most {LINE_ID_LENGTH}); add a line id column (--map line_id=Column)")
+
+
 def _numbered_repeats(keys: list[str | None]) -> tuple[list[str | None], int]:
     """Keys made unique by numbering the 2nd, 3rd … occurrence ('SO1|P1#2'): the same file gives the
     same ids again, so re-importing it changes nothing. Returns the keys and how many were numbered."""
@@ -377,7 +409,8 @@ def _external_ids(session: Session, model: type, columns: Columns, codes: list[s
 
 def _import_customers(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result, columns, codes = _keyed_rows("customers", table, mapping, options, "customer code")
-    values = {name: columns.text(name) for name in ("name", "segment", "industry", "city")}
+    # Each as long as its column allows (customers.name 200, the others 100): longer is refused, not cut.
+    values = {name: columns.text(name, max_length=200 if name == "name" else 100) for name in ("name", "segment", "industry", "city")}
     types = customer_types(columns)
     grades = columns.text("grade", max_length=8)
     for index, grade in enumerate(grades):
@@ -390,6 +423,8 @@ def _import_customers(session: Session, table: Table, mapping: dict[str, list[in
     for index, owner in enumerate(owners):
         if owner and resolver.existing_org(owner) is None:
             columns.error(index, "owner", f"no rep with code or name '{owner}'; import reps first")
+    kind_errors(columns, "owner", owners, resolver.existing_org, resolver.org_kind, ("rep",))
+    kind_errors(columns, "region", regions, lambda key: resolver.existing_org(key, "auto"), resolver.org_kind, ("region",))
     reject_if_errors(columns, table.source)
     step("writing customers")
     records: dict[str, dict[str, object]] = {}
@@ -433,6 +468,7 @@ def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], 
     for index, manager in enumerate(managers):
         if manager and manager not in file_codes and resolver.existing_org(manager) is None:
             columns.error(index, "manager", f"manager '{manager}' is neither in this file nor in Attain")
+    _check_rep_places(columns, resolver, codes, regions, teams, managers)
     reject_if_errors(columns, table.source)
     step("writing reps")
     existing = {row.code: row for row in session.execute(select(OrgNode.__table__)).mappings()}
@@ -476,14 +512,38 @@ def _import_reps(session: Session, table: Table, mapping: dict[str, list[int]], 
     return result
 
 
+def _check_rep_places(
+    columns: Columns, resolver: Resolver, codes: list[str | None], regions: list[str | None], teams: list[str | None],
+    managers: list[str | None],
+) -> None:
+    """A reps file names reps, the regions and teams they sit in and their managers: each must be of
+    its kind (a rep under another rep, or a region updated as a rep, is a row error)."""
+    kind_errors(columns, "code", codes, lambda key: resolver.existing_org(key, "auto"), resolver.org_kind, ("rep",))
+    file_codes = {c for c in codes if c}
+    outside = [m if m not in file_codes else None for m in managers]
+    kind_errors(columns, "manager", outside, resolver.existing_org, resolver.org_kind, ("rep",))
+    kind_errors(columns, "region", regions, lambda key: resolver.existing_org(key, "auto"), resolver.org_kind, ("region",))
+    team_keys = [(team if not region else f"{region}/{team}") if team else None for team, region in zip(teams, regions)]
+    kind_errors(columns, "team", team_keys, lambda key: resolver.existing_org(key, "auto"), resolver.org_kind, ("team",))
+    for index, (region, team_key) in enumerate(zip(regions, team_keys)):
+        if region in file_codes:
+            columns.error(index, "region", f"'{region}' is a rep in this file, not a region")
+        if team_key in file_codes:
+            columns.error(index, "team", f"'{team_key}' is a rep in this file, not a team")
+        elif team_key is not None and len(team_key) > CODE_LENGTH:
+            columns.error(index, "team", f"the team's code '{team_key[:40]}…' (region/team) is {len(team_key)} characters "
+                                         f"long (at most {CODE_LENGTH})")
+
+
 def _import_products(session: Session, table: Table, mapping: dict[str, list[int]], options: ImportOptions, step: Progress) -> ImportResult:
     result, columns, codes = _keyed_rows("products", table, mapping, options, "product code")
     names, lines, launched = columns.text("name"), columns.text("line", max_length=64), columns.date("launched_on")
     categories = columns.text("category", max_length=64)
     external_ids = _external_ids(session, ProductNode, columns, codes, "product")
+    resolver = Resolver(session)
+    _check_product_places(columns, resolver, codes, lines, categories)
     reject_if_errors(columns, table.source)
     step("writing products")
-    resolver = Resolver(session)
     existing = {row.code: row for row in session.execute(select(ProductNode.__table__)).mappings()}
     placed_lines: set[int] = set()
     for index, code in enumerate(codes):
@@ -519,6 +579,23 @@ def _import_products(session: Session, table: Table, mapping: dict[str, list[int
     return result
 
 
+def _check_product_places(
+    columns: Columns, resolver: Resolver, codes: list[str | None], lines: list[str | None], categories: list[str | None]
+) -> None:
+    """Products go under product lines, lines under categories (lines too): a product file that names
+    an existing line as a product (and so would move it), or a product as a line, has row errors."""
+    kind_errors(columns, "code", codes, lambda key: resolver.existing_product(key, "code"), resolver.product_kind, ("product",))
+    kind_errors(columns, "line", lines, lambda key: resolver.existing_product(key, "auto"), resolver.product_kind, ("line",))
+    kind_errors(columns, "category", categories, lambda key: resolver.existing_product(key, "auto"), resolver.product_kind, ("line",))
+    file_codes = {c for c in codes if c}
+    for index, (line, category) in enumerate(zip(lines, categories)):
+        for field, group in (("line", line), ("category", category)):
+            if group in file_codes:
+                columns.error(index, field, f"'{group}' is a product in this file, not a product line")
+        if line is not None and line == category:
+            columns.error(index, "category", f"'{line}' cannot be its own category")
+
+
 def _place_product_node(session: Session, node_id: int, parent_id: int) -> bool:
     """Put a product node (and its subtree) under `parent_id` unless it is there already; True if moved."""
     node = session.execute(select(ProductNode.parent_id, ProductNode.path, ProductNode.depth).where(ProductNode.id == node_id)).one()
@@ -527,7 +604,9 @@ def _place_product_node(session: Session, node_id: int, parent_id: int) -> bool:
     parent = session.execute(select(ProductNode.path, ProductNode.depth).where(ProductNode.id == parent_id)).one()
     if parent.path.startswith(node.path):
         raise InvalidInput(f"product group {parent_id} cannot go under its own member {node_id}")
-    new_path = f"{parent.path}{node_id}/"
+    new_path = child_path(parent.path, node_id, f"product node {node_id}")
+    deepest = subtree_path_length(session=session, model=ProductNode, path=node.path)
+    check_path_length(deepest - len(node.path) + len(new_path), parent.depth + 1, f"product node {node_id}")
     session.execute(update(ProductNode).where(ProductNode.id == node_id).values(parent_id=parent_id))
     session.execute(
         update(ProductNode)
@@ -618,47 +697,81 @@ def _import_regions(session: Session, table: Table, mapping: dict[str, list[int]
     duplicates(codes, columns, "code" if columns.has("code") else "name", "region")
     parents, managers = columns.text("parent", max_length=64), columns.text("manager", max_length=200)
     external_ids = _external_ids(session, OrgNode, columns, codes, "region")
+    resolver = Resolver(session)
+    _check_region_rows(columns, resolver, codes, parents, managers)
     reject_if_errors(columns, table.source)
     step("writing regions")
-    resolver = Resolver(session)
     existing = {row.code: row for row in session.execute(select(OrgNode.__table__)).mappings()}
     for index, code in enumerate(codes):
-        parent_id = resolver.org(parents[index], kind="region") if parents[index] else resolver.root()
-        attrs: dict[str, object] = {}
-        if names[index]:
-            attrs["name"] = names[index]
-        if columns.has("external_id"):
-            attrs["external_id"] = external_ids[index]
-        row = existing.get(code)  # type: ignore[arg-type]
-        found = resolver.existing_org(code) if row is None else None  # type: ignore[arg-type]
-        if found is not None:  # known by its name or external id
-            row = session.execute(select(OrgNode.__table__).where(OrgNode.id == found)).mappings().one()
-        if row is not None:
-            if row["kind"] != "region":
-                raise InvalidInput(f"{table.source}: '{code}' is a {row['kind']} in Attain, not a region")
-            changes = {k: v for k, v in attrs.items() if row[k] != v}
-            if changes:
-                session.execute(update(OrgNode).where(OrgNode.id == row["id"]).values(**changes))
-            moved = (parents[index] is not None and row["parent_id"] != parent_id)
-            if moved:
-                move_node(session=session, node_id=row["id"], parent_id=parent_id)
-            region_id = row["id"]
-            result.updated += bool(changes or moved)
-            result.unchanged += not (changes or moved)
-        else:
-            region_id = resolver.org(code, kind="region", name=str(attrs.pop("name", code)), parent_id=parent_id, **attrs)
-            result.inserted += 1
-        if managers[index]:
-            manager_id = resolver.existing_org(managers[index]) or resolver.org(
-                managers[index], kind="rep", name=managers[index], parent_id=region_id
-            )
-            session.execute(update(OrgNode).where(OrgNode.id == region_id, OrgNode.manager_id.is_distinct_from(manager_id))
-                            .values(manager_id=manager_id))
+        try:
+            _write_region(session, resolver, existing, result, code, names[index], parents[index], managers[index],
+                          external_ids[index] if columns.has("external_id") else _ABSENT)
+        except TreeTooDeep as exc:
+            columns.error(index, "parent" if columns.has("parent") else "code", str(exc))
+    reject_if_errors(columns, table.source)
     groups = resolver.created.pop("regions", 0) - result.inserted  # regions created as parents (groups)
     if groups:
         resolver.created["region groups"] = groups
     result.created = resolver.created
     return result
+
+
+_ABSENT = object()  # a field the file has no column for
+
+
+def _check_region_rows(
+    columns: Columns, resolver: Resolver, codes: list[str | None], parents: list[str | None], managers: list[str | None]
+) -> None:
+    """Regions sit under regions (groups) or the company and are headed by people: each key must be
+    of its kind, and a code made from a long name must fit."""
+    field = "code" if columns.has("code") else "name"
+    for index, code in enumerate(codes):
+        if code is not None and len(code) > CODE_LENGTH:
+            columns.error(index, field, f"'{code[:40]}…' is {len(code)} characters long, too long for a region code "
+                                        f"(at most {CODE_LENGTH}); add a code column")
+        if code is not None and code == parents[index]:
+            columns.error(index, "parent", f"'{code}' cannot be its own parent")
+    kind_errors(columns, field, codes, lambda key: resolver.existing_org(key, "auto"), resolver.org_kind, ("region",))
+    kind_errors(columns, "parent", parents, lambda key: resolver.existing_org(key, "auto"), resolver.org_kind, ("region", "company"))
+    kind_errors(columns, "manager", managers, resolver.existing_org, resolver.org_kind, ("rep",))
+    for index, manager in enumerate(managers):
+        if manager and resolver.existing_org(manager) is None and len(manager) > CODE_LENGTH:
+            columns.error(index, "manager", f"'{manager[:40]}…' is not in Attain and, {len(manager)} characters long, "
+                                            f"too long to become a rep's code (at most {CODE_LENGTH})")
+
+
+def _write_region(
+    session: Session, resolver: Resolver, existing: dict[str, object], result: ImportResult, code: str | None,
+    name: str | None, parent: str | None, manager: str | None, external_id: object,
+) -> None:
+    """Insert or update one region row of a regions file, its place in the tree and its head."""
+    parent_id = resolver.org(parent, kind="region") if parent else resolver.root()
+    attrs: dict[str, object] = {}
+    if name:
+        attrs["name"] = name
+    if external_id is not _ABSENT:
+        attrs["external_id"] = external_id
+    row = existing.get(code)  # type: ignore[arg-type,attr-defined]
+    found = resolver.existing_org(code) if row is None else None  # type: ignore[arg-type]
+    if found is not None:  # known by its name or external id
+        row = session.execute(select(OrgNode.__table__).where(OrgNode.id == found)).mappings().one()
+    if row is not None:
+        changes = {k: v for k, v in attrs.items() if row[k] != v}  # type: ignore[index]
+        if changes:
+            session.execute(update(OrgNode).where(OrgNode.id == row["id"]).values(**changes))  # type: ignore[index]
+        moved = (parent is not None and row["parent_id"] != parent_id)  # type: ignore[index]
+        if moved:
+            move_node(session=session, node_id=row["id"], parent_id=parent_id)  # type: ignore[index]
+        region_id = row["id"]  # type: ignore[index]
+        result.updated += bool(changes or moved)
+        result.unchanged += not (changes or moved)
+    else:
+        region_id = resolver.org(code, kind="region", name=str(attrs.pop("name", code)), parent_id=parent_id, **attrs)  # type: ignore[arg-type]
+        result.inserted += 1
+    if manager:
+        manager_id = resolver.existing_org(manager) or resolver.org(manager, kind="rep", name=manager, parent_id=region_id)
+        session.execute(update(OrgNode).where(OrgNode.id == region_id, OrgNode.manager_id.is_distinct_from(manager_id))
+                        .values(manager_id=manager_id))
 
 
 # --- opportunities and activities -------------------------------------------------------------
@@ -680,10 +793,12 @@ def _import_opportunities(session: Session, table: Table, mapping: dict[str, lis
     for index, stage in enumerate(stages):
         if stage in ("won", "lost") and columns.has("closed_on") and dates["closed_on"][index] is None:
             columns.error(index, "closed_on", f"a {stage} opportunity needs a close date")
-    names, sources = columns.text("name"), columns.text("source")
+    _check_stage_dates(columns, dates)
+    names, sources = columns.text("name"), columns.text("source", max_length=64)  # opportunities.source is 64 long
     reps, customers, products = _codes(columns, "rep"), _codes(columns, "customer"), _codes(columns, "product")
     resolver = Resolver(session, options.key)
     rep_ids = _existing_ids(columns, reps, "rep", resolver.existing_org, "rep")
+    kind_errors(columns, "rep", reps, resolver.existing_org, resolver.org_kind, ("rep",))
     customer_ids = _existing_ids(columns, customers, "customer", resolver.existing_customer, "customer")
     product_ids = _existing_ids(columns, products, "product", resolver.existing_product, "product")
     reject_if_errors(columns, table.source)
@@ -717,6 +832,19 @@ def _import_opportunities(session: Session, table: Table, mapping: dict[str, lis
     if history:
         session.execute(insert(OpportunityStageChange), history)
     return result
+
+
+def _check_stage_dates(columns: Columns, dates: dict[str, list[date | None]]) -> None:
+    """An opportunity cannot close, or reach a stage, before it was created."""
+    labels = {"closed_on": "closed", "qualified_on": "qualified", "proposal_on": "reached proposal",
+              "negotiation_on": "reached negotiation"}
+    for index, created in enumerate(dates["created_on"]):
+        if created is None:
+            continue
+        for field, what in labels.items():
+            day = dates[field][index]
+            if day is not None and day < created:
+                columns.error(index, field, f"{what} on {day} before it was created on {created}")
 
 
 def _only_present(
@@ -755,6 +883,7 @@ def _import_activities(session: Session, table: Table, mapping: dict[str, list[i
     notes = columns.text("note", max_length=10_000)
     resolver = Resolver(session, options.key)
     rep_ids = _existing_ids(columns, reps, "rep", resolver.existing_org, "rep")
+    kind_errors(columns, "rep", reps, resolver.existing_org, resolver.org_kind, ("rep",))
     customer_ids = _existing_ids(columns, customers, "customer", resolver.existing_customer, "customer")
     opportunity_by_code = dict(session.execute(select(Opportunity.code, Opportunity.id)).all())
     opportunity_ids = _existing_ids(columns, opportunities, "opportunity", opportunity_by_code.get, "opportunity")

@@ -7,7 +7,13 @@ from sqlalchemy.orm import Session
 
 from attain.errors import InvalidInput, NotFound
 from attain.org.models import OrgNode
-from attain.tree import insert_node
+from attain.tree import (
+    check_path_length,
+    child_path,
+    insert_node,
+    insert_nodes,
+    subtree_path_length,
+)
 
 ROOT_CODE = "COMPANY"
 
@@ -35,7 +41,8 @@ def ensure_root(*, session: Session, name: str = "公司") -> int:
     root_id = session.scalar(select(OrgNode.id).where(OrgNode.parent_id.is_(None), OrgNode.kind == "company").order_by(OrgNode.id))
     if root_id is not None:
         return root_id
-    return create_node(session=session, code=ROOT_CODE, name=name, kind="company", parent_id=None)
+    # Race-safe: two imports into an empty database both create the company; one row results.
+    return insert_nodes(session=session, model=OrgNode, rows=[{"code": ROOT_CODE, "name": name, "kind": "company", "parent_id": None}])[0]
 
 
 def create_node(
@@ -53,7 +60,9 @@ def move_node(*, session: Session, node_id: int, parent_id: int) -> None:
         raise NotFound("org node to move or its new parent does not exist")
     if parent.path.startswith(node.path):
         raise InvalidInput(f"cannot move {node.code} under its own subtree ({parent.code})")
-    old_path, new_path = node.path, f"{parent.path}{node.id}/"
+    old_path, new_path = node.path, child_path(parent.path, node.id, node.code)
+    deepest = subtree_path_length(session=session, model=OrgNode, path=old_path)
+    check_path_length(deepest - len(old_path) + len(new_path), parent.depth + 1, f"{node.code} (or a node below it)")
     depth_shift = parent.depth + 1 - node.depth
     session.execute(update(OrgNode).where(OrgNode.id == node_id).values(parent_id=parent_id))
     session.execute(

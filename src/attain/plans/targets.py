@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import bindparam, insert, select, update
@@ -17,8 +18,11 @@ from attain.imports.common import (
     Resolver,
     customer_types,
     reject_if_errors,
+    wrong_kind,
 )
 from attain.imports.parsing import (
+    EARLIEST_DATE,
+    LATEST_DATE,
     header_multiplier,
     make_amount_parser,
     normalise_header,
@@ -27,7 +31,7 @@ from attain.imports.reading import Table
 from attain.metrics.service import require_metric
 from attain.org.models import OrgNode
 from attain.periods import Grain, Period, month, parse_period, period_of
-from attain.plans.models import ALL_CUSTOMERS, PlanCell, PlanVersion
+from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell, PlanVersion
 from attain.plans.service import (
     begin_change,
     create_plan,
@@ -94,7 +98,11 @@ def import_target_rows(
     types = customer_types(columns)
     owners = [clean_code(v) if v else None for v in columns.text("owner", max_length=64)]
     notes = columns.text("strategy_note", max_length=10_000)
-    years = columns.integer("year")
+    years, year_texts = columns.integer("year"), columns.raw("year")
+    for index, year in enumerate(years):
+        if year is not None and not EARLIEST_DATE.year <= year <= LATEST_DATE.year:
+            columns.error(index, "year", f"{year} is outside the years {EARLIEST_DATE.year}–{LATEST_DATE.year}")
+            years[index] = None
     resolver = Resolver(session, options.key)
     to_period = _period_reader(options.period_grain)
 
@@ -115,6 +123,8 @@ def import_target_rows(
             for col, label in wide:
                 raw = row[col].strip() if col < len(row) else ""
                 if label.startswith("M"):
+                    if years[index] is None and year_texts[index]:
+                        continue  # the year is wrong: reported once, on the year column
                     if years[index] is None:
                         columns.error(index, table.header[col], "month columns need a year column (or name the columns 2027-01 …)")
                         continue
@@ -125,6 +135,8 @@ def import_target_rows(
     if columns.has("value"):
         multiplier *= header_multiplier(columns.column_name("value"))
     parse_value = make_amount_parser(metric.scale, multiplier)
+    plan = get_plan(session=session, name=options.plan)
+    window = _plan_window(plan)
     cells: dict[tuple[str, int, int | None, str], dict[str, object]] = {}
     first_line: dict[tuple[str, int, int | None, str], int] = {}
     periods: list[Period] = []
@@ -137,6 +149,11 @@ def import_target_rows(
         except InvalidInput as exc:
             period_column = columns.column_name("period") if columns.has("period") else column
             columns.errors.append(_row_error(line, period_column, str(exc)))
+            continue
+        period_column = columns.column_name("period") if columns.has("period") else column
+        outside = _outside(period, plan, window)
+        if outside is not None:
+            columns.errors.append(_row_error(line, period_column, outside))
             continue
         try:
             value = parse_value(raw)
@@ -158,6 +175,10 @@ def import_target_rows(
         if owners[index] and owner_id is None:
             columns.error(index, "owner", f"no person with code or name '{owners[index]}'")
             continue
+        wrong_owner = wrong_kind(owners[index], resolver.org_kind(owner_id), ("rep",)) if owner_id is not None else None
+        if wrong_owner is not None:  # a cell's owner is a person
+            columns.error(index, "owner", wrong_owner)
+            continue
         if org_id is None:
             continue
         key = (period.label, org_id, product_id, types[index] or ALL_CUSTOMERS)
@@ -173,7 +194,6 @@ def import_target_rows(
         raise InvalidInput(f"{table.source}: no target values found")
 
     step(f"writing {len(cells):,} target cells into plan {options.plan}")
-    plan = get_plan(session=session, name=options.plan)
     start, end = min(p.start for p in periods), max(p.end for p in periods)
     if plan is None:
         plan = create_plan(session=session, name=options.plan, metric=metric, start=start, end=end)
@@ -232,6 +252,26 @@ def import_target_rows(
     result.inserted, result.updated = len(inserts), len(updates)
     result.unchanged = len(cells) - len(inserts) - len(updates)
     return result
+
+
+def _plan_window(plan: Plan | None) -> tuple[date, date] | None:
+    """The dates a quota sheet may give cells of an existing plan: the plan's own calendar years.
+    (A sheet may fill in March of a plan imported with January and February; it may not stretch
+    FY2027 to 2031.)"""
+    if plan is None:
+        return None
+    return date(plan.start_date.year, 1, 1), date(plan.end_date.year, 12, 31)
+
+
+def _outside(period: Period, plan: Plan | None, window: tuple[date, date] | None) -> str | None:
+    """Why a period cannot take a target in this plan, or None."""
+    if period.start < EARLIEST_DATE or period.end > LATEST_DATE:
+        return f"{period.label} is outside the years {EARLIEST_DATE.year}–{LATEST_DATE.year}"
+    if plan is not None and window is not None and (period.start < window[0] or period.end > window[1]):
+        years = f"{window[0].year}" if window[0].year == window[1].year else f"{window[0].year}–{window[1].year}"
+        return (f"{period.label} is outside plan {plan.name} ({plan.start_date} – {plan.end_date}); a quota sheet fills in "
+                f"the plan's own years ({years}), it does not stretch the plan's dates beyond them")
+    return None
 
 
 def _amount(minor: int, scale: int) -> str:
