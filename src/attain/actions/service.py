@@ -10,13 +10,13 @@ from datetime import date, timedelta
 
 import numpy as np
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from attain.actions.calc import ACTIONS, RollForward, current_streak, roll_forward
 from attain.calendars.service import company_calendar
 from attain.catalog.models import Customer
 from attain.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from attain.facts.models import ACTIVITY_KINDS, Activity
+from attain.facts.models import ACTIVITY_KINDS, Activity, OrderLine
 from attain.funnel.service import (
     FUNNEL_STAGES,
     WeekFunnel,
@@ -204,11 +204,26 @@ def daily_actions(
                         bool(status.complete[index]), days_streak, funnel.warnings)
 
 
+def _customer_in_scope(scope: OrgNode):  # type: ignore[no-untyped-def]
+    """WHERE clause: the customer is owned by a rep under `scope`, or was sold to by one."""
+    owner = aliased(OrgNode, name="owner")
+    seller = aliased(OrgNode, name="seller")
+    owned = select(Customer.id).join(owner, owner.id == Customer.owner_id).where(
+        owner.path.startswith(scope.path, autoescape=True))
+    sold = select(OrderLine.customer_id).join(seller, seller.id == OrderLine.rep_id).where(
+        seller.path.startswith(scope.path, autoescape=True), OrderLine.customer_id.is_not(None))
+    return or_(Customer.id.in_(owned), Customer.id.in_(sold))
+
+
 def record_activity(
     *, session: Session, rep_code: str, day: date, kind: str, customer_code: str | None = None, note: str | None = None,
-    key: str | None = None,
+    key: str | None = None, visible_to: OrgNode | None = None,
 ) -> Activity:
     """Enter a done activity (kept in the activities table with a MAN- code, like an imported one).
+
+    With `visible_to` (the web: the board's rep), only customers owned by or sold to by a rep under
+    that node can be named; any other customer gets the very answer of an unknown code, so that
+    logging an activity cannot tell which customer codes exist.
 
     `key` (letters and digits, from the page that sent the check-off) makes a retry safe: the
     activity is stored as MAN-<key>, and the same key again answers the activity already stored
@@ -226,9 +241,10 @@ def record_activity(
         raise InvalidInput(f"activity kind '{kind}' is not one of {', '.join(ACTIVITY_KINDS)}")
     customer_id = None
     if customer_code is not None:
-        customer_id = session.scalar(select(Customer.id).where(Customer.code == customer_code))
+        in_scope = _customer_in_scope(visible_to) if visible_to is not None else Customer.id.is_not(None)
+        customer_id = session.scalar(select(Customer.id).where(Customer.code == customer_code, in_scope))
         if customer_id is None:
-            named = session.scalars(select(Customer.id).where(Customer.name == customer_code).limit(2)).all()
+            named = session.scalars(select(Customer.id).where(Customer.name == customer_code, in_scope).limit(2)).all()
             if len(named) != 1:
                 raise NotFound(f"no customer with code '{customer_code}'" + (" (several have that name; use the code)" if named else ""))
             customer_id = named[0]

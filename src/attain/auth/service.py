@@ -253,23 +253,38 @@ def end_session(*, session: Session, token: str) -> None:
 TOKEN_PREFIX = "att_"
 
 
-def create_token(*, session: Session, user: User, name: str = "cli") -> str:
-    """A new API token for `user`; the clear text is returned once and only its digest is kept."""
+TOKEN_DAYS = 90  # default lifetime of a new API token
+TOKEN_MAX_DAYS = 3650
+
+
+def create_token(*, session: Session, user: User, name: str = "cli", days: int = TOKEN_DAYS) -> str:
+    """A new API token for `user`, valid for `days` days (1-3650); the clear text is returned once
+    and only its digest is kept."""
+    if not 1 <= days <= TOKEN_MAX_DAYS:
+        raise InvalidInput(f"a token lives 1 to {TOKEN_MAX_DAYS} days, not {days}")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, token_hash=digest(token), name=name[:100]))
+    session.add(ApiToken(user_id=user.id, token_hash=digest(token), name=name[:100], created_at=now(),
+                         expires_at=now() + timedelta(days=days)))
     session.commit()
     return token
 
 
+def token_expiry(*, session: Session, token: str) -> datetime | None:
+    """When the token expires (None for an unknown token)."""
+    return session.scalar(select(ApiToken.expires_at).where(ApiToken.token_hash == digest(token)))
+
+
 def token_user(*, session: Session, token: str) -> User | None:
-    """The active user holding this API token, read from the database on every call (a revoked
-    token or deactivated user stops working at once). One query on the unique token hash; it also
+    """The active user holding this unexpired API token, read from the database on every call (a
+    revoked or expired token or a deactivated user stops working at once; a token without an expiry
+    is one made before expiry existed and given one by migration 0015). One query on the unique token hash; it also
     loads the user's org node into `session`, so the access check needs no query of its own."""
     row = session.execute(
         select(User, OrgNode, ApiToken.id, ApiToken.last_used_at)
         .join(ApiToken, ApiToken.user_id == User.id)
         .outerjoin(OrgNode, OrgNode.id == User.org_node_id)
-        .where(ApiToken.token_hash == digest(token), User.active.is_(True))
+        .where(ApiToken.token_hash == digest(token), User.active.is_(True),
+               (ApiToken.expires_at.is_(None)) | (ApiToken.expires_at > now()))
     ).first()
     if row is None:
         return None

@@ -260,11 +260,13 @@ def serve(
     console.print(f"Attain on http://{host}:{port}  (database {_safe_url(url)}; jobs: {jobs.backend_name()}"
                   f"{f'; {workers} workers' if workers > 1 else ''})")
     if workers == 1:
-        uvicorn.run(create_app(url), host=host, port=port, log_level="info")
+        # No --proxy-headers: X-Forwarded-For is read by client_ip, only from ATTAIN_TRUSTED_PROXIES.
+        uvicorn.run(create_app(url), host=host, port=port, log_level="info", proxy_headers=False)
         return
     # Several processes need the app as an import string; each worker builds it from the environment.
     os.environ["ATTAIN_DATABASE_URL"] = url
-    uvicorn.run("attain.web.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="info")
+    uvicorn.run("attain.web.app:create_app", factory=True, workers=workers, host=host, port=port, log_level="info",
+                proxy_headers=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -10,7 +10,7 @@ from rich.table import Table
 from attain.auth import service
 from attain.auth.models import ROLES
 from attain.cli.data import DbOption, JsonOption, open_session
-from attain.cli.output import console, print_json
+from attain.cli.output import console, err_console, print_json
 from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 
@@ -92,10 +92,13 @@ def token(
     username: Annotated[str, typer.Argument(help="The user the token acts as.")],
     label: Annotated[str, typer.Option("--label", help="What the token is for.")] = "cli",
     revoke: Annotated[bool, typer.Option("--revoke", help="Revoke all the user's tokens instead.")] = False,
+    days: Annotated[int, typer.Option("--days", min=1, max=service.TOKEN_MAX_DAYS,
+                                      help="Days until the token expires (then 401).")] = service.TOKEN_DAYS,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Create an API token (shown once; only its hash is stored). Use: Authorization: Bearer TOKEN."""
+    """Create an API token (shown once; only its hash is stored), valid for --days days (default 90).
+    Use: Authorization: Bearer TOKEN."""
     with open_session(db) as session:
         user = service.require_user(session=session, username=username)
         if revoke:
@@ -105,11 +108,14 @@ def token(
             else:
                 console.print(f"revoked {count} token(s) of {username}")
             return
-        value = service.create_token(session=session, user=user, name=label)
+        value = service.create_token(session=session, user=user, name=label, days=days)
+        expires = service.token_expiry(session=session, token=value)
     if json:
-        print_json({"username": username, "token": value})
+        print_json({"username": username, "token": value, "expires_at": expires.isoformat() if expires else None})
     else:
-        print(value)
+        print(value)  # alone on stdout, for TOKEN=$(attain user token NAME)
+        if expires is not None:
+            err_console.print(f"expires {expires:%Y-%m-%d %H:%M}", highlight=False)
 
 
 @user_app.command("disable")

@@ -199,6 +199,18 @@ def parse_mapping(pairs: list[str], kind: str) -> dict[str, list[str]]:
     return mapping
 
 
+COLUMNS_SHOWN = 30  # a header of 100,000 columns is named by its first ones and a count, not listed
+COLUMN_TEXT_MAX = 60
+
+
+def columns_text(header: list[str], shown: int = COLUMNS_SHOWN) -> str:
+    """The header for a message: the first `shown` columns (each cut to 60 characters), then how many
+    more (`… (+99,970)`), so that the message stays a few lines however wide the file is."""
+    names = [h if len(h) <= COLUMN_TEXT_MAX else h[:COLUMN_TEXT_MAX - 1] + "…" for h in header[:shown]]
+    rest = len(header) - len(names)
+    return ", ".join(names) + (f" … (+{rest:,})" if rest > 0 else "")  # no words: it goes into translated messages
+
+
 def match_columns(kind: str, header: list[str], overrides: dict[str, list[str]]) -> dict[str, list[int]]:
     """Field name → indexes of the columns that hold it. Raises InvalidInput for missing fields.
 
@@ -216,7 +228,7 @@ def match_columns(kind: str, header: list[str], overrides: dict[str, list[str]])
             elif normalise_header(column) in normalised:
                 indexes.append(normalised.index(normalise_header(column)))
             else:
-                raise InvalidInput(f"--map {field}={column}: the file has no column '{column}'; columns are {', '.join(header)}")
+                raise InvalidInput(f"--map {field}={column}: the file has no column '{column}'; columns are {columns_text(header)}")
         resolved[field] = indexes
     # A column mapped on its own is taken; columns of a composite key (line_id=OrderNo+Product)
     # still hold their own fields too.
@@ -234,8 +246,8 @@ def match_columns(kind: str, header: list[str], overrides: dict[str, list[str]])
     missing = [f.name for f in fields_for(kind) if f.required and f.name not in resolved]
     if missing and not (kind == "targets" and missing == ["value"]):
         hints = "; ".join(f"{name} (e.g. {', '.join(_field(kind, name).synonyms[:3])})" for name in missing)
-        raise InvalidInput(f"missing column for {hints}; columns found: {', '.join(header)}. Use --map field=Column",
-                           code="import.missing_column", params={"hints": hints, "columns": ", ".join(header)})
+        raise InvalidInput(f"missing column for {hints}; columns found: {columns_text(header)}. Use --map field=Column",
+                           code="import.missing_column", params={"hints": hints, "columns": columns_text(header)})
     return resolved
 
 

@@ -10,6 +10,7 @@ Bearer token are scripts, not browsers, and need no CSRF token.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import datetime
@@ -47,9 +48,47 @@ def clear_session_cookie(response: Response) -> None:
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=cookie_secure())
 
 
+TRUSTED_PROXIES_ENV = "ATTAIN_TRUSTED_PROXIES"
+
+
+def trusted_proxies() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """ATTAIN_TRUSTED_PROXIES: addresses or networks of our own reverse proxies, comma-separated
+    (e.g. `127.0.0.1,10.0.0.0/8`). Empty (the default): no proxy is trusted."""
+    networks = []
+    for part in os.environ.get(TRUSTED_PROXIES_ENV, "").split(","):
+        if part.strip():
+            try:
+                networks.append(ipaddress.ip_network(part.strip(), strict=False))
+            except ValueError:
+                continue
+    return networks
+
+
+def _is_trusted(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
 def client_ip(request: Request) -> str:
-    """The peer address. Behind a proxy, run uvicorn with --proxy-headers so this is the real client."""
-    return request.client.host if request.client else "unknown"
+    """The client address that the login rate limit counts. The peer itself, unless the peer is a
+    configured proxy (ATTAIN_TRUSTED_PROXIES): then the nearest X-Forwarded-For address that is not
+    one of our proxies (addresses further left are whatever the client wrote). `attain serve` runs
+    uvicorn without --proxy-headers, so the peer is never taken from a header it did not check."""
+    peer = request.client.host if request.client else "unknown"
+    networks = trusted_proxies()
+    if not networks or not _is_trusted(peer, networks):
+        return peer
+    hops = [hop.strip() for hop in ",".join(request.headers.getlist("x-forwarded-for")).split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, networks):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a proxy of ours would not write that: count the proxy
+    return peer
 
 
 def anonymous_csrf(request: Request) -> str:

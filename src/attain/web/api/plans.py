@@ -28,7 +28,7 @@ class CellPatch(BaseModel):
     """Change one cell. `expect` is the plan version you read; a newer version answers 409."""
 
     model_config = ConfigDict(extra="forbid")
-    expect: int = Field(ge=1, le=2**31, description="Plan version the change is based on")
+    expect: int = Field(ge=1, le=2**31 - 1, description="Plan version the change is based on")
     value: int | None = Field(default=None, ge=0, le=10**17, description="New target, in the metric's minor unit")
     locked: bool | None = None
     owner: str | None = Field(default=None, max_length=64, description="Org node code of the cell's owner")

@@ -83,7 +83,7 @@ def action_done(
     node = _board_rep(access, rep)
     when = parse_as_of(day)
     activity = record_activity(session=access.session, rep_code=node.code, day=when, kind=kind,
-                               customer_code=customer or None, key=key or None)
+                               customer_code=customer or None, key=key or None, visible_to=node)
     recorded = {"code": activity.code, "action": ACTION_OF_KIND.get(activity.kind, activity.kind)}
     return render_page(request, "pages/_actions_board.html", _context(access, node, when, recorded=recorded))  # type: ignore[return-value]
 

@@ -73,5 +73,8 @@ def yuan(fen: float) -> float:
 
 
 def chart_json(option: dict[str, Any]) -> str:
-    """An ECharts option as JSON safe to put inside <script type="application/json">."""
-    return json.dumps(option, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+    """An ECharts option as JSON safe to put inside <script type="application/json">: no `<`, `>` or
+    `&` at all (as Jinja's `tojson`), so neither `</script>` nor `<!--<script>` in a name (which makes
+    the HTML parser look past the closing tag) can end or extend the element."""
+    text = json.dumps(option, ensure_ascii=False, allow_nan=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")

@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -94,7 +94,8 @@ def cached_customer_rows(*, session: Session, scope: OrgNode | None, as_of: date
 
 @router.get("/customers", response_class=HTMLResponse)
 def customers_page(request: Request, access: AccessDep, node: str | None = None, as_of: str | None = None,
-                   segment: str | None = None, q: str | None = None, page: int = 1) -> Response:
+                   segment: str | None = None, q: str | None = None,
+                   page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
     day = parse_as_of(as_of)
     if segment is not None and segment not in SEGMENT_LABELS:
         raise InvalidInput(f"unknown segment '{segment[:40]}'; choose one of {', '.join(SEGMENT_LABELS)}")

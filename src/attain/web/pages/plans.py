@@ -8,7 +8,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -26,6 +26,9 @@ from attain.web.messages import error_text
 from attain.web.pages.common import render_page
 
 PLANNERS = ("admin", "director", "manager")
+INT32_MAX = 2**31 - 1  # plans.version is an INTEGER column: a larger number is a 422, never a database error
+VersionForm = Annotated[int, Form(ge=1, le=INT32_MAX)]
+VersionQuery = Annotated[int, Query(ge=1, le=INT32_MAX)]
 APPROVERS = ("admin", "director")
 router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role(*PLANNERS))])
 
@@ -178,7 +181,7 @@ def _grid_answer(request: Request, access: Any, plan: Plan, node: OrgNode, error
 def edit_cell(
     request: Request, access: AccessDep, name: str, node: Annotated[str, Form(max_length=64)],
     row: Annotated[str, Form(max_length=64)], period: Annotated[str, Form(max_length=16)],
-    value: Annotated[str, Form(max_length=40)], version: Annotated[int, Form()],
+    value: Annotated[str, Form(max_length=40)], version: VersionForm,
 ) -> Response:
     """Set one cell; answers the re-split grid (or the grid with the reason it was refused)."""
     plan = _plan(access, name)
@@ -199,7 +202,7 @@ def edit_cell(
 
 @router.post("/plans/{name}/unlock", response_class=HTMLResponse)
 def unlock(request: Request, access: AccessDep, name: str, node: Annotated[str, Form(max_length=64)],
-           version: Annotated[int, Form()]) -> Response:
+           version: VersionForm) -> Response:
     plan = _plan(access, name)
     parent = access.node(node)
     error = None
@@ -214,7 +217,7 @@ def unlock(request: Request, access: AccessDep, name: str, node: Annotated[str, 
 
 @router.post("/plans/{name}/note", response_class=HTMLResponse)
 def note(request: Request, access: AccessDep, name: str, node: Annotated[str, Form(max_length=64)],
-         row: Annotated[str, Form(max_length=64)], version: Annotated[int, Form()],
+         row: Annotated[str, Form(max_length=64)], version: VersionForm,
          text: Annotated[str, Form(max_length=2000)] = "") -> Response:
     plan = _plan(access, name)
     parent = access.node(node)
@@ -230,7 +233,7 @@ def note(request: Request, access: AccessDep, name: str, node: Annotated[str, Fo
 
 @router.post("/plans/{name}/status")
 def change_status(request: Request, access: AccessDep, name: str, action: Annotated[str, Form(max_length=16)],
-                  version: Annotated[int, Form()], node: Annotated[str, Form(max_length=64)] = "",
+                  version: VersionForm, node: Annotated[str, Form(max_length=64)] = "",
                   reason: Annotated[str, Form(max_length=1000)] = "",
                   override: Annotated[str, Form(max_length=1000)] = "") -> Response:
     """submit, approve, lock, revise: who may do which is decided in `plans.service.authorize`."""
@@ -251,7 +254,7 @@ def change_status(request: Request, access: AccessDep, name: str, action: Annota
 
 
 @router.get("/plans/{name}/diff", response_class=HTMLResponse)
-def diff(request: Request, access: AccessDep, name: str, from_version: int, to_version: int) -> Response:
+def diff(request: Request, access: AccessDep, name: str, from_version: VersionQuery, to_version: VersionQuery) -> Response:
     plan = _plan(access, name)
     changes = plans.diff_versions(session=access.session, name=plan.name, from_version=from_version,
                                   to_version=to_version)
