@@ -170,7 +170,7 @@ KINDS = tuple(FIELDS)
 
 def fields_for(kind: str) -> tuple[Field, ...]:
     if kind not in FIELDS:
-        raise InvalidInput.coded("import.unknown_kind", kind=kind, kinds=list(KINDS))
+        raise InvalidInput.coded("import.unknown_kind", kind=kind, kinds=", ".join(KINDS))
     return FIELDS[kind]
 
 

@@ -75,7 +75,7 @@ def discard_upload(path: Path) -> None:
 
 def check_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise InvalidInput.coded("import.unknown_kind", kind=kind[:40], kinds=list(KINDS))
+        raise InvalidInput.coded("import.unknown_kind", kind=kind[:40], kinds=", ".join(KINDS))
     return kind
 
 
