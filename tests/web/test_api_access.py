@@ -17,6 +17,9 @@ COVERED = {
     ("GET", "/api/v1/diagnosis"), ("POST", "/api/v1/imports"), ("GET", "/api/v1/jobs/{job_id}"),
     ("GET", "/api/v1/jobs"), ("GET", "/api/v1/dashboard"),  # dashboard: tests/web/api/test_dashboard_api.py
     ("GET", "/api/v1/alerts"), ("POST", "/api/v1/alerts/read"),  # alerts: tests/web/test_alerts_inbox.py
+    # incentives: tests/web/incentives/test_incentive_api.py (per role, 404 for another rep's statement)
+    ("GET", "/api/v1/incentives"), ("GET", "/api/v1/incentives/{name}/statements/{period}"),
+    ("GET", "/api/v1/incentives/{name}/statements/{period}/{rep}"), ("GET", "/api/v1/incentives/{name}/what-if"),
 }
 YEAR = "period=2026&as_of=2026-11-23"
 
@@ -52,7 +55,8 @@ def test_every_api_route_is_covered_and_needs_sign_in(demo_app) -> None:  # type
     assert routes == COVERED
     client = TestClient(demo_app)
     for method, path in routes:
-        url = path.replace("{name}", "FY2026").replace("{cell_id}", "1").replace("{job_id}", "abc")
+        url = (path.replace("{name}", "FY2026").replace("{cell_id}", "1").replace("{job_id}", "abc")
+               .replace("{period}", "2026Q3").replace("{rep}", "R002"))
         response = client.request(method, url, json={"expect": 1} if method == "PATCH" else None)
         assert response.status_code == 401, (method, path, response.status_code)
         assert response.json() == {"detail": "sign in first"}

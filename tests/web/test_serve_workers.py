@@ -38,7 +38,8 @@ def test_serve_runs_one_process_with_the_app_by_default(tmp_path: Path, uvicorn_
     assert result.exit_code == 0, result.output
     ((target, options),) = uvicorn_calls
     assert isinstance(target, FastAPI) and target.state.database_url == url
-    assert options == {"host": "127.0.0.1", "port": 8123, "log_level": "info"}
+    # proxy_headers off: a client address from X-Forwarded-For is believed only from ATTAIN_TRUSTED_PROXIES
+    assert options == {"host": "127.0.0.1", "port": 8123, "log_level": "info", "proxy_headers": False}
 
 
 def test_serve_with_workers_hands_uvicorn_the_app_factory(tmp_path: Path, uvicorn_calls) -> None:  # type: ignore[no-untyped-def]
