@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -81,8 +82,26 @@ def call(app, path: str, chunks: Iterator[bytes], headers: dict[str, str],  # ty
                  "client": ("127.0.0.1", 5000), "server": ("testserver", 80)}
         await app(scope, receive, send)
 
-    asyncio.run(run())
+    _run_in_own_loop(run())
     return status, body, pulled
+
+
+def _run_in_own_loop(coroutine) -> None:  # type: ignore[no-untyped-def]
+    """asyncio.run in a thread of its own: a test process that ran Playwright's sync API (the browser
+    tests, in the same xdist worker) keeps an event loop running in its main thread."""
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            asyncio.run(coroutine)
+        except BaseException as exc:  # noqa: BLE001 -- re-raised in the test's thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def zeros(total: int, size: int = 16 * KB) -> Iterator[bytes]:
