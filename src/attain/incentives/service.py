@@ -449,15 +449,16 @@ def _components(session: Session, plan_id: int) -> list[IncentiveComponent]:
                                 .order_by(IncentiveComponent.position)))
 
 
-def _people(session: Session, plan: IncentivePlan, period: Period) -> list[_Person]:
-    """The plan's participants in the period, with their figure node and prorated target incentive."""
+def _people(session: Session, plan: IncentivePlan, period: Period, nodes: dict[int, OrgNode] | None = None) -> list[_Person]:
+    """The plan's participants in the period, with their figure node and prorated target incentive
+    (`nodes`: every org node by id, when the caller has read them already)."""
     rows = session.execute(
         select(IncentiveParticipant, OrgNode).join(OrgNode, OrgNode.id == IncentiveParticipant.org_node_id)
         .where(IncentiveParticipant.plan_id == plan.id, IncentiveParticipant.valid_from <= period.end,
                or_(IncentiveParticipant.valid_to.is_(None), IncentiveParticipant.valid_to >= period.start))
         .order_by(OrgNode.path, IncentiveParticipant.valid_from)
     ).all()
-    nodes = {n.id: n for n in session.scalars(select(OrgNode))}
+    nodes = {n.id: n for n in session.scalars(select(OrgNode))} if nodes is None else nodes
     headed = {n.manager_id: n for n in sorted(nodes.values(), key=lambda n: n.depth, reverse=True)
               if n.manager_id is not None and n.kind in ("team", "region", "company")}
     people = []
@@ -540,10 +541,13 @@ def _levels(component: IncentiveComponent, people: list[_Person]) -> set[str]:
 
 def _earned(
     session: Session, plan: IncentivePlan, period: Period, as_of: date, people: list[_Person] | None = None,
+    context: _Context | None = None,
 ) -> list[_Person]:
-    """Every participant's component lines for the period (no adjustments), computed live."""
+    """Every participant's component lines for the period (no adjustments), computed live: the scalar
+    reference path (`incentives.fast` computes the same totals for many people and periods at once).
+    `context` supplies the attainment figures (default: the attainment report of the period)."""
     people = _people(session, plan, period) if people is None else people
-    context = _Context(session, period, as_of)
+    context = _Context(session, period, as_of) if context is None else context
     for component in _components(session, plan.id):
         figures = context.figures(component.target_plan, _levels(component, people))  # type: ignore[arg-type]
         _COMPUTE[component.kind](session, component, figures, [p for p in people if _applies(component, p)], period, as_of)
@@ -616,26 +620,43 @@ def _slice_amounts(session: Session, plan: Plan, metric: str, key: str, value: s
     return {int(rep): int(total) for rep, total in session.execute(statement) if rep is not None}
 
 
-def _milestone_lines(session: Session, component: IncentiveComponent, figures: _Figures, people: list[_Person],
-                     period: Period, as_of: date) -> None:
+def milestone_deadline(component: IncentiveComponent, period: Period) -> date | None:
+    """The day a milestone component must be reached by in `period` (None: it belongs to another period)."""
     spec = component.spec
     if spec.get("by"):
         deadline = date.fromisoformat(spec["by"])
-        if not period.contains(deadline):
-            return  # the milestone belongs to another period
-    else:
-        deadline = min(period.end, date.fromordinal(period.start.toordinal() + int(spec["by_day"]) - 1))
+        return deadline if period.contains(deadline) else None
+    return min(period.end, date.fromordinal(period.start.toordinal() + int(spec["by_day"]) - 1))
+
+
+def _milestone_days(session: Session, component: IncentiveComponent, plan: Plan, period: Period, end: date
+                    ) -> list[tuple[int, date, int]]:
+    """(node, day, credited amount) of the milestone's level (rep or team) from the period start to
+    `end`, ordered by node and day: one SQL aggregate over the credited lines."""
+    if end < period.start:
+        return []
+    level = "team" if component.spec.get("scope") == "team" else "rep"
+    statement = actuals_statement(metric=component.metric, grouping=Grouping((level,)), start=period.start, end=end,  # type: ignore[arg-type]
+                                  by_day=True, plan_id=plan.id, features=credit_features(session, plan_id=plan.id))
+    found = [(int(node), day if isinstance(day, date) else date.fromisoformat(str(day)[:10]), int(amount))
+             for node, day, amount in session.execute(statement) if node is not None]
+    found.sort(key=lambda row: (row[0], row[1]))
+    return found
+
+
+def _milestone_lines(session: Session, component: IncentiveComponent, figures: _Figures, people: list[_Person],
+                     period: Period, as_of: date) -> None:
+    spec = component.spec
+    found = milestone_deadline(component, period)
+    if found is None:
+        return  # the milestone belongs to another period
+    deadline = found
     goal_share = _pct(spec["percent"])
     level = "team" if spec.get("scope") == "team" else "rep"
-    end = min(deadline, as_of)
     daily: dict[int, tuple[list[date], list[int]]] = defaultdict(lambda: ([], []))
-    if end >= period.start:
-        statement = actuals_statement(metric=component.metric, grouping=Grouping((level,)), start=period.start, end=end,  # type: ignore[arg-type]
-                                      by_day=True, plan_id=figures.plan.id, features=credit_features(session, plan_id=figures.plan.id))
-        for node, day, amount in session.execute(statement):
-            if node is not None:
-                daily[int(node)][0].append(day if isinstance(day, date) else date.fromisoformat(str(day)[:10]))
-                daily[int(node)][1].append(int(amount))
+    for node, day, amount in _milestone_days(session, component, figures.plan, period, min(deadline, as_of)):
+        daily[node][0].append(day)
+        daily[node][1].append(amount)
     for person in people:
         node_id = person.team_id if level == "team" else (person.node.id if person.figure_kind == "rep" else person.figure_id)
         _actual, target = figures.of("team" if level == "team" else person.figure_kind, node_id)
@@ -827,12 +848,14 @@ def _adjustments(session: Session, plan: IncentivePlan, period: Period, people: 
     return due
 
 
-def _finish(session: Session, plan: IncentivePlan, period: Period, as_of: date, people: list[_Person]) -> list[Statement]:
-    """Add the named returns and the adjustments of earlier closed periods; total each statement."""
+def _finish(session: Session, plan: IncentivePlan, period: Period, as_of: date, people: list[_Person],
+            due: list[tuple[int, str, int, str, dict[str, int]]] | None = None) -> list[Statement]:
+    """Add the named returns and the adjustments of earlier closed periods (`due`: already computed);
+    total each statement."""
     primary = _primary_plan(session, plan, period)
     returns = _returns(session, primary, period, as_of) if primary is not None else {}
     adjustments: dict[int, list[tuple[int, str, int, str, dict[str, int]]]] = defaultdict(list)
-    for item in _adjustments(session, plan, period, people):
+    for item in (_adjustments(session, plan, period, people) if due is None else due):
         adjustments[item[0]].append(item)
     statements = []
     for person in people:
@@ -868,10 +891,13 @@ def _default_as_of(period: Period) -> date:
 
 def statements(
     *, session: Session, name: str, period: str, rep: str | None = None, as_of: date | None = None, user: User | None = None,
+    detail: bool = True,
 ) -> StatementSet:
     """Every participant's statement of one settlement period (`rep`: one person's). A closed period
     answers its frozen snapshot; an open one is computed now, up to `as_of` (default: today or the
-    period end). `user` applies row-level access: a rep sees their own, a manager their team's."""
+    period end). `user` applies row-level access: a rep sees their own, a manager their team's.
+    Totals come from the fast path (`incentives.fast`); `detail=False` builds the lines only when
+    a statement's lines are read (while the session is open)."""
     newest = require_plan(session=session, name=name)
     close = session.scalars(select(IncentiveClose).where(IncentiveClose.plan_name == name, IncentiveClose.period == period)).first()
     if close is not None:
@@ -879,10 +905,30 @@ def statements(
     plan = plan_in_force(session=session, name=newest.name)
     span = settlement_period(plan, period)
     as_of = as_of or _default_as_of(span)
-    people = _earned(session, plan, span, as_of)
+    from attain.incentives.fast import statement_sets
+
     # Pools and teams need everyone; what is shown is limited afterwards.
-    shown = _visible(session, user, rep, people)
-    return StatementSet(plan.name, plan.version, span.label, "open", as_of, tuple(_finish(session, plan, span, as_of, shown)))
+    return statement_sets(session, plan, [span], as_of, rep=rep, user=user, detail=detail)[0]
+
+
+def year_statements(
+    *, session: Session, name: str, as_of: date | None = None, user: User | None = None, detail: bool = False,
+) -> list[StatementSet]:
+    """The statements of every settlement period of plan `name`'s year: closed periods their frozen
+    snapshot, the open ones computed together (each figure read once for all periods and people, see
+    `incentives.fast`), up to `as_of` (default today). `detail=False` builds the lines of a statement
+    only when it is read (the totals are there at once)."""
+    newest = require_plan(session=session, name=name)
+    closes = {c.period: c for c in session.scalars(select(IncentiveClose).where(IncentiveClose.plan_name == name))}
+    plan = plan_in_force(session=session, name=newest.name)
+    as_of = as_of or _today()
+    labels = [label for label, _closed in settlement_periods(session=session, name=name)]
+    spans = [settlement_period(plan, label) for label in labels if label not in closes]
+    from attain.incentives.fast import statement_sets
+
+    computed = {s.period: s for s in statement_sets(session, plan, spans, as_of, user=user, detail=detail,
+                                                     shown_as_of=[min(as_of, span.end) for span in spans])} if spans else {}
+    return [_frozen(session, closes[label], None, user) if label in closes else computed[label] for label in labels]
 
 
 def _frozen(session: Session, close: IncentiveClose, rep: str | None, user: User | None) -> StatementSet:
