@@ -1,10 +1,10 @@
-"""Products (product line → product, any depth) and customers."""
+"""Products (product line → product, any depth), customers and their effective-dated attributes."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Integer, String
+from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from attain.db import Base
@@ -49,3 +49,26 @@ class Customer(Base):
     region_id: Mapped[int | None] = mapped_column(ForeignKey("org_nodes.id"), index=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("org_nodes.id"), index=True)
     first_order_date: Mapped[date | None] = mapped_column(Date)
+
+
+class CustomerAttribute(Base):
+    """One value of one customer attribute over a span of time: the history of a customer's grade,
+    segment, RFM class, channel, or any column imported beside the built-in ones. A row is in force
+    on days in [valid_from, valid_to) (valid_from NULL: since always; valid_to NULL: still).
+
+    The built-in columns of `customers` (segment, grade, industry, city) hold the current value;
+    a figure by one of them on a past day reads the row in force that day (`catalog.dimensions`)."""
+
+    __tablename__ = "customer_attributes"
+    __table_args__ = (
+        CheckConstraint("valid_to IS NULL OR valid_from IS NULL OR valid_to > valid_from", name="date_range"),
+        Index("ix_customer_attributes_name_customer", "name", "customer_id", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(String(200))
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    source: Mapped[str | None] = mapped_column(String(32))  # import | grading | manual

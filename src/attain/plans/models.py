@@ -76,6 +76,8 @@ class PlanCell(Base):
             "org_node_id",
             text("coalesce(product_node_id, 0)"),
             "customer_type",
+            "customer_axis",
+            "customer_value",
             unique=True,
         ),
     )
@@ -88,6 +90,11 @@ class PlanCell(Base):
     org_node_id: Mapped[int] = mapped_column(ForeignKey("org_nodes.id"), index=True)
     product_node_id: Mapped[int | None] = mapped_column(ForeignKey("product_nodes.id"))
     customer_type: Mapped[str] = mapped_column(String(16), default=ALL_CUSTOMERS)
+    # A customer attribute the plan splits by instead of (not on top of) customer type: its name
+    # ('segment', 'grade', 'industry', 'channel', 'city', 'customer_region' or an imported column,
+    # see catalog.dimensions) and the member this cell holds; '' and 'all' on every other cell.
+    customer_axis: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    customer_value: Mapped[str] = mapped_column(String(200), default=ALL_CUSTOMERS, server_default=ALL_CUSTOMERS)
     value: Mapped[int] = mapped_column(Minor)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("org_nodes.id"))
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -125,6 +132,8 @@ class PlanCellChange(Base):
     org_node_id: Mapped[int] = mapped_column(ForeignKey("org_nodes.id"))
     product_node_id: Mapped[int | None] = mapped_column(ForeignKey("product_nodes.id"))
     customer_type: Mapped[str] = mapped_column(String(16))
+    customer_axis: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    customer_value: Mapped[str] = mapped_column(String(200), default=ALL_CUSTOMERS, server_default=ALL_CUSTOMERS)
     value_before: Mapped[int | None] = mapped_column(Minor)
     value_after: Mapped[int | None] = mapped_column(Minor)
     locked_before: Mapped[bool | None] = mapped_column(Boolean)
