@@ -9,6 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
@@ -36,6 +37,19 @@ def steps(quiet: bool) -> Iterator[Callable[[str], None]]:
         yield lambda message: bar.update(task, description=message)
 
 
+_ORJSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def json_text(payload: Any) -> str:
+    """Indented JSON text (Decimals as strings, dates in ISO form, NumPy arrays as lists): orjson,
+    as the standard library writes it; the standard library for what orjson refuses (an integer
+    beyond 64 bits)."""
+    try:
+        return orjson.dumps(payload, default=_default, option=_ORJSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(payload, ensure_ascii=False, default=_default, indent=2)
+
+
 def print_json(payload: Any) -> None:
     """Print machine-readable JSON on stdout (Decimals as strings, dates in ISO form)."""
-    print(json.dumps(payload, ensure_ascii=False, default=_default, indent=2))
+    print(json_text(payload))

@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -40,6 +41,9 @@ class SplitSpec:
 # Reads an order history file named in a spec: (dates as datetime64[D], amounts). Supplied by the
 # caller, so that parsing a spec does no I/O itself.
 HistoryReader = Callable[[str], tuple[NDArray[np.datetime64], NDArray[np.float64]]]
+# Reads a prior file named in a spec ("prior": "history.parquet"): its columns by header name
+# (one per axis with member names, and `value`). Supplied by the caller, like HistoryReader.
+PriorReader = Callable[[str], Mapping[str, Sequence[Any]]]
 TIME_GRAINS = ("quarter", "month", "week", "day")
 
 
@@ -74,7 +78,9 @@ def to_int(amount: Decimal, places: int) -> int:
     return int(amount.scaleb(places))
 
 
-def parse_spec(data: Any, read_history: HistoryReader | None = None) -> SplitSpec:
+def parse_spec(
+    data: Any, read_history: HistoryReader | None = None, read_prior: PriorReader | None = None,
+) -> SplitSpec:
     """Validate a parsed spec and build the `calc` inputs; every mistake is an InvalidInput."""
     if not isinstance(data, Mapping):
         raise InvalidInput("the spec must be a JSON object with total, unit and axes")
@@ -99,7 +105,7 @@ def parse_spec(data: Any, read_history: HistoryReader | None = None) -> SplitSpe
         _any_axis(_object(raw, f"axis {i + 1}"), to_int(total, places), to_int(unit, places), read_history, warnings)
         for i, raw in enumerate(axes_data)
     )
-    prior = _prior(data.get("prior"), axes)
+    prior = _prior(data.get("prior"), axes, read_prior)
     prior = _apply_capacity(prior, axes, axes_data)
     spread = data.get("spread_zero_prior", False)
     if not isinstance(spread, bool):
@@ -233,34 +239,121 @@ def _required_date(value: Any, what: str) -> date:
     return parsed
 
 
-def _cell_index(cell: Any, axes: Sequence[Axis], what: str) -> tuple[int, ...]:
+def _member_index(axes: Sequence[Axis]) -> list[dict[str, int]]:
+    """Each axis's members by name: a dict lookup per cell, not a scan of the members."""
+    return [{member: i for i, member in enumerate(axis.members)} for axis in axes]
+
+
+def _cell_index(cell: Any, axes: Sequence[Axis], what: str, members: Sequence[Mapping[str, int]] | None = None) -> tuple[int, ...]:
     where = _object(cell, f"cell of {what}")
+    members = members if members is not None else _member_index(axes)
     index = []
-    for axis in axes:
+    for axis, at in zip(axes, members):
         if axis.name not in where:
             raise InvalidInput(f"{what} does not name a member of axis '{axis.name}'")
         member = _name(where[axis.name], f"member in {what}")
-        if member not in axis.members:
+        if member not in at:
             raise InvalidInput(f"{what}: axis '{axis.name}' has no member '{member}'")
-        index.append(axis.members.index(member))
+        index.append(at[member])
     extra = set(where) - {axis.name for axis in axes}
     if extra:
         raise InvalidInput(f"{what} names unknown axis '{min(extra)}'")
     return tuple(index)
 
 
-def _prior(raw: Any, axes: Sequence[Axis]) -> NDArray[np.float64] | None:
+# Weights taken as they are in the fast path of `_prior` (anything else goes through `_weight`).
+_PLAIN_WEIGHTS = frozenset({int, float, Decimal})
+
+
+def _prior(raw: Any, axes: Sequence[Axis], read_prior: PriorReader | None = None) -> NDArray[np.float64] | None:
+    """The prior table from the spec's list of {"cell": {...}, "weight": w} entries, or from a long
+    CSV/Parquet file the spec names ("prior": "history.parquet"), read by `read_prior`."""
     if raw is None:
         return None
-    prior = np.zeros(tuple(len(axis.members) for axis in axes))
-    for i, entry in enumerate(_list(raw, "prior")):
-        what = f"prior entry {i + 1}"
-        entry = _object(entry, what)
-        weight = _weight(entry.get("weight"), "prior", what)
-        if not np.isfinite(weight) or weight < 0:
-            raise InvalidInput(f"{what} has weight {weight}; history weights must be zero or more")
-        prior[_cell_index(entry.get("cell"), axes, what)] += weight
-    return prior
+    if isinstance(raw, str):
+        if read_prior is None:
+            raise InvalidInput("the prior names a file, but no file can be read here; give a list of cells")
+        return prior_from_columns(read_prior(raw), axes, raw)
+    entries = _list(raw, "prior")
+    members = _member_index(axes)
+    names = [axis.name for axis in axes]
+    index = np.empty((len(axes), len(entries)), dtype=np.int64)
+    weights = np.empty(len(entries), dtype=np.float64)
+    for i, entry in enumerate(entries):
+        # Fast path: a dict entry whose cell names exactly the axes' members and whose weight is a
+        # plain number. Anything else is checked field by field, with the message for the mistake.
+        try:
+            cell, weight = entry["cell"], entry["weight"]
+            index[:, i] = [at[cell[name]] for at, name in zip(members, names)]
+            if len(cell) != len(names) or type(weight) not in _PLAIN_WEIGHTS:
+                raise LookupError
+            weights[i] = float(weight)
+        except (LookupError, TypeError):
+            what = f"prior entry {i + 1}"
+            entry = _object(entry, what)
+            weights[i] = _weight(entry.get("weight"), "prior", what)
+            index[:, i] = _cell_index(entry.get("cell"), axes, what, members)
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if bad.size:
+        i = int(bad[0])
+        raise InvalidInput(f"prior entry {i + 1} has weight {weights[i]}; history weights must be zero or more")
+    return _table(index, weights, axes)
+
+
+def _table(index: NDArray[np.int64], weights: NDArray[np.float64], axes: Sequence[Axis]) -> NDArray[np.float64]:
+    """Weights added up per cell (repeated cells add, in the order given)."""
+    shape = tuple(len(axis.members) for axis in axes)
+    flat = np.ravel_multi_index(tuple(index), shape) if index.shape[1] else np.zeros(0, dtype=np.int64)
+    return np.bincount(flat, weights=weights, minlength=int(np.prod(shape))).reshape(shape)
+
+
+PRIOR_VALUE_COLUMNS = ("value", "weight")
+
+
+def prior_from_columns(columns: Mapping[str, Sequence[Any]], axes: Sequence[Axis], source: str) -> NDArray[np.float64]:
+    """The prior table from a long table: one column per axis (member names) and a `value` (or
+    `weight`) column; repeated cells add. Rows are named as lines of the file (header = line 1)."""
+    names = [axis.name for axis in axes]
+    given = list(columns)
+    value_column = next((c for c in PRIOR_VALUE_COLUMNS if c in columns), None)
+    missing = [name for name in names if name not in columns] + ([] if value_column else ["value"])
+    if missing:
+        raise InvalidInput(f"prior file {source} has no column '{missing[0]}': it needs one column per axis "
+                           f"({', '.join(names)}) and a value column; it has {', '.join(given) or 'none'}")
+    extra = [c for c in given if c not in names and c != value_column]
+    if extra:
+        raise InvalidInput(f"prior file {source} has a column '{extra[0]}' that names no axis "
+                           f"(axes: {', '.join(names)})")
+    raw_values = columns[value_column]
+    try:
+        weights = np.asarray(raw_values, dtype=np.float64)
+    except (TypeError, ValueError):
+        weights = np.array([_file_weight(v, source, line, value_column) for line, v in enumerate(raw_values, start=2)])
+    bad = np.flatnonzero(~np.isfinite(weights) | (weights < 0))
+    if bad.size:
+        line, value = int(bad[0]) + 2, raw_values[int(bad[0])]
+        if not np.isfinite(weights[bad[0]]):
+            raise InvalidInput(f"prior file {source}, line {line}: {value_column} {value!r} is missing or not a number")
+        raise InvalidInput(f"prior file {source}, line {line}: {value_column} {value}; history weights must be zero or more")
+    members = _member_index(axes)
+    index = np.empty((len(axes), len(weights)), dtype=np.int64)
+    for k, (axis, at) in enumerate(zip(axes, members)):
+        column = ["" if v is None else str(v) for v in columns[axis.name]]
+        codes = np.fromiter(map(at.get, column, repeat(-1)), dtype=np.int64, count=len(column))
+        unknown = np.flatnonzero(codes < 0)
+        if unknown.size:
+            line = int(unknown[0]) + 2
+            raise InvalidInput(f"prior file {source}, line {line}: axis '{axis.name}' has no member "
+                               f"'{column[int(unknown[0])]}'")
+        index[k] = codes
+    return _table(index, weights, axes)
+
+
+def _file_weight(value: Any, source: str, line: int, column: str) -> float:
+    try:
+        return float(Decimal(str(value).strip()))
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidInput(f"prior file {source}, line {line}: {column} {value!r} is not a number") from exc
 
 
 def _lock(raw: Mapping[str, Any], value: int, i: int, label: str) -> Lock:
