@@ -17,6 +17,7 @@ Lines are plain dicts (JSON-ready, stored as they are in a frozen statement):
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Sequence
@@ -201,6 +202,7 @@ def blend(parts: Sequence[tuple[Fraction, Fraction | None]]) -> Fraction | None:
     return sum((w * a for w, a in parts), Fraction(0))  # type: ignore[operator]
 
 
+@functools.lru_cache(maxsize=4096)  # a statement run asks for the same few values thousands of times
 def prorated_incentive(annual: int, periods_per_year: int, covered_days: int, period_days: int) -> Fraction:
     """The target incentive of one settlement period: the year's / periods, times the share of the
     period's days the person was in the plan (a mid-quarter joiner gets the days they were there)."""

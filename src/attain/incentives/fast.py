@@ -66,10 +66,15 @@ class _Figures3:
 class StatementRun:
     """The figures of one incentive plan version for a list of its settlement periods, read once."""
 
-    def __init__(self, session: Session, plan: IncentivePlan, periods: Sequence[Period], as_of: date):
+    def __init__(self, session: Session, plan: IncentivePlan, periods: Sequence[Period], as_of: date, parallel: bool = False):
         self.session, self.plan, self.periods, self.as_of = session, plan, list(periods), as_of
+        self.parallel = parallel  # reports read the rollups on a connection of their own (committed data only)
         self.components = service._components(session, plan.id)
         self.nodes = {n.id: n for n in session.scalars(select(OrgNode))}
+        self.participants = service._participants(session, plan)
+        self.headed = service._headed(self.nodes)
+        self.names = {n.id: (n.code, n.name) for n in self.nodes.values()}
+        self._figure_of: dict[int, tuple[str, int | None, int | None]] = {}
         self._levels: dict[tuple[str, str], _Level] = {}
         self._company: dict[tuple[str, int], tuple[int, Fraction | None]] = {}
         self._plans: dict[tuple[str, int], Plan] = {}
@@ -110,7 +115,8 @@ class StatementRun:
         whole = self._yearly()
         if whole is not None:
             index = {p.start.year * 100 + p.start.month: i for i, p in enumerate(self.periods)}
-            report = attainment(session=self.session, period=whole, by=f"{level},month", plan=target_plan, as_of=self.as_of)
+            report = attainment(session=self.session, period=whole, by=f"{level},month", plan=target_plan, as_of=self.as_of,
+                                figures=False, parallel=self.parallel)
             for row in report.rows:
                 if row.node_id is None or row.key[1] not in index:
                     continue
@@ -120,7 +126,8 @@ class StatementRun:
                 targets.append(-1 if row.target is None else int(row.target))
         else:
             for i, period in enumerate(self.periods):
-                report = attainment(session=self.session, period=period, by=level, plan=target_plan, as_of=self.as_of)
+                report = attainment(session=self.session, period=period, by=level, plan=target_plan, as_of=self.as_of,
+                                    figures=False, parallel=self.parallel)
                 for row in report.rows:
                     if row.node_id is None:
                         continue
@@ -150,7 +157,8 @@ class StatementRun:
 
         key = (target_plan, index)
         if key not in self._company:
-            report = attainment(session=self.session, period=self.periods[index], by="rep", plan=target_plan, as_of=self.as_of)
+            report = attainment(session=self.session, period=self.periods[index], by="rep", plan=target_plan, as_of=self.as_of,
+                                figures=False, parallel=self.parallel)
             self._company[key] = (int(report.total.actual), service._fraction(report.total.target))
         return self._company[key]
 
@@ -160,7 +168,8 @@ class StatementRun:
 
     def people(self, index: int) -> list[service._Person]:
         if index not in self._people:
-            self._people[index] = service._people(self.session, self.plan, self.periods[index], self.nodes)
+            self._people[index] = service._people(self.session, self.plan, self.periods[index], self.nodes,
+                                                  self.participants, self.headed, self._figure_of)
         return self._people[index]
 
     # -- the arrays of one period -----------------------------------------------------------------
@@ -207,8 +216,10 @@ class StatementRun:
         as_of = self.as_of
         total = np.zeros(len(people), dtype=np.int64)
         awards: list[list[str]] = [[] for _ in people]
+        roles = np.array([p.role for p in people], dtype=object)
         for component in self.components:
-            chosen = [i for i, p in enumerate(people) if service._applies(component, p)]
+            applies = component.spec.get("applies_to", "all")  # service._applies, for everybody at once
+            chosen = list(range(len(people))) if applies == "all" else np.flatnonzero(roles == applies).tolist()
             if not chosen:
                 continue
             who = [people[i] for i in chosen]
@@ -222,7 +233,7 @@ class StatementRun:
         tp = str(component.target_plan)
         kind = component.kind
         rep_kind = np.array([p.figure_kind == "rep" for p in people])
-        node_ids = np.array([p.node.id for p in people], dtype=np.int64)
+        node_ids = np.array([p.node_id for p in people], dtype=np.int64)
         if kind == "rate_table":
             own = self._own(tp, index, people)
             return vector.rate_table_amounts(service.rate_table(component), own.actual, own.target, own.has)
@@ -239,7 +250,7 @@ class StatementRun:
             key, value = next(iter(component.spec["slice"].items()))
             found = service._slice_amounts(self.session, self.target_plan(tp, index), str(component.metric), key, value,
                                            period.start, min(period.end, as_of))
-            basis = np.array([found.get(p.node.id, 0) for p in people], dtype=np.int64)
+            basis = np.array([found.get(p.node_id, 0) for p in people], dtype=np.int64)
             return vector.rated_amounts(np.where(rep_kind, basis, 0), service._pct(component.spec["rate"]))  # type: ignore[arg-type]
         if kind == "spif":
             spec = component.spec
@@ -248,7 +259,7 @@ class StatementRun:
             if end < start:
                 return None
             counts = service._spif_counts(self.session, self.target_plan(tp, index), spec, start, end)
-            share = np.array([counts.get(p.node.id, (0, 0))[1] for p in people], dtype=np.int64)
+            share = np.array([counts.get(p.node_id, (0, 0))[1] for p in people], dtype=np.int64)
             return vector.spif_amounts(int(spec["amount"]), np.where(rep_kind, share, 0))
         if kind == "milestone":
             return self._milestones(component, tp, index, period, as_of, people, awards, node_ids, rep_kind)
@@ -267,7 +278,7 @@ class StatementRun:
         rows = service._milestone_days(self.session, component, self.target_plan(tp, index), period, min(deadline, as_of))
         run_nodes, best = vector.best_running_totals(np.array([r[0] for r in rows], dtype=np.int64),
                                                      np.array([r[2] for r in rows], dtype=np.int64))
-        ids = [p.team_id if team else (p.node.id if p.figure_kind == "rep" else p.figure_id) for p in people]
+        ids = [p.team_id if team else (p.node_id if p.figure_kind == "rep" else p.figure_id) for p in people]
         kinds = ["team" if team else p.figure_kind for p in people]
         figures = self._of(tp, index, kinds, ids)
         goal = service._pct(spec["percent"])
@@ -335,13 +346,13 @@ class _RunContext(service._Context):
 
 
 class LazyLines(Sequence[dict[str, Any]]):
-    """A statement's lines, built (for every statement of its batch at once) when first read."""
+    """A statement's lines, built when first read (see `_Batch`)."""
 
-    def __init__(self, batch: _Batch, node_id: int):
-        self._batch, self._node_id = batch, node_id
+    def __init__(self, batch: _Batch, position: int):
+        self._batch, self._position = batch, position
 
     def _lines(self) -> tuple[dict[str, Any], ...]:
-        return self._batch.lines(self._node_id)
+        return self._batch.lines(self._position)
 
     def __getitem__(self, item):  # type: ignore[no-untyped-def, override]
         return self._lines()[item]
@@ -356,66 +367,81 @@ class LazyLines(Sequence[dict[str, Any]]):
         return tuple(self) == tuple(other) if isinstance(other, Sequence) else NotImplemented
 
     def __repr__(self) -> str:
-        return f"LazyLines({self._node_id})"
+        return f"LazyLines({self._position})"
 
 
 class _Batch:
-    """The statements of one period shown together; their lines are built on first read."""
+    """The statements of one period shown together. The first statement read builds its own lines
+    (a statement page); reading a second builds all the others at once (an export, a list with lines)."""
 
-    def __init__(self, run: StatementRun, index: int, shown: list[service._Person], totals: dict[int, int],
+    def __init__(self, run: StatementRun, index: int, shown: list[int], totals: list[int],
                  due: list[tuple[int, str, int, str, dict[str, int]]]):
         self.run, self.index, self.shown, self.totals, self.due = run, index, shown, totals, due
-        self._lines: dict[int, tuple[dict[str, Any], ...]] | None = None
+        self._lines: dict[int, tuple[dict[str, Any], ...]] = {}
 
-    def lines(self, node_id: int) -> tuple[dict[str, Any], ...]:
-        if self._lines is None:
-            self._lines = self._build()
-        return self._lines[node_id]
+    def lines(self, position: int) -> tuple[dict[str, Any], ...]:
+        if position not in self._lines:
+            wanted = [position] if not self._lines else [i for i in range(len(self.shown)) if i not in self._lines]
+            self._lines.update(self._build(wanted))
+        return self._lines[position]
 
-    def _build(self) -> dict[int, tuple[dict[str, Any], ...]]:
+    def _build(self, positions: list[int]) -> dict[int, tuple[dict[str, Any], ...]]:
+        """The lines of the shown statements at `positions`, by the scalar path on the run's figures,
+        each checked against its fast total."""
         run, period = self.run, self.run.periods[self.index]
         everybody = run.people(self.index)
-        wanted = {p.node.id for p in self.shown}
+        chosen = {self.shown[i] for i in positions}  # positions in `everybody`
+        needed = set(chosen)
         if any(c.kind == "team_pool" for c in run.components):  # a pool share needs the whole team
-            teams = {p.team_id for p in self.shown}
-            wanted |= {p.node.id for p in everybody if p.team_id in teams}
-        fresh = [service._Person(p.participant, p.node, p.figure_kind, p.figure_id, p.team_id, p.period_incentive)
-                 for p in everybody if p.node.id in wanted]
-        service._earned(run.session, run.plan, period, run.as_of, people=fresh, context=run.context(self.index))
-        shown = [p for p in fresh if p.node.id in {s.node.id for s in self.shown}]
-        built = {s.node_id: s for s in service._finish(run.session, run.plan, period, run.as_of, shown, due=self.due)}
-        for node_id, statement in built.items():
-            if statement.total != self.totals[node_id]:
-                raise RuntimeError(f"incentive statement of node {node_id} for {period.label}: lines add up to "
-                                   f"{statement.total} fen, the fast path says {self.totals[node_id]}")
-        return {node_id: statement.lines for node_id, statement in built.items()}
+            teams = {everybody[i].team_id for i in chosen}
+            needed |= {i for i, p in enumerate(everybody) if p.team_id in teams}
+        fresh = {i: service._Person(p.participant, p.node, p.figure_kind, p.figure_id, p.team_id, p.period_incentive,
+                                    node_id=p.node_id, role=p.role)
+                 for i, p in enumerate(everybody) if i in needed}
+        service._earned(run.session, run.plan, period, run.as_of, people=list(fresh.values()), context=run.context(self.index))
+        shown = [fresh[self.shown[i]] for i in positions]
+        built = service._finish(run.session, run.plan, period, run.as_of, shown, due=self.due)
+        found = {}
+        for position, statement in zip(positions, built):
+            if statement.total != self.totals[position]:
+                raise RuntimeError(f"incentive statement of {statement.code} for {period.label}: lines add up to "
+                                   f"{statement.total} fen, the fast path says {self.totals[position]}")
+            found[position] = statement.lines
+        return found
 
 
 def statement_sets(
     session: Session, plan: IncentivePlan, periods: Sequence[Period], as_of: date, *, rep: str | None = None,
-    user: User | None = None, detail: bool = True, shown_as_of: Sequence[date] | None = None,
+    user: User | None = None, detail: bool = True, shown_as_of: Sequence[date] | None = None, parallel: bool = False,
 ) -> list[service.StatementSet]:
     """The open statements of `periods` (of plan version `plan`) up to `as_of`, figures read once for
     all of them. `detail` builds every shown statement's lines now (False: when first read, while the
     session is open). `rep`/`user` choose who is shown (NotFound when `rep` is nobody the user sees)."""
-    run = StatementRun(session, plan, periods, as_of)
+    run = StatementRun(session, plan, periods, as_of, parallel)
     found = []
     for index, period in enumerate(run.periods):
         people, earned, awards = run.earned(index)
-        shown = service._visible(session, user, rep, people)
-        due = service._adjustments(session, plan, period, shown)
+        visible = service._visible(session, user, rep, people)
+        shown = [i for i, p in enumerate(people) if p in visible] if len(visible) != len(people) else list(range(len(people)))
+        due = service._adjustments(session, plan, period, visible)
         adjusted: dict[int, int] = defaultdict(int)
         for node_id, _for, amount, _reason, _orders in due:
             adjusted[node_id] += amount
-        at = {p.node.id: i for i, p in enumerate(people)}
-        totals = {p.node.id: int(earned[at[p.node.id]]) + adjusted[p.node.id] for p in shown}
+        totals = [int(earned[i]) + adjusted[people[i].node_id] for i in shown] if adjusted else earned[shown].tolist()
         batch = _Batch(run, index, shown, totals, due)
-        statements = tuple(service.Statement(
-            p.node.id, p.node.code, p.node.name, p.participant.role, period.label, calc.round_fen(p.period_incentive),
-            LazyLines(batch, p.node.id), totals[p.node.id], int(earned[at[p.node.id]]), tuple(awards[at[p.node.id]]))  # type: ignore[arg-type]
-            for p in shown)
+        statements = []
+        names = run.names
+        earned_list = earned.tolist()
+        for position, i in enumerate(shown):
+            p = people[i]
+            code, name = names[p.node_id]
+            statements.append(service.Statement(
+                p.node_id, code, name, p.role, period.label, calc.round_fen(p.period_incentive),
+                LazyLines(batch, position), totals[position], earned_list[i], tuple(awards[i])))  # type: ignore[arg-type]
         if detail and statements:
-            batch.lines(statements[0].node_id)
+            batch.lines(0)
+            if len(statements) > 1:
+                batch.lines(1)
         day = shown_as_of[index] if shown_as_of is not None else as_of
-        found.append(service.StatementSet(plan.name, plan.version, period.label, "open", day, statements))
+        found.append(service.StatementSet(plan.name, plan.version, period.label, "open", day, tuple(statements)))
     return found

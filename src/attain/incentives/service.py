@@ -391,6 +391,8 @@ class _Person:
     period_incentive: Fraction
     lines: list[dict[str, Any]] = field(default_factory=list)
     awards: list[str] = field(default_factory=list)
+    node_id: int = 0  # node.id and participant.role as plain values (a statement run reads them 60,000 times)
+    role: str = "rep"
 
 
 @dataclass
@@ -449,29 +451,48 @@ def _components(session: Session, plan_id: int) -> list[IncentiveComponent]:
                                 .order_by(IncentiveComponent.position)))
 
 
-def _people(session: Session, plan: IncentivePlan, period: Period, nodes: dict[int, OrgNode] | None = None) -> list[_Person]:
-    """The plan's participants in the period, with their figure node and prorated target incentive
-    (`nodes`: every org node by id, when the caller has read them already)."""
-    rows = session.execute(
+def _participants(session: Session, plan: IncentivePlan) -> list[tuple[IncentiveParticipant, OrgNode]]:
+    """Every participant row of the plan version with its org node, in org order."""
+    return [(p, n) for p, n in session.execute(
         select(IncentiveParticipant, OrgNode).join(OrgNode, OrgNode.id == IncentiveParticipant.org_node_id)
-        .where(IncentiveParticipant.plan_id == plan.id, IncentiveParticipant.valid_from <= period.end,
-               or_(IncentiveParticipant.valid_to.is_(None), IncentiveParticipant.valid_to >= period.start))
-        .order_by(OrgNode.path, IncentiveParticipant.valid_from)
-    ).all()
+        .where(IncentiveParticipant.plan_id == plan.id).order_by(OrgNode.path, IncentiveParticipant.valid_from))]
+
+
+def _people(session: Session, plan: IncentivePlan, period: Period, nodes: dict[int, OrgNode] | None = None,
+            participants: list[tuple[IncentiveParticipant, OrgNode]] | None = None,
+            headed: dict[int, OrgNode] | None = None,
+            figure_of: dict[int, tuple[str, int | None, int | None]] | None = None) -> list[_Person]:
+    """The plan's participants in the period, with their figure node and prorated target incentive
+    (`nodes`, `participants`, `headed`, `figure_of`: what a caller computing many periods has read
+    or worked out already; `figure_of` keeps each participant's figure kind, node and team)."""
     nodes = {n.id: n for n in session.scalars(select(OrgNode))} if nodes is None else nodes
-    headed = {n.manager_id: n for n in sorted(nodes.values(), key=lambda n: n.depth, reverse=True)
-              if n.manager_id is not None and n.kind in ("team", "region", "company")}
+    headed = _headed(nodes) if headed is None else headed
+    figure_of = {} if figure_of is None else figure_of
+    per_year = PER_YEAR[plan.settlement]
     people = []
-    for participant, node in rows:
-        kind, figure = node.kind, node.id
-        if participant.role == "manager" and node.kind == "rep" and node.id in headed:
-            figure_node = headed[node.id]
-            kind, figure = figure_node.kind, figure_node.id
-        team = _team_of(nodes, figure if kind != "company" else None)
-        days = calc.covered_days(period.start, period.end, participant.valid_from, participant.valid_to)
-        incentive = calc.prorated_incentive(participant.target_incentive, PER_YEAR[plan.settlement], days, period.days)
-        people.append(_Person(participant, node, kind, None if kind == "company" else figure, team, incentive))
+    for participant, node in (_participants(session, plan) if participants is None else participants):
+        known = figure_of.get(id(participant))
+        if known is None:  # what does not change from period to period, read once
+            kind, figure = node.kind, node.id
+            if participant.role == "manager" and node.kind == "rep" and node.id in headed:
+                figure_node = headed[node.id]
+                kind, figure = figure_node.kind, figure_node.id
+            team = _team_of(nodes, figure if kind != "company" else None)
+            known = figure_of[id(participant)] = (kind, None if kind == "company" else figure, team, participant.valid_from,
+                                                  participant.valid_to, participant.target_incentive, node.id, participant.role)
+        kind, figure, team, valid_from, valid_to, annual, node_id, role = known
+        if valid_from > period.end or (valid_to is not None and valid_to < period.start):
+            continue
+        days = calc.covered_days(period.start, period.end, valid_from, valid_to)
+        incentive = calc.prorated_incentive(annual, per_year, days, period.days)
+        people.append(_Person(participant, node, kind, figure, team, incentive, node_id=node_id, role=role))
     return people
+
+
+def _headed(nodes: dict[int, OrgNode]) -> dict[int, OrgNode]:
+    """Manager (rep node id) → the lowest team, region or company node they head."""
+    return {n.manager_id: n for n in sorted(nodes.values(), key=lambda n: n.depth, reverse=True)
+            if n.manager_id is not None and n.kind in ("team", "region", "company")}
 
 
 def _team_of(nodes: dict[int, OrgNode], node_id: int | None) -> int | None:

@@ -363,7 +363,7 @@ def _cached_history_weights(
 def attainment(
     *, session: Session, period: Period, by: str | Sequence[str] | None = None, plan: str | None = None,
     as_of: date | None = None, metric: str | None = None, runner: Runner | None = None, within: int | None = None,
-    parallel: bool = False, use_rollups: bool = True, preview: bool = False,
+    parallel: bool = False, use_rollups: bool = True, preview: bool = False, figures: bool = True,
 ) -> Attainment:
     """Actual vs target per row at `as_of` (default today), with progress, forecasts and status.
 
@@ -377,7 +377,11 @@ def attainment(
     `parallel` runs the rollup on a connection of its own while the session reads the plan cells,
     targets and seasonal history (the database works on both at once; 1.7 s of a 10,000,000-line
     rep × month report on PostgreSQL). That connection sees committed data only: the CLI and the web
-    app ask for it; code that reports on rows it has not committed yet must not."""
+    app ask for it; code that reports on rows it has not committed yet must not.
+
+    `figures=False` answers the actuals and targets alone, the same as with figures, without what
+    only a report shows: no labels, no seasonal history and no progress/forecast figures (rows' and
+    total's `figures` are None). Incentive statements read a year of rep × month attainment so."""
     grouping = parse_by(by)
     chosen = resolve_plan(session, period, plan, preview=preview)
     info = plan_metric(session, chosen, metric)
@@ -408,9 +412,15 @@ def attainment(
                                    under=None if scope is None else scope.path)
         targets = target_columns(session, chosen, period.start, period.end, grouping, tree=tree, cells=cells,
                                  within=within, calendar=calendar) if grouping.dimensions else TargetColumns([], [], [], [])
-        weights, warnings = _cached_history_weights(session, runner, info.code, period, chosen.id, features, as_of,
-                                                    calendar)
-        labels_of = _labeller(session, grouping)
+        if figures:
+            weights, warnings = _cached_history_weights(session, runner, info.code, period, chosen.id, features, as_of,
+                                                        calendar)
+            labels_of = _labeller(session, grouping)
+        else:
+            weights, warnings = None, []
+
+            def labels_of(keys: Sequence[Key]) -> list[tuple[str, ...]]:
+                return [()] * len(keys)
         if rollup is not None:
             actual_rows, total_actual = rollup.result()
     finally:
@@ -471,7 +481,8 @@ def attainment(
         months = [key[month_position] for key in keys]
         window_of_month = {month: window_of(month) for month in dict.fromkeys(months)}  # type: ignore[arg-type]
         windows = [*map(window_of_month.__getitem__, months), whole_period]
-    all_figures = calc.figures_many(actual_values, target_values, progresses, windows)
+    all_figures = (calc.figures_many(actual_values, target_values, progresses, windows) if figures
+                   else [None] * len(actual_values))
     rows = list(map(AttainmentRow, keys, labels_of(keys), node_ids, actual_values, rounded, sources,
                     map(progresses.__getitem__, windows), all_figures))
     if total_source != calc.OWN:
