@@ -108,7 +108,46 @@ def test_repurchase_rate(session: Session, lifecycle: dict[str, int]) -> None:
     assert _total(session, "active_customers") == 3  # C1, C2, C3 bought in March
     assert _total(session, "repeat_customers") == 2  # C1 (2026) and C3 (January) had bought before
     assert _total(session, "new_customers") == 1  # C2: consistent with the existing metric
-    assert display(require_metric(session=session, code="repurchase_rate"), _total(session, "repurchase_rate")) == "0.6667"  # type: ignore[arg-type]
+    # The repeat buyers' share of buyers, repurchase_rate's measure before issue 17, under its own name.
+    assert display(require_metric(session=session, code="repeat_buyer_share"), _total(session, "repeat_buyer_share")) == "0.6667"  # type: ignore[arg-type]
+    # The seed's repurchase: February's customers (none) who bought again in March.
+    assert _total(session, "prior_customers") == 0
+    assert _total(session, "repurchase_rate") is None
+
+
+def test_repurchase_rate_is_last_periods_customers_who_bought_again(session: Session) -> None:
+    """Issue 17, the seed's example: 10 customers bought in 2026, 6 of them again in 2027, and 10 new
+    ones in 2027. Repurchase = 6/10 = 60 %, not repeat buyers over all buyers (6/16 = 0.375)."""
+    root = ensure_root(session=session)
+    rep = create_node(session=session, code="R1", name="甲", kind="rep", parent_id=root)
+    ids = []
+    for n in range(21):
+        customer = Customer(code=f"K{n}", name=f"K{n}")
+        session.add(customer)
+        session.flush()
+        ids.append(customer.id)
+    sales = [(date(2026, 3 + n % 9, 10), ids[n]) for n in range(10)]  # last year's 10 customers
+    sales += [(date(2027, 2, 1 + n), ids[n]) for n in range(6)]  # 6 of them buy again
+    sales += [(date(2027, 5, 1 + n), ids[10 + n]) for n in range(10)]  # 10 new customers
+    sales += [(date(2025, 6, 1), ids[20])]  # bought two years ago only: not last year's customer
+    for n, (day, customer) in enumerate(sales):
+        session.add(OrderLine(line_id=f"L{n}", order_id=f"SO{n}", order_date=day, rep_id=rep, customer_id=customer, amount=500_00))
+    session.flush()
+    refresh_first_order_dates(session=session)
+    session.commit()
+    year = (date(2027, 1, 1), date(2027, 12, 31))
+    assert _total(session, "prior_customers", *year) == 10
+    assert _total(session, "retained_customers", *year) == 6
+    assert _total(session, "repurchase_rate", *year) == Decimal("0.6")
+    assert _total(session, "active_customers", *year) == 16
+    assert _total(session, "repeat_buyer_share", *year) == Decimal("0.375")
+    # By rep: last year's customers stay with the rep who sold them last year.
+    rows = evaluate(session=session, metric=require_metric(session=session, code="repurchase_rate"), start=year[0], end=year[1],
+                    group_by="rep")
+    assert {r.key: r.value for r in rows} == {rep: Decimal("0.6")}
+    # A quarter: the previous quarter (Q4 2026) had K7 (October) and K8 (November), neither back in Q1.
+    assert _total(session, "prior_customers", date(2027, 1, 1), date(2027, 3, 31)) == 2  # K7 (Oct), K8 (Nov)
+    assert _total(session, "retained_customers", date(2027, 1, 1), date(2027, 3, 31)) == 0
 
 
 def test_referral_share(session: Session, lifecycle: dict[str, int]) -> None:

@@ -15,7 +15,10 @@ SOURCES = ("amount", "cost", "gross_profit", "quantity", "line", "order", "custo
            # customers who bought in the period and before it (repurchase), then the customer
            # lifecycle sources over activities and opportunities (see metrics.lifecycle).
            "repeat_customer", "reached_customer", "interest", "interest_to_proposal", "proposal_closed",
-           "proposal_won", "won_deal", "referral_won")
+           "proposal_won", "won_deal", "referral_won",
+           # customers who bought in the previous period of the same length (last year's customers),
+           # and of those the ones who bought again in the period (the seed's repurchase).
+           "prior_customer", "retained_customer")
 
 
 class Metric(Base):
@@ -59,8 +62,14 @@ BUILTIN_METRICS: tuple[dict[str, object], ...] = (
     {"code": "proposal_to_close_rate", "name": "Proposal → close rate", "name_zh": "方案→成交率", "aggregation": "ratio", "numerator": "proposals_won", "denominator": "proposals_closed", "unit": "%", "scale": 0},
     {"code": "active_customers", "name": "Customers buying", "name_zh": "成交客户数", "aggregation": "distinct_count", "source": "customer", "unit": "customers", "scale": 0},
     {"code": "repeat_customers", "name": "Repeat customers", "name_zh": "复购客户数", "aggregation": "distinct_count", "source": "repeat_customer", "unit": "customers", "scale": 0},
-    {"code": "repurchase_rate", "name": "Repurchase rate", "name_zh": "复购率", "aggregation": "ratio", "numerator": "repeat_customers", "denominator": "active_customers", "unit": "%", "scale": 0},
+    # Last period's customers who bought again in the period ÷ last period's customers (6/10 = 60 %);
+    # numerator and denominator as migration 0016 sets them (0004 made it the repeat buyers' share).
+    {"code": "repurchase_rate", "name": "Repurchase rate", "name_zh": "复购率", "aggregation": "ratio", "numerator": "retained_customers", "denominator": "prior_customers", "unit": "%", "scale": 0},
     {"code": "won_deals", "name": "Deals won", "name_zh": "成交商机数", "aggregation": "count", "source": "won_deal", "unit": "opportunities", "scale": 0},
     {"code": "referral_deals", "name": "Deals won from referrals", "name_zh": "转介绍成交数", "aggregation": "count", "source": "referral_won", "unit": "opportunities", "scale": 0},
     {"code": "referral_share", "name": "Referral share of deals", "name_zh": "转介绍占比", "aggregation": "ratio", "numerator": "referral_deals", "denominator": "won_deals", "unit": "%", "scale": 0},
+    # Migration 0016: the seed's repurchase rate, and the old measure under its own name.
+    {"code": "prior_customers", "name": "Customers of the previous period", "name_zh": "上期成交客户数", "aggregation": "distinct_count", "source": "prior_customer", "unit": "customers", "scale": 0},
+    {"code": "retained_customers", "name": "Previous period's customers who bought again", "name_zh": "上期客户再购数", "aggregation": "distinct_count", "source": "retained_customer", "unit": "customers", "scale": 0},
+    {"code": "repeat_buyer_share", "name": "Repeat buyers' share of buyers", "name_zh": "老客户成交占比", "aggregation": "ratio", "numerator": "repeat_customers", "denominator": "active_customers", "unit": "%", "scale": 0},
 )

@@ -8,7 +8,7 @@ Decimals (exact: both parts are integers summed by the database).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import ColumnElement, and_, case, distinct, func, select
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from attain.catalog.models import Customer
 from attain.credit.sql import credited_lines
+from attain.facts.models import OrderLine
 from attain.errors import Conflict, InvalidInput, NotFound
 from attain.metrics.lifecycle import LIFECYCLE_SOURCES, evaluate_lifecycle
 from attain.metrics.models import AGGREGATIONS, SOURCES, Metric
@@ -84,10 +85,40 @@ def _source_column(source: str, start: date, end: date, lines) -> ColumnElement:
         "new_customer": case(
             (Customer.first_order_date.between(start, end), lines.c.customer_id), else_=None
         ),
-        # Bought in the period and had bought before it: a repurchase.
+        # Bought in the period and had bought before it: a repeat buyer.
         "repeat_customer": case((Customer.first_order_date < start, lines.c.customer_id), else_=None),
+        # Read over the previous period's lines (see `line_window`): its customers, and those of them
+        # who bought again in [start, end] (the seed's repurchase: 6 of last year's 10 → 60 %).
+        "prior_customer": lines.c.customer_id,
+        "retained_customer": case((_bought_between(lines.c.customer_id, start, end), lines.c.customer_id), else_=None),
     }
     return columns[source]
+
+
+# Sources counted over the previous period's lines (last year's customers), not the period's.
+PRIOR_SOURCES = ("prior_customer", "retained_customer")
+
+
+def _bought_between(customer_id: ColumnElement, start: date, end: date) -> ColumnElement[bool]:  # type: ignore[type-arg]
+    """The customer has a sale (an order line of positive amount) dated in [start, end]."""
+    line = OrderLine.__table__.c
+    # Uncorrelated: the database reads the period's buyers once (an index on order_date), not per line.
+    return customer_id.in_(select(line.customer_id).where(line.order_date.between(start, end), line.amount > 0))
+
+
+def previous_period(start: date, end: date) -> tuple[date, date]:
+    """The period of the same length just before [start, end]: the same months a year (quarter,
+    month …) earlier when the period is whole months, else the same number of days."""
+    if start.day == 1 and (end + timedelta(days=1)).day == 1:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        index = start.year * 12 + start.month - 1 - months
+        return date(index // 12, index % 12 + 1, 1), start - timedelta(days=1)
+    return start - (end - start + timedelta(days=1)), start - timedelta(days=1)
+
+
+def line_window(metric: Metric, start: date, end: date) -> tuple[date, date]:
+    """The credit dates of the lines a metric over [start, end] reads."""
+    return previous_period(start, end) if metric.source in PRIOR_SOURCES else (start, end)
 
 
 def _aggregates(metric: Metric, start: date, end: date, lines) -> tuple[ColumnElement, ColumnElement | None]:  # type: ignore[no-untyped-def,type-arg]
@@ -133,7 +164,8 @@ def evaluate(
     key, label = _grouping(group_by, lines)
     value, count = _aggregates(metric, start, end, lines)
     columns = [c for c in (key, label) if c is not None] + [value] + ([count] if count is not None else [])
-    conditions = [lines.c.credit_date >= start, lines.c.credit_date <= end]
+    first, last = line_window(metric, start, end)
+    conditions = [lines.c.credit_date >= first, lines.c.credit_date <= last]
     if group_by != "rep":
         conditions.append(lines.c.kind == "direct")
     query = (

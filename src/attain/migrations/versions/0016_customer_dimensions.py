@@ -10,6 +10,11 @@ the grade in force that day. `plan_cells.customer_axis` / `customer_value` let a
 by such an attribute (segment 大客户 / 中小企业 …) as its own axis, beside customer_type
 (new / existing, whose CHECK stays as it is); the cell key includes them. The change log
 (`plan_cell_changes`) records them too.
+
+Metrics: `repurchase_rate` becomes the seed's definition — last period's customers who bought again
+÷ last period's customers (`retained_customers` / `prior_customers`, new) — and the old measure
+(repeat buyers ÷ all buyers) keeps going as `repeat_buyer_share`. A metric of the user's own with
+one of the new codes is kept; a repurchase_rate the user redefined (not builtin) is left alone.
 """
 from __future__ import annotations
 
@@ -22,6 +27,19 @@ branch_labels = None
 depends_on = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), 'sqlite')
+metrics = sa.table(
+    'metrics',
+    sa.column('id', sa.BigInteger), sa.column('code', sa.String), sa.column('name', sa.String),
+    sa.column('name_zh', sa.String), sa.column('aggregation', sa.String), sa.column('source', sa.String),
+    sa.column('numerator_id', sa.BigInteger), sa.column('denominator_id', sa.BigInteger),
+    sa.column('unit', sa.String), sa.column('scale', sa.Integer), sa.column('builtin', sa.Boolean),
+)
+# A copy of the entries of attain.metrics.models.BUILTIN_METRICS this revision adds.
+NEW_METRICS = (
+    {'code': 'prior_customers', 'name': 'Customers of the previous period', 'name_zh': '上期成交客户数', 'aggregation': 'distinct_count', 'source': 'prior_customer', 'unit': 'customers'},
+    {'code': 'retained_customers', 'name': "Previous period's customers who bought again", 'name_zh': '上期客户再购数', 'aggregation': 'distinct_count', 'source': 'retained_customer', 'unit': 'customers'},
+    {'code': 'repeat_buyer_share', 'name': "Repeat buyers' share of buyers", 'name_zh': '老客户成交占比', 'aggregation': 'ratio', 'numerator': 'repeat_customers', 'denominator': 'active_customers', 'unit': '%'},
+)
 _OLD_KEY = ['plan_id', 'period', 'org_node_id', sa.text('coalesce(product_node_id, 0)'), 'customer_type']
 
 
@@ -48,9 +66,41 @@ def upgrade() -> None:
             batch.add_column(sa.Column('customer_value', sa.String(length=200), server_default='all', nullable=False))
     op.drop_index('uq_plan_cells_key', table_name='plan_cells')
     op.create_index('uq_plan_cells_key', 'plan_cells', [*_OLD_KEY, 'customer_axis', 'customer_value'], unique=True)
+    _seed_metrics()
+
+
+def _ids(connection, codes) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    return dict(connection.execute(sa.select(metrics.c.code, metrics.c.id).where(metrics.c.code.in_(codes))).all())
+
+
+def _seed_metrics() -> None:
+    connection = op.get_bind()
+    for spec in NEW_METRICS:  # in order: the ratio refers to counts inserted before it
+        if connection.execute(sa.select(metrics.c.id).where(metrics.c.code == spec['code'])).first() is not None:
+            continue
+        row = {k: spec.get(k) for k in ('code', 'name', 'name_zh', 'aggregation', 'source', 'unit')}
+        row.update(scale=0, builtin=True, numerator_id=None, denominator_id=None)
+        if spec['aggregation'] == 'ratio':
+            ids = _ids(connection, (spec['numerator'], spec['denominator']))
+            if len(ids) < 2:
+                continue
+            row.update(numerator_id=ids[spec['numerator']], denominator_id=ids[spec['denominator']])
+        connection.execute(metrics.insert().values(**row))
+    _point_repurchase_rate(connection, 'retained_customers', 'prior_customers')
+
+
+def _point_repurchase_rate(connection, numerator: str, denominator: str) -> None:  # type: ignore[no-untyped-def]
+    ids = _ids(connection, (numerator, denominator))
+    if len(ids) == 2:
+        connection.execute(metrics.update().where(metrics.c.code == 'repurchase_rate', metrics.c.builtin.is_(True))
+                           .values(numerator_id=ids[numerator], denominator_id=ids[denominator]))
 
 
 def downgrade() -> None:
+    connection = op.get_bind()
+    _point_repurchase_rate(connection, 'repeat_customers', 'active_customers')
+    for spec in reversed(NEW_METRICS):
+        connection.execute(metrics.delete().where(metrics.c.code == spec['code'], metrics.c.builtin.is_(True)))
     op.execute("DELETE FROM plan_cells WHERE customer_axis <> ''")
     op.drop_index('uq_plan_cells_key', table_name='plan_cells')
     op.create_index('uq_plan_cells_key', 'plan_cells', _OLD_KEY, unique=True)
