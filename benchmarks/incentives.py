@@ -92,7 +92,7 @@ def measure(name: str, url: str, repeat: int) -> dict[str, float]:
 
         def all_statements() -> None:
             results.clear()
-            results.extend(service.year_statements(session=session, name=PLAN, as_of=as_of, detail=False))
+            results.extend(service.year_statements(session=session, name=PLAN, as_of=as_of, detail=False, parallel=True))
 
         figures["statements"] = best(all_statements, repeat)
         people = sum(len(r.statements) for r in results)

@@ -108,6 +108,39 @@ class StatementRun:
             return found
         for i in range(len(self.periods)):
             self.target_plan(target_plan, i)  # the plan must cover every period (as the scalar path checks)
+        found = self._levels[key] = self._read_level(self.session, target_plan, level)
+        return found
+
+    def prefetch(self) -> None:
+        """With `parallel`: read the levels every component needs at once, each report on a session
+        (connection) of its own — the database sums the rep and the team rollups side by side."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from sqlalchemy.engine import Engine
+
+        bind = self.session.get_bind()
+        if not self.parallel or not self.periods or not isinstance(bind, Engine) or bind.dialect.name == "sqlite":
+            return
+        people = self.people(0)
+        wanted = sorted({(str(c.target_plan), level) for c in self.components
+                         for level in service._levels(c, people) if level in ("rep", "team", "region")} - self._levels.keys())
+        if len(wanted) < 2:
+            return
+        for target_plan, _level in wanted:
+            for i in range(len(self.periods)):
+                self.target_plan(target_plan, i)
+
+        def read(key: tuple[str, str]) -> _Level:
+            with Session(bind=bind) as own:
+                return self._read_level(own, *key)
+
+        with ThreadPoolExecutor(max_workers=len(wanted), thread_name_prefix="attain-statements") as pool:
+            for key, level in zip(wanted, pool.map(read, wanted)):
+                self._levels[key] = level
+
+    def _read_level(self, session: Session, target_plan: str, level: str) -> _Level:
+        from attain.tracking.attainment import attainment
+
         nodes: list[int] = []
         column: list[int] = []
         actuals: list[int] = []
@@ -115,7 +148,7 @@ class StatementRun:
         whole = self._yearly()
         if whole is not None:
             index = {p.start.year * 100 + p.start.month: i for i, p in enumerate(self.periods)}
-            report = attainment(session=self.session, period=whole, by=f"{level},month", plan=target_plan, as_of=self.as_of,
+            report = attainment(session=session, period=whole, by=f"{level},month", plan=target_plan, as_of=self.as_of,
                                 figures=False, parallel=self.parallel)
             for row in report.rows:
                 if row.node_id is None or row.key[1] not in index:
@@ -126,7 +159,7 @@ class StatementRun:
                 targets.append(-1 if row.target is None else int(row.target))
         else:
             for i, period in enumerate(self.periods):
-                report = attainment(session=self.session, period=period, by=level, plan=target_plan, as_of=self.as_of,
+                report = attainment(session=session, period=period, by=level, plan=target_plan, as_of=self.as_of,
                                     figures=False, parallel=self.parallel)
                 for row in report.rows:
                     if row.node_id is None:
@@ -147,9 +180,7 @@ class StatementRun:
         actual[rows, cols] = np.array(actuals, dtype=np.int64)
         target[rows, cols] = np.where(raw_targets < 0, 0, raw_targets)
         has[rows, cols] = raw_targets >= 0
-        found = _Level(unique, actual, target, has)
-        self._levels[key] = found
-        return found
+        return _Level(unique, actual, target, has)
 
     def company(self, target_plan: str, index: int) -> tuple[int, Fraction | None]:
         """The company's actual and target of one period: the total of the report by rep, as the scalar path."""
@@ -418,6 +449,7 @@ def statement_sets(
     all of them. `detail` builds every shown statement's lines now (False: when first read, while the
     session is open). `rep`/`user` choose who is shown (NotFound when `rep` is nobody the user sees)."""
     run = StatementRun(session, plan, periods, as_of, parallel)
+    run.prefetch()
     found = []
     for index, period in enumerate(run.periods):
         people, earned, awards = run.earned(index)

@@ -934,11 +934,13 @@ def statements(
 
 def year_statements(
     *, session: Session, name: str, as_of: date | None = None, user: User | None = None, detail: bool = False,
+    parallel: bool = False,
 ) -> list[StatementSet]:
     """The statements of every settlement period of plan `name`'s year: closed periods their frozen
     snapshot, the open ones computed together (each figure read once for all periods and people, see
     `incentives.fast`), up to `as_of` (default today). `detail=False` builds the lines of a statement
-    only when it is read (the totals are there at once)."""
+    only when it is read (the totals are there at once). `parallel` reads the attainment figures on
+    connections of their own, side by side (committed data only; as `attainment(parallel=True)`)."""
     newest = require_plan(session=session, name=name)
     closes = {c.period: c for c in session.scalars(select(IncentiveClose).where(IncentiveClose.plan_name == name))}
     plan = plan_in_force(session=session, name=newest.name)
@@ -947,7 +949,7 @@ def year_statements(
     spans = [settlement_period(plan, label) for label in labels if label not in closes]
     from attain.incentives.fast import statement_sets
 
-    computed = {s.period: s for s in statement_sets(session, plan, spans, as_of, user=user, detail=detail,
+    computed = {s.period: s for s in statement_sets(session, plan, spans, as_of, user=user, detail=detail, parallel=parallel,
                                                      shown_as_of=[min(as_of, span.end) for span in spans])} if spans else {}
     return [_frozen(session, closes[label], None, user) if label in closes else computed[label] for label in labels]
 
