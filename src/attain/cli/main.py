@@ -19,6 +19,7 @@ from attain.cli.config import config_app
 from attain.cli.credit import credit_app
 from attain.cli.diagnosis import review_command
 from attain.cli.incentive import incentive_app
+from attain.cli.market import market_app
 from attain.cli.metrics import metric_app
 from attain.cli.output import err_console
 from attain.cli.plan import plan_app
@@ -47,6 +48,7 @@ app.add_typer(alerts_app, name="alerts")
 app.command("review")(review_command)
 app.add_typer(user_app, name="user")
 app.add_typer(incentive_app, name="incentive")
+app.add_typer(market_app, name="market")
 
 
 def _click_exceptions():  # type: ignore[no-untyped-def]
