@@ -36,4 +36,7 @@ def test_builtin_metrics_are_seeded(session) -> None:  # type: ignore[no-untyped
 
 def _is_expression_index(diff: object) -> bool:
     # Alembic cannot reflect expression indexes (the COALESCE key of plan_cells) on every dialect.
-    return isinstance(diff, tuple) and diff[0] in ("add_index", "remove_index") and diff[1].name == "uq_plan_cells_key"
+    return isinstance(diff, tuple) and diff[0] in ("add_index", "remove_index") and diff[1].name in _EXPRESSION_INDEXES
+
+
+_EXPRESSION_INDEXES = {"uq_plan_cells_key", "uq_market_sizes_key", "uq_market_shares_key", "uq_marketing_spend_key"}

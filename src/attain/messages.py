@@ -52,6 +52,27 @@ MESSAGES: dict[str, str] = {
     "wizard.cell_locks": N_("single cells lock only with exactly two dimensions; lock row totals instead"),
     "wizard.unit_positive": N_("the rounding unit must be positive"),
     "wizard.total_off_unit": N_("the total {total} is not a multiple of the rounding unit {unit}"),
+    # market inputs, anchoring and early warning (attain.market)
+    "market.share_text": N_("{what} '{value}' is not a share; use e.g. 30% or 0.3"),
+    "market.share_range": N_("{what} '{value}' must be more than 0 and at most 100 %"),
+    "market.rate_text": N_("{what} '{value}' is not a rate; use e.g. 8% or 0.08"),
+    "market.rate_range": N_("{what} '{value}' is out of range (more than -100 %, at most +1000 %)"),
+    "market.no_region": N_("no region '{key}' (a region's or the company's code or name)"),
+    "market.no_line": N_("no product line '{key}'"),
+    "market.size_negative": N_("an amount must not be negative, got {value}"),
+    "market.event_kind": N_("'{kind}' is not a competitor event kind; use {kinds}"),
+    "market.severity": N_("severity '{value}' must be 1 (low), 2 (medium) or 3 (high)"),
+    "market.no_event": N_("no competitor event {id}"),
+    "market.no_market": N_("no market size is recorded for {year}; import one with attain import market-size FILE"),
+    "market.hire_outside": N_("a hire starting {day} is outside the plan year {year}"),
+    "market.no_lead_yield": N_("no marketing spend and leads in {window} to learn the lead yield from; give --lead-yield (leads per 10,000 yuan)"),
+    "market.no_budget": N_("no marketing budget: give --budget or import the marketing spend of {window}"),
+    "market.budget_without_change": N_("--budget is used with --budget-change (e.g. 30%)"),
+    "market.no_win_rate": N_("no won or lost opportunities in {window} to learn the win rate from; give --win-rate"),
+    "market.no_deal_size": N_("no won opportunities in {window} to learn the deal size from; give --deal-size"),
+    "market.rule_disabled": N_("the market_shift alert rule is disabled; enable it with attain alerts enable market_shift"),
+    "market.unit": N_("the rounding unit must be positive"),
+    "market.no_new_rep_output": N_("a new rep would sell nothing in the plan year; give --productivity"),
     # plans
     "plan.not_found": N_("no plan named '{name}'"),
     "plan.name_length": N_("plan name '{name}' must be 1 to 100 characters"),
@@ -84,6 +105,8 @@ MESSAGES: dict[str, str] = {
     "reason.strategy_note": N_("strategy note for {row}"),
     "reason.targets_from": N_("targets from {source}"),
     "reason.effective_from": N_("{reason} (from {start})"),
+    # tracking
+    "diagnosis.not_started": N_("{period} starts {start}, after --as-of {as_of}: nothing to diagnose yet"),
     # daily actions
     "actions.not_employed": N_("{rep} is not employed on {day}"),
     # imports

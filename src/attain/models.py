@@ -6,6 +6,7 @@ import attain.auth.models
 import attain.calendars.models
 import attain.credit.models
 import attain.incentives.models
+import attain.market.models
 import attain.tracking.models  # noqa: F401
 from attain.catalog.models import Customer, ProductNode
 from attain.db import Base

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from attain.catalog.models import Customer, ProductNode
 from attain.errors import ImportRejected, InvalidInput, NotFound, RowError
 from attain.facts.models import Activity, Opportunity, OpportunityStageChange, OrderLine
-from attain.imports.fields import KINDS
+from attain.imports.fields import KINDS, all_kinds
 from attain.imports.models import ImportRun
 from attain.imports.service import ImportOptions, import_file
 from attain.org.models import OrgNode
@@ -187,8 +187,9 @@ def test_import_rejects_malformed_map(session: Session, fixtures: Path) -> None:
 def test_import_rejects_unknown_kind(session: Session, fixtures: Path) -> None:
     message = refused(session, "invoices", fixtures / "orders_zh.csv")
 
-    assert message == f"unknown import kind 'invoices'; choose one of {', '.join(KINDS)}"
+    assert message == f"unknown import kind 'invoices'; choose one of {', '.join(all_kinds())}"
     assert {"orders", "customers", "reps", "products", "regions", "targets"} <= set(KINDS)
+    assert {"market-size", "competitor-events"} <= set(all_kinds())  # registered by attain.market
 
 
 # --- orders: row errors -----------------------------------------------------------------------

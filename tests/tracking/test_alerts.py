@@ -89,7 +89,8 @@ def company(session: Session) -> dict[str, int]:
 
 def test_default_rules_are_seeded(session: Session) -> None:
     rules = {r.code: r for r in list_rules(session=session)}
-    assert set(rules) == {"pace_gap", "no_new_lead", "forecast_low", "ytd_low"}
+    assert set(rules) == {"pace_gap", "no_new_lead", "forecast_low", "ytd_low", "market_shift"}
+    assert rules["market_shift"].threshold == Decimal("0.02") and rules["market_shift"].level == "region"
     assert rules["pace_gap"].threshold == Decimal("-0.1") and rules["pace_gap"].min_working_day == 10
     assert rules["no_new_lead"].days == 5
     assert rules["forecast_low"].threshold == Decimal("0.9")
@@ -273,7 +274,7 @@ def test_cli_alerts_flow(database_url: str, session: Session, company: dict[str,
     added = runner.invoke(app, ["alerts", "add", "north", "--kind", "pace_gap_below", "--threshold", "-0.2", "--level", "team", *db])
     assert added.exit_code == 0, added.output
     rules = json.loads(runner.invoke(app, ["alerts", "rules", "--json", *db]).stdout)
-    assert {r["code"] for r in rules} == {"pace_gap", "no_new_lead", "forecast_low", "ytd_low", "north"}
+    assert {r["code"] for r in rules} == {"pace_gap", "no_new_lead", "forecast_low", "ytd_low", "market_shift", "north"}
     run = runner.invoke(app, ["alerts", "run", "--as-of", "2027-03-31", "--json", *db])
     assert run.exit_code == 0, run.output
     payload = json.loads(run.stdout)

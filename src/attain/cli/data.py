@@ -71,7 +71,8 @@ def parse_day(text: str | None, option: str = "--as-of") -> date | None:
         raise InvalidInput(f"{option} '{text}' is not a date like 2027-03-15") from None
 
 
-KINDS = ("orders", "customers", "reps", "products", "regions", "territories", "opportunities", "activities", "targets", "credits", "returns")
+KINDS = ("orders", "customers", "reps", "products", "regions", "territories", "opportunities", "activities", "targets", "credits",
+         "returns", "market-size", "market-shares", "competitor-events", "marketing-spend")
 
 
 def import_(

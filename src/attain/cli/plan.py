@@ -54,6 +54,29 @@ def _money(session: Any, name: str, text: str, what: str) -> int:
     return parse_money(text, _scale(session, name), what)
 
 
+def _create_from_market(*, name: str, year: int, metric: str, share: str | None, unit: str | None, hire: list[str],
+                        db: str | None, json: bool, by: str, reason: str | None, other: tuple[Any, ...], **options: Any) -> None:
+    from attain.cli.market import anchor_payload, parse_hires, print_anchor
+    from attain.market.service import create_from_market
+
+    if share is None:
+        raise InvalidInput("--from-market needs --share (e.g. 0.3 or 30%)")
+    total, growth, from_capacity = other
+    if total is not None or growth is not None or from_capacity:
+        raise InvalidInput("give --from-market alone, not with --total, --growth or --from-capacity")
+    with open_session(db) as session:
+        created, report = create_from_market(session=session, name=name, year=year, share=share, by=by, metric_code=metric,
+                                             unit=unit, reason=reason, hires=parse_hires(hire), **options)
+    if json:
+        print_json({"name": created.name, "version": created.version, "year": created.year, "metric": created.metric,
+                    "total": _plain(created.total, 2), "basis": f"market × share {report.anchor.share}",
+                    "anchor": anchor_payload(report)})
+        return
+    console.print(f"Plan [bold]{created.name}[/bold] v{created.version} created (draft): {created.metric} "
+                  f"{_yuan(created.total, 2)} for {created.year} — market × share {report.anchor.share}", highlight=False)
+    print_anchor(report)
+
+
 @plan_app.command("list")
 def list_(db: DbOption = None, json: JsonOption = False) -> None:
     """Every plan once: the version in force, a pending revision (and from when it applies), the total in force."""
@@ -85,6 +108,14 @@ def create(
     productivity: Annotated[str | None, typer.Option("--productivity", help="Output of a fully ramped rep per month (default: learned per rep)")] = None,
     cost_per_rep: Annotated[str | None, typer.Option("--cost-per-rep", help="Yearly cost of one rep, for the budget")] = None,
     unit: Annotated[str | None, typer.Option("--unit", help="Rounding unit of the split in the metric's unit, e.g. 100 or 10000")] = None,
+    from_market: Annotated[bool, typer.Option("--from-market", help="Total = market size of the year × --share (attain market)")] = False,
+    share: Annotated[str | None, typer.Option("--share", help="--from-market: target share of the market, e.g. 0.3 or 30%")] = None,
+    hire: Annotated[list[str], typer.Option("--hire", help="--from-market: planned hire start date (N@YYYY-MM-DD for N); repeatable")] = [],  # noqa: B006
+    budget: Annotated[str | None, typer.Option("--budget", help="--from-market: marketing budget before the change (default: last year's spend)")] = None,
+    budget_change: Annotated[str | None, typer.Option("--budget-change", help="--from-market: marketing budget change, e.g. 30%")] = None,
+    lead_yield: Annotated[str | None, typer.Option("--lead-yield", help="--from-market: leads per 10,000 yuan (default: learned)")] = None,
+    win_rate: Annotated[str | None, typer.Option("--win-rate", help="--from-market: won / closed (default: learned)")] = None,
+    deal_size: Annotated[str | None, typer.Option("--deal-size", help="--from-market: yuan per won deal (default: learned)")] = None,
     baseline: BaselineOption = "last-fiscal-year",
     as_of: AsOfOption = None,
     by: ByOption = "cli",
@@ -92,10 +123,18 @@ def create(
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Create a draft plan; its total is given, grown from last year, or built from capacity."""
+    """Create a draft plan; its total is given, grown from last year, built from capacity, or market × share."""
     from attain.cli.data import parse_day
     from attain.plans.setting import create_target
 
+    if from_market:
+        _create_from_market(name=name, year=year, metric=metric, share=share, unit=unit, hire=hire, productivity=productivity,
+                            budget=budget, budget_change=budget_change, lead_yield=lead_yield, win_rate=win_rate,
+                            deal_size=deal_size, baseline=baseline, as_of=parse_day(as_of), by=by, reason=reason, db=db,
+                            json=json, other=(total, growth, from_capacity))
+        return
+    if share is not None or hire or budget_change is not None:
+        raise InvalidInput("--share, --hire and --budget-change go with --from-market")
     with open_session(db) as session:
         created = create_target(session=session, name=name, year=year, metric_code=metric, by=by, total=total, growth=growth,
                                 from_capacity=from_capacity, productivity=productivity, cost_per_rep=cost_per_rep, unit=unit,

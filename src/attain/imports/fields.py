@@ -168,10 +168,21 @@ FIELDS: dict[str, tuple[Field, ...]] = {
 KINDS = tuple(FIELDS)
 
 
+def all_kinds() -> tuple[str, ...]:
+    """The built-in kinds and those the domains register (`attain.imports.registry`)."""
+    from attain.imports.registry import registered
+
+    return (*KINDS, *registered())
+
+
 def fields_for(kind: str) -> tuple[Field, ...]:
-    if kind not in FIELDS:
-        raise InvalidInput.coded("import.unknown_kind", kind=kind, kinds=", ".join(KINDS))
-    return FIELDS[kind]
+    if kind in FIELDS:
+        return FIELDS[kind]
+    from attain.imports.registry import registered
+
+    if kind not in registered():
+        raise InvalidInput.coded("import.unknown_kind", kind=kind, kinds=", ".join(all_kinds()))
+    return registered()[kind].fields
 
 
 def header_score(kind: str):  # type: ignore[no-untyped-def]

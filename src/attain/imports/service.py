@@ -44,6 +44,7 @@ from attain.imports.lock import take_import_lock
 from attain.imports.models import ImportRun
 from attain.imports.parsing import header_multiplier, to_minor
 from attain.imports.reading import Table, read_table
+from attain.imports.registry import registered
 from attain.org.models import OrgNode, RepTerritory
 from attain.org.service import move_node, node_ids_by_key
 from attain.plans.targets import import_target_rows
@@ -84,7 +85,7 @@ def _import(*, session: Session, kind: str, path: Path, options: ImportOptions, 
     )
     mapping = match_columns(kind, table.header, parse_mapping(list(options.mapping), kind))
     step(f"validating {len(table.rows):,} rows")
-    importer = _IMPORTERS[kind]
+    importer = _IMPORTERS[kind] if kind in _IMPORTERS else registered()[kind].importer
     try:
         take_import_lock(session=session, wait=options.wait, step=step)
         result = importer(session, table, mapping, options, step)

@@ -6,6 +6,8 @@ Rules (table `alert_rules`):
 - `no_new_lead_days`: no opportunity created for `days` working days (up to as-of).
 - `forecast_below_pct`: the Monte Carlo median (P50) of the period's revenue below `threshold` ×
   target (e.g. 0.90), from the `min_working_day`-th working day on.
+- `market_shift`: competitor events, market re-estimates and own-share drops of `threshold` or more
+  (attain.market): the alert carries the re-weighting of the open periods they propose.
 - `ytd_below_pct`: year-to-date attainment (tracking's `attainment` over the fiscal year's start to
   as-of) below `threshold` (e.g. 0.80), from the `min_working_day`-th working day of the fiscal
   year on; the rule's grain says how often it may repeat (monthly: once per node and month).
@@ -56,12 +58,14 @@ DEFAULT_RULES = (
     {"code": "no_new_lead", "kind": "no_new_lead_days", "days": 5, "grain": "month"},
     {"code": "forecast_low", "kind": "forecast_below_pct", "threshold": Decimal("0.9"), "min_working_day": 5, "grain": "month"},
     {"code": "ytd_low", "kind": "ytd_below_pct", "threshold": Decimal("0.8"), "min_working_day": 20, "grain": "month"},  # 0014
+    {"code": "market_shift", "kind": "market_shift", "threshold": Decimal("0.02"), "grain": "month", "level": "region"},  # 0017
 )
 KIND_TEXT = {
     "pace_gap_below": ("进度落后", "pace gap"),
     "no_new_lead_days": ("无新线索", "no new lead"),
     "forecast_below_pct": ("预测不达标", "forecast below target"),
     "ytd_below_pct": ("年累计落后", "year to date behind"),
+    "market_shift": ("市场预警", "market warning"),
 }
 
 
@@ -110,6 +114,8 @@ def _threshold(kind: str, threshold: str | Decimal | None) -> Decimal | None:
         raise InvalidInput(f"--threshold '{threshold}' is not a number") from exc
     if kind == "pace_gap_below" and not Decimal(-1) <= value <= Decimal(1):
         raise InvalidInput(f"--threshold {value}: a pace gap is between -1 and 1 (e.g. -0.1 for 10 points behind)")
+    if kind == "market_shift" and not Decimal(0) < value < Decimal(1):
+        raise InvalidInput(f"--threshold {value}: a share drop is between 0 and 1 (e.g. 0.02 for 2 points)")
     if kind in ("forecast_below_pct", "ytd_below_pct") and not Decimal(0) < value <= Decimal(2):
         raise InvalidInput(f"--threshold {value}: a share of the target is between 0 and 2 (e.g. 0.9 for 90 %)")
     return value
@@ -159,6 +165,9 @@ def describe_rule(rule: AlertRule) -> str:
                 f"pace gap below {_pct(rule.threshold)} from working day {rule.min_working_day or 0}")
     if rule.kind == "no_new_lead_days":
         return f"连续 {rule.days} 个工作日无新线索 / no new lead in {rule.days} working days"
+    if rule.kind == "market_shift":
+        return (f"竞争对手动作、市场下调或份额下降 {_pct(rule.threshold)} 以上时建议重新分配未结束期间 / "
+                f"competitor moves, market cuts or an own-share drop of {_pct(rule.threshold)}: propose re-weighting open periods")
     if rule.kind == "ytd_below_pct":
         return (f"年初至今达成低于 {_pct(rule.threshold)}（第 {rule.min_working_day or 0} 个工作日起）/ "
                 f"year-to-date attainment below {_pct(rule.threshold)} from working day {rule.min_working_day or 0}")
@@ -295,11 +304,23 @@ def _ytd_below(session: Session, rule: AlertRule, period: Period, as_of: date, n
     return findings
 
 
+def _market_shift(session: Session, rule: AlertRule, period: Period, as_of: date, nodes: dict[int, OrgNode]) -> list[Finding]:
+    """Competitor events, market re-estimates and falling own shares: the re-weighting they propose
+    for each plan in force (attain.market computes it; the alert carries it)."""
+    from attain.market.service import market_findings  # late: market reads plans and tracking
+
+    threshold = Decimal(rule.threshold if rule.threshold is not None else Decimal("0.02"))
+    return [Finding(node_id, condition, message, details)
+            for node_id, condition, message, details in market_findings(session=session, threshold=threshold, as_of=as_of,
+                                                                       nodes=set(nodes))]
+
+
 CHECKS: dict[str, Callable[[Session, AlertRule, Period, date, dict[int, OrgNode]], list[Finding]]] = {
     "pace_gap_below": _pace_gap,
     "no_new_lead_days": _no_new_lead,
     "forecast_below_pct": _forecast_below,
     "ytd_below_pct": _ytd_below,
+    "market_shift": _market_shift,
 }
 
 
@@ -340,6 +361,21 @@ def run_rules(*, session: Session, as_of: date | None = None) -> RunResult:
             else:
                 new_events.append(event)
     return RunResult(as_of, len(rules), tuple(new_events), repeated, tuple(skipped))
+
+
+def has_event(*, session: Session, rule: AlertRule, node_id: int, period: Period, condition: str) -> bool:
+    """Whether the inbox holds this finding already (same rule, node, period and condition)."""
+    key = dedup_key(rule, node_id, period, condition)
+    return session.scalar(select(AlertEvent.id).where(AlertEvent.dedup_key == key)) is not None
+
+
+def store_finding(*, session: Session, rule: AlertRule, finding: Finding, period: Period, as_of: date) -> bool:
+    """Store one finding found outside `run_rules` (attain.market's early warning); True when new."""
+    if has_event(session=session, rule=rule, node_id=finding.node_id, period=period, condition=finding.condition):
+        return False
+    webhooks = list(session.scalars(select(AlertWebhook.id).where(AlertWebhook.enabled.is_(True))))
+    key = dedup_key(rule, finding.node_id, period, finding.condition)
+    return _insert_event(session, rule, finding, period, as_of, key, webhooks) is not None
 
 
 def _insert_event(

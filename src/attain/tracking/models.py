@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from attain.db import Base
 from attain.types import BigId
 
-ALERT_KINDS = ("pace_gap_below", "no_new_lead_days", "forecast_below_pct", "ytd_below_pct")
+ALERT_KINDS = ("pace_gap_below", "no_new_lead_days", "forecast_below_pct", "ytd_below_pct", "market_shift")
 ALERT_LEVELS = ("rep", "team", "region")
 ALERT_GRAINS = ("week", "month", "quarter", "year")
 WEBHOOK_FORMATS = ("wecom", "dingtalk", "slack")
