@@ -118,6 +118,11 @@ MESSAGES: dict[str, str] = {
     "import.expired": N_("the uploaded file has expired; upload it again"),
     "import.not_table": N_("'{name}' is not a CSV or Excel file ({suffixes})"),
     "import.empty_file": N_("'{name}' is empty"),
+    # incentive statements (attain.incentives)
+    "statement.out_suffix": N_("{name}: statements are written as .xlsx, .html or .pdf (or printed with --json)"),
+    "statement.no_cjk_font": N_("no Chinese (CJK) font for the PDF: install fonts-noto-cjk (apt-get install fonts-noto-cjk) or set {env} to a .ttf/.otf/.ttc file"),
+    "statement.font_missing": N_("{env}={font}: no such font file"),
+    "statement.font_face": N_("{font} has no face named '{face}'"),
     # import rows (recognised in stored results by their template)
     "row.empty": N_("{field} is empty"),
     "row.not_number": N_("'{text}' is not a number"),

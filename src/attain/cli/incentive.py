@@ -99,7 +99,7 @@ def statement(
     rep: Annotated[str | None, typer.Option("--rep", help="Only this participant (code)")] = None,
     as_of: AsOfOption = None,
     user: UserOption = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Write statements.xlsx or statements.html")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write statements.xlsx, statements.html or statements.pdf (embedded CJK font)")] = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:

@@ -1083,13 +1083,19 @@ def _statement_rows(result: StatementSet) -> list[tuple[object, ...]]:
 
 
 def export_statements(*, result: StatementSet, out: Path) -> None:
-    """Write statements as .xlsx (one row per line, formula-safe) or a self-contained .html page."""
+    """Write statements as .xlsx (one row per line, formula-safe), a self-contained .html page or a
+    .pdf with an embedded CJK font (`incentives.pdf`)."""
     suffix = out.suffix.lower()
     if suffix == ".xlsx":
         _write_table(out, STATEMENT_HEADER, _statement_rows(result), numeric=(9,))
         return
+    if suffix == ".pdf":
+        from attain.incentives.pdf import write_statements_pdf
+
+        write_statements_pdf(result, out)
+        return
     if suffix != ".html":
-        raise InvalidInput(f"{out.name}: statements are written as .xlsx or .html (or printed with --json)")
+        raise InvalidInput.coded("statement.out_suffix", name=out.name)
     parts = [f"<!doctype html><html lang='zh-CN'><meta charset='utf-8'><title>{html.escape(result.plan)} {html.escape(result.period)}</title>",
              ("<style>body{font-family:sans-serif}table{border-collapse:collapse;margin-bottom:2em}"
              "td,th{border:1px solid #ccc;padding:2px 6px}td.n{text-align:right}</style>"),

@@ -1,6 +1,6 @@
 """Incentive pages per role on SQLite and PostgreSQL: the plan editor (list, upload with errors in
 place, submit/approve with four eyes, components), statements (list with the visible total, detail
-with every line, .xlsx/.html download) and the dashboard's what-if partial. Every figure checked
+with every line, .xlsx/.html/.pdf download) and the dashboard's what-if partial. Every figure checked
 against `attain.incentives.service` for the same user."""
 
 from __future__ import annotations
@@ -9,14 +9,18 @@ import html as htmllib
 import io
 import re
 from datetime import date
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from pypdf import PdfReader
 from sqlalchemy.orm import Session
 
 from attain.auth.service import require_user
 from attain.incentives import service
+from attain.incentives.pdf import CANDIDATES as CJK_FONTS
 from attain.web.i18n import format_exact_yuan
 from tests.web.incentives.conftest import AS_OF, PLAN, PLAN_FILE, csrf
 
@@ -161,7 +165,7 @@ def test_a_statement_the_user_may_not_see_answers_404(client_for, user: str, cod
     assert download.status_code == 404
 
 
-def test_downloads_hold_only_visible_statements(client_for) -> None:  # type: ignore[no-untyped-def]
+def test_downloads_hold_only_visible_statements(client_for, db: Session) -> None:  # type: ignore[no-untyped-def]
     rep = client_for("rep")
     xlsx = rep.get(f"{Q3}/2026Q3/download", params={"as_of": AS_OF.isoformat(), "format": "xlsx"})
     assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
@@ -171,7 +175,15 @@ def test_downloads_hold_only_visible_statements(client_for) -> None:  # type: ig
     html = client_for("manager").get(f"{Q3}/2026Q3/download", params={"as_of": AS_OF.isoformat(), "format": "html"})
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     assert "R005" in html.text and "R018" not in html.text
-    assert rep.get(f"{Q3}/2026Q3/download", params={"format": "pdf"}).status_code == 422
+    assert rep.get(f"{Q3}/2026Q3/download", params={"format": "doc"}).status_code == 422
+    if any(Path(p).is_file() for p, _face in CJK_FONTS):
+        answer = rep.get(f"{Q3}/2026Q3/download", params={"as_of": AS_OF.isoformat(), "format": "pdf"})
+        assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+        text = "".join(re.sub(r"[\s\x00]", "", page.extract_text()) for page in PdfReader(io.BytesIO(answer.content)).pages)
+        mine = service.statements(session=db, name=PLAN, period="2026Q3", as_of=AS_OF, user=require_user(session=db, username="rep"))
+        assert [s.code for s in mine.statements] == ["R002"]
+        assert mine.statements[0].name in text and "R002" in text and "R003" not in text
+        assert f"{Decimal(mine.statements[0].total) / 100:,.2f}" in text
 
 
 @pytest.mark.parametrize(("user", "expected"), [("rep", ["R002"]), ("manager", TEAM), ("director", [*TEAM, "R018"])])

@@ -76,9 +76,9 @@ def incentives_upload(request: Request, access: AccessDep, file: Annotated[Uploa
     data = file.file.read(MAX_UPLOAD_BYTES + 1)
     try:
         if suffix not in (".yaml", ".yml", ".xlsx"):
-            raise InvalidInput(f"{name}: an incentive plan is a .yaml or .xlsx file")
+            raise InvalidInput.coded("web.pages.incentives.incentive_plan_yaml_xlsx", name=name)
         if len(data) > MAX_UPLOAD_BYTES:
-            raise InvalidInput(f"{name}: larger than {MAX_UPLOAD_BYTES // 1_000_000} MB; a plan file is small")
+            raise InvalidInput.coded("web.pages.incentives.larger_mb_plan_file", name=name, value=MAX_UPLOAD_BYTES // 1_000_000)
         with tempfile.TemporaryDirectory(prefix="attain-incentive-") as folder:
             path = FilePath(folder) / (re.sub(r"[^\w.\-]", "_", FilePath(name).stem) + suffix)
             path.write_bytes(data)
@@ -137,9 +137,10 @@ def statements_page(
 @router.get("/incentives/{name}/statements/{period}/download")
 def statements_download(
     access: AccessDep, name: PlanName, period: PeriodLabel, as_of: AsOf = None,
-    format: Literal["xlsx", "html"] = "xlsx", rep: Annotated[str | None, Query(max_length=64)] = None,
+    format: Literal["xlsx", "html", "pdf"] = "xlsx", rep: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    """The statements (or one person's) as the service writes them: .xlsx or a self-contained .html."""
+    """The statements (or one person's) as the service writes them: .xlsx, a self-contained .html or
+    a .pdf (embedded CJK font)."""
     result = service.statements(session=access.session, name=name, period=period, rep=rep or None,
                                 as_of=parse_as_of(as_of), user=access.user)
     filename = f"statements-{period}{'-' + rep if rep else ''}.{format}"
@@ -147,8 +148,8 @@ def statements_download(
         out = FilePath(folder) / filename
         service.export_statements(result=result, out=out)
         body = out.read_bytes()
-    media = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" if format == "xlsx"
-             else "text/html; charset=utf-8")
+    media = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+             "html": "text/html; charset=utf-8", "pdf": "application/pdf"}[format]
     return Response(body, media_type=media, headers={
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"})
 
