@@ -209,7 +209,7 @@ def test_share_drop_and_market_cut_are_signals(session: Session, approved: dict[
     found = propose(session=session, plan=plan, as_of=date(2027, 5, 10))
     # 17 % against a mean of 20.5 %: a drop of 3.5 points, 17.07 % of each open month from June.
     assert {m.period for m in found.moves} == {f"2027-{m:02d}" for m in range(6, 13)}
-    assert all(m.region_id == r2 and m.after == 41_400_00 for m in found.moves)
+    assert all(m.region_id == r2 and m.after == 41_500_00 for m in found.moves)
     quiet = propose(session=session, plan=plan, as_of=date(2027, 5, 10), threshold=Decimal("0.05"))
     assert quiet.moves == ()
     put_market_size(session=session, region_id=approved["R1"], product_node_id=None, period=parse_period("2027Q4"), size=1_000_000_00)

@@ -263,7 +263,7 @@ def propose(cells: Sequence[RegionCell], signals: Sequence[Signal], *, open_from
     A cell is hit by a signal of its region whose product line is the cell's (a signal for all lines
     hits the all-lines cells; a line's signal hits that line's cells, or the all-lines cells when the
     plan has no cells for the line). Impacts of several signals multiply, capped at MAX_CUT. New values
-    are rounded down to the plan's unit. Closed months (before `open_from`) are never touched."""
+    are rounded (half-even) to the plan's unit; a cell the rounding leaves as it was is not a move. Closed months (before `open_from`) are never touched."""
     if unit <= 0:
         raise InvalidInput.coded("market.unit")
     lines_in_plan = {(c.region_id, c.product_node_id) for c in cells}
@@ -281,7 +281,7 @@ def propose(cells: Sequence[RegionCell], signals: Sequence[Signal], *, open_from
             kept[key] = (cell, factor * (1 - signal.impact), [*why, signal.key])
     moves = []
     for cell, factor, why in kept.values():
-        after = int(Decimal(cell.value) * max(factor, 1 - MAX_CUT)) // unit * unit
+        after = int((Decimal(cell.value) * max(factor, 1 - MAX_CUT) / unit).quantize(Decimal(1), rounding=ROUND_HALF_EVEN)) * unit
         if after < cell.value:
             moves.append(Move(cell.region_id, cell.product_node_id, cell.period, cell.value, after, tuple(why)))
     return tuple(sorted(moves, key=lambda m: (m.period, m.region_id, m.product_node_id or 0)))
