@@ -92,12 +92,15 @@ def check_country(code: str) -> tuple[str, str | None]:
         return CHINA, None
     supported = holiday_data.list_supported_countries()
     if country not in supported:
-        raise InvalidInput.coded("split.calendar.unknown_calendar_country_cn", strip=code.strip())
+        raise InvalidInput(
+            f"unknown calendar country {code.strip()!r}: use CN (the official Chinese calendar) or an ISO country "
+            f"code such as US, GB, DE, JP, optionally with a subdivision like US-CA"
+        )
     if country == CHINA:
-        raise InvalidInput.coded("split.calendar.chinese_calendar_subdivisions_cn")
+        raise InvalidInput("the Chinese calendar has no subdivisions; use CN")
     if subdivision and subdivision not in supported[country]:
         some = ", ".join(supported[country][:8])
-        raise InvalidInput.coded("split.calendar.country_subdivision_known_ones", country=country, subdivision=subdivision, some=some)
+        raise InvalidInput(f"country {country} has no subdivision {subdivision!r}; known ones include {some}")
     return country, subdivision or None
 
 
@@ -152,7 +155,7 @@ class TimeSplit:
 def day_range(start: date, end: date) -> NDArray[np.datetime64]:
     """Every day of [start, end] as datetime64[D]."""
     if end < start:
-        raise InvalidInput.coded("split.calendar.end_date_before_start", end=end, start=start)
+        raise InvalidInput(f"the end date {end} is before the start date {start}")
     return np.arange(np.datetime64(start, "D"), np.datetime64(end + timedelta(days=1), "D"))
 
 
@@ -193,13 +196,13 @@ def split_time(
 ) -> TimeSplit:
     """Split `total` (money, a multiple of `unit`) over [start, end] and report it by `grain`."""
     if unit <= 0:
-        raise InvalidInput.coded("split.calendar.rounding_unit_positive_got", unit=unit)
+        raise InvalidInput(f"the rounding unit must be positive, got {unit}")
     if total < 0:
-        raise InvalidInput.coded("split.calendar.total_negative_got", total=total)
+        raise InvalidInput(f"the total must not be negative, got {total}")
     if total % unit:
-        raise InvalidInput.coded("split.calendar.total_multiple_rounding_unit", total=total, unit=unit)
+        raise InvalidInput(f"the total {total} is not a multiple of the rounding unit {unit}")
     if grain not in (Grain.QUARTER, Grain.MONTH, Grain.WEEK, Grain.DAY):
-        raise InvalidInput.coded("split.calendar.time_splits_go_quarter", value=grain.value)
+        raise InvalidInput(f"time splits go by quarter, month, week or day, not {grain.value}")
     days = day_range(start, end)
     workdays, warnings = working_day_mask(days, calendar)
     periods = tuple(clip(p, start, end) for p in periods_between(start, end, grain))
@@ -209,13 +212,13 @@ def split_time(
         weights = workdays.astype(np.float64)
     else:
         if history_dates is None or history_amounts is None:
-            raise InvalidInput.coded("split.calendar.seasonal_method_needs_order")
+            raise InvalidInput("the seasonal method needs order history (dates and amounts)")
         weights, season_warnings = seasonal_day_weights(
             days, workdays, history_dates, history_amounts, calendar
         )
         warnings += season_warnings
     if total and weights.sum() <= 0:
-        raise InvalidInput.coded("split.calendar.there_working_days_between", start=start, end=end)
+        raise InvalidInput(f"there are no working days between {start} and {end} to put the target on")
     day_units = _nested_round(total // unit, weights, _calendar_keys(days))
     day_targets = day_units * unit
     return TimeSplit(
@@ -289,9 +292,9 @@ def seasonal_day_weights(
     order_days = np.asarray(history_dates, dtype="datetime64[D]")
     amounts = np.asarray(history_amounts, dtype=np.float64)
     if order_days.shape != amounts.shape or order_days.size == 0:
-        raise InvalidInput.coded("split.calendar.order_history_empty_dates")
+        raise InvalidInput("the order history is empty or its dates and amounts do not line up")
     if not np.all(np.isfinite(amounts)):
-        raise InvalidInput.coded("split.calendar.order_history_amounts_numbers")
+        raise InvalidInput("the order history has amounts that are not numbers")
     first_month = order_days.min().astype("datetime64[M]")
     last_month = order_days.max().astype("datetime64[M]")
     history_days = day_range(first_month.astype("datetime64[D]").item(), (last_month + 1).astype("datetime64[D]").item() - timedelta(days=1))
@@ -322,7 +325,7 @@ def seasonal_day_weights(
         relative[calendar_month] += intensity[in_year] / mean
         years_seen[calendar_month] += 1
     if not years_seen.any():
-        raise InvalidInput.coded("split.calendar.order_history_covers_whole")
+        raise InvalidInput("the order history covers no whole month with sales, so there is no season to learn")
     profile = np.divide(relative, years_seen, out=np.ones(12), where=years_seen > 0)
     negative = [str(m + 1) for m in np.nonzero(profile < 0)[0]]
     if negative:
