@@ -18,7 +18,7 @@ total then: the two paths can never silently disagree.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
@@ -239,14 +239,14 @@ class StatementRun:
             return self._of(target_plan, index, kinds, ids)
         return self._of(target_plan, index, ["company"] * len(people), [None] * len(people))
 
-    def earned(self, index: int) -> tuple[list[service._Person], NDArray[np.int64], list[list[str]]]:
+    def earned(self, index: int) -> tuple[list[service._Person], NDArray[np.int64], dict[int, list[str]]]:
         """Every participant of period `index`, what each earns (fen, before adjustments) and their
         non-cash awards — every component paid for everybody at once."""
         people = self.people(index)
         period = self.periods[index]
         as_of = self.as_of
         total = np.zeros(len(people), dtype=np.int64)
-        awards: list[list[str]] = [[] for _ in people]
+        awards: dict[int, list[str]] = defaultdict(list)  # position → non-cash awards (few people have any)
         roles = np.array([p.role for p in people], dtype=object)
         for component in self.components:
             applies = component.spec.get("applies_to", "all")  # service._applies, for everybody at once
@@ -254,13 +254,13 @@ class StatementRun:
             if not chosen:
                 continue
             who = [people[i] for i in chosen]
-            amounts = self._pay(component, index, period, as_of, who, [awards[i] for i in chosen])
+            amounts = self._pay(component, index, period, as_of, who, lambda at, award: awards[chosen[at]].append(award))
             if amounts is not None:
                 total[chosen] += amounts
         return people, total, awards
 
     def _pay(self, component: IncentiveComponent, index: int, period: Period, as_of: date, people: list[service._Person],
-             awards: list[list[str]]) -> NDArray[np.int64] | None:
+             award: Callable[[int, str], None]) -> NDArray[np.int64] | None:
         tp = str(component.target_plan)
         kind = component.kind
         rep_kind = np.array([p.figure_kind == "rep" for p in people])
@@ -293,13 +293,13 @@ class StatementRun:
             share = np.array([counts.get(p.node_id, (0, 0))[1] for p in people], dtype=np.int64)
             return vector.spif_amounts(int(spec["amount"]), np.where(rep_kind, share, 0))
         if kind == "milestone":
-            return self._milestones(component, tp, index, period, as_of, people, awards, node_ids, rep_kind)
+            return self._milestones(component, tp, index, period, as_of, people, award, node_ids, rep_kind)
         if kind == "team_pool":
             return self._pools(component, tp, index, people)
         raise ValueError(f"unknown component kind {kind}")
 
     def _milestones(self, component: IncentiveComponent, tp: str, index: int, period: Period, as_of: date,
-                    people: list[service._Person], awards: list[list[str]], node_ids: NDArray[np.int64],
+                    people: list[service._Person], award_to: Callable[[int, str], None], node_ids: NDArray[np.int64],
                     rep_kind: NDArray[np.bool_]) -> NDArray[np.int64] | None:
         spec = component.spec
         deadline = service.milestone_deadline(component, period)
@@ -323,7 +323,7 @@ class StatementRun:
         award = spec.get("award")
         if award:
             for i in np.flatnonzero(reached):
-                awards[i].append(str(award))
+                award_to(int(i), str(award))
         return np.where(reached, int(spec.get("amount") or 0), 0).astype(np.int64)
 
     def _pools(self, component: IncentiveComponent, tp: str, index: int, people: list[service._Person]) -> NDArray[np.int64]:
@@ -469,7 +469,7 @@ def statement_sets(
             code, name = names[p.node_id]
             statements.append(service.Statement(
                 p.node_id, code, name, p.role, period.label, calc.round_fen(p.period_incentive),
-                LazyLines(batch, position), totals[position], earned_list[i], tuple(awards[i])))  # type: ignore[arg-type]
+                LazyLines(batch, position), totals[position], earned_list[i], tuple(awards.get(i, ()))))  # type: ignore[arg-type]
         if detail and statements:
             batch.lines(0)
             if len(statements) > 1:

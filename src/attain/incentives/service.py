@@ -469,6 +469,7 @@ def _people(session: Session, plan: IncentivePlan, period: Period, nodes: dict[i
     headed = _headed(nodes) if headed is None else headed
     figure_of = {} if figure_of is None else figure_of
     per_year = PER_YEAR[plan.settlement]
+    period_days = period.days
     people = []
     for participant, node in (_participants(session, plan) if participants is None else participants):
         known = figure_of.get(id(participant))
@@ -483,8 +484,9 @@ def _people(session: Session, plan: IncentivePlan, period: Period, nodes: dict[i
         kind, figure, team, valid_from, valid_to, annual, node_id, role = known
         if valid_from > period.end or (valid_to is not None and valid_to < period.start):
             continue
-        days = calc.covered_days(period.start, period.end, valid_from, valid_to)
-        incentive = calc.prorated_incentive(annual, per_year, days, period.days)
+        whole = valid_from <= period.start and (valid_to is None or valid_to >= period.end)
+        days = period_days if whole else calc.covered_days(period.start, period.end, valid_from, valid_to)
+        incentive = calc.prorated_incentive(annual, per_year, days, period_days)
         people.append(_Person(participant, node, kind, figure, team, incentive, node_id=node_id, role=role))
     return people
 
