@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from fractions import Fraction
 from typing import Any
@@ -75,6 +75,7 @@ class StatementRun:
         self.headed = service._headed(self.nodes)
         self.names = {n.id: (n.code, n.name) for n in self.nodes.values()}
         self._figure_of: dict[int, tuple[str, int | None, int | None]] = {}
+        self._persons: dict[tuple[int, Fraction], service._Person] = {}  # shared by the periods (never given lines)
         self._levels: dict[tuple[str, str], _Level] = {}
         self._company: dict[tuple[str, int], tuple[int, Fraction | None]] = {}
         self._plans: dict[tuple[str, int], Plan] = {}
@@ -200,7 +201,7 @@ class StatementRun:
     def people(self, index: int) -> list[service._Person]:
         if index not in self._people:
             self._people[index] = service._people(self.session, self.plan, self.periods[index], self.nodes,
-                                                  self.participants, self.headed, self._figure_of)
+                                                  self.participants, self.headed, self._figure_of, self._persons)
         return self._people[index]
 
     # -- the arrays of one period -----------------------------------------------------------------
@@ -441,6 +442,16 @@ class _Batch:
         return found
 
 
+_FIELDS = tuple(f.name for f in fields(service.Statement))
+
+
+def _statement(*values: object) -> service.Statement:
+    """A `service.Statement` without the frozen dataclass's per-field __setattr__ (60,000 of them a run)."""
+    statement = object.__new__(service.Statement)
+    statement.__dict__.update(zip(_FIELDS, values))
+    return statement
+
+
 def statement_sets(
     session: Session, plan: IncentivePlan, periods: Sequence[Period], as_of: date, *, rep: str | None = None,
     user: User | None = None, detail: bool = True, shown_as_of: Sequence[date] | None = None, parallel: bool = False,
@@ -467,9 +478,9 @@ def statement_sets(
         for position, i in enumerate(shown):
             p = people[i]
             code, name = names[p.node_id]
-            statements.append(service.Statement(
-                p.node_id, code, name, p.role, period.label, calc.round_fen(p.period_incentive),
-                LazyLines(batch, position), totals[position], earned_list[i], tuple(awards.get(i, ()))))  # type: ignore[arg-type]
+            statements.append(_statement(
+                p.node_id, code, name, p.role, period.label, p.incentive_fen, LazyLines(batch, position), totals[position],
+                earned_list[i], tuple(awards.get(i, ()))))
         if detail and statements:
             batch.lines(0)
             if len(statements) > 1:

@@ -22,6 +22,7 @@ The money arithmetic is `incentives.calc` (pure, exact).
 from __future__ import annotations
 
 import csv
+import functools
 import html
 from collections import defaultdict
 from collections.abc import Iterable
@@ -394,6 +395,11 @@ class _Person:
     node_id: int = 0  # node.id and participant.role as plain values (a statement run reads them 60,000 times)
     role: str = "rep"
 
+    @functools.cached_property
+    def incentive_fen(self) -> int:
+        """The period's target incentive rounded to the fen (as the statement shows it)."""
+        return calc.round_fen(self.period_incentive)
+
 
 @dataclass
 class _Figures:
@@ -461,10 +467,13 @@ def _participants(session: Session, plan: IncentivePlan) -> list[tuple[Incentive
 def _people(session: Session, plan: IncentivePlan, period: Period, nodes: dict[int, OrgNode] | None = None,
             participants: list[tuple[IncentiveParticipant, OrgNode]] | None = None,
             headed: dict[int, OrgNode] | None = None,
-            figure_of: dict[int, tuple[str, int | None, int | None]] | None = None) -> list[_Person]:
+            figure_of: dict[int, tuple[str, int | None, int | None]] | None = None,
+            persons: dict[tuple[int, Fraction], _Person] | None = None) -> list[_Person]:
     """The plan's participants in the period, with their figure node and prorated target incentive
     (`nodes`, `participants`, `headed`, `figure_of`: what a caller computing many periods has read
-    or worked out already; `figure_of` keeps each participant's figure kind, node and team)."""
+    or worked out already; `figure_of` keeps each participant's figure kind, node and team; `persons`
+    hands back the same `_Person` for the same participant and target incentive, for a caller that
+    never adds lines to them)."""
     nodes = {n.id: n for n in session.scalars(select(OrgNode))} if nodes is None else nodes
     headed = _headed(nodes) if headed is None else headed
     figure_of = {} if figure_of is None else figure_of
@@ -487,7 +496,14 @@ def _people(session: Session, plan: IncentivePlan, period: Period, nodes: dict[i
         whole = valid_from <= period.start and (valid_to is None or valid_to >= period.end)
         days = period_days if whole else calc.covered_days(period.start, period.end, valid_from, valid_to)
         incentive = calc.prorated_incentive(annual, per_year, days, period_days)
-        people.append(_Person(participant, node, kind, figure, team, incentive, node_id=node_id, role=role))
+        if persons is None:
+            people.append(_Person(participant, node, kind, figure, team, incentive, node_id=node_id, role=role))
+            continue
+        key = (id(participant), incentive)
+        person = persons.get(key)
+        if person is None:
+            person = persons[key] = _Person(participant, node, kind, figure, team, incentive, node_id=node_id, role=role)
+        people.append(person)
     return people
 
 
@@ -1130,37 +1146,58 @@ class WhatIf:
     message: str
     name: str = ""
     role: str = "rep"
+    message_en: str = ""
+    sale: str = ""  # which sale: its slice ("customer_type=new"), "" for any sale
 
     def as_dict(self) -> dict[str, Any]:
         step = self.next_step
         return {"rep": self.rep, "name": self.name, "role": self.role, "period": self.period, "as_of": self.as_of.isoformat(), "earned": self.earned,
-                "extra": self.extra, "extra_pays": self.extra_pays, "message": self.message,
-                "next_step": None if step is None else {"component": step.component, "attainment": calc.percent_text(step.goal),
-                                                        "needed": step.needed, "gain": step.gain}}
+                "extra": self.extra, "extra_pays": self.extra_pays, "message": self.message, "message_en": self.message_en,
+                "sale": self.sale,
+                "next_step": None if step is None else {"component": step.component, "kind": step.kind, "name": step.name,
+                                                        "attainment": calc.percent_text(step.goal), "needed": step.needed, "gain": step.gain}}
 
 
 def what_if(
     *, session: Session, name: str, rep: str, extra: int, period: str | None = None, as_of: date | None = None,
-    user: User | None = None,
+    user: User | None = None, sale: str | None = None,
 ) -> WhatIf:
-    """What `rep` has earned so far, what the next band or curve point needs and pays, and what
-    `extra` fen more credited sales would pay (rate tables and payout curves; slices, milestones,
-    SPIFs and pools depend on which sale it is and are left as they are)."""
+    """What `rep` has earned so far, the next step (band or curve point, milestone, team pool) and
+    what it pays, and what `extra` fen more credited sales would pay with every component
+    (`incentives.whatif`); `sale` says which sale it is: 'customer_type=new,product_line=P-01'."""
+    from attain.incentives.whatif import parse_sale, what_if_of
+
+    chosen = parse_sale(sale)
     plan, span, as_of, people = _what_if_setup(session, name, period, as_of)
     person = next(iter(_visible(session, user, rep, people)))
-    return _what_if_of(session, plan, span, as_of, people, person, extra, _Context(session, span, as_of))
+    return what_if_of(session, plan, span, as_of, people, person, extra, _Context(session, span, as_of), chosen)
 
 
 def team_what_if(
     *, session: Session, name: str, extra: int, period: str | None = None, as_of: date | None = None,
-    user: User | None = None,
+    user: User | None = None, sale: str | None = None, team: str | None = None,
 ) -> list[WhatIf]:
     """`what_if` for every participant `user` may see (a rep: themselves; a manager: their team;
-    a director: their region or the company), in org order, reading the figures once."""
+    a director: their region or the company), in org order, reading the figures once; `team` (a
+    team or region code) keeps the participants under it (NotFound when `user` may not see it)."""
+    from attain.incentives.whatif import parse_sale, what_if_of
+
+    chosen = parse_sale(sale)
     plan, span, as_of, people = _what_if_setup(session, name, period, as_of)
+    visible = _visible(session, user, None, people)
+    if team is not None:
+        visible = _under_team(session, user, team, visible)
     context = _Context(session, span, as_of)
-    return [_what_if_of(session, plan, span, as_of, people, person, extra, context)
-            for person in _visible(session, user, None, people)]
+    return [what_if_of(session, plan, span, as_of, people, person, extra, context, chosen) for person in visible]
+
+
+def _under_team(session: Session, user: User | None, code: str, people: list[_Person]) -> list[_Person]:
+    from attain.auth.access import can_see
+
+    node = session.scalar(select(OrgNode).where(OrgNode.code == code))
+    if node is None or node.kind not in ("team", "region", "company") or (user is not None and not can_see(session=session, user=user, node=node)):
+        raise NotFound.coded("whatif.no_team", code=code)
+    return [p for p in people if p.node.path.startswith(node.path) or p.figure_id == node.id]
 
 
 def _what_if_setup(session: Session, name: str, period: str | None, as_of: date | None
@@ -1170,51 +1207,3 @@ def _what_if_setup(session: Session, name: str, period: str | None, as_of: date 
     span = settlement_period(plan, period) if period else period_containing(plan, as_of)
     as_of = min(as_of, span.end)
     return plan, span, as_of, _earned(session, plan, span, as_of)
-
-
-def _what_if_of(
-    session: Session, plan: IncentivePlan, span: Period, as_of: date, people: list[_Person], person: _Person, extra: int,
-    context: _Context,
-) -> WhatIf:
-    earned = calc.total_of(person.lines)
-    payouts = []
-    candidates: list[tuple[str, list[Fraction], Fraction | None, Fraction]] = []
-    for component in _components(session, plan.id):
-        if not _applies(component, person) or component.kind not in ("rate_table", "payout_curve"):
-            continue
-        figures = context.figures(component.target_plan, _levels(component, people))  # type: ignore[arg-type]
-        if component.kind == "rate_table":
-            table = rate_table(component)
-            actual, target = _own(figures, person)
-
-            def pay(x: int, table: calc.RateTable = table, actual: int = actual, target: Fraction | None = target) -> int:
-                return calc.total_of(calc.rate_table_lines("", table, actual + x, target))
-
-            slope = Fraction(0) if not target else 1 / target
-            candidates.append((component.code, [b.lower for b in table.bands], calc.attainment(actual, target), slope))
-        else:
-            shape, weight = curve(component), Fraction(component.weight_bp or 0, 10_000)
-
-            def pay(x: int, component: IncentiveComponent = component, figures: _Figures = figures,  # type: ignore[misc]
-                    shape: calc.Curve = shape, weight: Fraction = weight) -> int:
-                parts = _blend_parts(component, figures, person, x)
-                attained = calc.blend([(s, calc.attainment(a, t)) for _l, s, a, t in parts])
-                return calc.total_of(calc.curve_lines("", shape, attained, person.period_incentive, weight))
-
-            parts = _blend_parts(component, figures, person)
-            slope = sum((s / t for _l, s, _a, t in parts if t), Fraction(0))
-            now = calc.blend([(s, calc.attainment(a, t)) for _l, s, a, t in parts])
-            candidates.append((component.code, shape.kinks(), now, slope))
-        payouts.append(pay)
-
-    def gain(x: int) -> int:
-        return sum(p(x) - p(0) for p in payouts)
-
-    steps = [calc.next_step(code, gain, kinks, now, slope, 0) for code, kinks, now, slope in candidates]
-    found = [s for s in steps if s is not None]
-    best = min(found, key=lambda s: s.needed) if found else None
-    message = calc.next_step_message(best) if best else "已在最高档 / no higher band or curve point"
-    extra_pays = gain(extra)
-    message += f"；再卖 {calc.wan_text(extra)} 多拿 {calc.money_text(extra_pays)} 元" if extra else ""
-    return WhatIf(person.node.code, span.label, as_of, earned, extra, extra_pays, best, message, person.node.name,
-                  person.participant.role)
