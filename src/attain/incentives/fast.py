@@ -101,8 +101,6 @@ class StatementRun:
     def level(self, target_plan: str, level: str) -> _Level:
         """Actual and target of every node of `level` in every period: the attainment report by level
         (and month), read once per run."""
-        from attain.tracking.attainment import attainment
-
         key = (target_plan, level)
         found = self._levels.get(key)
         if found is not None:
@@ -255,7 +253,8 @@ class StatementRun:
             if not chosen:
                 continue
             who = [people[i] for i in chosen]
-            amounts = self._pay(component, index, period, as_of, who, lambda at, award: awards[chosen[at]].append(award))
+            amounts = self._pay(component, index, period, as_of, who,
+                                lambda at, award, chosen=chosen: awards[chosen[at]].append(award))
             if amounts is not None:
                 total[chosen] += amounts
         return people, total, awards

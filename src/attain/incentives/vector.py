@@ -11,6 +11,7 @@ An attainment is never a float: `a/b >= c/d` is compared as `a·d >= c·b` (deno
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from fractions import Fraction
 
@@ -123,7 +124,7 @@ def curve_amounts(curve: Curve, attained: tuple[Ints, Ints, NDArray[np.bool_]], 
     last_x, last_y = points[-1]
     assign(open_ & at_most(first_x), first_y.numerator, first_y.denominator)
     assign(open_ & at_least(last_x), last_y.numerator, last_y.denominator)
-    for (x0, y0), (x1, y1) in zip(points, points[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         inside = open_ & at_least(x0) & at_most(x1)
         if x1 == x0:
             assign(inside, y0.numerator, y0.denominator)
