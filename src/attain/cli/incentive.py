@@ -163,28 +163,79 @@ def export_payroll(
 @incentive_app.command("what-if")
 def what_if(
     plan: PlanOption,
-    rep: Annotated[str, typer.Option("--rep", help="Participant code")],
+    rep: Annotated[str | None, typer.Option("--rep", help="Participant code")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="A team (or region) code: every participant under it")] = None,
     extra: Annotated[str, typer.Option("--extra", help="An extra sale in yuan, e.g. 100000")] = "0",
+    sale: Annotated[str | None, typer.Option("--sale", help="Which sale: customer_type=new, product_line=CODE, customer_grade=A (comma-separated)")] = None,
     period: Annotated[str | None, typer.Option("--period", help="Settlement period (default: the one holding --as-of)")] = None,
     as_of: AsOfOption = None,
     user: UserOption = None,
     db: DbOption = None,
     json: JsonOption = False,
 ) -> None:
-    """Earned so far, what the next band needs and pays, and what an extra sale pays."""
+    """Earned so far, the next band, milestone or team pool and what it pays, and what an extra sale
+    pays with every component (rate tables, curves, slices, milestones, SPIFs, team pools)."""
+    from attain.incentives.service import team_what_if
     from attain.incentives.service import what_if as run
 
+    if (rep is None) == (team is None):
+        raise InvalidInput.coded("whatif.rep_or_team")
     try:
         extra_fen = Decimal(extra.replace(",", "")) * 100
     except InvalidOperation as exc:
         raise InvalidInput(f"--extra: '{extra}' is not an amount in yuan") from exc
-    if extra_fen != extra_fen.to_integral_value():
-        raise InvalidInput(f"--extra: {extra} is finer than a fen")
+    if extra_fen != extra_fen.to_integral_value() or extra_fen < 0:
+        raise InvalidInput(f"--extra: {extra} is negative or finer than a fen")
     with open_session(db) as session:
-        result = run(session=session, name=plan, rep=rep, extra=int(extra_fen), period=period, as_of=parse_day(as_of),
-                     user=_viewer(session, user))
+        if rep is not None:
+            results = [run(session=session, name=plan, rep=rep, extra=int(extra_fen), period=period, as_of=parse_day(as_of),
+                           user=_viewer(session, user), sale=sale)]
+        else:
+            results = team_what_if(session=session, name=plan, extra=int(extra_fen), period=period, as_of=parse_day(as_of),
+                                   user=_viewer(session, user), sale=sale, team=team)
+    if json:
+        print_json(results[0].as_dict() if rep is not None else [r.as_dict() for r in results])
+        return
+    for result in results:
+        who = f"{result.rep} {result.name}" + (" (manager)" if result.role == "manager" else "")
+        console.print(f"{who} · {result.period} · as of {result.as_of}{' · sale ' + result.sale if result.sale else ''}: "
+                      f"earned so far {_yuan(result.earned)} 元")
+        console.print(f"  {result.message}")
+        console.print(f"  {result.message_en}")
+
+
+@incentive_app.command("cost")
+def cost(
+    plan: PlanOption,
+    period: Annotated[str | None, typer.Option("--period", help="Settlement period (default: the one holding --as-of)")] = None,
+    as_of: AsOfOption = None,
+    user: UserOption = None,
+    draws: Annotated[int | None, typer.Option("--draws", help="Monte Carlo draws of the forecast (default 10,000)")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed of the forecast (default: the forecast's)")] = None,
+    db: DbOption = None,
+    json: JsonOption = False,
+) -> None:
+    """What the plan pays in the period if every rep ends it at the P10/P50/P90 of the forecast."""
+    from attain.incentives.cost import SCENARIOS, plan_cost
+
+    with open_session(db) as session:
+        result = plan_cost(session=session, name=plan, period=period, as_of=parse_day(as_of), user=_viewer(session, user),
+                           draws=draws, seed=seed)
     if json:
         print_json(result.as_dict())
         return
-    console.print(f"{result.rep} · {result.period} · as of {result.as_of}: earned so far {_yuan(result.earned)} 元")
-    console.print(result.message)
+    console.print(f"[bold]{result.plan}[/bold] v{result.version} · {result.period} · as of {result.as_of} · "
+                  f"forecast {result.draws:,} draws, seed {result.seed}")
+    table = Table("team", "people", "earned so far", *(s.upper() for s in SCENARIOS), title="cost by team / 按团队", title_justify="left")
+    for team in result.teams:
+        table.add_row(f"{team.code or '—'} {team.name}", str(team.people), _yuan(team.earned), *(_yuan(team.pay[s]) for s in SCENARIOS))
+    table.add_row("[bold]total / 合计[/bold]", str(len(result.people)), _yuan(result.earned), *(_yuan(result.total[s]) for s in SCENARIOS))
+    console.print(table)
+    people = Table("person", "team", "sales so far", "final P50", "earned so far", *(f"pays {s.upper()}" for s in SCENARIOS),
+                   title="by person / 按人 (final: own figure; a manager's is the team's)", title_justify="left")
+    for p in result.people:
+        people.add_row(f"{p.code} {p.name}" + (" (manager)" if p.role == "manager" else ""), p.team or "—", _yuan(p.actual),
+                       _yuan(p.final["p50"]), _yuan(p.earned), *(_yuan(p.pay[s]) for s in SCENARIOS))
+    console.print(people)
+    if result.not_projected:
+        console.print(f"slices, milestones and SPIFs ({', '.join(result.not_projected)}) are counted as earned to {result.as_of}")

@@ -260,6 +260,8 @@ class NextStep:
     goal: Fraction  # the attainment of the next step
     needed: int
     gain: int
+    kind: str = "band"  # band (a band or curve point), milestone, or pool (the team pool's threshold)
+    name: str = ""  # the component's name (a milestone's, shown in the message)
 
 
 def next_step(
@@ -292,8 +294,23 @@ def wan_text(fen: int) -> str:
 
 
 def next_step_message(step: NextStep) -> str:
-    """再完成 8.6万 进入下一档，多拿 4,300 元"""
-    return f"再完成 {wan_text(step.needed)} 进入下一档，多拿 {money_text(step.gain)} 元"
+    """再完成 8.6万 进入下一档，多拿 4,300 元 (a milestone or the team pool is named as such)."""
+    needed, gain = wan_text(step.needed), money_text(step.gain)
+    if step.kind == "milestone":
+        return f"再完成 {needed} 达成里程碑「{step.name or step.component}」，多拿 {gain} 元"
+    if step.kind == "pool":
+        return f"再完成 {needed} 团队奖池达标，多拿 {gain} 元"
+    return f"再完成 {needed} 进入下一档，多拿 {gain} 元"
+
+
+def next_step_message_en(step: NextStep) -> str:
+    """Another 86,000 of sales reaches the next band, paying 4,300 more."""
+    needed, gain = money_text(step.needed), money_text(step.gain)
+    if step.kind == "milestone":
+        return f"Another {needed} of sales reaches the milestone {step.name or step.component}, paying {gain} more"
+    if step.kind == "pool":
+        return f"Another {needed} of sales funds the team pool, paying {gain} more"
+    return f"Another {needed} of sales reaches the next band, paying {gain} more"
 
 
 def _line(

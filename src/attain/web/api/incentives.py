@@ -57,13 +57,15 @@ def incentive_what_if(
     period: Annotated[str | None, Query(max_length=7, json_schema_extra={"pattern": SETTLEMENT_PATTERN},
                                         description="Settlement period (default: the one holding as_of)")] = None,
     as_of: AsOfParam = None,
+    sale: Annotated[str | None, Query(max_length=200, description="Which sale: customer_type=new, product_line=CODE, customer_grade=A")] = None,
+    team: Annotated[str | None, Query(min_length=1, max_length=64, description="Only the participants under this team or region")] = None,
 ) -> dict[str, Any]:
-    """For `rep`, or for every participant you may see (a manager: the team)."""
+    """For `rep`, or for every participant you may see (a manager: the team), with every component."""
     day = date_of(as_of)
     if rep:
         found = [service.what_if(session=access.session, name=name, rep=rep, extra=extra, period=period or None,
-                                 as_of=day, user=access.user)]
+                                 as_of=day, user=access.user, sale=sale or None)]
     else:
         found = service.team_what_if(session=access.session, name=name, extra=extra, period=period or None, as_of=day,
-                                     user=access.user)
+                                     user=access.user, sale=sale or None, team=team)
     return {"what_if": [w.as_dict() for w in found]}

@@ -166,17 +166,39 @@ def statement_page(
     })
 
 
+@router.get("/incentives/{name}/cost", response_class=HTMLResponse, dependencies=[Depends(require_role(*PLANNERS))])
+def cost_page(
+    request: Request, access: AccessDep, name: PlanName, as_of: AsOf = None,
+    period: Annotated[str | None, Query(max_length=7)] = None,
+) -> Response:
+    """The plan's payout if every rep ends the period at the P10/P50/P90 of the forecast, per team
+    and person the user may see (`incentives.cost.plan_cost`)."""
+    from attain.incentives.cost import SCENARIOS, plan_cost
+
+    day = parse_as_of(as_of)
+    result = plan_cost(session=access.session, name=name, period=period or None, as_of=day, user=access.user)
+    return render_page(request, "incentives/cost.html", {
+        "result": result, "scenarios": SCENARIOS, "link": _plan_link(name), "as_of": day,
+        "periods": service.settlement_periods(session=access.session, name=name),
+    })
+
+
 @router.get("/dashboard/what-if", response_class=HTMLResponse)
-def dashboard_what_if(request: Request, access: AccessDep, as_of: AsOf = None, extra: ExtraYuan = DEFAULT_EXTRA_YUAN) -> Response:
+def dashboard_what_if(
+    request: Request, access: AccessDep, as_of: AsOf = None, extra: ExtraYuan = DEFAULT_EXTRA_YUAN,
+    sale: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
     """The dashboard's what-if panel (HTMX): for each plan in force this year, what the user — or,
     for a manager or director, each person they see — has earned, what the next band needs and
     pays, and what `extra` yuan more sales pay."""
     day = parse_as_of(as_of)
     panels = []
     for name in service.plans_in_force(session=access.session, year=day.year):
-        found = service.team_what_if(session=access.session, name=name, extra=extra * 100, as_of=day, user=access.user)
+        found = service.team_what_if(session=access.session, name=name, extra=extra * 100, as_of=day, user=access.user,
+                                     sale=sale or None)
         if found:
             panels.append((name, found))
     return render_page(request, "incentives/_what_if.html", {
-        "panels": panels, "as_of": day, "extra": extra, "link_of": _plan_link,
+        "panels": panels, "as_of": day, "extra": extra, "sale": sale or "", "link_of": _plan_link,
+        "planner": access.user.role in PLANNERS,
     })
