@@ -43,6 +43,7 @@ from attain.credit.sql import credit_features, credited_lines
 from attain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from attain.facts.models import OrderLine
 from attain.incentives import calc
+from attain.incentives import orders as order_lines
 from attain.incentives.importers import (
     PlanDefinition,
     read_plan_file,
@@ -809,24 +810,6 @@ def _returns(session: Session, plan: Plan, period: Period, as_of: date) -> dict[
     return found
 
 
-def _orders(session: Session, plan: Plan, period: Period, as_of: date, rep_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Credited amount per order of each rep in the period (what a frozen statement keeps, so that a
-    later correction can name the orders that changed)."""
-    end = min(period.end, as_of)
-    if not rep_ids or end < period.start:
-        return {}
-    credited = credited_lines(plan_id=plan.id, features=credit_features(session, plan_id=plan.id), start=period.start, end=end).subquery()
-    statement = (
-        select(credited.c.rep_id, credited.c.order_id, cast(func.sum(credited.c.amount), BigInteger))
-        .where(credited.c.credit_date >= period.start, credited.c.credit_date <= end, credited.c.rep_id.in_(rep_ids))
-        .group_by(credited.c.rep_id, credited.c.order_id)
-    )
-    found: dict[int, dict[str, int]] = defaultdict(dict)
-    for rep, order, amount in session.execute(statement):
-        found[int(rep)][str(order)] = int(amount)
-    return found
-
-
 def _primary_plan(session: Session, plan: IncentivePlan, period: Period) -> Plan | None:
     first = session.scalar(select(IncentiveComponent.target_plan).where(IncentiveComponent.plan_id == plan.id)
                            .order_by(IncentiveComponent.position).limit(1))
@@ -870,17 +853,16 @@ def _adjustments(session: Session, plan: IncentivePlan, period: Period, people: 
         if not changed:
             continue
         primary = _primary_plan(session, closed_plan, closed_period)  # type: ignore[arg-type]
-        reps = [p.node.id for p, _paid, _now in changed if p.figure_kind == "rep"]
-        orders_now = _orders(session, primary, closed_period, closed_period.end, reps) if primary is not None else {}
+        # The order lines of each changed person now (a manager's: their team's), against the snapshot.
+        orders_now = order_lines.person_lines(session, primary, closed_period, closed_period.end,
+                                              [p for p, _paid, _now in changed]) if primary is not None else {}
         for person, paid, now in changed:
             node_id = person.node.id
             before = dict(frozen[node_id].orders) if node_id in frozen else {}
             for order, delta in adjusted_orders[node_id].items():
                 before[order] = before.get(order, 0) + delta
-            current = orders_now.get(node_id, {})
-            moved = {o: current.get(o, 0) - before.get(o, 0) for o in sorted(set(before) | set(current))
-                     if current.get(o, 0) != before.get(o, 0)}
-            named = ", ".join(f"order {o} {'returned/reduced' if d < 0 else 'added/increased'} {calc.money_text(d)}" for o, d in moved.items())
+            moved = order_lines.moved(before, orders_now.get(node_id, {}))
+            named = order_lines.describe(moved)
             reason = (f"correction of {close.period} (closed): {named or 'figures changed'}; "
                       f"{close.period} recomputed {calc.money_text(paid)} → {calc.money_text(now)}")
             due.append((node_id, close.period, now - paid, reason, moved))
@@ -1011,7 +993,7 @@ def close_period(*, session: Session, name: str, period: str, by: str, as_of: da
     people = _earned(session, plan, span, as_of)
     computed = _finish(session, plan, span, as_of, people)
     primary = _primary_plan(session, plan, span)
-    orders = _orders(session, primary, span, as_of, [p.node.id for p in people if p.figure_kind == "rep"]) if primary else {}
+    orders = order_lines.person_lines(session, primary, span, as_of, people) if primary else {}
     close = IncentiveClose(plan_name=name, plan_id=plan.id, period=span.label, period_start=span.start, period_end=span.end,
                            as_of=as_of, closed_by=user.username, closed_at=_now())
     session.add(close)
