@@ -28,6 +28,8 @@ from tests.incentives.test_service import make_target_org
 
 # -- pure -----------------------------------------------------------------------------------------
 
+# No deadline: examples hold Python-int arrays and the machine may be busy; nothing here depends on speed.
+pure = settings(deadline=None)
 percents = st.integers(0, 30_000).map(lambda hundredths: Fraction(hundredths, 10_000))  # 0 … 300.00 % as a fraction
 rates = st.integers(0, 200_000).map(lambda n: Fraction(n, 1_000_000))  # 0 … 20 % with four decimals of a percent
 money = st.integers(-10**11, 10**12)
@@ -68,6 +70,7 @@ BANDS = (calc.Band(Fraction(0), Fraction(4, 5), Fraction(0)), calc.Band(Fraction
 EDGES = [(1, 1), (3, 10), (-1, 1), (80, 100), (81, 100), (79, 100), (5, None), (7, 0), (11, -3)]
 
 
+@pure
 @given(table=rate_tables(), rows=st.lists(figures, min_size=1, max_size=20))
 @example(table=calc.RateTable((calc.Band(Fraction(0), None, HALF),), calc.RETROACTIVE, None), rows=EDGES)  # halves of a fen
 @example(table=calc.RateTable(BANDS, calc.RETROACTIVE, 20), rows=EDGES)  # 80.00 % is in the upper band; the cap
@@ -83,6 +86,7 @@ STEP = calc.Curve(((Fraction(1, 2), Fraction(1, 4)), (Fraction(1), Fraction(1)),
                    (Fraction(3, 2), Fraction(2))), Fraction(2, 5), Fraction(9, 5))
 
 
+@pure
 @example(shape=STEP, people=[((a, 100), (b, 200), (0, 1), 3, 92) for a, b in ((40, 0), (39, 0), (50, 100), (100, 200), (75, 150), (160, 320), (140, 280), (49, 1))],
          weights=(70, 30), weight_bp=5_000)  # threshold exactly, below it, on points, a step at 100 %, the cap; halves of a fen
 @given(shape=curves(), people=st.lists(st.tuples(figures, figures, figures, st.integers(0, 10**8), st.integers(0, 92)),
@@ -102,6 +106,7 @@ def test_blended_curve_fast_equals_scalar(shape: calc.Curve, people: list[tuple]
         assert int(amounts[i]) == calc.total_of(calc.curve_lines("c", shape, attained, incentives[i], weight))
 
 
+@pure
 @given(basis=st.lists(money, min_size=1, max_size=20), rate=rates, unit=st.integers(0, 10**7),
        shares=st.lists(st.integers(0, 10**7), min_size=1, max_size=20))
 def test_slice_and_spif_fast_equal_scalar(basis: list[int], rate: Fraction, unit: int, shares: list[int]) -> None:
@@ -110,6 +115,7 @@ def test_slice_and_spif_fast_equal_scalar(basis: list[int], rate: Fraction, unit
     assert vector.spif_amounts(unit, np.array(shares, dtype=np.int64)).tolist() == [calc.spif_amount(unit, s) for s in shares]
 
 
+@pure
 @given(days=st.lists(st.lists(st.integers(-10**7, 10**8), min_size=1, max_size=30), min_size=1, max_size=6),
        goals=st.lists(st.fractions(min_value=-10**8, max_value=10**9), min_size=6, max_size=6))
 def test_milestone_running_totals_equal_first_day_reaching(days: list[list[int]], goals: list[Fraction]) -> None:
