@@ -159,7 +159,10 @@ def kind_errors(
     """Row errors for the keys of a column that name a record of another kind than `wanted` (a
     region in the rep column, a product line in the product column); returns those keys."""
     bad: dict[str, str] = {}
-    for key in dict.fromkeys(k for k in keys if k):
+    distinct = dict.fromkeys(keys)  # built in C; the empty keys dropped after
+    distinct.pop(None, None)  # type: ignore[call-overload]
+    distinct.pop("", None)  # type: ignore[call-overload]
+    for key in distinct:
         reason = wrong_kind(key, kind_of(find(key)), wanted)
         if reason is not None:
             bad[key] = reason

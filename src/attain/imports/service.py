@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 
 from attain.catalog.models import GRADES, Customer, ProductNode
 from attain.catalog.service import create_product_node, refresh_first_order_dates
-from attain.credit.importers import import_credits, import_returns
 from attain.errors import InvalidInput
 from attain.facts.models import (
     ACTIVITY_KINDS,
@@ -23,6 +22,7 @@ from attain.facts.models import (
     Activity,
     Opportunity,
     OpportunityStageChange,
+    OrderLine,
 )
 from attain.facts.rollups import upsert_order_lines
 from attain.imports.bulk import UpsertCounts
@@ -217,11 +217,14 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
         "currency": [c.upper() if c else "CNY" for c in currencies] if columns.has("currency") else ["CNY"] * len(line_ids),
         **event_dates,
     }
+    table_was_empty = session.scalar(select(OrderLine.id).limit(1)) is None
     counts = upsert_order_lines(session=session, values=values)
     _apply(result, counts)
     if counts.inserted or counts.updated:
         step("updating customers' first-order dates")
-        refresh_first_order_dates(session=session)
+        # Into an empty table, the file's lines are all the lines: their dates come from its columns.
+        all_lines = (values["customer_id"], dates, amounts) if table_was_empty else None
+        refresh_first_order_dates(session=session, all_lines=all_lines)  # type: ignore[arg-type]
     return result
 
 
@@ -914,6 +917,14 @@ def _import_targets(session: Session, table: Table, mapping: dict[str, list[int]
     return import_target_rows(session=session, table=table, mapping=mapping, options=options, step=step)
 
 
+def _credit_importers():  # type: ignore[no-untyped-def]
+    """attain.credit.importers, loaded when a credits or returns file comes: it pulls in SciPy, a
+    second of every other import's process start."""
+    from attain.credit import importers
+
+    return importers
+
+
 _IMPORTERS: dict[str, Callable[[Session, Table, dict[str, list[int]], ImportOptions, Progress], ImportResult]] = {
     "orders": _import_orders,
     "customers": _import_customers,
@@ -924,7 +935,7 @@ _IMPORTERS: dict[str, Callable[[Session, Table, dict[str, list[int]], ImportOpti
     "opportunities": _import_opportunities,
     "activities": _import_activities,
     "targets": _import_targets,
-    "credits": import_credits,
-    "returns": import_returns,
+    "credits": lambda *args: _credit_importers().import_credits(*args),
+    "returns": lambda *args: _credit_importers().import_returns(*args),
 }
 
