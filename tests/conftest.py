@@ -1,7 +1,8 @@
 """Fixtures: every database test runs on SQLite and on PostgreSQL.
 
 PostgreSQL comes from ATTAIN_TEST_PG_URL (e.g. postgresql://postgres@127.0.0.1/test); each test
-gets its own schema there, dropped afterwards. Without the variable the PostgreSQL half is skipped
+gets its own database there, a copy of one migrated once per process (tests/databases.py), dropped
+afterwards. Without the variable the PostgreSQL half is skipped
 with a visible reason (CI always sets it).
 
 Hypothesis runs under one profile for the whole suite: no deadline and no "too slow" health check,
@@ -21,7 +22,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy.orm import Session
 
 from attain.db import get_engine, make_session_factory
-from tests.databases import fresh_database
+from tests.databases import drop_templates, fresh_database
 
 PG_URL_VARIABLE = "ATTAIN_TEST_PG_URL"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -32,6 +33,14 @@ settings.register_profile("attain", deadline=None, suppress_health_check=[Health
 # CI: the same examples on every run (derandomize fixes the seed) and no example database carried over.
 settings.register_profile("attain-ci", parent=settings.get_profile("attain"), derandomize=True, database=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("attain-ci" if os.environ.get("CI") else "attain"))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop this process's copies and templates (tests/databases.py) once every fixture is done: after
+    the session fixtures' teardown, and before a pytest-xdist worker reports that it has finished (the
+    controller may end it then, before pytest_unconfigure)."""
+    drop_templates()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

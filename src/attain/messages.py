@@ -109,6 +109,7 @@ MESSAGES: dict[str, str] = {
     "reason.effective_from": N_("{reason} (from {start})"),
     # tracking
     "diagnosis.not_started": N_("{period} starts {start}, after --as-of {as_of}: nothing to diagnose yet"),
+    "tracking.diagnosis.starts_after_nothing_diagnose": N_("{label} starts {start}, after --as-of {as_of}: nothing to diagnose yet"),
     # daily actions
     "actions.not_employed": N_("{rep} is not employed on {day}"),
     # imports

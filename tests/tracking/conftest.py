@@ -11,8 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from attain.db import get_engine, make_session_factory
-from attain.demo.service import load_demo
-from tests.databases import fresh_database
+from tests.databases import demo_database
 
 DEMO_YEAR = 2026
 DEMO_AS_OF = date(2026, 11, 23)
@@ -21,12 +20,8 @@ DEMO_AS_OF = date(2026, 11, 23)
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database holding the demo company (year 2026, data up to 2026-11-23). Read-only for tests."""
-    with fresh_database(request.param, tmp_path_factory.mktemp("demo"), "attain_track") as url:
-        session = make_session_factory(get_engine(url))()
-        try:
-            load_demo(session=session, seed=2026, year=DEMO_YEAR, as_of=DEMO_AS_OF)
-        finally:
-            session.close()
+    with demo_database(request.param, tmp_path_factory.mktemp("demo"), "attain_track", year=DEMO_YEAR,
+                       as_of=DEMO_AS_OF) as url:
         yield url
 
 

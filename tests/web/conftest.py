@@ -15,10 +15,9 @@ from sqlalchemy.orm import Session
 
 from attain.auth import service as auth
 from attain.db import get_engine, make_session_factory
-from attain.demo.service import load_demo
 from attain.org.service import create_node, ensure_root
 from attain.web.app import create_app
-from tests.databases import fresh_database
+from tests.databases import demo_database
 
 os.environ.setdefault("ATTAIN_PASSWORD_HASH", "fast")  # argon2 at full cost makes every sign-in ~1 s on a busy CI box
 
@@ -30,9 +29,8 @@ PASSWORD = "secret-pass-1"
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def demo_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database with the demo company (2026, as of 2026-11-23) and its four users."""
-    with fresh_database(request.param, tmp_path_factory.mktemp("platform"), "attain_platform") as url:
+    with demo_database(request.param, tmp_path_factory.mktemp("platform"), "attain_platform", as_of=DEMO_AS_OF) as url:
         with make_session_factory(get_engine(url))() as session:
-            load_demo(session=session, seed=2026, year=2026, as_of=DEMO_AS_OF)
             # A second rep in the same team as the demo rep, to prove reps cannot see each other.
             auth.create_user(session=session, username="rep3", password=PASSWORD, role="rep", node_key="R003")
             auth.create_user(session=session, username="east", password=PASSWORD, role="director", node_key="EAST")

@@ -26,7 +26,6 @@ from attain.credit.models import (
     TeamOverlay,
 )
 from attain.db import get_engine, make_session_factory
-from attain.demo.service import load_demo
 from attain.facts.models import Activity, Opportunity, OrderLine
 from attain.imports.models import ImportRun
 from attain.metrics.models import Metric
@@ -36,7 +35,7 @@ from attain.settings.models import Setting
 from attain.web import cache
 from attain.web.app import create_app
 from attain.web.pages import dashboard as dashboard_page
-from tests.databases import fresh_database
+from tests.databases import demo_database
 from tests.web.conftest import DEMO_AS_OF
 
 AS_OF = f"as_of={DEMO_AS_OF.isoformat()}"
@@ -45,9 +44,7 @@ AS_OF = f"as_of={DEMO_AS_OF.isoformat()}"
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def cache_db(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A demo company of its own: these tests add rows, which the shared demo database must not see."""
-    with fresh_database(request.param, tmp_path_factory.mktemp("cache"), "attain_cache") as url:
-        with make_session_factory(get_engine(url))() as session:
-            load_demo(session=session, seed=2026, year=2026, as_of=DEMO_AS_OF)
+    with demo_database(request.param, tmp_path_factory.mktemp("cache"), "attain_cache", as_of=DEMO_AS_OF) as url:
         yield url
 
 

@@ -183,7 +183,8 @@ def diagnose(
         raise InvalidInput(f"unknown reference '{reference}'; use --vs target or --vs last-year")
     as_of = as_of or date.today()
     if as_of < period.start:
-        raise InvalidInput(f"{period.label} starts {period.start}, after --as-of {as_of}: nothing to diagnose yet")
+        raise InvalidInput.coded("tracking.diagnosis.starts_after_nothing_diagnose", label=period.label, start=period.start,
+                                 as_of=as_of)
     end = min(period.end, as_of)
     actual = funnel(session=session, level=level, start=period.start, end=end)
     statuses: dict[int, str | None] = {}  # attainment's, by node (vs target only)

@@ -10,6 +10,7 @@ import importlib
 import os
 import pkgutil
 from pathlib import Path
+from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -116,6 +117,15 @@ def _include_api(app: FastAPI) -> None:
     except ImportError:  # the API package is optional while it is being built
         return
     app.include_router(api_router)
+    from attain.web.api.imports import document_mapping
+
+    def openapi() -> dict[str, Any]:
+        """FastAPI's document, plus what one form field of an import allows depending on another."""
+        if app.openapi_schema is None:
+            document_mapping(FastAPI.openapi(app))
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _include_pages(app: FastAPI) -> None:

@@ -19,10 +19,9 @@ from fastapi.testclient import TestClient
 
 from attain.auth import service as auth
 from attain.db import get_engine, make_session_factory
-from attain.demo.service import load_demo
 from attain.incentives import service
 from attain.web.app import create_app
-from tests.databases import fresh_database
+from tests.databases import demo_database
 
 AS_OF = date(2026, 11, 23)
 PLAN = "销售激励2026"
@@ -33,9 +32,8 @@ PASSWORDS = {"admin": "admin-demo-1", "director": "director-demo-1", "manager": 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def incentive_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with fresh_database(request.param, tmp_path_factory.mktemp("incentive-web"), "attain_incentive_web") as url:
+    with demo_database(request.param, tmp_path_factory.mktemp("incentive-web"), "attain_incentive_web", as_of=AS_OF) as url:
         with make_session_factory(get_engine(url))() as session:
-            load_demo(session=session, seed=2026, year=2026, as_of=AS_OF)
             auth.create_user(session=session, username="rep3", password=PASSWORDS["rep3"], role="rep", node_key="R003")
             auth.create_user(session=session, username="east", password=PASSWORDS["east"], role="director", node_key="EAST")
             service.import_plan(session=session, path=PLAN_FILE, by="director")

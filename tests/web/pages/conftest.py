@@ -11,9 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from attain.db import get_engine, make_session_factory
-from attain.demo.service import load_demo
 from attain.web.app import create_app
-from tests.databases import fresh_database
+from tests.databases import demo_database
 
 AS_OF = date(2026, 11, 23)
 PASSWORDS = {"admin": "admin-demo-1", "director": "director-demo-1", "manager": "manager-demo-1", "rep": "rep-demo-1"}
@@ -22,12 +21,7 @@ PASSWORDS = {"admin": "admin-demo-1", "director": "director-demo-1", "manager": 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def demo_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database holding the demo company (year 2026, as of 2026-11-23) and its users."""
-    with fresh_database(request.param, tmp_path_factory.mktemp("pages"), "attain_pages") as url:
-        session = make_session_factory(get_engine(url))()
-        try:
-            load_demo(session=session, seed=2026, year=2026, as_of=AS_OF)
-        finally:
-            session.close()
+    with demo_database(request.param, tmp_path_factory.mktemp("pages"), "attain_pages", as_of=AS_OF) as url:
         yield url
 
 

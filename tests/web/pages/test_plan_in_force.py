@@ -13,12 +13,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from attain.db import get_engine, make_session_factory
-from attain.demo.service import load_demo
 from attain.org.models import OrgNode
 from attain.plans import service as plan_service
 from attain.plans.models import ALL_CUSTOMERS, Plan, PlanCell
 from attain.web.app import create_app
-from tests.databases import fresh_database
+from tests.databases import demo_database
 from tests.web.pages.conftest import PASSWORDS, sign_in
 
 AS_OF = date(2026, 11, 23)
@@ -30,12 +29,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
           monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, TestClient]]:
     """A demo company of its own (this test revises FY2026) and the app, with the plan clock on 2026-12-02."""
     monkeypatch.setattr(plan_service, "current_day", lambda: TODAY)
-    with fresh_database(request.param, tmp_path_factory.mktemp("in_force"), "attain_in_force") as url:
-        session = make_session_factory(get_engine(url))()
-        try:
-            load_demo(session=session, seed=2026, year=2026, as_of=AS_OF)
-        finally:
-            session.close()
+    with demo_database(request.param, tmp_path_factory.mktemp("in_force"), "attain_in_force", as_of=AS_OF) as url:
         yield url, create_app(url)
 
 

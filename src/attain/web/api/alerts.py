@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from annotated_types import Ge, Le
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    model_validator,
+)
 
 from attain.org.models import OrgNode
 from attain.tracking.alerts import (
@@ -20,20 +28,39 @@ from attain.tracking.alerts import (
     unread_count,
 )
 from attain.tracking.models import AlertEvent, AlertRule
-from attain.web.api.common import ERROR_RESPONSES, jsonable
+from attain.web.api.common import ERROR_RESPONSES, given, jsonable
 from attain.web.deps import AccessDep
 
 router = APIRouter(tags=["alerts"], responses=ERROR_RESPONSES)
 MAX_LIMIT = 500
 BIGINT_MAX = 2**63 - 1
-AlertId = Annotated[int, Field(strict=True, ge=1, le=BIGINT_MAX)]
+
+
+def _whole_number(value: object) -> object:
+    """A JSON integer, also written 12.0 (JSON Schema's integer); never true/false or a string."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("an alert id is a whole number")  # noqa: TRY004 -- pydantic reports a ValueError
+    return value
+
+
+# Any id up to the column's limit is read; the document promises those every JSON reader keeps exactly
+# (I-JSON, RFC 7493: up to 2**53 - 1), since a client's 2**63 - 1 may arrive as the float 2**63.
+JSON_INT_MAX = 2**53 - 1
+AlertId = Annotated[int, Ge(1), Le(BIGINT_MAX), BeforeValidator(_whole_number),
+                    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": JSON_INT_MAX})]
 
 
 class MarkRead(BaseModel):
     """Either `ids` (alerts you may see) or `"all": true` (every unread alert you may see, or only
     those of `node` and below)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=lambda schema: schema.update(anyOf=[
+        # The rule of one_of below, in the OpenAPI document: ids (without all and node), or all true.
+        {"required": ["ids"], "properties": {"ids": given(schema, "ids"), "all": {"const": False}, "node": {"type": "null"}}},
+        {"required": ["all"], "properties": {"all": {"const": True}, "ids": {"type": "null"}}},
+    ]))
     ids: list[AlertId] | None = Field(default=None, min_length=1, max_length=1000, description="Alert ids")
     all: bool = Field(default=False, description="Mark every unread alert you may see")
     node: str | None = Field(default=None, min_length=1, max_length=64, description="With all: only this node and below")

@@ -24,6 +24,24 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def given(schema: dict[str, Any], field: str) -> dict[str, Any]:
+    """The schema of an optional body field when it is given (not null), for a model's anyOf."""
+    found = schema["properties"][field]
+    return next((s for s in found.get("anyOf", ()) if s.get("type") != "null"), found)
+
+
+def refusals(codes: dict[str, str]) -> dict[int | str, dict[str, Any]]:
+    """The 422 answer of a route that refuses some schema-valid requests for a reason no parameter
+    schema can express (one parameter against another, the uploaded file's name or content).
+    `x-refusals` names each such reason by the `code` of the error body, so a client knows which 422s a
+    well-formed request may still get; any other 422 means the request did not match the schema
+    (tests/web/api/test_openapi_fuzz.py holds the API to that)."""
+    reasons = "; ".join(f"`{code}`: {why}" for code, why in codes.items())
+    return {422: {**ERROR_RESPONSES[422], "description": f"Invalid parameter; or, for a request matching the schema, "
+                                                         f"one of these (the body's `code`): {reasons}",
+                  "x-refusals": dict(codes)}}
+
+
 # What the OpenAPI document promises: every value matching these patterns is accepted (`date_of`
 # and `period_of` check the values and answer 422 with a message). The period pattern describes the
 # labels only (the API also reads 2026年3月, 本月, 近30天 …), with days 01-28 and weeks 01-52 so that

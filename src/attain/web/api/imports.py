@@ -15,9 +15,9 @@ from fastapi.responses import JSONResponse
 
 from attain.auth.models import User
 from attain.errors import InvalidInput
-from attain.imports.fields import KINDS, parse_mapping
+from attain.imports.fields import KINDS, fields_for, parse_mapping
 from attain.web import jobs
-from attain.web.api.common import ERROR_RESPONSES
+from attain.web.api.common import ERROR_RESPONSES, refusals
 from attain.web.deps import CurrentUser, SessionDep
 from attain.web.permissions import require_permission
 from attain.web.upload_guard import BodyTooLarge, max_upload_bytes
@@ -81,12 +81,15 @@ def check_kind(kind: str) -> str:
 
 @router.post("/imports", status_code=202, summary="Import a file (background job)",
              responses={202: {"description": "Job queued; poll GET /api/v1/jobs/{id}"},
-                        413: {"description": "The file is larger than ATTAIN_MAX_UPLOAD_MB (default 200)"}})
+                        413: {"description": "The file is larger than ATTAIN_MAX_UPLOAD_MB (default 200)"},
+                        **refusals({"import.not_table": f"the file's name does not end in {', '.join(UPLOAD_SUFFIXES)}",
+                                    "import.empty_file": "the file is empty"})})
 async def post_import(
     request: Request, session: SessionDep, user: Annotated[User, Depends(require_permission("import"))],
-    kind: Annotated[str, Form(max_length=32, description=f"One of {', '.join(KINDS)}")],
+    kind: Annotated[str, Form(max_length=32, json_schema_extra={"enum": list(KINDS)}, description=f"One of {', '.join(KINDS)}")],
     file: Annotated[UploadFile, File(description="CSV or Excel file")],
-    mapping: Annotated[list[str] | None, Form(description="field=Column overrides (repeatable)")] = None,
+    mapping: Annotated[list[str] | None, Form(description="field=Column overrides (repeatable); the fields of each kind are "
+                                                          "listed in the request body's oneOf")] = None,
     sheet: Annotated[str | None, Form(max_length=100)] = None,
 ) -> JSONResponse:
     """Queue an all-or-nothing import; the job reports progress, the result or every bad row."""
@@ -99,6 +102,19 @@ async def post_import(
                       params={"kind": kind, "path": str(path), "mapping": pairs, "sheet": sheet,
                               "filename": path.name, "delete_after": True})
     return JSONResponse(jobs.job_dict(job), status_code=202, headers={"Location": f"/api/v1/jobs/{job.id}"})
+
+
+def document_mapping(openapi: dict[str, Any]) -> None:
+    """Add to the OpenAPI document what `mapping` accepts for each `kind`: `field=Column` (or
+    `field=ColA+ColB`) with a field of that kind (attain.imports.fields), or a blank entry (ignored).
+    A parameter schema cannot say that one form field depends on another; the body's oneOf can."""
+    body = openapi["paths"]["/api/v1/imports"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    target = openapi["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    target["oneOf"] = [{"properties": {
+        "kind": {"const": kind},
+        "mapping": {"type": "array", "items": {"type": "string", "pattern": (  # absent, not null: a form has no null
+            r"^\s*$|^\s*(" + "|".join(sorted(f.name for f in fields_for(kind))) + r")\s*=.*\S")}},
+    }} for kind in KINDS]
 
 
 @router.get("/jobs/{job_id}", summary="A background job's status")

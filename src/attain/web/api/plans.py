@@ -16,7 +16,7 @@ from attain.org.models import OrgNode
 from attain.plans import edits
 from attain.plans import service as plans
 from attain.plans.models import IN_FORCE, Plan, PlanCell
-from attain.web.api.common import ERROR_RESPONSES, jsonable
+from attain.web.api.common import ERROR_RESPONSES, given, jsonable, refusals
 from attain.web.deps import Access, AccessDep
 
 router = APIRouter(tags=["plans"], responses=ERROR_RESPONSES)
@@ -27,12 +27,14 @@ NameParam = Annotated[str, Path(min_length=1, max_length=100, description="Plan 
 class CellPatch(BaseModel):
     """Change one cell. `expect` is the plan version you read; a newer version answers 409."""
 
-    model_config = ConfigDict(extra="forbid")
+    # At least one of value, locked, owner and strategy_note is given (else: nothing to change).
+    model_config = ConfigDict(extra="forbid", json_schema_extra=lambda schema: schema.update(anyOf=[
+        {"required": [field], "properties": {field: given(schema, field)}} for field in ("value", "locked", "owner", "strategy_note")]))
     expect: int = Field(ge=1, le=2**31 - 1, description="Plan version the change is based on")
     value: int | None = Field(default=None, ge=0, le=10**17, description="New target, in the metric's minor unit")
     locked: bool | None = None
     owner: str | None = Field(default=None, max_length=64, description="Org node code of the cell's owner")
-    strategy_note: str | None = Field(default=None, max_length=4000)
+    strategy_note: str | None = Field(default=None, max_length=2000)
     reason: str | None = Field(default=None, max_length=500)
 
 
@@ -144,7 +146,9 @@ def list_cells(
 
 
 @router.patch("/plans/{name}/cells/{cell_id}", summary="Edit one cell of the draft",
-              responses={409: {"description": "The plan moved on since `expect`, is not a draft, the cell is locked or its period is closed"}})
+              responses={409: {"description": "The plan moved on since `expect`, is not a draft, the cell is locked or its period is closed"},
+                         **refusals({"cell.off_unit": "the value is not a multiple of the plan's rounding unit",
+                                     "cell.top": "the cell is the top of the part being redistributed"})})
 def patch_cell(access: AccessDep, name: NameParam, cell_id: Annotated[int, Path(ge=1, le=2**62)],
                patch: CellPatch) -> dict[str, Any]:
     """Change a cell's value, lock, owner or strategy note in the plan's draft (a new version each).

@@ -23,6 +23,7 @@ from attain.web.api.common import (
     jsonable,
     node_of,
     period_of,
+    refusals,
 )
 from attain.web.deps import Access, AccessDep
 
@@ -141,7 +142,8 @@ def get_leaderboard(access: AccessDep, period: PeriodParam = None,
     return jsonable(payload)
 
 
-@router.get("/diagnosis", summary="Gap attribution (leads / conversion / deal size)")
+@router.get("/diagnosis", summary="Gap attribution (leads / conversion / deal size)",
+            responses=refusals({"tracking.diagnosis.starts_after_nothing_diagnose": "the period starts after as_of (nothing to diagnose yet)"}))
 def get_diagnosis(access: AccessDep, period: PeriodParam = None,
                   level: Annotated[str, Query(pattern="^(rep|team|region)$")] = "rep",
                   vs: Annotated[str, Query(pattern="^(target|last-year)$")] = "target",
