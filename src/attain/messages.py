@@ -110,6 +110,15 @@ MESSAGES: dict[str, str] = {
     # tracking
     "diagnosis.not_started": N_("{period} starts {start}, after --as-of {as_of}: nothing to diagnose yet"),
     "tracking.diagnosis.starts_after_nothing_diagnose": N_("{label} starts {start}, after --as-of {as_of}: nothing to diagnose yet"),
+    # the history window of a split (plans.baseline: stored as English, recognised when shown)
+    "baseline.fiscal_year": N_("{label} (last complete fiscal year, {start} to {end})"),
+    "baseline.trailing": N_("{label} (trailing 12 complete months, {start} to {end})"),
+    "baseline.not_complete": N_("{natural} is not complete on {as_of} (it runs to {end}); last year is {label}, "
+                                "the last complete fiscal year — or use the trailing 12 complete months"),
+    "baseline.short_history": N_("the sales history starts on {first_sale}, after the start of {label} ({start}): "
+                                 "less than one complete year"),
+    "baseline.both": N_("{note}; the sales history starts on {first_sale}, after the start of {label} ({start}): "
+                        "less than one complete year"),
     # daily actions
     "actions.not_employed": N_("{rep} is not employed on {day}"),
     # imports

@@ -123,13 +123,13 @@ FIRST_YEAR, LAST_YEAR = 1900, 2999
 def supported_day(d: date, what: str = "date") -> date:
     """`d` itself when its year is within FIRST_YEAR..LAST_YEAR; InvalidInput (422) otherwise."""
     if not FIRST_YEAR <= d.year <= LAST_YEAR:
-        raise InvalidInput(f"{what} {d.isoformat()} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}")
+        raise InvalidInput.coded("periods.outside_supported_years", what=what, isoformat=d.isoformat(), first_year=FIRST_YEAR, last_year=LAST_YEAR)
     return d
 
 
 def _supported(period: Period) -> Period:
     if not (FIRST_YEAR <= period.start.year and period.end.year <= LAST_YEAR):
-        raise InvalidInput(f"period {period.label} is outside the supported years {FIRST_YEAR}-{LAST_YEAR}")
+        raise InvalidInput.coded("periods.period_outside_supported_years", label=period.label, first_year=FIRST_YEAR, last_year=LAST_YEAR)
     return period
 
 
@@ -180,7 +180,7 @@ def _parse_label(text: str, fiscal_year_start_month: int) -> Period:
 def days_between(start: date, end: date) -> Period:
     """The days [start, end] as one period, labelled `start..end` (a single day is a day)."""
     if end < start:
-        raise InvalidInput(f"end {end} is before start {start}")
+        raise InvalidInput.coded("periods.end_before_start", end=end, start=start)
     if start == end:
         return day(start)
     return Period(start, end, Grain.DAY, f"{start.isoformat()}..{end.isoformat()}")
@@ -288,7 +288,7 @@ def periods_between(start: date, end: date, grain: Grain) -> list[Period]:
     callers that need clipped ranges clip them with `clip`.
     """
     if end < start:
-        raise InvalidInput(f"end {end} is before start {start}")
+        raise InvalidInput.coded("periods.end_before_start", end=end, start=start)
     result: list[Period] = []
     current = period_of(start, grain)
     while current.start <= end:

@@ -27,10 +27,7 @@ def child_path(parent_path: str, node_id: int, what: str) -> str:
 
 def check_path_length(length: int, depth: int, what: str) -> None:
     if length > PATH_LIMIT:
-        raise TreeTooDeep(
-            f"{what} would sit {depth:,} levels deep, its path of ids {length:,} characters long (the limit is "
-            f"{PATH_LIMIT}); the chain of groups above it is too long"
-        )
+        raise TreeTooDeep.coded("tree.would_sit_levels_deep", what=what, depth=depth, length=length, path_limit=PATH_LIMIT)
 
 
 def insert_node(*, session: Session, model: Any, parent_id: int | None, **values: object) -> int:

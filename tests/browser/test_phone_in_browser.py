@@ -134,6 +134,14 @@ def test_diagnosis_on_a_phone(sign_in, screenshot, as_of: date, locale: str) -> 
     page.goto(f"{page.url}diagnosis?period={as_of.year}-{as_of.month:02d}")
     page.wait_for_selector("#gap-chart svg")
     _no_sideways_scroll(page)
+    # The chart's texts (axis labels, names, legend) do not overlap at 390 px; the axis names its unit.
+    texts = page.evaluate("""() => [...document.querySelectorAll('#gap-chart svg text')]
+        .filter(t => t.textContent.trim() && getComputedStyle(t).display !== 'none' && t.getAttribute('opacity') !== '0')
+        .map(t => { const b = t.getBoundingClientRect(); return [t.textContent, b.left, b.top, b.right, b.bottom]; })""")
+    clashes = [(a[0], b[0]) for i, a in enumerate(texts) for b in texts[i + 1:]
+               if a[1] < b[3] - 1 and b[1] < a[3] - 1 and a[2] < b[4] - 1 and b[2] < a[4] - 1]
+    assert not clashes, clashes
+    assert any(t[0] in ("万元", "亿元", "thousand ¥", "million ¥") for t in texts), texts
     table = page.locator("[data-testid=diagnosis]")
     assert table.locator("tbody tr").count() > 0
     # The table scrolls inside its card with the names pinned, and says so.

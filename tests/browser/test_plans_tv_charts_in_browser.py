@@ -51,6 +51,13 @@ def test_wizard_opens_on_next_year_with_the_growth_total(sign_in, server: str, s
     page.wait_for_selector("[data-testid=preview-table]")
     shown = page.inner_text("[data-testid=preview-total]")
     assert re.sub(r"[^\d.]", "", shown), shown
+    # One unit per column: the total sits in 万 beside the row totals' 万 inputs (never 亿 next to 万).
+    cells = page.locator("[data-testid=preview-table] td").evaluate_all(
+        "cells => cells.map(c => c.querySelector('input') ? c.querySelector('input').placeholder : c.innerText.trim())")
+    if locale == "zh-CN":
+        assert all(c.endswith("万") for c in cells), cells
+    else:
+        assert all(re.fullmatch(r"[\d,]+(\.\d+)?", c) for c in cells), cells
     if locale == "zh-CN":
         screenshot(page, "plan-wizard")
 

@@ -49,11 +49,9 @@ def roll_forward(planned: ArrayLike, done: ArrayLike, worked: ArrayLike) -> Roll
     done_counts = np.asarray(done, dtype=np.int64)
     worked_days = np.asarray(worked, dtype=bool)
     if planned_counts.ndim != 2 or planned_counts.shape != done_counts.shape or worked_days.shape != planned_counts.shape[:1]:
-        raise InvalidInput(
-            f"planned {planned_counts.shape}, done {done_counts.shape} and working days {worked_days.shape} do not match"
-        )
+        raise InvalidInput.coded("actions.planned_done_working_days", shape=planned_counts.shape, shape2=done_counts.shape, shape3=worked_days.shape)
     if np.any(planned_counts < 0) or np.any(done_counts < 0):
-        raise InvalidInput("planned and done counts must not be negative")
+        raise InvalidInput.coded("actions.planned_done_counts_negative")
     due = np.zeros_like(planned_counts)
     carried = np.zeros_like(planned_counts)
     remaining = np.zeros_like(planned_counts)

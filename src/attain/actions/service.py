@@ -85,7 +85,7 @@ def choose_plan(*, session: Session, rep: OrgNode, day: date, name: str | None) 
         .limit(1)
     ).first()
     if plan is None:
-        raise NotFound(f"no plan has a target for rep {rep.code} ({rep.name}) on {day}; pass --plan or split a plan to the rep")
+        raise NotFound.coded("actions.plan_target_rep_pass", code=rep.code, name=rep.name, day=day)
     return plan
 
 
@@ -231,14 +231,14 @@ def record_activity(
     rep = require_rep(session=session, code=rep_code)
     if key is not None:
         if not KEY_PATTERN.fullmatch(key):
-            raise InvalidInput(f"check-off key '{key}' is not 8 to 40 letters and digits")
+            raise InvalidInput.coded("actions.check_off_key_letters", key=key)
         stored = session.scalars(select(Activity).where(Activity.code == f"{MANUAL_PREFIX}{key}")).first()
         if stored is not None:
             if stored.rep_id != rep.id or stored.kind != kind or stored.activity_date != day:
-                raise Conflict(f"check-off key '{key}' was used for another activity")
+                raise Conflict.coded("actions.check_off_key_was", key=key)
             return stored
     if kind not in ACTIVITY_KINDS:
-        raise InvalidInput(f"activity kind '{kind}' is not one of {', '.join(ACTIVITY_KINDS)}")
+        raise InvalidInput.coded("actions.activity_kind_one", kind=kind, items=', '.join(ACTIVITY_KINDS))
     customer_id = None
     if customer_code is not None:
         in_scope = _customer_in_scope(visible_to) if visible_to is not None else Customer.id.is_not(None)
@@ -246,12 +246,12 @@ def record_activity(
         if customer_id is None:
             named = session.scalars(select(Customer.id).where(Customer.name == customer_code, in_scope).limit(2)).all()
             if len(named) != 1:
-                raise NotFound(f"no customer with code '{customer_code}'" + (" (several have that name; use the code)" if named else ""))
+                raise NotFound.coded("actions.customer_named_twice" if named else "actions.no_customer", code=customer_code)
             customer_id = named[0]
     elif kind == "visit":
-        raise InvalidInput("a visit needs the customer visited (--customer)")
+        raise InvalidInput.coded("actions.visit_needs_customer_visited")
     if (rep.start_date and day < rep.start_date) or (rep.end_date and day > rep.end_date):
-        raise InvalidInput(f"{rep.code} is not employed on {day}")
+        raise InvalidInput.coded("actions.employed", code=rep.code, day=day)
     activity = Activity(code=f"{MANUAL_PREFIX}{key or uuid.uuid4().hex[:16]}", kind=kind, activity_date=day,
                         rep_id=rep.id, customer_id=customer_id, note=note)
     session.add(activity)
@@ -267,9 +267,9 @@ def undo_activity(*, session: Session, rep_code: str, code: str) -> Activity:
     rep = require_rep(session=session, code=rep_code)
     activity = session.scalars(select(Activity).where(Activity.code == code, Activity.rep_id == rep.id)).first()
     if activity is None:
-        raise NotFound(f"{rep.code} has no activity '{code}' to undo")
+        raise NotFound.coded("actions.activity_undo", code=rep.code, code2=code)
     if not activity.code.startswith(MANUAL_PREFIX):
-        raise NotAllowed(f"activity '{code}' was imported; correct it in its source file and import again")
+        raise NotAllowed.coded("actions.activity_was_imported_correct", code=code)
     session.delete(activity)
     session.commit()
     return activity

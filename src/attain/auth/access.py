@@ -25,7 +25,7 @@ def scope_root(*, session: Session, user: User) -> OrgNode | None:
     node = session.get(OrgNode, user.org_node_id) if user.org_node_id is not None else None
     if node is None:
         # A non-admin without a node sees nothing rather than everything.
-        raise NotFound(f"user '{user.username}' is not attached to any rep, team or region")
+        raise NotFound.coded("auth.access.user_attached_any_rep", username=user.username)
     return node
 
 
@@ -68,7 +68,7 @@ def require_visible_node(*, session: Session, user: User, key: str | int) -> Org
     node = session.get(OrgNode, key) if isinstance(key, int) else session.scalars(
         select(OrgNode).where(OrgNode.code == key)).first()
     if node is None or not can_see(session=session, user=user, node=node):
-        raise NotFound(f"no rep, team or region '{key}' that you can see")
+        raise NotFound.coded("auth.access.rep_team_region_you", key=key)
     return node
 
 
@@ -79,5 +79,5 @@ def default_node(*, session: Session, user: User) -> OrgNode:
         return root
     top = session.scalar(select(OrgNode).where(OrgNode.parent_id.is_(None)).order_by(OrgNode.id))
     if top is None:
-        raise NotFound("the organisation is empty; import reps or run `attain demo` first")
+        raise NotFound.coded("auth.access.organisation_empty_import_reps")
     return top

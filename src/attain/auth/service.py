@@ -45,7 +45,7 @@ def now() -> datetime:
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"password must have at least {MIN_PASSWORD_LENGTH} characters")
+        raise InvalidInput.coded("auth.password_least_characters", min_password_length=MIN_PASSWORD_LENGTH)
     return _hasher().hash(password)
 
 
@@ -83,7 +83,7 @@ def get_user(*, session: Session, username: str) -> User | None:
 def require_user(*, session: Session, username: str) -> User:
     user = get_user(session=session, username=username)
     if user is None:
-        raise NotFound(f"no user named '{username}'")
+        raise NotFound.coded("auth.user_named", username=username)
     return user
 
 
@@ -93,23 +93,23 @@ def list_users(*, session: Session) -> list[User]:
 
 def _resolve_node(session: Session, role: str, node_key: str | None) -> int | None:
     if role not in ROLES:
-        raise InvalidInput(f"unknown role '{role}'; use one of {', '.join(ROLES)}")
+        raise InvalidInput.coded("auth.unknown_role_one", role=role, items=', '.join(ROLES))
     if role == "admin":
         if node_key:
-            raise InvalidInput("an admin sees everything; do not give --rep or --node")
+            raise InvalidInput.coded("auth.admin_sees_everything_do")
         return None
     if not node_key:
         if role == "director":  # a director without a node heads the whole company
             root = session.scalar(select(OrgNode).where(OrgNode.parent_id.is_(None)).order_by(OrgNode.id))
             if root is None:
-                raise InvalidInput("a director needs an organisation; import reps first or give --node")
+                raise InvalidInput.coded("auth.director_needs_organisation_import")
             return root.id
         flag = "--rep" if role == "rep" else "--node"
-        raise InvalidInput(f"a {role} needs {flag} CODE to say whose figures they see")
+        raise InvalidInput.coded("auth.needs_code_say_whose", role=role, flag=flag)
     node = require_node(session=session, key=node_key)
     allowed = ROLE_NODE_KINDS[role]
     if node.kind not in allowed:
-        raise InvalidInput(f"a {role} is attached to a {' or '.join(allowed)}, but {node.code} is a {node.kind}")
+        raise InvalidInput.coded("auth.attached_but", role=role, items=' or '.join(allowed), code=node.code, kind=node.kind)
     return node.id
 
 
@@ -120,11 +120,11 @@ def create_user(
     """Add a user and commit. `node_key` is the code of their rep, team, region or company node."""
     username = username.strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
-        raise InvalidInput(f"username '{username}' must be 1-64 characters without spaces")
+        raise InvalidInput.coded("auth.username_characters_without_spaces", username=username)
     if get_user(session=session, username=username) is not None:
-        raise Conflict(f"user '{username}' already exists")
+        raise Conflict.coded("auth.user_already_exists", username=username)
     if locale is not None and locale not in LOCALES:
-        raise InvalidInput(f"unknown locale '{locale}'; use one of {', '.join(LOCALES)}")
+        raise InvalidInput.coded("auth.unknown_locale_one", locale=locale, items=', '.join(LOCALES))
     node_id = _resolve_node(session, role, node_key)
     if display_name is None and node_id is not None and role == "rep":
         display_name = session.get(OrgNode, node_id).name  # type: ignore[union-attr]
@@ -153,7 +153,7 @@ def set_active(*, session: Session, user: User, active: bool) -> None:
 
 def set_locale(*, session: Session, user: User, locale: str) -> None:
     if locale not in LOCALES:
-        raise InvalidInput(f"unknown locale '{locale}'; use one of {', '.join(LOCALES)}")
+        raise InvalidInput.coded("auth.unknown_locale_one", locale=locale, items=', '.join(LOCALES))
     user.locale = locale
     session.commit()
 
@@ -191,7 +191,7 @@ def authenticate(*, session: Session, username: str, password: str, ip: str) -> 
         session.execute(delete(LoginAttempt).where(LoginAttempt.id == attempt.id))
         session.commit()
         minutes = int(LOGIN_WINDOW.total_seconds() // 60)
-        raise RateLimited(f"too many failed sign-ins for '{username}'; try again in {minutes} minutes")
+        raise RateLimited.coded("auth.too_many_failed_sign", username=username, minutes=minutes)
     user = get_user(session=session, username=username)
     if not _check_password(user, password) or user is None:
         # The attempt's row stays as the recorded failure; old attempts are of no use to the limit.
@@ -261,7 +261,7 @@ def create_token(*, session: Session, user: User, name: str = "cli", days: int =
     """A new API token for `user`, valid for `days` days (1-3650); the clear text is returned once
     and only its digest is kept."""
     if not 1 <= days <= TOKEN_MAX_DAYS:
-        raise InvalidInput(f"a token lives 1 to {TOKEN_MAX_DAYS} days, not {days}")
+        raise InvalidInput.coded("auth.token_lives_days", token_max_days=TOKEN_MAX_DAYS, days=days)
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, token_hash=digest(token), name=name[:100], created_at=now(),
                          expires_at=now() + timedelta(days=days)))

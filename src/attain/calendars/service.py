@@ -73,13 +73,13 @@ def parse_day(text: str) -> date:
     try:
         return parse_date_with(str(text), ANY_YEAR_FIRST)
     except ValueError:
-        raise InvalidInput(f"'{text}' is not a date like 2027-02-06") from None
+        raise InvalidInput.coded("calendars.date_like", text=text) from None
 
 
 def check_kind(text: str) -> str:
     kind = _KIND_WORDS.get(clean_text(str(text)).lower())
     if kind is None:
-        raise InvalidInput(f"kind '{text}' is neither holiday nor workday")
+        raise InvalidInput.coded("calendars.kind_neither_holiday_nor", text=text)
     return kind
 
 
@@ -94,7 +94,7 @@ def list_days(*, session: Session, year: int) -> list[CompanyDay]:
 def calendar_year(*, session: Session, year: int) -> CalendarYear:
     """The setting, whether official data exists, the company's days and working days per month of `year`."""
     if not 1900 <= year <= 2200:
-        raise InvalidInput(f"year {year} is out of range")
+        raise InvalidInput.coded("calendars.year_out_range", year=year)
     calendar = company_calendar(session=session)
     start, end = date(year, 1, 1), date(year, 12, 31)
     flags = calendar.working_days(start, end)
@@ -111,10 +111,10 @@ def calendar_year(*, session: Session, year: int) -> CalendarYear:
 
 def _new_day(day: date, kind: str, name: str, by: str | None) -> CompanyDay:
     if kind not in KINDS:
-        raise InvalidInput(f"kind '{kind}' is neither holiday nor workday")
+        raise InvalidInput.coded("calendars.kind_neither_holiday_nor_2", kind=kind)
     name = name.strip()
     if len(name) > MAX_NAME:
-        raise InvalidInput(f"the name of {day} is longer than {MAX_NAME} characters")
+        raise InvalidInput.coded("calendars.name_longer_characters", day=day, max_name=MAX_NAME)
     return CompanyDay(day=day, kind=kind, name=name, created_by=by)
 
 
@@ -123,10 +123,7 @@ def add_day(*, session: Session, day: date, kind: str, name: str = "", by: str |
     row = _new_day(day, kind, name, by)
     existing = session.get(CompanyDay, day)
     if existing is not None:
-        raise Conflict(
-            f"{day} is already a company {existing.kind}{f' ({existing.name})' if existing.name else ''}; "
-            "remove it first to change it"
-        )
+        raise Conflict.coded("calendars.already_company_remove_first", day=day, kind=existing.kind, value=f' ({existing.name})' if existing.name else '')
     session.add(row)
     session.commit()
     return row
@@ -136,7 +133,7 @@ def remove_day(*, session: Session, day: date) -> CompanyDay:
     """Remove a company day (the official calendar applies to it again); NotFound when not listed."""
     row = session.get(CompanyDay, day)
     if row is None:
-        raise NotFound(f"{day} is not a company holiday or workday")
+        raise NotFound.coded("calendars.company_holiday_workday", day=day)
     session.delete(row)
     session.commit()
     return row
@@ -150,7 +147,7 @@ def import_days(*, session: Session, path: Path, by: str | None = None) -> list[
     where = {field: next((i for i, h in enumerate(header) if h in names), None) for field, names in _COLUMNS.items()}
     for field in ("date", "kind"):
         if where[field] is None:
-            raise InvalidInput(f"{path.name} has no {field} column (expected a header such as {', '.join(_COLUMNS[field])})")
+            raise InvalidInput.coded("calendars.column_expected_header_such", name=path.name, field=field, items=', '.join(_COLUMNS[field]))
     existing = {d: kind for d, kind in session.execute(select(CompanyDay.day, CompanyDay.kind))}
     errors: list[RowError] = []
     rows: dict[date, CompanyDay] = {}
@@ -176,9 +173,9 @@ def import_days(*, session: Session, path: Path, by: str | None = None) -> list[
         else:
             rows[day] = row
     if errors:
-        raise ImportRejected(f"{path.name}: {len(errors)} bad row(s); nothing was imported", errors)
+        raise ImportRejected(None, errors, code="calendars.rejected", params={"name": path.name, "count": len(errors)})
     if not rows:
-        raise InvalidInput(f"{path.name} has no days")
+        raise InvalidInput.coded("calendars.days", name=path.name)
     session.add_all(rows.values())
     session.commit()
     return sorted(rows.values(), key=lambda r: r.day)

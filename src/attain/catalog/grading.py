@@ -31,24 +31,24 @@ class AbcThresholds:
     def __post_init__(self) -> None:
         a, b = f"{self.a_bp / 100:g} %", f"{self.b_bp / 100:g} %"
         if self.a_bp <= 0:
-            raise InvalidInput(f"ABC: the A share must be above 0 % (got {a})")
+            raise InvalidInput.coded("catalog.grading.abc_share_above_got", a=a)
         if self.b_bp < 0:
-            raise InvalidInput(f"ABC: the B share must be 0 % or more (got {b})")
+            raise InvalidInput.coded("catalog.grading.abc_share_more_got", f"ABC: the B share must be 0 % or more (got {b})", b=b)
         if self.a_bp + self.b_bp > FULL_BP:
-            raise InvalidInput(f"ABC: A and B together at most 100 % of revenue (got {a} + {b}); C is the rest")
+            raise InvalidInput.coded("catalog.grading.abc_together_most_revenue", a=a, b=b)
 
     @classmethod
     def parse(cls, text: str) -> AbcThresholds:
         """'80,15' → A makes the first 80 % of revenue, B the next 15 %, C the rest (up to 2 decimals)."""
         parts = [part.strip().removesuffix("%").strip() for part in text.split(",")]
         if len(parts) != 2:
-            raise InvalidInput(f"--abc '{text}' needs two percentages like 80,15 (A's share, then B's; C is the rest)")
+            raise InvalidInput.coded("catalog.grading.abc_needs_two_percentages", text=text)
         try:
             a, b = (Decimal(part) for part in parts)
         except InvalidOperation:
-            raise InvalidInput(f"--abc '{text}' needs two percentages like 80,15 (A's share, then B's; C is the rest)") from None
+            raise InvalidInput.coded("catalog.grading.abc_needs_two_percentages", text=text) from None
         if not (a.is_finite() and b.is_finite()) or (a * 100) % 1 or (b * 100) % 1:
-            raise InvalidInput(f"--abc '{text}': use at most two decimals, like 80,15 or 72.5,20")
+            raise InvalidInput.coded("catalog.grading.abc_most_two_decimals", text=text)
         return cls(int(a * 100), int(b * 100))
 
     def label(self) -> str:

@@ -23,14 +23,14 @@ def percent_to_bp(text: str | Decimal, *, what: str) -> int:
     try:
         percent = Decimal(raw)
     except InvalidOperation:
-        raise InvalidInput(f"{what}: '{text}' is not a percentage") from None
+        raise InvalidInput.coded("credit.percentage", what=what, text=text) from None
     if not percent.is_finite():  # 'NaN', 'Infinity': Decimal reads them, no share is one
-        raise InvalidInput(f"{what}: '{text}' is not a percentage")
+        raise InvalidInput.coded("credit.percentage", what=what, text=text)
     points = percent * 100
     if points != points.to_integral_value():
-        raise InvalidInput(f"{what}: {text} % has more than two decimals")
+        raise InvalidInput.coded("credit.more_two_decimals", what=what, text=text)
     if not 0 < points <= FULL_BP:
-        raise InvalidInput(f"{what}: {text} % must be above 0 and at most 100")
+        raise InvalidInput.coded("credit.above_most", what=what, text=text)
     return int(points)
 
 
@@ -39,7 +39,7 @@ def parse_share(text: str, *, what: str) -> tuple[str, int | None]:
     key, sep, percent = re.sub("[：=]", ":", text.strip()).partition(":")
     key = key.strip()
     if not key:
-        raise InvalidInput(f"{what}: '{text}' names no rep; write REP:PERCENT")
+        raise InvalidInput.coded("credit.names_rep_write_rep", what=what, text=text)
     return key, percent_to_bp(percent, what=f"{what} ({key})") if sep else None
 
 
@@ -47,14 +47,14 @@ def parse_team(text: str, *, what: str) -> list[tuple[str, int]]:
     """A sales-team cell, 'A:60;B:40' or 'A/B/C' (equal shares, largest remainder in basis points)."""
     parts = [p for p in _SEPARATORS.split(text) if p.strip()]
     if not parts:
-        raise InvalidInput(f"{what}: empty sales team")
+        raise InvalidInput.coded("credit.empty_sales_team", what=what)
     shares = [parse_share(p, what=what) for p in parts]
     given = [bp for _key, bp in shares]
     if all(bp is None for bp in given):
         equal = largest_remainder(FULL_BP, np.ones(len(shares)))
         return [(key, int(bp)) for (key, _), bp in zip(shares, equal)]
     if any(bp is None for bp in given):
-        raise InvalidInput(f"{what}: '{text}' gives a percentage for some reps only")
+        raise InvalidInput.coded("credit.gives_percentage_some_reps", what=what, text=text)
     return [(key, int(bp)) for key, bp in shares]  # type: ignore[arg-type]
 
 
@@ -63,10 +63,10 @@ def check_direct(shares: list[tuple[str, int]], *, scope: str) -> None:
     keys = [key for key, _bp in shares]
     repeated = sorted({k for k in keys if keys.count(k) > 1})
     if repeated:
-        raise InvalidInput(f"{scope}: rep {', '.join(repeated)} is named twice")
+        raise InvalidInput.coded("credit.rep_named_twice", scope=scope, items=', '.join(repeated))
     total = sum(bp for _key, bp in shares)
     if total != FULL_BP:
-        raise InvalidInput(f"{scope}: direct shares sum to {Decimal(total) / 100} %, expected 100 %")
+        raise InvalidInput.coded("credit.direct_shares_sum_expected", scope=scope, value=Decimal(total) / 100)
 
 
 def cumulative(shares_bp: list[int]) -> list[tuple[int, int]]:

@@ -63,7 +63,7 @@ def import_credits(session: Session, table: Table, mapping: dict[str, list[int]]
     order_ids = columns.codes("order_id", required=True)
     line_ids = columns.codes("line_id", max_length=128)
     if not columns.has("sales_team") and not columns.has("rep"):
-        raise InvalidInput(f"{table.source}: no rep column (销售员/Rep) nor sales-team column (销售团队/Sales Team); use --map rep=Column")
+        raise InvalidInput.coded("credit.importers.rep_column_rep_nor", source=table.source)
     kinds = columns.vocabulary("kind", _KIND_WORDS, "a credit kind (direct/直接 or overlay/叠加)") if columns.has("kind") else [None] * len(columns)
     reps = columns.codes("rep")
     percents = columns.text("percent", max_length=16)

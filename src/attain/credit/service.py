@@ -82,9 +82,9 @@ def set_rule(
     """Change the rule of a plan (or the company default); unspecified parts keep their value."""
     for value, allowed, name in ((event, EVENTS, "event"), (basis, BASES, "basis"), (returns_in, RETURN_TIMINGS, "returns-in")):
         if value is not None and value not in allowed:
-            raise InvalidInput(f"{name} '{value}' is not one of {', '.join(allowed)}")
+            raise InvalidInput.coded("credit.one", name=name, value=value, items=', '.join(allowed))
     if base_currency is not None and not (len(base_currency) == 3 and base_currency.isalpha()):
-        raise InvalidInput(f"'{base_currency}' is not a 3-letter currency code")
+        raise InvalidInput.coded("credit.letter_currency_code", base_currency=base_currency)
     current = get_rule(session=session, plan=plan)
     row = _rule_row(session, plan.id if plan is not None else None)
     if row is None:
@@ -110,7 +110,7 @@ def plan_id_for(*, session: Session, name: str | None) -> int | None:
 def require_rep(*, session: Session, key: str) -> OrgNode:
     node = require_node(session=session, key=key)
     if node.kind != "rep":
-        raise InvalidInput(f"'{key}' is a {node.kind}, not a rep")
+        raise InvalidInput.coded("credit.rep", key=key, kind=node.kind)
     return node
 
 
@@ -120,7 +120,7 @@ def _require_order(session: Session, order_id: str, line_id: str | None) -> None
         condition = and_(condition, OrderLine.line_id == line_id)
     if session.scalar(select(OrderLine.id).where(condition).limit(1)) is None:
         what = f"line '{line_id}' of order '{order_id}'" if line_id else f"order '{order_id}'"
-        raise NotFound(f"no {what} in the order lines; import the orders first")
+        raise NotFound.coded("credit.order_lines_import_orders", what=what)
 
 
 # --- split and overlay credit -----------------------------------------------------------------
@@ -148,7 +148,7 @@ def write_direct_split(
     clash = session.scalar(select(CreditSplit.id).where(
         CreditSplit.order_id == order_id, CreditSplit.kind == "direct", other_level).limit(1))
     if clash is not None and line_id is not None:
-        raise Conflict(f"order {order_id} is split as a whole; clear that split (or set the whole order) before splitting line {line_id}")
+        raise Conflict.coded("credit.order_split_whole_clear", order_id=order_id, line_id=line_id)
     if clash is not None:  # the whole order replaces its line splits
         session.execute(delete(CreditSplit).where(CreditSplit.order_id == order_id, CreditSplit.kind == "direct"))
     session.execute(delete(CreditSplit).where(_scope_condition(order_id, line_id, "direct")))
@@ -164,7 +164,7 @@ def write_direct_split(
 def write_overlay(*, session: Session, order_id: str, line_id: str | None, rep_id: int, share_bp: int, source: str) -> None:
     """Add (or change) one overlay credit on an order or a line, without committing."""
     if not 0 < share_bp <= FULL_BP:
-        raise InvalidInput(f"{_scope(order_id, line_id)}: overlay share {Decimal(share_bp) / 100} % must be above 0 and at most 100")
+        raise InvalidInput.coded("credit.overlay_share_above_most", scope=_scope(order_id, line_id), value=Decimal(share_bp) / 100)
     session.execute(delete(CreditSplit).where(_scope_condition(order_id, line_id, "overlay"), CreditSplit.rep_id == rep_id))
     session.add(CreditSplit(order_id=order_id, line_id=line_id, rep_id=rep_id, kind="overlay", share_bp=share_bp,
                             cum_from_bp=0, cum_to_bp=share_bp, source=source[:200]))
@@ -195,7 +195,7 @@ def add_overlay(
     """`attain credit overlay`: a rep credited on top of an order/line, or of every sale of a team or region."""
     person = require_rep(session=session, key=rep)
     if (order_id is None) == (team is None):
-        raise InvalidInput("give either --order (with --line) or --team for an overlay")
+        raise InvalidInput.coded("credit.give_either_order_line")
     if order_id is not None:
         _require_order(session, order_id, line_id)
         write_overlay(session=session, order_id=order_id, line_id=line_id, rep_id=person.id, share_bp=share_bp, source="cli")
@@ -203,11 +203,11 @@ def add_overlay(
         return {"rep": person.code, "order": order_id, "line": line_id, "share_percent": Decimal(share_bp) / 100}
     unit = require_node(session=session, key=team)  # type: ignore[arg-type]
     if unit.kind not in ("team", "region"):
-        raise InvalidInput(f"'{team}' is a {unit.kind}; a team overlay needs a team or region")
+        raise InvalidInput.coded("credit.team_overlay_needs_team", team=team, kind=unit.kind)
     if not 0 < share_bp <= FULL_BP:
-        raise InvalidInput(f"overlay share {Decimal(share_bp) / 100} % must be above 0 and at most 100")
+        raise InvalidInput.coded("credit.overlay_share_above_most_2", value=Decimal(share_bp) / 100)
     if valid_from and valid_to and valid_to <= valid_from:
-        raise InvalidInput(f"overlay ends on {valid_to}, not after it starts on {valid_from}")
+        raise InvalidInput.coded("credit.overlay_ends_after_starts", valid_to=valid_to, valid_from=valid_from)
     session.add(TeamOverlay(node_id=unit.id, rep_id=person.id, share_bp=share_bp, valid_from=valid_from, valid_to=valid_to))
     session.commit()
     return {"rep": person.code, "team": unit.code, "share_percent": Decimal(share_bp) / 100,
@@ -238,21 +238,21 @@ def move_rep(*, session: Session, rep: str, team: str, from_date: date) -> list[
     person = require_rep(session=session, key=rep)
     unit = require_node(session=session, key=team)
     if unit.kind not in ("team", "region", "company"):
-        raise InvalidInput(f"'{team}' is a {unit.kind}; a rep moves to a team or region")
+        raise InvalidInput.coded("credit.rep_moves_team_region", team=team, kind=unit.kind)
     history = list(session.scalars(select(RepPosition).where(RepPosition.rep_id == person.id).order_by(RepPosition.valid_from)))
     if not history:
         old = _team_of(session, person)
         if old is not None:
             start = person.start_date or FIRST_DAY
             if from_date <= start:
-                raise InvalidInput(f"{person.code} starts on {start}; a move must come after that")
+                raise InvalidInput.coded("credit.starts_move_come_after", code=person.code, start=start)
             session.add(RepPosition(rep_id=person.id, node_id=old.id, valid_from=start, valid_to=from_date))
     else:
         last = history[-1]
         if from_date <= last.valid_from:
-            raise InvalidInput(f"{person.code} already moved on {last.valid_from}; a new move must come after it")
+            raise InvalidInput.coded("credit.already_moved_new_move", code=person.code, valid_from=last.valid_from)
         if last.node_id == unit.id:
-            raise InvalidInput(f"{person.code} is already under {unit.code} since {last.valid_from}")
+            raise InvalidInput.coded("credit.already_under_since", code=person.code, code2=unit.code, valid_from=last.valid_from)
         last.valid_to = from_date
     session.add(RepPosition(rep_id=person.id, node_id=unit.id, valid_from=from_date, valid_to=None))
     session.flush()
@@ -279,20 +279,20 @@ def assign(
     """Give a customer (or territory) to a rep from `from_date`; the previous owner keeps the earlier sales."""
     person = require_rep(session=session, key=rep)
     if (customer is None) == (region is None):
-        raise InvalidInput("give either --customer or --region to assign")
+        raise InvalidInput.coded("credit.give_either_customer_region")
     if customer is not None:
         found = session.scalars(select(Customer).where(or_(Customer.code == customer, Customer.name == customer))).first()
         if found is None:
-            raise NotFound(f"no customer with code or name '{customer}'")
+            raise NotFound.coded("credit.customer_code_name", customer=customer)
         key_column, key_id, label = Assignment.customer_id, found.id, found.code
     else:
         node = require_node(session=session, key=region)  # type: ignore[arg-type]
         if node.kind != "region":
-            raise InvalidInput(f"'{region}' is a {node.kind}, not a region")
+            raise InvalidInput.coded("credit.region", region=region, kind=node.kind)
         key_column, key_id, label = Assignment.region_id, node.id, node.code
     later = session.scalar(select(func.max(Assignment.valid_from)).where(key_column == key_id))
     if later is not None and from_date <= later:
-        raise InvalidInput(f"{label} was already reassigned on {later}; a new owner must start after it")
+        raise InvalidInput.coded("credit.was_already_reassigned_new", label=label, later=later)
     session.execute(update(Assignment).where(key_column == key_id, Assignment.valid_to.is_(None)).values(valid_to=from_date))
     values: dict[str, Any] = {"rep_id": person.id, "valid_from": from_date, "valid_to": None, key_column.key: key_id}
     session.add(Assignment(**values))
@@ -321,7 +321,7 @@ def hand_over_customers(
         return []
     late = [i for i, start in current.items() if start >= from_date]
     if late:
-        raise Conflict(f"{leaver.code} took over a customer on or after {from_date}; hand the book over after that date")
+        raise Conflict.coded("credit.took_over_customer_after", code=leaver.code, from_date=from_date)
     year_before = date(from_date.year - 1, from_date.month, min(from_date.day, 28))
     sales = dict(session.execute(
         select(OrderLine.customer_id, func.sum(OrderLine.amount))
@@ -358,9 +358,9 @@ def set_rate(*, session: Session, currency: str, valid_from: date, rate: Decimal
     """Record a rate (units of the base currency per unit) in force from `valid_from` to the next one."""
     code = currency.strip().upper()
     if not (len(code) == 3 and code.isalpha()):
-        raise InvalidInput(f"'{currency}' is not a 3-letter currency code")
+        raise InvalidInput.coded("credit.letter_currency_code_2", currency=currency)
     if rate <= 0 or rate != rate.quantize(Decimal("0.000001")):
-        raise InvalidInput(f"rate {rate} for {code} must be positive with at most 6 decimals")
+        raise InvalidInput.coded("credit.rate_positive_most_decimals", rate=rate, code=code)
     existing = session.scalars(select(CurrencyRate).where(CurrencyRate.currency == code, CurrencyRate.valid_from == valid_from)).first()
     if existing is None:
         session.add(CurrencyRate(currency=code, valid_from=valid_from, rate=rate))

@@ -39,12 +39,12 @@ def rate_to_ppm(rate: Decimal | str | float, label: str = "rate") -> int:
     try:
         exact = Decimal(str(rate))
     except ArithmeticError as exc:
-        raise InvalidInput(f"{label} '{rate}' is not a number") from exc
+        raise InvalidInput.coded("funnel.number", label=label, rate=rate) from exc
     if not exact.is_finite() or not 0 < exact <= 1:
-        raise InvalidInput(f"{label} {rate} must be above 0 and at most 1 (e.g. 0.2 for 20 %)")
+        raise InvalidInput.coded("funnel.above_most", label=label, rate=rate)
     scaled = exact * RATE_SCALE
     if scaled != scaled.to_integral_value():
-        raise InvalidInput(f"{label} {rate} has more than 6 decimal places")
+        raise InvalidInput.coded("funnel.more_decimal_places", label=label, rate=rate)
     return int(scaled)
 
 
@@ -53,9 +53,9 @@ def deals_needed(targets: ArrayLike, deal_sizes: ArrayLike) -> NDArray[np.int64]
     target_minor = np.asarray(targets, dtype=np.int64)
     size_minor = np.asarray(deal_sizes, dtype=np.int64)
     if np.any(target_minor < 0):
-        raise InvalidInput(f"targets must not be negative, got {target_minor.min()}")
+        raise InvalidInput.coded("funnel.targets_negative_got", min=target_minor.min())
     if np.any(size_minor <= 0):
-        raise InvalidInput(f"deal sizes must be positive, got {size_minor.min()}")
+        raise InvalidInput.coded("funnel.deal_sizes_positive_got", min=size_minor.min())
     return -(-target_minor // size_minor)
 
 
@@ -65,18 +65,18 @@ def stage_counts(deals: ArrayLike, rates_ppm: ArrayLike) -> NDArray[np.int64]:
     deal_counts = np.asarray(deals, dtype=np.int64)
     rates = np.asarray(rates_ppm, dtype=np.int64)
     if deal_counts.ndim != 1:
-        raise InvalidInput("deals must be one number per rep")
+        raise InvalidInput.coded("funnel.deals_one_number_per")
     if rates.ndim != 2 or rates.shape[0] != deal_counts.shape[0]:
-        raise InvalidInput(f"rates must have one row per rep ({deal_counts.shape[0]}), got shape {rates.shape}")
+        raise InvalidInput.coded("funnel.rates_one_row_per", shape=deal_counts.shape[0], shape2=rates.shape)
     if np.any(deal_counts < 0):
-        raise InvalidInput("deal counts must not be negative")
+        raise InvalidInput.coded("funnel.deal_counts_negative")
     if np.any(rates <= 0) or np.any(rates > RATE_SCALE):
-        raise InvalidInput("conversion rates must be above 0 and at most 1")
+        raise InvalidInput.coded("funnel.conversion_rates_above_most")
     counts = np.empty((deal_counts.shape[0], rates.shape[1] + 1), dtype=np.int64)
     counts[:, 0] = deal_counts
     for stage in range(rates.shape[1]):
         if np.any(counts[:, stage] > _MAX_COUNT):
-            raise InvalidInput(f"the funnel needs more than {_MAX_COUNT:,} at one stage; check the rates")
+            raise InvalidInput.coded("funnel.funnel_needs_more_one", max_count=_MAX_COUNT)
         # ceil(n / (r / SCALE)) = ceil(n * SCALE / r), in integers.
         counts[:, stage + 1] = -(-counts[:, stage] * RATE_SCALE // rates[:, stage])
     return counts
@@ -91,13 +91,13 @@ def spread_over_days(counts: ArrayLike, worked: ArrayLike) -> NDArray[np.int64]:
     stage_totals = np.asarray(counts, dtype=np.int64)
     worked_days = np.asarray(worked, dtype=bool)
     if stage_totals.ndim != 2:
-        raise InvalidInput("counts must have shape (reps, stages)")
+        raise InvalidInput.coded("funnel.counts_shape_reps_stages")
     if worked_days.ndim != 1 or worked_days.size == 0:
-        raise InvalidInput("the period needs at least one day")
+        raise InvalidInput.coded("funnel.period_needs_least_one")
     n_worked = int(worked_days.sum())
     if n_worked == 0:
         if np.any(stage_totals):
-            raise InvalidInput("the period has no working day to spread the counts over")
+            raise InvalidInput.coded("funnel.period_working_day_spread")
         return np.zeros((stage_totals.shape[0], worked_days.size, stage_totals.shape[1]), dtype=np.int64)
     base = stage_totals // n_worked
     extra = stage_totals % n_worked
@@ -123,16 +123,14 @@ def reverse_funnel(
     """
     names = tuple(s.strip() for s in stages)
     if not names or any(not s for s in names):
-        raise InvalidInput("give the stage names, deal first, e.g. deal,prospect,lead")
+        raise InvalidInput.coded("funnel.give_stage_names_deal")
     if len(set(names)) != len(names):
-        raise InvalidInput(f"stage names repeat: {', '.join(names)}")
+        raise InvalidInput.coded("funnel.stage_names_repeat", items=', '.join(names))
     if len(rates) != len(names) - 1:
-        raise InvalidInput(
-            f"{len(names)} stages need {len(names) - 1} conversion rates (one between each pair), got {len(rates)}"
-        )
+        raise InvalidInput.coded("funnel.stages_need_conversion_rates", count=len(names), value=len(names) - 1, count2=len(rates))
     rates_ppm = [rate_to_ppm(r, f"rate {names[k + 1]}→{names[k]}") for k, r in enumerate(rates)]
     if days < 1:
-        raise InvalidInput(f"days must be at least 1, got {days}")
+        raise InvalidInput.coded("funnel.days_least_got", days=days)
     deal_count = _deal_count(target, deal_size, deals)
     counts = stage_counts([deal_count], [rates_ppm])
     per_day = spread_over_days(counts, np.ones(days, dtype=bool))[0]
@@ -142,12 +140,12 @@ def reverse_funnel(
 def _deal_count(target: Decimal | str | None, deal_size: Decimal | str | None, deals: int | None) -> int:
     if deals is not None:
         if target is not None and deal_size is not None:
-            raise InvalidInput("give either a deal size or a number of deals, not both")
+            raise InvalidInput.coded("funnel.give_either_deal_size")
         if deals < 0:
-            raise InvalidInput(f"number of deals must not be negative, got {deals}")
+            raise InvalidInput.coded("funnel.number_deals_negative_got", deals=deals)
         return deals
     if target is None or deal_size is None:
-        raise InvalidInput("give a target with a deal size, or a number of deals")
+        raise InvalidInput.coded("funnel.give_target_deal_size")
     target_exact = _positive(target, "target")
     size_exact = _positive(deal_size, "deal size")
     quotient = target_exact / size_exact
@@ -158,9 +156,9 @@ def _positive(value: Decimal | str, label: str) -> Fraction:
     try:
         exact = Decimal(str(value).replace(",", ""))
     except ArithmeticError as exc:
-        raise InvalidInput(f"{label} '{value}' is not a number") from exc
+        raise InvalidInput.coded("funnel.number_2", label=label, value=value) from exc
     if not exact.is_finite() or exact <= 0:
-        raise InvalidInput(f"{label} must be positive, got {value}")
+        raise InvalidInput.coded("funnel.positive_got", label=label, value=value)
     return Fraction(exact)
 
 

@@ -212,22 +212,16 @@ def learn_rates(rep: LevelHistory, team: LevelHistory, company: LevelHistory, pr
         rep_rate = shrink(rep.advanced[k], rep.decided[k], team_rate, prior_weight)
         step = f"{PIPELINE[k]}→{PIPELINE[k + 1]}"
         if rep_rate is None:
-            raise InvalidInput(
-                f"no opportunity in the database was ever decided at {PIPELINE[k]}, so the {step} rate cannot be learned; "
-                "import opportunities with their stage history first"
-            )
+            raise InvalidInput.coded("funnel.opportunity_database_was_ever", pipeline=PIPELINE[k], step=step)
         if rep_rate == 0:
-            raise InvalidInput(
-                f"no opportunity ever moved {step} (rep {rep.decided[k]}, team {team.decided[k]}, company {company.decided[k]} "
-                "decided), so no number of leads reaches the target; raise funnel_prior_weight or import more history"
-            )
+            raise InvalidInput.coded("funnel.opportunity_ever_moved_rep", step=step, decided=rep.decided[k], decided2=team.decided[k], decided3=company.decided[k])
         rounded = (Decimal(rep_rate.numerator) / Decimal(rep_rate.denominator)).quantize(Decimal("0.0001"), ROUND_HALF_EVEN)
         rates.append(max(rounded, Decimal("0.0001")))
     company_size = Fraction(company.won_amount, company.won) if company.won else None
     team_size = shrink(team.won_amount, team.won, company_size, prior_weight)
     rep_size = shrink(rep.won_amount, rep.won, team_size, prior_weight)
     if rep_size is None or rep_size <= 0:
-        raise InvalidInput("no won opportunity with an amount in the database, so the average deal size cannot be learned")
+        raise InvalidInput.coded("funnel.won_opportunity_amount_database")
     return tuple(rates), ceil_fraction(rep_size)
 
 
@@ -245,7 +239,7 @@ def rep_rates(*, session: Session, rep: OrgNode, before: date) -> LearnedRates:
 def require_rep(*, session: Session, code: str) -> OrgNode:
     node = require_node(session=session, key=code)
     if node.kind != "rep":
-        raise InvalidInput(f"'{code}' is a {node.kind}, not a rep; the funnel is per rep")
+        raise InvalidInput.coded("funnel.rep_funnel_per_rep", code=code, kind=node.kind)
     return node
 
 
@@ -254,7 +248,7 @@ def week_funnel(
 ) -> WeekFunnel:
     span = parse_period(week)
     if span.grain != Grain.WEEK:
-        raise InvalidInput(f"'{week}' is not an ISO week; give one like 2027-W10")
+        raise InvalidInput.coded("funnel.iso_week_give_one", week=week)
     plan = resolve_plan(session=session, name=plan_name)
     rep = require_rep(session=session, code=rep_code)
     return funnel_for(session=session, plan=plan, rep=rep, start=span.start, end=span.end, label=span, calendar=calendar)
@@ -268,12 +262,12 @@ def funnel_for(
     calendar = calendar or company_calendar(session=session)
     metric = session.get(Metric, plan.metric_id)
     if metric is None or metric.unit != "CNY" or metric.scale != 2:
-        raise InvalidInput(f"plan {plan.name} targets {metric.code if metric else '?'}, not money in CNY; the funnel needs a money target")
+        raise InvalidInput.coded("funnel.plan_targets_money_cny", name=plan.name, value=metric.code if metric else '?')
     if end < plan.start_date or start > plan.end_date:
-        raise InvalidInput(f"{label.label} is outside plan {plan.name} ({plan.start_date} to {plan.end_date})")
+        raise InvalidInput.coded("funnel.outside_plan", label=label.label, name=plan.name, start_date=plan.start_date, end_date=plan.end_date)
     cells = rep_plan_cells(session=session, plan=plan, rep=rep, start=start, end=end)
     if not cells:
-        raise NotFound(f"plan {plan.name} has no target cell for rep {rep.code} ({rep.name}) in {label.label}")
+        raise NotFound.coded("funnel.plan_target_cell_rep", name=plan.name, code=rep.code, name2=rep.name, label=label.label)
     target, parts, warnings = prorated_target(cells, start, end, calendar)
     learned = rep_rates(session=session, rep=rep, before=start)
     days = day_range(start, end)

@@ -133,9 +133,9 @@ NAME_LENGTH = 200
 def check_fits(key: str, name: str | None = None) -> None:
     """InvalidInput when a code or name to be created is longer than its column."""
     if len(key) > CODE_LENGTH:
-        raise InvalidInput(f"'{key[:40]}…' is {len(key):,} characters long, too long for a code (at most {CODE_LENGTH})")
+        raise InvalidInput.coded("imports.common.characters_long_too_long", key=key[:40], count=len(key), code_length=CODE_LENGTH)
     if name is not None and len(name) > NAME_LENGTH:
-        raise InvalidInput(f"the name '{name[:40]}…' is {len(name):,} characters long (at most {NAME_LENGTH})")
+        raise InvalidInput.coded("imports.common.name_characters_long_most", name=name[:40], count=len(name), name_length=NAME_LENGTH)
 
 
 def wrong_kind(key: str, kind: str | None, wanted: tuple[str, ...]) -> str | None:
@@ -175,7 +175,7 @@ def kind_errors(
 
 def check_key_mode(mode: str) -> str:
     if mode not in KEY_MODES:
-        raise InvalidInput(f"--key '{mode}' is not one of {', '.join(KEY_MODES)}")
+        raise InvalidInput.coded("imports.common.key_one", mode=mode, items=', '.join(KEY_MODES))
     return mode
 
 

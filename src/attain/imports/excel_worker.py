@@ -45,7 +45,7 @@ def memory_limit_bytes() -> int:
         try:
             megabytes = int(configured)
         except ValueError:
-            raise InvalidInput(f"{MEMORY_VARIABLE}={configured!r} is not a number of megabytes") from None
+            raise InvalidInput.coded("imports.excel_worker.number_megabytes", memory_variable=MEMORY_VARIABLE, configured=configured) from None
         return max(megabytes, 64) << 20
     limit = DEFAULT_MEMORY_MB << 20
     try:
@@ -95,13 +95,14 @@ def read_sheets(
         errors.seek(0)
         stderr = errors.read(20_000).decode("utf-8", "replace")
     if message is not None:
-        raise InvalidInput(message)
+        code, params = message
+        raise InvalidInput.coded(code, **params)
     if result is None or status != 0:
-        raise InvalidInput(_death(source, status, stderr, timed_out.is_set(), request["memory_bytes"]))
+        raise _death(source, status, stderr, timed_out.is_set(), request["memory_bytes"])
     return result
 
 
-def _collect(stream: BinaryIO) -> tuple[Sheets | None, str | None]:
+def _collect(stream: BinaryIO) -> tuple[Sheets | None, list[Any] | None]:
     """Read the child's messages: (sheets, None) when it finished, (None, message) when it refused the
     file, (None, None) when it stopped in the middle."""
     sheets: Sheets | None = None
@@ -111,8 +112,8 @@ def _collect(stream: BinaryIO) -> tuple[Sheets | None, str | None]:
             kind, *body = pickle.load(stream)  # one pickle per message (an Unpickler's memo would carry over)
         except (EOFError, pickle.UnpicklingError):
             return None, None
-        if kind == "refused":
-            return None, body[0]
+        if kind == "refused":  # (code, params) of attain.messages
+            return None, body
         if kind == "names":
             sheets = Sheets(body[0])
         elif kind == "sheet" and sheets is not None:
@@ -131,16 +132,16 @@ def _collect(stream: BinaryIO) -> tuple[Sheets | None, str | None]:
             return sheets, None
 
 
-def _death(source: str, status: int, stderr: str, timed_out: bool, memory_bytes: int) -> str:
+def _death(source: str, status: int, stderr: str, timed_out: bool, memory_bytes: int) -> InvalidInput:
     """Why the child stopped without an answer, for the user."""
     if timed_out:
-        return f"{source}: the file could not be read: the reader took longer than {TIMEOUT_SECONDS / 60:g} minutes"
+        return InvalidInput.coded("imports.excel.timeout", source=source, minutes=f"{TIMEOUT_SECONDS / 60:g}")
     if "memory allocation" in stderr or "MemoryError" in stderr or status in (-6, -9):
         # Rust aborts (SIGABRT) when an allocation fails under the limit; the kernel's OOM killer sends SIGKILL.
-        return (f"{source}: the file could not be read: the reader ran out of memory ({memory_bytes >> 20:,} MB; "
-                f"{MEMORY_VARIABLE} sets the limit)")
+        return InvalidInput.coded("imports.excel.out_of_memory", source=source, megabytes=f"{memory_bytes >> 20:,}",
+                                  variable=MEMORY_VARIABLE)
     last = stderr.strip().splitlines()[-1] if stderr.strip() else f"exit status {status}"
-    return f"{source}: the file could not be read: the reader stopped unexpectedly ({last[:300]})"
+    return InvalidInput.coded("imports.excel.stopped", source=source, reason=last[:300])
 
 
 # --- the child ------------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def _messages(request: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     except BaseException as exc:  # calamine raises its own types, and a Rust panic is a BaseException
         if isinstance(exc, MemoryError | KeyboardInterrupt | SystemExit):
             raise
-        yield ("refused", f"{source}: not a readable Excel workbook ({exc})")
+        yield ("refused", "imports.workbook_limits.readable_excel_workbook", {"source": source, "exc": str(exc)})
         return
     yield ("names", names)
     wanted = names[:1] if request["sheets"] is None else [name for name in request["sheets"] if name in names]
@@ -183,15 +184,15 @@ def _messages(request: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
             height, width = end[0] + 1 - (start[0] if trimmed else 0), end[1] + 1 - (start[1] if trimmed else 0)
             if height * width > request["max_cells"]:
                 corner = f"{column_name(end[1] + 1)}{end[0] + 1}"
-                yield ("refused", (f"{source}: sheet '{name}' reaches cell {corner}: {height:,} rows × {width:,} "
-                                   f"columns = {height * width:,} cells, more than the limit of "
-                                   f"{request['max_cells']:,}; delete what lies beyond the data, or save the sheet as CSV"))
+                yield ("refused", "imports.excel.too_many_cells", {
+                    "source": source, "name": name, "corner": corner, "height": height, "width": width,
+                    "cells": height * width, "limit": request["max_cells"]})
                 return
             values = sheet.to_python(skip_empty_area=True)
         except BaseException as exc:  # as above
             if isinstance(exc, MemoryError | KeyboardInterrupt | SystemExit):
                 raise
-            yield ("refused", f"{source}: sheet '{name}' is not readable ({exc})")
+            yield ("refused", "imports.excel.sheet_unreadable", {"source": source, "name": name, "exc": str(exc)})
             return
         yield ("sheet", name, top, left, width)
         for first in range(0, len(values), BATCH_ROWS):

@@ -203,9 +203,9 @@ def parse_mapping(pairs: list[str], kind: str) -> dict[str, list[str]]:
         field, sep, columns = pair.partition("=")
         field = field.strip()
         if not sep or not field or not columns.strip():
-            raise InvalidInput(f"--map '{pair}' should look like field=Column")
+            raise InvalidInput.coded("imports.fields.map_should_look_like", pair=pair)
         if field not in names:
-            raise InvalidInput(f"--map: '{field}' is not a field of {kind}; fields are {', '.join(sorted(names))}")
+            raise InvalidInput.coded("imports.fields.map_field_fields", field=field, kind=kind, items=', '.join(sorted(names)))
         mapping[field] = [c.strip() for c in columns.split("+")]
     return mapping
 
@@ -239,7 +239,7 @@ def match_columns(kind: str, header: list[str], overrides: dict[str, list[str]])
             elif normalise_header(column) in normalised:
                 indexes.append(normalised.index(normalise_header(column)))
             else:
-                raise InvalidInput(f"--map {field}={column}: the file has no column '{column}'; columns are {columns_text(header)}")
+                raise InvalidInput.coded("imports.fields.map_file_column_columns", field=field, column=column, columns_text=columns_text(header))
         resolved[field] = indexes
     # A column mapped on its own is taken; columns of a composite key (line_id=OrderNo+Product)
     # still hold their own fields too.

@@ -70,9 +70,7 @@ def _wait(attempt, wait: float, step, pause: float = _POLL_SECONDS) -> None:  # 
     while not attempt():
         waited = time.monotonic() - started
         if waited >= wait:
-            raise ImportBusy(
-                f"another import is running on this database; retry when it has finished (waited {waited:.0f} s)"
-            )
+            raise ImportBusy.coded("imports.lock.another_import_running_database", waited=waited)
         if not said:
             step(f"waiting for another import to finish (at most {wait:.0f} s)")
             said = True

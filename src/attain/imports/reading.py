@@ -89,7 +89,7 @@ def decode(raw: bytes, source: str) -> tuple[str, str]:
         if encoding == "gb18030":
             _check_reads_as_chinese(text, raw, source)
         return text, encoding
-    raise InvalidInput(f"{source}: unknown text encoding (expected UTF-8, UTF-16 or GBK/GB18030); save it as UTF-8 CSV")
+    raise InvalidInput.coded("imports.reading.unknown_text_encoding_expected", source=source)
 
 
 def _check_reads_as_chinese(text: str, raw: bytes, source: str) -> None:
@@ -110,10 +110,7 @@ def _check_reads_as_chinese(text: str, raw: bytes, source: str) -> None:
         guess = "Shift-JIS (Japanese)"
     except UnicodeDecodeError:
         guess = "another encoding (Shift-JIS, Big5?)"
-    raise InvalidInput(
-        f"{source}: the file does not read cleanly as GBK/GB18030 ({found:,} of {total:,} characters are ones Chinese "
-        f"text seldom uses, e.g. {examples}); it looks like {guess}. Save it as UTF-8 CSV"
-    )
+    raise InvalidInput.coded("imports.reading.file_does_read_cleanly", source=source, found=found, total=total, examples=examples, guess=guess)
 
 
 def _outside_gb2312(ch: str) -> bool:
@@ -135,9 +132,7 @@ def _strict(raw: bytes, encoding: str, source: str, offset: int = 0) -> str:
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InvalidInput(
-            f"{source}: the file says it is {encoding} but byte {exc.start + offset} is not valid {encoding}"
-        ) from exc
+        raise InvalidInput.coded("imports.reading.file_says_but_byte", source=source, encoding=encoding, value=exc.start + offset) from exc
 
 
 _QUOTED = re.compile(r'"[^"]*"')
@@ -158,7 +153,7 @@ def read_csv(
     raw = _read_bytes(path)
     text, encoding = decode(raw, source)
     if not text or text.isspace():
-        raise InvalidInput(f"{source}: the file is empty")
+        raise InvalidInput.coded("imports.reading.file_empty", source=source)
     delimiter = _sniff_delimiter("\n".join(text[:20_000].splitlines()[:5]))
     if has_header:
         columns = _plain_columns(text, delimiter)
@@ -181,7 +176,7 @@ def read_csv(
             reason = "a quote opened in this row is never closed"
         else:
             reason = str(exc)
-        raise InvalidInput(f"{source}: line {line}: unreadable CSV ({reason})") from exc
+        raise InvalidInput.coded("imports.reading.line_unreadable_csv", source=source, line=line, reason=reason) from exc
     return _with_header(source, rows, lines, encoding, None, header_score, has_header, column_names)
 
 
@@ -243,7 +238,7 @@ def _columns_with_header(
     header = [h.strip().lstrip("\ufeff") for h in rows[best_index]]
     data = [column[best_index + 1 :] for column in columns]
     if not data[0]:
-        raise InvalidInput(f"{source}: no data rows under the header")
+        raise InvalidInput.coded("imports.reading.data_rows_under_header", source=source)
     lines = list(range(best_index + 2, best_index + 2 + len(data[0])))
     return Table(source, header, _RowView(data), lines, encoding, None, data)
 
@@ -287,7 +282,7 @@ def read_workbook(
     from attain.imports import excel_worker, workbook_limits
 
     if not path.exists():
-        raise InvalidInput(f"{path}: no such file")
+        raise InvalidInput.coded("imports.reading.such_file", path=path)
     workbook_limits.check_workbook(path, path.name)
     return excel_worker.read_sheets(path, source=path.name, sheets=sheets, trimmed=trimmed, as_text=as_text,
                                     max_cells=workbook_limits.MAX_SHEET_CELLS)
@@ -305,18 +300,18 @@ def read_excel(
     workbook = read_workbook(path, sheets=None if sheet is None else [sheet], as_text=True)
     names = workbook.sheet_names
     if not names:
-        raise InvalidInput(f"{source}: the workbook has no sheets")
+        raise InvalidInput.coded("imports.reading.workbook_sheets", source=source)
     if sheet is None:
         sheet = names[0]
     elif sheet not in names:
-        raise InvalidInput(f"{source}: no sheet named '{sheet}'; sheets are {', '.join(names)}")
+        raise InvalidInput.coded("imports.reading.sheet_named_sheets", source=source, sheet=sheet, items=', '.join(names))
     rows = workbook.rows[sheet]
     lines = list(range(1, len(rows) + 1))
     for row, line in zip(rows, lines):
         if any(len(cell) > MAX_FIELD_CHARS for cell in row):
-            raise InvalidInput(f"{source}: sheet '{sheet}' row {line}: a cell longer than {MAX_FIELD_CHARS:,} characters")
+            raise InvalidInput.coded("imports.reading.sheet_row_cell_longer", source=source, sheet=sheet, line=line, max_field_chars=MAX_FIELD_CHARS)
     if not any(any(cell for cell in row) for row in rows):
-        raise InvalidInput(f"{source}: sheet '{sheet}' is empty")
+        raise InvalidInput.coded("imports.reading.sheet_empty", source=source, sheet=sheet)
     return _with_header(source, rows, lines, None, sheet, header_score, has_header, column_names)
 
 
@@ -335,13 +330,13 @@ def read_table(
     if column_names:
         has_header = False
     if not path.exists():
-        raise InvalidInput(f"{path}: no such file")
+        raise InvalidInput.coded("imports.reading.such_file", path=path)
     if path.is_dir():
-        raise InvalidInput(f"{path}: is a folder, not a file")
+        raise InvalidInput.coded("imports.reading.folder_file", path=path)
     if path.suffix.lower() in EXCEL_SUFFIXES:
         return read_excel(path, sheet=sheet, header_score=header_score, has_header=has_header, column_names=column_names)
     if sheet is not None:
-        raise InvalidInput(f"{path.name}: --sheet applies to Excel files only")
+        raise InvalidInput.coded("imports.reading.sheet_applies_excel_files", name=path.name)
     return read_csv(path, header_score=header_score, has_header=has_header, column_names=column_names)
 
 
@@ -349,7 +344,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the file ({exc.strerror})") from exc
+        raise InvalidInput.coded("imports.reading.cannot_read_file", path=path, strerror=exc.strerror) from exc
 
 
 def column_name(number: int) -> str:
@@ -402,14 +397,12 @@ def _headerless_names(source: str, names: Sequence[str], width: int) -> list[str
     """Header for a file without one: the given names, then column<N> for the columns left unnamed."""
     cleaned = [name.strip() for name in names]
     if len(cleaned) > width:
-        raise InvalidInput(
-            f"{source}: --columns names {len(cleaned)} columns ({', '.join(cleaned)}) but the widest row has {width}"
-        )
+        raise InvalidInput.coded("imports.reading.columns_names_columns_but", source=source, count=len(cleaned), items=', '.join(cleaned), width=width)
     if any(not name for name in cleaned):
-        raise InvalidInput(f"{source}: --columns has an empty name ('{','.join(names)}')")
+        raise InvalidInput.coded("imports.reading.columns_empty_name", source=source, items=','.join(names))
     repeated = sorted({name for name in cleaned if cleaned.count(name) > 1})
     if repeated:
-        raise InvalidInput(f"{source}: --columns names {', '.join(repeated)} more than once")
+        raise InvalidInput.coded("imports.reading.columns_names_more_once", source=source, items=', '.join(repeated))
     return cleaned + [f"column{i + 1}" for i in range(len(cleaned), width)]
 
 
@@ -425,5 +418,5 @@ def _trimmed(table: Table) -> Table:
         kept_rows = [row for i, row in enumerate(table.rows) if i not in drop]
         kept_lines = [line for i, line in enumerate(table.lines) if i not in drop]
     if not kept_rows:
-        raise InvalidInput(f"{table.source}: no data rows under the header")
+        raise InvalidInput.coded("imports.reading.data_rows_under_header", source=table.source)
     return Table(table.source, table.header, kept_rows, kept_lines, table.encoding, table.sheet)

@@ -148,7 +148,7 @@ def _import_orders(session: Session, table: Table, mapping: dict[str, list[int]]
         amounts = _computed_amounts(columns, quantities, _multiplier(table, mapping, "unit_price", options))
         result.warnings.append("amount computed as quantity × unit price, rounded half up to the cent")
     else:
-        raise InvalidInput(f"{table.source}: no amount column (金额/销售额/Sales/Amount), nor unit price and quantity; use --map amount=Column")
+        raise InvalidInput.coded("imports.amount_column_sales_amount", source=table.source)
     costs = columns.amount("cost", scale=MONEY_SCALE, multiplier=_multiplier(table, mapping, "cost", options))
     currencies = columns.text("currency", max_length=3)
     for index, currency in enumerate(currencies):
@@ -234,7 +234,7 @@ def _reps_from_regions(
     """Give each line without a rep to the manager of its region (--rep-from-region)."""
     heads = dict(session.execute(select(OrgNode.id, OrgNode.manager_id).where(OrgNode.kind == "region")).all())
     if not any(heads.values()):
-        raise InvalidInput("--rep-from-region: no region has a manager; import regions with a manager column first")
+        raise InvalidInput.coded("imports.rep_region_region_manager")
     out = [rep if rep is not None else heads.get(region) if region is not None else None
            for rep, region in zip(line_reps, line_regions)]
     given = sum(1 for before, after in zip(line_reps, out) if before is None and after is not None)
@@ -607,7 +607,7 @@ def _place_product_node(session: Session, node_id: int, parent_id: int) -> bool:
         return False
     parent = session.execute(select(ProductNode.path, ProductNode.depth).where(ProductNode.id == parent_id)).one()
     if parent.path.startswith(node.path):
-        raise InvalidInput(f"product group {parent_id} cannot go under its own member {node_id}")
+        raise InvalidInput.coded("imports.product_group_cannot_go", parent_id=parent_id, node_id=node_id)
     new_path = child_path(parent.path, node_id, f"product node {node_id}")
     deepest = subtree_path_length(session=session, model=ProductNode, path=node.path)
     check_path_length(deepest - len(node.path) + len(new_path), parent.depth + 1, f"product node {node_id}")
@@ -695,7 +695,7 @@ def _import_regions(session: Session, table: Table, mapping: dict[str, list[int]
     result = ImportResult("regions", table.source, table.encoding, len(table.rows))
     columns = Columns(table, mapping, date_format=options.date_format)
     if not columns.has("code") and not columns.has("name"):
-        raise InvalidInput(f"{table.source}: no region code or name column; columns are {', '.join(table.header)}. Use --map code=Column")
+        raise InvalidInput.coded("imports.region_code_name_column", source=table.source, items=', '.join(table.header))
     names = columns.text("name", required=not columns.has("code"))
     codes = columns.codes("code", required=True) if columns.has("code") else [clean_code(n) if n else None for n in names]
     duplicates(codes, columns, "code" if columns.has("code") else "name", "region")

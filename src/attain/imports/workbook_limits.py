@@ -73,7 +73,7 @@ def check_workbook(path: Path, source: str | None = None) -> None:
         with path.open("rb") as file:
             magic = file.read(8)
     except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the file ({exc.strerror})") from exc
+        raise InvalidInput.coded("imports.workbook_limits.cannot_read_file", path=path, strerror=exc.strerror) from exc
     if magic.startswith(ZIP_MAGIC):
         _check_zip(path, source)
     elif magic == OLE_MAGIC:
@@ -118,7 +118,7 @@ def _check_zip(path: Path, source: str) -> None:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
-        raise InvalidInput(f"{source}: not a readable Excel workbook ({exc})") from exc
+        raise InvalidInput.coded("imports.workbook_limits.readable_excel_workbook", source=source, exc=exc) from exc
     with archive, path.open("rb") as raw:
         parts = archive.infolist()
         _check_directory(parts, source)
@@ -129,34 +129,29 @@ def _check_zip(path: Path, source: str) -> None:
             for info in parts:
                 unzipped = _check_part(raw, info, source, unzipped, binary_sheets)
         except _Refused as refused:
-            raise InvalidInput(f"{source}: {_sheet_label(archive, refused.part)} {refused.message}") from None
+            raise InvalidInput.coded("imports.workbook_limits.error", source=source, sheet_label=_sheet_label(archive, refused.part), message=refused.message) from None
 
 
 def _check_directory(parts: list[zipfile.ZipInfo], source: str) -> None:
     """What the zip's directory declares: the number of parts, their sizes and compression."""
     if len(parts) > MAX_PARTS:
-        raise InvalidInput(f"{source}: not a readable Excel workbook (it holds {len(parts):,} parts; a spreadsheet "
-                           f"has at most {MAX_PARTS:,})")
+        raise InvalidInput.coded("imports.workbook_limits.readable_excel_workbook_holds", source=source, count=len(parts), max_parts=MAX_PARTS)
     declared = 0
     for info in parts:
         if info.flag_bits & 0x1:
-            raise InvalidInput(f"{source}: not a readable Excel workbook (part {info.filename} is encrypted)")
+            raise InvalidInput.coded("imports.workbook_limits.readable_excel_workbook_part_2", source=source, filename=info.filename)
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise InvalidInput(f"{source}: not a readable Excel workbook (part {info.filename} uses zip compression "
-                               f"method {info.compress_type}, which spreadsheets do not use)")
+            raise InvalidInput.coded("imports.workbook_limits.readable_excel_workbook_part_3", source=source, filename=info.filename, compress_type=info.compress_type)
         if info.file_size > RATIO_GRACE_BYTES and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
             ratio = info.file_size / max(info.compress_size, 1)
-            raise InvalidInput(f"{source}: part {info.filename} expands {ratio:,.0f} times when unzipped "
-                               f"({info.compress_size:,} to {info.file_size:,} bytes; spreadsheets expand at most "
-                               f"{MAX_COMPRESSION_RATIO} times): a zip bomb, not read")
+            raise InvalidInput.coded("imports.workbook_limits.part_expands_times_when", source=source, filename=info.filename, ratio=ratio, compress_size=info.compress_size, file_size=info.file_size, max_compression_ratio=MAX_COMPRESSION_RATIO)
         declared += info.file_size
         if declared > MAX_UNZIPPED_BYTES:
-            raise InvalidInput(_too_big(source))
+            raise _too_big(source)
 
 
-def _too_big(source: str) -> str:
-    return (f"{source}: unzips to more than {MAX_UNZIPPED_BYTES >> 20:,} MiB, the limit for a workbook; save the data "
-            "as CSV or split it into smaller workbooks")
+def _too_big(source: str) -> InvalidInput:
+    return InvalidInput.coded("imports.workbook_limits.too_big", source=source, mebibytes=MAX_UNZIPPED_BYTES >> 20)
 
 
 def _check_part(raw: BinaryIO, info: zipfile.ZipInfo, source: str, unzipped: int, binary_sheets: set[str]) -> int:
@@ -167,18 +162,16 @@ def _check_part(raw: BinaryIO, info: zipfile.ZipInfo, source: str, unzipped: int
         if size == 0:
             kind = _part_kind(info.filename, chunk, binary_sheets)
             if kind == "utf-16":
-                raise InvalidInput(f"{source}: not a readable Excel workbook (part {info.filename} is XML in UTF-16, "
-                                   "which spreadsheets do not use)")
+                raise InvalidInput.coded("imports.workbook_limits.readable_excel_workbook_part_5", source=source, filename=info.filename)
             if kind == "xml":
                 scanner = _XmlScanner(info.filename, ods=info.filename == "content.xml")
             elif kind == "xlsb-sheet":
                 scanner = _XlsbSheetScanner(info.filename)
         size += len(chunk)
         if unzipped + size > MAX_UNZIPPED_BYTES:
-            raise InvalidInput(_too_big(source))
+            raise _too_big(source)
         if size > info.file_size:
-            raise InvalidInput(f"{source}: part {info.filename} holds more data than its zip header declares "
-                               f"({info.file_size:,} bytes): a damaged or crafted file, not read")
+            raise InvalidInput.coded("imports.workbook_limits.part_holds_more_data", source=source, filename=info.filename, file_size=info.file_size)
         if scanner is not None:
             scanner.feed(chunk)
     if scanner is not None:
@@ -206,7 +199,7 @@ def _inflate(raw: BinaryIO, info: zipfile.ZipInfo, source: str) -> Iterator[byte
     raw.seek(info.header_offset)
     header = raw.read(30)
     if len(header) != 30 or not header.startswith(ZIP_MAGIC):
-        raise InvalidInput(f"{source}: not a readable Excel workbook (part {info.filename} is damaged)")
+        raise InvalidInput.coded("imports.workbook_limits.readable_excel_workbook_part", source=source, filename=info.filename)
     name_length, extra_length = struct.unpack_from("<HH", header, 26)
     raw.seek(info.header_offset + 30 + name_length + extra_length)
     left = info.compress_size
@@ -229,7 +222,7 @@ def _inflate(raw: BinaryIO, info: zipfile.ZipInfo, source: str) -> Iterator[byte
                 if inflater.eof or (not data and len(out) < CHUNK_BYTES):
                     break
     except zlib.error as exc:
-        raise InvalidInput(f"{source}: not a readable Excel workbook (part {info.filename} is damaged: {exc})") from exc
+        raise InvalidInput.coded("imports.workbook_limits.readable_excel_workbook_part_4", source=source, filename=info.filename, exc=exc) from exc
 
 
 def _read_part(archive: zipfile.ZipFile, name: str, limit: int = 16 << 20) -> bytes:
@@ -679,8 +672,7 @@ _XLS_CELLS = {0x0203, 0x0204, 0x0205, 0x027E, 0x00FD, 0x0006}  # Number, Label, 
 def _check_xls(path: Path, source: str) -> None:
     size = path.stat().st_size
     if size > MAX_XLS_BYTES:
-        raise InvalidInput(f"{source}: {size / (1 << 20):,.0f} MiB is more than the {MAX_XLS_BYTES >> 20:,} MiB an .xls "
-                           "file may hold; save it as .xlsx or CSV")
+        raise InvalidInput.coded("imports.workbook_limits.mib_more_mib_xls", source=source, value=size / (1 << 20), value2=MAX_XLS_BYTES >> 20)
     stream = _ole_stream(path.read_bytes(), ("workbook", "book"))
     if stream is None:
         return  # not an OLE file we can follow: calamine decides, in its memory-limited process
@@ -707,7 +699,7 @@ def _check_xls(path: Path, source: str) -> None:
                     extent.add(row + 1, last + 1, max(last - first + 1, 0))
             extent.check(name)
         except _Refused as refused:
-            raise InvalidInput(f"{source}: sheet '{name}' {refused.message}") from None
+            raise InvalidInput.coded("imports.workbook_limits.sheet", source=source, name=name, message=refused.message) from None
 
 
 def _check_xls_dimensions(data: bytes, sheet: str) -> None:

@@ -359,7 +359,7 @@ def anchor(
     plus planned `hires` from their start dates, plus what a marketing `budget_change` adds) and the
     history (last complete year), with the gap in words. Writes nothing."""
     if not 2000 <= year <= 2100:
-        raise InvalidInput(f"year {year} is out of range (2000-2100)")
+        raise InvalidInput.coded("market.year_out_range", year=year)
     metric = require_metric(session=session, code=metric_code)
     target_share = calc.check_share(parse_share(share, "--share"))
     start, end = date(year, 1, 1), date(year, 12, 31)
@@ -368,7 +368,7 @@ def anchor(
         raise InvalidInput.coded("market.no_market", year=year)
     rounding = parse_money(unit, metric.scale, "--unit") if unit is not None else 10**metric.scale
     if rounding <= 0:
-        raise InvalidInput(f"--unit {unit} must be positive")
+        raise InvalidInput.coded("market.unit_positive", unit=unit)
     target = calc.market_target(size, target_share, rounding)
     window = baseline_window(session=session, target_start=start, basis=baseline, as_of=as_of)
     capacity = capacity_for(session=session, metric_code=metric.code, year=year, productivity=productivity, window=window)

@@ -74,11 +74,11 @@ def evaluate_lifecycle(
 ) -> list[tuple[int | None, str | None, int]]:
     """(key, label, value) rows of a count / distinct_count over a lifecycle source."""
     if source not in LIFECYCLE_SOURCES:
-        raise InvalidInput(f"'{source}' is not a lifecycle source ({', '.join(LIFECYCLE_SOURCES)})")
+        raise InvalidInput.coded("metrics.lifecycle.lifecycle_source", source=source, items=', '.join(LIFECYCLE_SOURCES))
     if aggregation not in ("count", "distinct_count"):
-        raise InvalidInput(f"a lifecycle source is counted (count or distinct_count), not aggregated by {aggregation}")
+        raise InvalidInput.coded("metrics.lifecycle.lifecycle_source_counted_count", aggregation=aggregation)
     if group_by is not None and group_by not in LIFECYCLE_GROUPINGS:
-        raise InvalidInput(f"lifecycle metrics group by {' or '.join(LIFECYCLE_GROUPINGS)}, not '{group_by}'")
+        raise InvalidInput.coded("metrics.lifecycle.lifecycle_metrics_group", items=' or '.join(LIFECYCLE_GROUPINGS), group_by=group_by)
     table, column, condition = _definition(source, start, end)
     value = func.count(distinct(column)) if aggregation == "distinct_count" else func.count(column)
     if group_by is None:

@@ -40,7 +40,7 @@ def require_metric(*, session: Session, code: str) -> Metric:
     metric = session.scalars(select(Metric).where(Metric.code == code)).first()
     if metric is None:
         codes = ", ".join(m.code for m in list_metrics(session=session))
-        raise NotFound(f"no metric '{code}'; metrics are {codes}")
+        raise NotFound.coded("metrics.metric_metrics", code=code, codes=codes)
     return metric
 
 
@@ -50,20 +50,20 @@ def create_metric(
 ) -> Metric:
     """A user-defined metric: an aggregation of an order-line source, or the ratio of two metrics."""
     if aggregation not in AGGREGATIONS:
-        raise InvalidInput(f"aggregation '{aggregation}' is not one of {', '.join(AGGREGATIONS)}")
+        raise InvalidInput.coded("metrics.aggregation_one", aggregation=aggregation, items=', '.join(AGGREGATIONS))
     if session.scalars(select(Metric).where(Metric.code == code)).first() is not None:
-        raise Conflict(f"a metric '{code}' already exists")
+        raise Conflict.coded("metrics.metric_already_exists", code=code)
     if not 0 <= scale <= 6:
-        raise InvalidInput(f"scale {scale} must be between 0 and 6 decimal places")
+        raise InvalidInput.coded("metrics.scale_between_decimal_places", scale=scale)
     numerator_id = denominator_id = None
     if aggregation == "ratio":
         if not numerator or not denominator:
-            raise InvalidInput("a ratio metric needs --numerator and --denominator metrics")
+            raise InvalidInput.coded("metrics.ratio_metric_needs_numerator")
         numerator_id = require_metric(session=session, code=numerator).id
         denominator_id = require_metric(session=session, code=denominator).id
         source = None
     elif source not in SOURCES:
-        raise InvalidInput(f"source '{source}' is not one of {', '.join(SOURCES)}")
+        raise InvalidInput.coded("metrics.source_one", source=source, items=', '.join(SOURCES))
     metric = Metric(code=code, name=name, name_zh=name_zh, aggregation=aggregation, source=source, unit=unit,
                     scale=scale, numerator_id=numerator_id, denominator_id=denominator_id, builtin=False)
     session.add(metric)
@@ -137,7 +137,7 @@ def _grouping(group_by: str | None, lines) -> tuple[ColumnElement | None, Column
     if group_by is None:
         return None, None
     if group_by not in GROUPINGS:
-        raise InvalidInput(f"cannot group by '{group_by}'; choose one of {', '.join(GROUPINGS)}")
+        raise InvalidInput.coded("metrics.cannot_group_choose_one", group_by=group_by, items=', '.join(GROUPINGS))
     return {
         "rep": (lines.c.rep_id, OrgNode.name),
         "region": (lines.c.region_id, OrgNode.name),
@@ -151,7 +151,7 @@ def evaluate(
 ) -> list[MetricValue]:
     """The metric over orders dated in [start, end], in total or per rep/region/product/customer."""
     if end < start:
-        raise InvalidInput(f"end {end} is before start {start}")
+        raise InvalidInput.coded("metrics.end_before_start", end=end, start=start)
     if metric.aggregation == "ratio":
         return _ratio(session=session, metric=metric, start=start, end=end, group_by=group_by)
     if metric.source in LIFECYCLE_SOURCES:

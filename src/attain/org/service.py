@@ -32,8 +32,8 @@ def require_node(*, session: Session, key: str) -> OrgNode:
     if len(by_name) == 1:
         return by_name[0]
     if len(by_name) > 1:
-        raise InvalidInput(f"'{key}' names {len(by_name)} org nodes; use the code instead")
-    raise NotFound(f"no rep, team, region or company with code or name '{key}'")
+        raise InvalidInput.coded("org.names_org_nodes_code", key=key, count=len(by_name))
+    raise NotFound.coded("org.rep_team_region_company", key=key)
 
 
 def ensure_root(*, session: Session, name: str = "公司") -> int:
@@ -57,9 +57,9 @@ def move_node(*, session: Session, node_id: int, parent_id: int) -> None:
     node = session.get(OrgNode, node_id)
     parent = session.get(OrgNode, parent_id)
     if node is None or parent is None:
-        raise NotFound("org node to move or its new parent does not exist")
+        raise NotFound.coded("org.org_node_move_new")
     if parent.path.startswith(node.path):
-        raise InvalidInput(f"cannot move {node.code} under its own subtree ({parent.code})")
+        raise InvalidInput.coded("org.cannot_move_under_own", code=node.code, code2=parent.code)
     old_path, new_path = node.path, child_path(parent.path, node.id, node.code)
     deepest = subtree_path_length(session=session, model=OrgNode, path=old_path)
     check_path_length(deepest - len(old_path) + len(new_path), parent.depth + 1, f"{node.code} (or a node below it)")

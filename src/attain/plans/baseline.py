@@ -89,7 +89,7 @@ def window_for(
 ) -> Baseline:
     """The baseline window of a plan starting `target_start` (pure: no database)."""
     if basis not in BASES:
-        raise InvalidInput(f"unknown baseline '{basis}'; choose {' or '.join(BASES)}")
+        raise InvalidInput.coded("plans.baseline.unknown_baseline_choose", basis=basis, items=' or '.join(BASES))
     note = None
     if basis == LAST_FISCAL_YEAR:
         fy = target_start.year + 1
@@ -164,7 +164,7 @@ def history_by_member(
             line, product.c.path.startswith(line.c.path)).where(line.c.id.in_(list(keys))).add_columns(
             line.c.id, func.sum(lines.c.amount)).group_by(line.c.id)
     else:
-        raise InvalidInput(f"no history by '{group}'; choose org, time or product")
+        raise InvalidInput.coded("plans.baseline.history_choose_org_time", group=group)
     found = {int(k): int(v or 0) for k, v in session.execute(query).all()}
     return np.array([found.get(k, 0) for k in keys], dtype=np.float64)
 

@@ -138,7 +138,7 @@ def split_root(
         return first.astype(np.int64)
     member, cells = pin_locks(locks, first.astype(np.float64), unit, "the plan total")
     if member is not None and member != total:
-        raise InvalidInput(f"{_describe(locks, member)} differs from the plan total {total}; unlock it or set the total")
+        raise InvalidInput.coded("plans.differs_plan_total_unlock", describe=_describe(locks, member), total=total)
     engine_locks = [
         Lock.of({axis.name: axis.members[i] for axis, i in zip(axes, np.unravel_index(s, layout.shape))}, v)
         for s, v in cells.items()
@@ -210,7 +210,7 @@ def _split_children(
     try:
         result = split(total, unit, axes, prior=prior, locks=engine_locks, spread_zero_prior=True)
     except InvalidInput as exc:
-        raise InvalidInput(f"cannot split {tree.names[parent]} over its members: {_readable(exc, tree, children, slice_names)}") from exc
+        raise InvalidInput.coded("plans.cannot_split_over_members", names=tree.names[parent], readable=_readable(exc, tree, children, slice_names)) from exc
     return result.cells.astype(np.int64)
 
 
@@ -228,14 +228,14 @@ def pin_locks(
     for lock in sorted(locks, key=lambda lock: len(lock.slices)):
         if len(lock.slices) == size:
             if member is not None and member != lock.value:
-                raise InvalidInput(f"{owner} has two locked totals ({member} and {lock.value})")
+                raise InvalidInput.coded("plans.two_locked_totals", owner=owner, member=member, value=lock.value)
             member = lock.value
             continue
         taken = sum(fixed[s] for s in lock.slices if s in fixed)
         free = [s for s in lock.slices if s not in fixed]
         rest = lock.value - taken
         if rest < 0 or (rest and not free):
-            raise InvalidInput(f"locked cell {lock.label} ({lock.value}) of {owner} does not match the locked cells inside it ({taken})")
+            raise InvalidInput.coded("plans.locked_cell_does_match", label=lock.label, value=lock.value, owner=owner, taken=taken)
         if not free:
             continue
         shares = pattern[free]
@@ -318,10 +318,8 @@ def apply_edits(
         need = edit.value - int(new[region & fixed].sum())
         if need < 0 or (need > 0 and not free.any()):
             held = int(new[region & fixed].sum())
-            raise InvalidInput(
-                f"{edit.label} cannot be {edit.value}: {held} of it is locked or in closed periods"
-                + ("" if free.any() else " and nothing else under it is open")
-            )
+            raise InvalidInput.coded("plans.held" if free.any() else "plans.held_nothing_open",
+                                     label=edit.label, value=edit.value, held=held)
         before = new[:, cols].copy()
         new[free] = _spread(need, new[free], unit)
         if edit.donors is not None and edit.donor_slices is None:
@@ -333,10 +331,7 @@ def apply_edits(
                 givers = donor_nodes & ~fixed[:, s]
                 available = int(new[givers, s].sum())
                 if not givers.any() or available - int(delta[k]) < 0:
-                    raise InvalidInput(
-                        f"{edit.label}: {names[edit.donors]} has {available} open in {slice_names[s]} to give, "
-                        f"{int(delta[k])} is needed; change the total instead, or unlock cells"
-                    )
+                    raise InvalidInput.coded("plans.open_give_needed_change", label=edit.label, names=names[edit.donors], available=available, slice_names=slice_names[s], delta=int(delta[k]))
                 new[givers, s] = _spread(available - int(delta[k]), new[givers, s], unit)
         elif edit.donors is not None:
             delta = int((new[:, cols] - before)[inside].sum())
@@ -345,10 +340,7 @@ def apply_edits(
             givers = area & ~region & ~fixed
             available = int(new[givers].sum())
             if delta and (not givers.any() or available - delta < 0):
-                raise InvalidInput(
-                    f"{edit.label}: the locked cell above it has {available} open elsewhere to give, {delta} is needed; "
-                    "unlock it or change less"
-                )
+                raise InvalidInput.coded("plans.locked_cell_above_open", label=edit.label, available=available, delta=delta)
             if delta:
                 new[givers] = _spread(available - delta, new[givers], unit)
         pinned |= region
@@ -388,7 +380,7 @@ def extra_reps(gap: int, output_per_new_rep: float) -> int:
     if gap <= 0:
         return 0
     if output_per_new_rep <= 0:
-        raise InvalidInput("a new rep would produce nothing in the plan period, so no headcount closes the gap")
+        raise InvalidInput.coded("plans.new_rep_would_produce")
     return math.ceil(gap / output_per_new_rep)
 
 

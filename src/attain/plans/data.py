@@ -53,7 +53,7 @@ def with_ancestors(*, session: Session, leaves: Sequence[OrgNode]) -> list[OrgNo
     nodes.sort(key=lambda n: (n.depth, n.code))
     roots = [n for n in nodes if n.parent_id is None or n.parent_id not in wanted]
     if len(roots) != 1:
-        raise InvalidInput(f"the reps belong to {len(roots)} separate org trees ({', '.join(r.code for r in roots)}); a plan needs one company")
+        raise InvalidInput.coded("plans.data.reps_belong_separate_org", count=len(roots), items=', '.join(r.code for r in roots))
     return nodes
 
 

@@ -87,9 +87,7 @@ def closed_labels(plan: Plan, labels: set[str] | list[str]) -> set[str]:
 
 def _check_open(plan: Plan, key: CellKey, what: str = "changed") -> None:
     if closed_labels(plan, [key[0]]):
-        raise Conflict(
-            f"period {key[0]} closed before this revision takes effect ({plan.effective_from}); it cannot be {what}"
-        )
+        raise Conflict.coded("plans.edits.period_closed_before_revision", key=key[0], effective_from=plan.effective_from, what=what)
 
 
 def _changes(session: Session, old: dict[CellKey, Cell], new: dict[CellKey, Cell]) -> tuple[CellChange, ...]:
@@ -120,9 +118,9 @@ def resolve(*, session: Session, plan: Plan, ref: CellRef, cells: dict[CellKey, 
     if ref.product:
         product_id = session.scalar(select(ProductNode.id).where(ProductNode.code == ref.product))
         if product_id is None:
-            raise NotFound(f"no product line '{ref.product}'")
+            raise NotFound.coded("plans.edits.product_line", product=ref.product)
     if ref.customer_type not in CUSTOMER_TYPES:
-        raise InvalidInput(f"customer type '{ref.customer_type}' is not one of {', '.join(CUSTOMER_TYPES)}")
+        raise InvalidInput.coded("plans.edits.customer_type_one", customer_type=ref.customer_type, items=', '.join(CUSTOMER_TYPES))
     key = (period, node.id, product_id, ref.customer_type)
     if key not in cells:
         raise NotFound(f"plan {plan.name} has no cell for {node.code} in {period}"
@@ -178,7 +176,7 @@ def _save_resplit(
 
     def covered(key: CellKey) -> tuple[int, ...]:
         if key[0] not in period_index or key[2] not in product_index or key[3] not in type_index:
-            raise InvalidInput(f"cell {cell_label(key, org)} does not fit the plan's split")
+            raise InvalidInput.coded("plans.edits.cell_does_fit_plan", cell_label=cell_label(key, org))
         return tuple(int(s) for s in layout.covered(period_index[key[0]], product_index[key[2]], type_index[key[3]]))
 
     shape = (len(org.nodes), layout.slices)
@@ -223,7 +221,7 @@ def _save_resplit(
             else:
                 fixed |= mask
         if donors is not None and not below[donors, position[key[1]]]:
-            raise InvalidInput(f"{cell_label(key, org)} is not under {org.nodes[donors].code}, the part of the plan that gives the difference")
+            raise InvalidInput.coded("plans.edits.under_part_plan_gives", cell_label=cell_label(key, org), code=org.nodes[donors].code)
         if donors == position[key[1]] and donor_slices is None:
             raise InvalidInput(f"{cell_label(key, org)} is the top of the part being redistributed; change the total instead "
                                "(--change-total), or edit the cells under it", code="cell.top", params={"cell": cell_label(key, org)})
@@ -234,13 +232,13 @@ def _save_resplit(
     new = build_cells(layout=layout, org=org, leaf_rows=rows, old=old, metric=metric)
     for key, value in pins.items():
         if new[key].value != value:
-            raise InvalidInput(f"{cell_label(key, org)} cannot be set to {value} here (the cells under it give {new[key].value})")
+            raise InvalidInput.coded("plans.edits.cannot_set_here_cells", cell_label=cell_label(key, org), value=value, value2=new[key].value)
         if lock_pins:
             new[key].locked = True
     check_locks_kept(old, new, org)
     for key, cell in old.items():
         if key[0] in shut and new[key].value != cell.value:  # pragma: no cover - apply_edits never moves a closed slice
-            raise InvalidInput(f"closed cell {cell_label(key, org)} would change")
+            raise InvalidInput.coded("plans.edits.closed_cell_would_change", cell_label=cell_label(key, org))
     version = begin_change(session=session, plan=plan, expect=expect, by=by, action=action, reason=reason, role=role)
     changed = save_cells(session=session, plan=plan, version=version, layout=layout, old=old, new=new)
     plan.total = plan_total(layout, org, new)
@@ -307,7 +305,7 @@ def set_lock(
         PlanCell.product_node_id.is_(None) if key[2] is None else PlanCell.product_node_id == key[2],
     )).one()
     if cell.locked == locked:
-        raise InvalidInput(f"cell {ref.node} {key[0]} is already {'locked' if locked else 'unlocked'}")
+        raise InvalidInput.coded("plans.edits.cell_already", node=ref.node, key=key[0], value='locked' if locked else 'unlocked')
     action = "lock" if locked else "unlock"
     version = begin_change(session=session, plan=plan, expect=expect, by=by, action=action, reason=reason or f"{action} {ref.node} {key[0]}")
     record_cell_changes(session=session, version=version, before={key: (cell.value, cell.locked)}, after={key: (cell.value, locked)})
@@ -326,7 +324,7 @@ def set_note(
     if actor is not None:
         authorize(session=session, user=actor, plan=plan, action="edit", nodes=(require_node(session=session, key=ref.node),))
     if note is None and rule is None and owner is None:
-        raise InvalidInput("give --note, --owner or an assessment rule option to change")
+        raise InvalidInput.coded("plans.edits.give_note_owner_assessment")
     cell = session.scalars(select(PlanCell).where(
         PlanCell.plan_id == plan.id, PlanCell.period == key[0], PlanCell.org_node_id == key[1],
         PlanCell.customer_type == key[3],
@@ -336,18 +334,18 @@ def set_note(
     if rule:
         metric_code = rule.get("metric")
         if metric_code and session.scalar(select(Metric.id).where(Metric.code == metric_code)) is None:
-            raise NotFound(f"no metric '{metric_code}' for the assessment rule")
+            raise NotFound.coded("plans.edits.metric_assessment_rule", metric_code=metric_code)
         achieved = rule.get("achieved_at")
         if achieved is not None:
             try:
                 ratio = float(achieved)
             except ValueError as exc:
-                raise InvalidInput(f"achieved-at '{achieved}' is not a ratio such as 1.00 or 0.95") from exc
+                raise InvalidInput.coded("plans.edits.achieved_ratio_such", achieved=achieved) from exc
             if not 0 < ratio <= 10:
-                raise InvalidInput(f"achieved-at {achieved} must be between 0 and 10 (1.00 = 100 % of target)")
+                raise InvalidInput.coded("plans.edits.achieved_between_target", achieved=achieved)
         review = rule.get("review")
         if review is not None and review not in ("daily", "weekly", "monthly", "quarterly"):
-            raise InvalidInput(f"review '{review}' is not daily, weekly, monthly or quarterly")
+            raise InvalidInput.coded("plans.edits.review_daily_weekly_monthly", review=review)
         new_rule.update({k: v for k, v in rule.items() if v is not None})
     owner_id = cell.owner_id
     if owner is not None:
@@ -420,7 +418,7 @@ def reconcile_plan(
     try:
         chosen = ReconcileRule(rule)
     except ValueError as exc:
-        raise InvalidInput(f"unknown reconcile rule '{rule}'; rules are {', '.join(r.value for r in ReconcileRule)}") from exc
+        raise InvalidInput.coded("plans.edits.unknown_reconcile_rule_rules", rule=rule, items=', '.join(r.value for r in ReconcileRule)) from exc
     plan = require_plan(session=session, name=name)
     label = parse_period(period).label if period else str(plan.year or plan.start_date.year)
     cells = load_cells(session=session, plan=plan)
@@ -429,7 +427,7 @@ def reconcile_plan(
         for c in session.scalars(select(PlanCommitment).where(PlanCommitment.plan_id == plan.id, PlanCommitment.period == label))
     }
     if not commitments:
-        raise NotFound(f"no commitments for {label} in plan {plan.name}; reps submit them with `attain plan commit`")
+        raise NotFound.coded("plans.edits.commitments_plan_reps_submit", label=label, name=plan.name)
     nodes = {n.id: n for n in session.scalars(select(OrgNode).where(OrgNode.id.in_({k[1] for k in cells})))}
     # Committed siblings share their top-down total among themselves; the others keep theirs.
     groups: dict[int | None, list[int]] = {}
@@ -455,9 +453,9 @@ def reconcile_plan(
     applied = None
     if apply:
         if warnings:
-            raise InvalidInput(f"cannot apply: {warnings[0]}; raise the parent's target first")
+            raise InvalidInput.coded("plans.edits.cannot_apply_raise_parent", warnings=warnings[0])
         if not pins:
-            raise InvalidInput("nothing to apply: the reconciled targets equal the top-down ones")
+            raise InvalidInput.coded("plans.edits.nothing_apply_reconciled_targets")
         applied = set_cells(session=session, name=name, values=pins, by=by, expect=expect,
                             reason=reason or f"reconciled with commitments ({chosen.value})").version
     return ReconcileReport(plan.name, chosen.value, label, gaps, tuple(warnings), applied)
@@ -477,36 +475,36 @@ def resplit_from(
     leaver: rep `rep`'s remaining targets go to teammates in proportion to their own targets.
     """
     if rule not in RESPLIT_RULES:
-        raise InvalidInput(f"unknown re-split rule '{rule}'; choose {' or '.join(RESPLIT_RULES)}")
+        raise InvalidInput.coded("plans.edits.unknown_re_split_rule", rule=rule, items=' or '.join(RESPLIT_RULES))
     plan, cells = _draft(session, name, expect)
     cut = parse_period(start).start
     if not plan.start_date < cut <= plan.end_date:
-        raise InvalidInput(f"--from {start} must fall after the plan's first day and within {plan.start_date}..{plan.end_date}")
+        raise InvalidInput.coded("plans.edits.fall_after_plan_first", start=start, start_date=plan.start_date, end_date=plan.end_date)
     cutoff = frozen_before(plan)
     if cutoff is not None and cut < cutoff:
-        raise Conflict(f"--from {start} is before this revision's effective date {cutoff}: the periods before it are closed")
+        raise Conflict.coded("plans.edits.before_revision_effective_date", start=start, cutoff=cutoff)
     layout = stored_layout(plan=plan, cells=cells)
     org = stored_tree(session=session, cells=cells)
     straddling = [p.label for p in layout.leaf_periods if p.start < cut <= p.end]
     if straddling:
-        raise InvalidInput(f"--from {start} cuts period {straddling[0]} in two; start at a period boundary")
+        raise InvalidInput.coded("plans.edits.cuts_period_two_start", start=start, straddling=straddling[0])
     closed = np.array([p.end < cut for p in layout.leaf_periods])
     if closed.all():
-        raise InvalidInput(f"every period of plan {plan.name} ends before {start}; nothing left to re-split")
+        raise InvalidInput.coded("plans.edits.every_period_plan_ends", name=plan.name, start=start)
     _a, b, c = layout.shape
     closed_slices = np.repeat(closed, b * c)
     rows = leaf_rows_of(layout, org, cells)
     if rule == "leaver":
         if not rep:
-            raise InvalidInput("the leaver rule needs --rep CODE")
+            raise InvalidInput.coded("plans.edits.leaver_rule_needs_rep")
         node = require_node(session=session, key=rep)
         index = next((i for i, n in enumerate(org.nodes) if n.id == node.id), None)
         if index is None or index not in org.leaves:
-            raise NotFound(f"{node.code} has no targets of their own in plan {plan.name}")
+            raise NotFound.coded("plans.edits.targets_their_own_plan", code=node.code, name=plan.name)
         parent = org.parents[index]
         mates = [j for j in org.leaves if org.parents[j] == parent and j != index]
         if not mates:
-            raise InvalidInput(f"{node.code} has no teammates in plan {plan.name} to take over the target")
+            raise InvalidInput.coded("plans.edits.teammates_plan_take_over", code=node.code, name=plan.name)
         pins: dict[CellKey, int] = {}
         for s_ in np.flatnonzero(~closed_slices):
             key = _leaf_key(layout, node.id, int(s_))
@@ -514,7 +512,7 @@ def resplit_from(
                 pins[key] = 0
         for key, value in pins.items():
             if cells[key].locked and cells[key].value != value:
-                raise Conflict(f"{node.code}'s cell {key[0]} is locked; unlock it before reassigning the target")
+                raise Conflict.coded("plans.edits.cell_locked_unlock_before", code=node.code, key=key[0])
         closed_now = {p.label for p in layout.leaf_periods if p.end < cut}
         from attain.credit.service import (
             hand_over_customers,  # late: credit reads plans
@@ -540,7 +538,7 @@ def resplit_from(
         if p.start >= cut and (p.label, n.id, None, ALL_CUSTOMERS) in cells and cells[(p.label, n.id, None, ALL_CUSTOMERS)].locked
     ]
     if locked_remaining:
-        raise Conflict(f"cell {locked_remaining[0][0]} {locked_remaining[0][1]} is locked; unlock the remaining periods before a catch-up re-split")
+        raise Conflict.coded("plans.edits.cell_locked_unlock_remaining", locked_remaining=locked_remaining[0][0], locked_remaining2=locked_remaining[0][1])
     leaf_rows = rows.copy()
     leaf_rows[np.ix_(leaves, np.flatnonzero(~closed_slices))] = remaining
     below = calc.ancestry(org.parents)

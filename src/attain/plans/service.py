@@ -75,7 +75,7 @@ def resolve_plan(
         found = (require_plan(session=session, name=name) if preview
                  else plan_in_force(session=session, name=name) or require_plan(session=session, name=name))
         if start is not None and end is not None and (found.end_date < start or found.start_date > end):
-            raise InvalidInput(f"plan {found.name} runs {found.start_date} to {found.end_date}, outside {what}")
+            raise InvalidInput.coded("plans.plan_runs_outside", name=found.name, start_date=found.start_date, end_date=found.end_date, what=what)
         return found
     query = select(Plan).where(Plan.status.in_(IN_FORCE))
     if start is not None:
@@ -84,7 +84,7 @@ def resolve_plan(
         query = query.where(Plan.end_date >= end)
     found = session.scalars(query.order_by(Plan.approved_at.desc(), Plan.id.desc())).first()
     if found is None:
-        raise NotFound(f"no approved plan covers {what}; approve one or pass --plan NAME")
+        raise NotFound.coded("plans.approved_plan_covers_approve", what=what)
     if preview:
         return pending_revision(session=session, plan=found) or found
     return found
@@ -110,9 +110,9 @@ def create_plan(
     if not name.strip() or len(name) > 100:
         raise InvalidInput.coded("plan.name_length", name=name)
     if unit is not None and unit <= 0:
-        raise InvalidInput(f"the rounding unit must be positive, got {unit}")
+        raise InvalidInput.coded("plans.rounding_unit_positive_got", unit=unit)
     if end < start:
-        raise InvalidInput(f"plan {name}: end {end} is before start {start}")
+        raise InvalidInput.coded("plans.plan_end_before_start", name=name, end=end, start=start)
     if get_plan(session=session, name=name) is not None:
         raise Conflict.coded("plan.exists", name=name)
     plan = Plan(
@@ -206,7 +206,8 @@ def list_plans(*, session: Session) -> list[PlanListing]:
 
 # --- versions, approval and optimistic concurrency -------------------------------------------------
 
-APPROVER_ROLES = ("director", "admin")
+APPROVER_ROLES = ("director", "admin")  # permission plan_approve's default; the company's: attain.auth.permissions
+APPROVER_ROLES_DEFAULT = ("admin", "director")
 CellKey = tuple[str, int, "int | None", str]
 
 
@@ -225,9 +226,9 @@ class VersionInfo:
 def _check_actor(by: str) -> str:
     name = (by or "").strip()
     if not name:
-        raise InvalidInput("say who makes the change: --by NAME")
+        raise InvalidInput.coded("plans.say_who_makes_change")
     if len(name) > 100:
-        raise InvalidInput(f"--by '{name[:20]}…' is longer than 100 characters")
+        raise InvalidInput.coded("plans.longer_characters", name=name[:20])
     return name
 
 
@@ -297,7 +298,8 @@ def list_versions(*, session: Session, plan: Plan) -> list[VersionInfo]:
 
 # --- who may do what: the one place ---------------------------------------------------------------
 
-PLANNER_ROLES = ("admin", "director", "manager")
+PLANNER_ROLES_DEFAULT = ("admin", "director", "manager")  # permission plan_edit's default (in ROLES order)
+PLANNER_ROLES = ("admin", "director", "manager")  # the defaults; the company's are attain.auth.permissions
 register_setting(
     "plan_self_approval", False,
     "Let the person who submitted a plan approve it too (a one-person sales team); off = four eyes.", _as_bool,
@@ -331,8 +333,30 @@ def require_user(*, session: Session, username: str) -> User:
     name = (username or "").strip()
     user = session.scalars(select(User).where(User.username == name)).first() if name else None
     if user is None or not user.active:
-        raise NotAllowed(f"no active user '{name}': plan status changes act as a user account (--as USERNAME; see attain user list)")
+        raise NotAllowed.coded("plans.active_user_plan_status", name=name)
     return user
+
+
+def require_planner(*, session: Session, user: User) -> None:
+    """The company's permission plan_edit (default: managers, directors and admins; attain.auth.permissions)."""
+    from attain.auth import permissions
+
+    if not permissions.allowed(session=session, role=user.role, permission="plan_edit"):
+        if permissions.roles_for(session=session, permission="plan_edit") == PLANNER_ROLES_DEFAULT:
+            raise NotAllowed.coded("plan.not_planner", user=user.username, role=user.role)
+        permissions.require(session=session, role=user.role, permission="plan_edit", user=user.username)
+
+
+def _require_approver(*, session: Session, user: User, action: str) -> None:
+    """The company's permission plan_approve (default: directors and admins)."""
+    from attain.auth import permissions
+
+    if not permissions.allowed(session=session, role=user.role, permission="plan_approve"):
+        if permissions.roles_for(session=session, permission="plan_approve") == APPROVER_ROLES_DEFAULT:
+            if action == "approve-as":
+                raise NotAllowed.coded("plans.only_director_admin_approves", username=user.username, role=user.role)
+            raise NotAllowed.coded("plan.approver_only", action=action, user=user.username, role=user.role)
+        permissions.require(session=session, role=user.role, permission="plan_approve", user=user.username)
 
 
 def authorize(*, session: Session, user: User, plan: Plan, action: str, nodes: tuple[OrgNode, ...] = ()) -> None:
@@ -345,10 +369,9 @@ def authorize(*, session: Session, user: User, plan: Plan, action: str, nodes: t
     """
     from attain.auth.access import can_see
 
-    if user.role not in PLANNER_ROLES:
-        raise NotAllowed.coded("plan.not_planner", user=user.username, role=user.role)
-    if action in ("approve", "lock") and user.role not in APPROVER_ROLES:
-        raise NotAllowed.coded("plan.approver_only", action=action, user=user.username, role=user.role)
+    require_planner(session=session, user=user)
+    if action in ("approve", "lock"):
+        _require_approver(session=session, user=user, action=action)
     for node in nodes:
         if not can_see(session=session, user=user, node=node):
             raise NotAllowed.coded("plan.outside_scope", node=node.code, user=user.username)
@@ -412,12 +435,12 @@ def submit_plan(
 
 
 def approver_role(*, session: Session, by: str, role: str | None = None) -> str:
-    """The role `by` approves with: their user account's, which must be director or admin."""
+    """The role `by` approves with: their user account's, which the company's plan_approve permission
+    must allow (default: director or admin)."""
     user = require_user(session=session, username=by)
     if role and role != user.role:
-        raise NotAllowed(f"{user.username} is a {user.role}, not a {role}")
-    if user.role not in APPROVER_ROLES:
-        raise NotAllowed(f"only a director or admin approves a plan; {user.username} is a {user.role}")
+        raise NotAllowed.coded("plans.error", username=user.username, role=user.role, role2=role)
+    _require_approver(session=session, user=user, action="approve-as")
     return user.role
 
 
@@ -443,7 +466,7 @@ def approve_plan(
     if plan.revision_of is not None and plan.status == "submitted":
         previous = plan_in_force(session=session, name=plan.name)
         if previous is None or previous.id != plan.revision_of:
-            raise Conflict(f"plan {plan.name}: the version this revision was based on is no longer the one in force")
+            raise Conflict.coded("plans.plan_version_revision_was", name=plan.name)
     if previous is not None:
         previous.status = "superseded"
     return _move(session=session, plan=plan, allowed_from=("submitted",), to="approved", action="approved", by=by,
@@ -498,11 +521,9 @@ def revise_plan(
         raise Conflict.coded("plan.ended", plan=plan.name, end=plan.end_date)
     start = effective_from or earliest
     if start < earliest:
-        raise InvalidInput(
-            f"a revision cannot start on {start}: periods before {earliest} are closed (they started before this month)"
-        )
+        raise InvalidInput.coded("plans.revision_cannot_start_periods", start=start, earliest=earliest)
     if start > plan.end_date:
-        raise InvalidInput(f"a revision starting {start} is after the plan's last day {plan.end_date}")
+        raise InvalidInput.coded("plans.revision_starting_after_plan", start=start, end_date=plan.end_date)
     draft = Plan(
         name=plan.name, version=plan.version + 1, year=plan.year, start_date=plan.start_date, end_date=plan.end_date,
         metric_id=plan.metric_id, status="draft", unit=plan.unit, total=plan.total, note=plan.note,
@@ -585,7 +606,7 @@ def diff_versions(*, session: Session, name: str, from_version: int, to_version:
     plan = require_plan(session=session, name=name)
     for number in (from_version, to_version):
         if not 1 <= number <= plan.version:
-            raise NotFound(f"plan {plan.name} has versions 1 to {plan.version}, not {number}")
+            raise NotFound.coded("plans.plan_versions", name=plan.name, version=plan.version, number=number)
     low, high = sorted((from_version, to_version))
     rows = session.execute(
         select(PlanVersion.version, PlanCellChange)

@@ -51,7 +51,7 @@ def parse_money(text: str, scale: int, what: str) -> int:
     try:
         return to_minor(parse_decimal(str(text)), scale)
     except ValueError as exc:
-        raise InvalidInput(f"{what} '{text}' is not an amount: {exc}") from exc
+        raise InvalidInput.coded("plans.setting.amount", what=what, text=text, exc=exc) from exc
 
 
 def _round_to_unit(value: int, unit: int) -> int:
@@ -111,18 +111,18 @@ def propose_total(
     many reps are missing and what they cost.
     """
     if not 2000 <= year <= 2100:
-        raise InvalidInput(f"year {year} is out of range (2000-2100)")
+        raise InvalidInput.coded("plans.setting.year_out_range", year=year)
     if growth is not None and (total is not None or from_capacity):
-        raise InvalidInput("give --growth alone, not with --total or --from-capacity")
+        raise InvalidInput.coded("plans.setting.give_growth_alone_total")
     if total is None and growth is None and not from_capacity:
-        raise InvalidInput("set the target with --total, --growth or --from-capacity")
+        raise InvalidInput.coded("plans.setting.set_target_total_growth")
     metric = require_metric(session=session, code=metric_code)
     if metric.aggregation in ("ratio", "average"):
-        raise InvalidInput(f"metric {metric.code} is a {metric.aggregation}; a plan total needs a summable metric")
+        raise InvalidInput.coded("plans.setting.metric_plan_total_needs", code=metric.code, aggregation=metric.aggregation)
     scale = metric.scale
     rounding = parse_money(unit, scale, "--unit") if unit is not None else 10**scale
     if rounding <= 0:
-        raise InvalidInput(f"--unit {unit} must be positive")
+        raise InvalidInput.coded("plans.setting.unit_positive", unit=unit)
     start = date(year, 1, 1)
     base = None
     capacity = None
@@ -135,25 +135,24 @@ def propose_total(
         try:
             rate = Decimal(str(growth).strip().rstrip("%")) / (100 if str(growth).strip().endswith("%") else 1)
         except InvalidOperation as exc:
-            raise InvalidInput(f"--growth '{growth}' is not a number (0.18 or 18%)") from exc
+            raise InvalidInput.coded("plans.setting.growth_number", growth=growth) from exc
         if not rate.is_finite() or rate <= -1 or rate > 100:
-            raise InvalidInput(f"--growth {growth} is out of range (more than -100 %)")
+            raise InvalidInput.coded("plans.setting.growth_out_range_more", growth=growth)
         assert window is not None
         actual = evaluate(session=session, metric=metric, start=window.start, end=window.end)
         base = int(actual[0].value or 0) if actual else 0
         if base <= 0:
-            raise InvalidInput(f"no {metric.code} in {window.label} to grow from; give --total instead")
+            raise InvalidInput.coded("plans.setting.grow_give_total_instead", code=metric.code, label=window.label)
         if not window.complete:
-            raise InvalidInput(f"no complete year of {metric.code} to grow from: {window.note}; "
-                               "give --total instead (or --from-capacity --productivity)")
+            raise InvalidInput.coded("plans.setting.complete_year_grow_give", code=metric.code, note=window.note)
         value = _round_to_unit(int((Decimal(base) * (1 + rate)).to_integral_value()), rounding)
         basis = f"growth {rate}"
     if total is not None:
         value = parse_money(total, scale, "--total")
         if value <= 0:
-            raise InvalidInput(f"--total {total} must be more than zero")
+            raise InvalidInput.coded("plans.setting.total_more_zero", total=total)
         if value % rounding:
-            raise InvalidInput(f"--total {total} is not a multiple of the rounding unit {unit}")
+            raise InvalidInput.coded("plans.setting.total_multiple_rounding_unit", total=total, unit=unit)
     if from_capacity:
         capacity = capacity_for(session=session, metric_code=metric.code, year=year, target=value if total is not None else None,
                                 productivity=productivity, cost_per_rep=cost_per_rep, window=window)
@@ -163,7 +162,7 @@ def propose_total(
         else:
             basis = "total (capacity checked)"
     if value <= 0:
-        raise InvalidInput(f"the target comes out at {value}; nothing to plan")
+        raise InvalidInput.coded("plans.setting.target_comes_out_nothing", value=value)
     return ProposedTotal(year, metric.code, value, rounding, basis, base, capacity, window)
 
 
@@ -177,13 +176,13 @@ def capacity_for(
     start, end = date(year, 1, 1), date(year, 12, 31)
     reps = data.sellers(session=session, start=start, end=end)
     if not reps:
-        raise InvalidInput(f"no reps are employed in {year}; import reps (with start dates) first")
+        raise InvalidInput.coded("plans.setting.reps_employed_import_reps", year=year)
     months = periods_between(start, end, Grain.MONTH)
     planned = data.ramped_capacity(reps, months)  # (reps, 12) ramped headcount
     if productivity is not None:
         per_month = parse_money(productivity, metric.scale, "--productivity")
         if per_month <= 0:
-            raise InvalidInput(f"--productivity {productivity} must be more than zero")
+            raise InvalidInput.coded("plans.setting.productivity_more_zero", productivity=productivity)
         output = np.full(len(reps), float(per_month))
     else:
         window = window or baseline_window(session=session, target_start=start, as_of=as_of)
@@ -191,7 +190,7 @@ def capacity_for(
                                       rep_ids=[r.id for r in reps], product_lines=(None,), types=("all",)).sum(axis=(2, 3))
         output = calc.learn_productivity(history, data.ramped_capacity(reps, window.months))
         if not np.any(output > 0):
-            raise InvalidInput(f"no {metric.code} in {window.label} to learn productivity from; pass --productivity")
+            raise InvalidInput.coded("plans.setting.learn_productivity_pass_productivity", code=metric.code, label=window.label)
     typical = float(np.median(output))
     total_capacity = round(float((planned.sum(axis=1) * output).sum()))
     new_hire = data.ramped_capacity([_NewRep(start)], months).sum() * typical
@@ -201,7 +200,7 @@ def capacity_for(
     if cost_per_rep is not None:
         cost = parse_money(cost_per_rep, metric.scale, "--cost-per-rep")
         if cost < 0:
-            raise InvalidInput(f"--cost-per-rep {cost_per_rep} must not be negative")
+            raise InvalidInput.coded("plans.setting.cost_per_rep_negative", cost_per_rep=cost_per_rep)
         budget, extra_budget = (len(reps) + extra) * cost, extra * cost
     return Capacity(len(reps), total_capacity, round(typical), round(float(new_hire)), extra, max(gap, 0), budget, extra_budget)
 

@@ -85,24 +85,24 @@ class Cell:
 def check_options(options: SplitOptions) -> None:
     unknown = [d for d in options.by if d not in DIMENSIONS]
     if unknown:
-        raise InvalidInput(f"cannot split by '{unknown[0]}'; choose from {', '.join(DIMENSIONS)}")
+        raise InvalidInput.coded("plans.splitting.cannot_split_choose_attr", unknown=unknown[0], items=', '.join(DIMENSIONS), items2=', '.join(customer_dimensions.NAMED))
     if "org" not in options.by:
-        raise InvalidInput("--by must include org: every cell belongs to an org node")
+        raise InvalidInput.coded("plans.splitting.include_org_every_cell")
     if len(set(options.by)) != len(options.by):
-        raise InvalidInput(f"--by lists a dimension twice: {','.join(options.by)}")
+        raise InvalidInput.coded("plans.splitting.lists_dimension_twice", items=','.join(options.by))
     if options.method not in METHODS:
-        raise InvalidInput(f"unknown split method '{options.method}'; choose from {', '.join(METHODS)}")
+        raise InvalidInput.coded("plans.splitting.unknown_split_method_choose", method=options.method, items=', '.join(METHODS))
     if options.time_method is not None and options.time_method not in TIME_METHODS:
-        raise InvalidInput(f"unknown time method '{options.time_method}'; choose from {', '.join(TIME_METHODS)}")
+        raise InvalidInput.coded("plans.splitting.unknown_time_method_choose", time_method=options.time_method, items=', '.join(TIME_METHODS))
     if options.baseline not in BASES:
-        raise InvalidInput(f"unknown baseline '{options.baseline}'; choose {' or '.join(BASES)}")
+        raise InvalidInput.coded("plans.splitting.unknown_baseline_choose", baseline=options.baseline, items=' or '.join(BASES))
     if options.grain not in GRAINS:
         raise InvalidInput(f"unknown grain '{options.grain}'; choose from {', '.join(GRAINS)}")
     for axis in options.weights:
         if axis not in ("product", "customer_type"):
             raise InvalidInput(f"weights apply to product or customer_type, not '{axis}'")
         if axis not in options.by:
-            raise InvalidInput(f"weights for {axis} given, but --by does not include {axis}")
+            raise InvalidInput.coded("plans.splitting.weights_given_but_does", axis=axis)
 
 
 # --- layout and tree -------------------------------------------------------------------------------
@@ -127,7 +127,7 @@ def fresh_layout(*, session: Session, plan: Plan, options: SplitOptions) -> Layo
     if "product" in options.by:
         lines = session.execute(select(ProductNode.id).where(ProductNode.parent_id.is_(None)).order_by(ProductNode.code)).scalars().all()
         if not lines:
-            raise InvalidInput("there are no product lines to split by; import products first or leave product out of --by")
+            raise InvalidInput.coded("plans.splitting.there_product_lines_split")
         products = (None, *lines)
     types: tuple[str, ...] = (ALL_CUSTOMERS,)
     if "customer_type" in options.by:
@@ -138,7 +138,7 @@ def fresh_layout(*, session: Session, plan: Plan, options: SplitOptions) -> Layo
 def stored_layout(*, plan: Plan, cells: dict[CellKey, Cell]) -> Layout:
     """The layout a plan's stored cells have: its finest periods are the leaves."""
     if not cells:
-        raise InvalidInput(f"plan {plan.name} has no cells yet; split it first (attain plan split {plan.name} --by org,time)")
+        raise InvalidInput.coded("plans.splitting.plan_cells_yet_split", name=plan.name)
     labels = {key[0] for key in cells}
     periods = sorted((clip(parse_period(label), plan.start_date, plan.end_date) for label in labels),
                      key=lambda p: (p.start, -p.days))
@@ -246,7 +246,7 @@ def slice_locks(
             continue
         label = cell_label(key, org, products)
         if key[1] not in node_index or key[0] not in period_index or key[2] not in product_index or key[3] not in type_index:
-            raise InvalidInput(f"locked cell {label} does not fit this split; unlock it or split by the same dimensions")
+            raise InvalidInput.coded("plans.splitting.locked_cell_does_fit", label=label)
         covered = layout.covered(period_index[key[0]], product_index[key[2]], type_index[key[3]])
         locks.setdefault(node_index[key[1]], []).append(SliceLock(tuple(int(s) for s in covered), cell.value, label))
     return locks
@@ -340,7 +340,7 @@ def check_locks_kept(old: dict[CellKey, Cell], new: dict[CellKey, Cell], org: Or
     for key, cell in old.items():
         if cell.locked and (key not in new or new[key].value != cell.value):
             got = new[key].value if key in new else "nothing"
-            raise InvalidInput(f"locked cell {cell_label(key, org)} ({cell.value}) cannot be kept (the split gives {got}); unlock it or change the cells around it")
+            raise InvalidInput.coded("plans.splitting.locked_cell_cannot_kept", cell_label=cell_label(key, org), value=cell.value, got=got)
 
 
 # --- weights per method ---------------------------------------------------------------------------
@@ -359,7 +359,7 @@ def _time_weights(
         counts = np.array([float(np.count_nonzero((worked >= np.datetime64(p.start, "D")) & (worked <= np.datetime64(p.end, "D"))))
                            for p in leaves])
         if counts.sum() <= 0:
-            raise InvalidInput(f"there are no working days between {plan.start_date} and {plan.end_date}")
+            raise InvalidInput.coded("plans.splitting.there_working_days_between", start_date=plan.start_date, end_date=plan.end_date)
         return counts, warnings
     # Seasonal: the month shares of the baseline window, twelve complete months (never a running one).
     window = window or baseline_window(session=session, target_start=plan.start_date)
@@ -372,7 +372,7 @@ def _time_weights(
     else:
         history = history.reshape(layout.shape).sum(axis=(1, 2))
     if history.sum() <= 0:
-        raise InvalidInput(f"no {metric.code} in {window.label} to take a seasonal pattern from; use --time-method equal or working-days")
+        raise InvalidInput.coded("plans.splitting.take_seasonal_pattern_time", code=metric.code, label=window.label)
     return history, []
 
 
@@ -394,18 +394,18 @@ def _member_weights(
         raise InvalidInput(f"{axis} weight for '{unknown[0]}', which is not one of {', '.join(names)}")
     missing = [n for n in names if n not in given]
     if missing:
-        raise InvalidInput(f"{axis} weights must name every member; missing {', '.join(missing)}")
+        raise InvalidInput.coded("plans.splitting.weights_name_every_member", axis=axis, items=', '.join(missing))
     weights = []
     for name in names:
         try:
             weight = Decimal(given[name])
         except InvalidOperation as exc:
-            raise InvalidInput(f"{axis} weight of {name} is '{given[name]}', not a number") from exc
+            raise InvalidInput.coded("plans.splitting.weight_number", axis=axis, name=name, given=given[name]) from exc
         if not weight.is_finite() or weight < 0:
-            raise InvalidInput(f"{axis} weight of {name} is {given[name]}; weights must be zero or more")
+            raise InvalidInput.coded("plans.splitting.weight_weights_zero_more", axis=axis, name=name, given=given[name])
         weights.append(float(weight))
     if sum(weights) <= 0:
-        raise InvalidInput(f"{axis} weights are all zero")
+        raise InvalidInput.coded("plans.splitting.weights_all_zero", axis=axis)
     return np.array(weights)
 
 
@@ -430,7 +430,7 @@ def method_inputs(
     if method == "potential":
         leaf_weights[leaves] = data.potential_by_rep(session=session, rep_ids=leaf_ids)
         if leaf_weights.sum() <= 0:
-            raise InvalidInput("no customer is owned by a rep of this plan, so there is no potential to split by; use another --method")
+            raise InvalidInput.coded("plans.splitting.customer_owned_rep_plan")
         return below @ leaf_weights, None
     if method == "capacity":
         per_period = capacity @ to_leaf_periods.T  # (leaves, leaf periods)
@@ -438,7 +438,7 @@ def method_inputs(
         leaf_priors[leaves] = np.repeat(per_period, products * types, axis=1) / (products * types)
         leaf_weights[leaves] = per_period.sum(axis=1)
         if leaf_weights.sum() <= 0:
-            raise InvalidInput("no rep of this plan is employed in the plan period")
+            raise InvalidInput.coded("plans.splitting.rep_plan_employed_plan")
         return below @ leaf_weights, below @ leaf_priors
     window = window or baseline_window(session=session, target_start=plan.start_date)
     history = window.to_calendar_order(data.history_by_rep(
@@ -448,7 +448,7 @@ def method_inputs(
     by_period = np.einsum("lm,rmpt->rlpt", to_leaf_periods, history).reshape(len(leaves), -1)
     totals = by_period.sum(axis=1)
     if totals.sum() <= 0:
-        raise InvalidInput(f"no {metric.code} in {window.label} for the reps of this plan; use --method equal or capacity")
+        raise InvalidInput.coded("plans.splitting.reps_plan_method_equal", code=metric.code, label=window.label)
     # Reps without last year's history (new hires) get a typical rep's output, ramped from their start.
     typical = float(np.median(totals[totals > 0]))
     ramp_share = capacity.sum(axis=1) / 12
@@ -470,18 +470,15 @@ def split_plan(
     check_options(options)
     plan = require_draft(session=session, name=name, expect=expect)
     if plan.revision_of is not None and plan.effective_from is not None and plan.effective_from > plan.start_date:
-        raise Conflict(
-            f"plan {plan.name} v{plan.version} revises an approved plan from {plan.effective_from}; a new split would rewrite "
-            "closed periods — re-split the open periods instead (plan resplit --from, or edit cells)"
-        )
+        raise Conflict.coded("plans.splitting.plan_revises_approved_plan", name=plan.name, version=plan.version, effective_from=plan.effective_from)
     if plan.total is None:
-        raise InvalidInput(f"plan {plan.name} has no total; create it with --total, --growth or --from-capacity")
+        raise InvalidInput.coded("plans.splitting.plan_total_create_total", name=plan.name)
     metric = session.get(Metric, plan.metric_id)
     old = load_cells(session=session, plan=plan)
     layout = fresh_layout(session=session, plan=plan, options=options)
     leaves = data.sellers(session=session, start=plan.start_date, end=plan.end_date)
     if not leaves:
-        raise InvalidInput("there are no reps employed in the plan period to split the plan over; import reps first")
+        raise InvalidInput.coded("plans.splitting.there_reps_employed_plan")
     org = org_tree(data.with_ancestors(session=session, leaves=leaves))
     window = baseline_window(session=session, target_start=plan.start_date, basis=options.baseline, as_of=as_of)
     weights, priors = method_inputs(session=session, plan=plan, metric=metric, layout=layout, org=org, method=options.method,
@@ -537,7 +534,7 @@ def resplit_current(
     only_child = {i for i in range(1, len(org.nodes)) if org.parents.count(org.parents[i]) == 1}
     for key, value in (extra_locks or {}).items():
         if key not in pinned:
-            raise InvalidInput(f"plan {plan.name} has no cell {cell_label(key, org)}")
+            raise InvalidInput.coded("plans.splitting.plan_cell", name=plan.name, cell_label=cell_label(key, org))
         pinned[key] = Cell(value, True, pinned[key].owner_id, pinned[key].note, pinned[key].rule)
         # An only child is its parent: the parent's cell moves with it.
         i = position[key[1]]
@@ -545,7 +542,7 @@ def resplit_current(
             i = org.parents[i]
             above = (key[0], org.nodes[i].id, key[2], key[3])
             if pinned[above].locked and pinned[above].value != value:
-                raise InvalidInput(f"{cell_label(key, org)} is the only member of {cell_label(above, org)}, which is locked at {pinned[above].value}")
+                raise InvalidInput.coded("plans.splitting.only_member_which_locked", cell_label=cell_label(key, org), cell_label2=cell_label(above, org), value=pinned[above].value)
             pinned[above] = Cell(value, True, pinned[above].owner_id, pinned[above].note, pinned[above].rule)
     current = with_sums_above(org, leaf_rows_of(layout, org, cells), cells)
     weights = current.sum(axis=1).astype(np.float64)
@@ -557,7 +554,7 @@ def resplit_current(
     if full:
         root_total = full[0].value
     if root_total % plan.unit:
-        raise InvalidInput(f"the plan total {root_total} is not a multiple of the plan's rounding unit {plan.unit}")
+        raise InvalidInput.coded("plans.splitting.plan_total_multiple_plan", root_total=root_total, unit=plan.unit)
     cube = current[0].reshape(layout.shape).astype(np.float64)
     root_row = calc.split_root(root_total, plan.unit, layout, cube.sum(axis=(1, 2)), cube.sum(axis=(0, 2)),
                                cube.sum(axis=(0, 1)), root_locks, prior=current[0].astype(np.float64))

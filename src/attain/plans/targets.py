@@ -70,7 +70,7 @@ def _period_reader(grain: str | None) -> Callable[[str], Period]:
     period of that grain containing its first day (quota tables often date a quarter's quota by one day)."""
     grains = {g.value: g for g in Grain if g is not Grain.DAY}
     if grain is not None and grain not in grains:
-        raise InvalidInput(f"--period-grain '{grain}' is not one of {', '.join(grains)}")
+        raise InvalidInput.coded("plans.targets.period_grain_one", grain=grain, items=', '.join(grains))
 
     def read(label: str) -> Period:
         period = parse_period(_TIME_OF_DAY.sub("", label.strip()))  # '2011-05-31 00:00:00' is a day
@@ -78,7 +78,7 @@ def _period_reader(grain: str | None) -> Callable[[str], Period]:
             return period
         wanted = period_of(period.start, grains[grain])
         if period.end > wanted.end:
-            raise InvalidInput(f"period '{label}' is longer than a {grain}; --period-grain {grain} needs dates or shorter periods")
+            raise InvalidInput.coded("plans.targets.period_longer_period_grain", label=label, grain=grain)
         return wanted
 
     return read
@@ -89,7 +89,7 @@ def import_target_rows(
 ) -> ImportResult:
     """Write a quota sheet's figures as cells of the plan `options.plan` (created as a draft if new)."""
     if not options.plan:
-        raise InvalidInput("importing targets needs --plan NAME (the plan is created when it does not exist)")
+        raise InvalidInput.coded("plans.targets.importing_targets_needs_plan")
     metric = require_metric(session=session, code=options.metric)
     result = ImportResult("targets", table.source, table.encoding, len(table.rows))
     columns = Columns(table, mapping, date_format=options.date_format)
@@ -110,7 +110,7 @@ def import_target_rows(
     figures: list[tuple[int, str, str, str]] = []
     if columns.has("period"):
         if not columns.has("value"):
-            raise InvalidInput(f"{table.source}: a period column but no target value column; use --map value=Column")
+            raise InvalidInput.coded("plans.targets.period_column_but_target", source=table.source)
         value_header = columns.column_name("value")
         for index, (period, value) in enumerate(zip(columns.raw("period"), columns.raw("value"))):
             figures.append((index, period, value, value_header))
@@ -118,7 +118,7 @@ def import_target_rows(
         used = {i for idx in mapping.values() for i in idx}
         wide = _wide_period_columns(table, used)
         if not wide:
-            raise InvalidInput(f"{table.source}: no period column and no columns named like periods (2027-01, 2027Q1, M01, 1月)")
+            raise InvalidInput.coded("plans.targets.period_column_columns_named", source=table.source)
         for index, row in enumerate(table.rows):
             for col, label in wide:
                 raw = row[col].strip() if col < len(row) else ""
@@ -191,7 +191,7 @@ def import_target_rows(
                       "strategy_note": notes[index]}
     reject_if_errors(columns, table.source)
     if not cells:
-        raise InvalidInput(f"{table.source}: no target values found")
+        raise InvalidInput.coded("plans.targets.target_values_found", source=table.source)
 
     step(f"writing {len(cells):,} target cells into plan {options.plan}")
     start, end = min(p.start for p in periods), max(p.end for p in periods)
@@ -201,7 +201,7 @@ def import_target_rows(
     else:
         ensure_editable(plan)
         if plan.metric_id != metric.id:
-            raise InvalidInput(f"plan {plan.name} measures another metric; pass --metric to match it")
+            raise InvalidInput.coded("plans.targets.plan_measures_another_metric", name=plan.name)
         plan.start_date, plan.end_date = min(plan.start_date, start), max(plan.end_date, end)
     existing = {
         (c.period, c.org_node_id, c.product_node_id, c.customer_type): c
@@ -228,10 +228,7 @@ def import_target_rows(
                 continue
             if current.locked and change["value"] != current.value:
                 node = session.get(OrgNode, key[1])
-                raise Conflict(
-                    f"{table.source}: the {key[0]} target of {node.name} ({node.code}) in plan {plan.name} is locked at "
-                    f"{_amount(current.value, metric.scale)}; unlock it before importing {_amount(change['value'], metric.scale)}"
-                )
+                raise Conflict.coded("plans.targets.target_plan_locked_unlock", source=table.source, key=key[0], name=node.name, code=node.code, name2=plan.name, amount=_amount(current.value, metric.scale), amount2=_amount(change['value'], metric.scale))
             updates.append({"_id": current.id, **change})
     if inserts:
         session.execute(insert(PlanCell), inserts)

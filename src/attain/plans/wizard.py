@@ -122,9 +122,9 @@ def wizard_total(*, session: Session, basis: str, total: str, growth: str, unit:
     if basis == "total":
         return parse_yuan(total, "total")
     if basis not in TOTAL_BASES:
-        raise InvalidInput(f"the total is set by {', '.join(TOTAL_BASES)}, not '{basis}'")
+        raise InvalidInput.coded("plans.wizard.total_set", items=', '.join(TOTAL_BASES), basis=basis)
     if scope.parent_id is not None:
-        raise InvalidInput(f"growth and capacity totals are for the whole company; type the total for {scope.name}")
+        raise InvalidInput.coded("plans.wizard.growth_capacity_totals_whole", name=scope.name)
     proposed = propose_total(session=session, year=year, metric_code="revenue", growth=growth if basis == "growth" else None,
                              from_capacity=basis == "capacity", unit=unit or None, as_of=today)
     return proposed.total
@@ -192,7 +192,7 @@ def _leaf_nodes(session: Session, scope: OrgNode, level: str | None, on: date) -
     if level is None:
         return [scope]
     if level not in ORG_LEVELS:
-        raise InvalidInput(f"org level '{level}' is not one of {', '.join(ORG_LEVELS)}")
+        raise InvalidInput.coded("plans.wizard.org_level_one", level=level, items=', '.join(ORG_LEVELS))
     nodes = queries.nodes_of_kind(session=session, kind=level, under=scope)
     if level == "rep":
         teams = {t.id for t in queries.nodes_of_kind(session=session, kind="team", under=scope)}
@@ -255,7 +255,7 @@ def wizard_axes(
             axes.append(Axis(name, keys, Shares.HISTORY))
             priors.append(prior)
         else:
-            raise InvalidInput(f"method '{method}' for {name} is not one of {', '.join(METHODS)}")
+            raise InvalidInput.coded("plans.wizard.method_one", method=method, name=name, items=', '.join(METHODS))
 
     on = spec.start
     if spec.org_level is not None:

@@ -76,7 +76,7 @@ def spec(key: str) -> SettingSpec:
         return SPECS[key]
     except KeyError:
         known = ", ".join(sorted(SPECS))
-        raise InvalidInput(f"unknown setting {key!r}; known settings: {known}") from None
+        raise InvalidInput.coded("settings.unknown_setting_known_settings", key=key, known=known) from None
 
 
 def get_setting(session: Session, key: str) -> Any:
@@ -90,7 +90,7 @@ def set_setting(session: Session, key: str, value: Any) -> Any:
     try:
         checked = definition.check(value)
     except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"setting {key}: {value!r} {exc}") from None
+        raise InvalidInput.coded("settings.setting", key=key, value=value, exc=exc) from None
     stored = session.get(Setting, key)
     if stored is None:
         session.add(Setting(key=key, value=checked))

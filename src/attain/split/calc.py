@@ -130,7 +130,7 @@ def split(
     try:
         rounded = round_table(fitted, residual, fitted > 0)
     except RoundingInfeasible as exc:
-        raise InvalidInput(_infeasible_message(fitted, residual, canonical, locks, prior_weights is not None, money)) from exc
+        raise _infeasible(fitted, residual, canonical, locks, prior_weights is not None, money) from exc
     error_units = margin_errors(fitted, [r.astype(np.float64) for r in residual])
 
     restore = [np.argsort(order, kind="stable") for order in orders]
@@ -164,25 +164,25 @@ def _margin_of(cells: NDArray[np.int64], axis: int) -> NDArray[np.int64]:
 
 def _check_amounts(total: int, unit: int) -> None:
     if unit <= 0:
-        raise InvalidInput(f"the rounding unit must be positive, got {unit}")
+        raise InvalidInput.coded("split.rounding_unit_positive_got", unit=unit)
     if total < 0:
-        raise InvalidInput(f"the total must not be negative, got {total}")
+        raise InvalidInput.coded("split.total_negative_got", total=total)
     if total % unit:
-        raise InvalidInput(f"the total {total} is not a multiple of the rounding unit {unit}")
+        raise InvalidInput.coded("split.total_multiple_rounding_unit", total=total, unit=unit)
 
 
 def _check_axes(axes: Sequence[Axis]) -> None:
     if not axes:
-        raise InvalidInput("a split needs at least one axis")
+        raise InvalidInput.coded("split.split_needs_least_one")
     twice = _first_duplicate([axis.name for axis in axes])
     if twice is not None:
-        raise InvalidInput(f"axis '{twice}' is listed twice")
+        raise InvalidInput.coded("split.axis_listed_twice", twice=twice)
     for axis in axes:
         if not axis.members:
-            raise InvalidInput(f"axis '{axis.name}' has no members")
+            raise InvalidInput.coded("split.axis_members", name=axis.name)
         twice = _first_duplicate(axis.members)
         if twice is not None:
-            raise InvalidInput(f"axis '{axis.name}' lists member '{twice}' twice")
+            raise InvalidInput.coded("split.axis_lists_member_twice", name=axis.name, twice=twice)
         if axis.shares is Shares.WEIGHTS:
             _check_weights(axis)
 
@@ -198,26 +198,24 @@ def _first_duplicate(names: Sequence[str]) -> str | None:
 
 def _check_weights(axis: Axis) -> None:
     if len(axis.weights) != len(axis.members):
-        raise InvalidInput(f"axis '{axis.name}' needs one weight per member")
+        raise InvalidInput.coded("split.axis_needs_one_weight", name=axis.name)
     for member, weight in zip(axis.members, axis.weights):
         if not np.isfinite(weight) or weight < 0:
-            raise InvalidInput(
-                f"axis '{axis.name}': weight of '{member}' is {weight}; weights must be zero or more"
-            )
+            raise InvalidInput.coded("split.axis_weight_weights_zero", name=axis.name, member=member, weight=weight)
 
 
 def _check_prior(prior: ArrayLike | None, axes: Sequence[Axis]) -> NDArray[np.float64] | None:
     if prior is None:
         for axis in axes:
             if axis.shares is Shares.HISTORY:
-                raise InvalidInput(f"axis '{axis.name}' takes its shares from history, but no prior was given")
+                raise InvalidInput.coded("split.axis_takes_shares_history", name=axis.name)
         return None
     weights = np.asarray(prior, dtype=np.float64)
     shape = tuple(len(axis.members) for axis in axes)
     if weights.shape != shape:
-        raise InvalidInput(f"the prior has shape {weights.shape}, but the axes need {shape}")
+        raise InvalidInput.coded("split.prior_shape_but_axes", shape=weights.shape, shape2=shape)
     if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise InvalidInput("prior weights must be finite and zero or more")
+        raise InvalidInput.coded("split.prior_weights_finite_zero")
     return weights
 
 
@@ -236,35 +234,35 @@ def _resolve_locks(
     cell_locks: dict[tuple[int, ...], tuple[Lock, int]] = {}
     for lock in locks:
         if lock.value < 0:
-            raise InvalidInput(f"{lock.describe()} is negative")
+            raise InvalidInput.coded("split.negative", describe=lock.describe())
         if lock.value % money.unit:
-            raise InvalidInput(f"{lock.describe()} is not a multiple of the rounding unit {money(1)}")
+            raise InvalidInput.coded("split.multiple_rounding_unit", describe=lock.describe(), money=money(1))
         index: dict[int, int] = {}
         for axis_name, member in lock.where:
             if axis_name not in position:
-                raise InvalidInput(f"{lock.describe()} names an unknown axis '{axis_name}'")
+                raise InvalidInput.coded("split.names_unknown_axis", describe=lock.describe(), axis_name=axis_name)
             axis = axes[position[axis_name]]
             if member not in axis.members:
-                raise InvalidInput(f"{lock.describe()}: axis '{axis_name}' has no member '{member}'")
+                raise InvalidInput.coded("split.axis_member", describe=lock.describe(), axis_name=axis_name, member=member)
             index[position[axis_name]] = axis.members.index(member)
         entry = (lock, lock.value // money.unit)
         if len(index) == 1 and len(axes) > 1:
             (k, m), = index.items()
             if m in member_locks.setdefault(k, {}):
-                raise InvalidInput(f"{lock.describe()} locks a member that is already locked")
+                raise InvalidInput.coded("split.locks_member_already_locked", describe=lock.describe())
             member_locks[k][m] = entry
         elif len(index) == len(axes):
             cell = tuple(index[k] for k in range(len(axes)))
             if len(axes) == 1:
                 if cell[0] in member_locks.setdefault(0, {}):
-                    raise InvalidInput(f"{lock.describe()} locks a member that is already locked")
+                    raise InvalidInput.coded("split.locks_member_already_locked", describe=lock.describe())
                 member_locks[0][cell[0]] = entry
                 continue
             if cell in cell_locks:
-                raise InvalidInput(f"{lock.describe()} locks a cell that is already locked")
+                raise InvalidInput.coded("split.locks_cell_already_locked", describe=lock.describe())
             cell_locks[cell] = entry
         else:
-            raise InvalidInput(f"{lock.describe()} must name one member of one axis, or a member of every axis")
+            raise InvalidInput.coded("split.name_one_member_one", describe=lock.describe())
     return member_locks, cell_locks
 
 
@@ -287,21 +285,16 @@ def _axis_margin(
     rest = total_units - locked_sum
     names = ", ".join(lock.describe() for lock, _ in locked.values())
     if rest < 0:
-        raise InvalidInput(f"locks on axis '{axis.name}' ({names}) add up to more than the total")
+        raise InvalidInput.coded("split.locks_axis_add_up", name=axis.name, names=names)
     open_members = np.array([m not in locked for m in range(len(axis.members))])
     if not open_members.any():
         if rest:
-            raise InvalidInput(
-                f"every member of axis '{axis.name}' is locked ({names}), but the locks do not add up to the total"
-            )
+            raise InvalidInput.coded("split.every_member_axis_locked", name=axis.name, names=names)
         return margin
     open_weights = weights[open_members]
     if rest and open_weights.sum() <= 0:
         unlocked = ", ".join(m for m, is_open in zip(axis.members, open_members) if is_open)
-        raise InvalidInput(
-            f"the unlocked members of axis '{axis.name}' ({unlocked}) all have zero weight, "
-            "so the rest of the total has nowhere to go"
-        )
+        raise InvalidInput.coded("split.unlocked_members_axis_all", name=axis.name, unlocked=unlocked)
     margin[open_members] = largest_remainder(rest, open_weights, 1)
     return margin
 
@@ -319,10 +312,7 @@ def _residual_margins(
         rest = margin - _margin_of(locked_units, k)
         for m in np.nonzero(rest < 0)[0]:
             inside = [lock.describe() for index, (lock, _) in cell_locks.items() if index[k] == m]
-            raise InvalidInput(
-                f"{', '.join(inside)} {'exceeds' if len(inside) == 1 else 'exceed'} the target of "
-                f"{axes[k].name}={axes[k].members[m]} ({money(int(margin[m]))})"
-            )
+            raise InvalidInput.coded("split.target", items=', '.join(inside), value='exceeds' if len(inside) == 1 else 'exceed', name=axes[k].name, members=axes[k].members[m], money=money(int(margin[m])))
         residual.append(rest)
     return residual
 
@@ -382,27 +372,21 @@ def _fill_empty_members(
             index = (slice(None),) * k + (m,)
             if not reachable[index].any():
                 inside = [lock.describe() for cell, (lock, _) in cell_locks.items() if cell[k] == m]
-                raise InvalidInput(
-                    f"{place} still needs {needed}, but every cell it could go to is locked "
-                    f"or has a zero target ({', '.join(inside) or 'no locks'})"
-                )
+                raise InvalidInput.coded("split.still_needs_but_every", place=place, needed=needed, value=', '.join(inside) or 'no locks')
             if has_prior and not spread_zero_prior:
-                raise InvalidInput(
-                    f"{place} has no history (its prior is all zero) but a target of {needed}; "
-                    "give it history, lock it, or spread it by the other margins (spread_zero_prior)"
-                )
+                raise InvalidInput.coded("split.history_prior_all_zero", place=place, needed=needed)
             seed[index] = np.where(reachable[index], product[index], 0.0)
     return seed
 
 
-def _infeasible_message(
+def _infeasible(
     fitted: NDArray[np.float64],
     residual: Sequence[NDArray[np.int64]],
     axes: Sequence[Axis],
     locks: Sequence[Lock],
     has_prior: bool,
     money: Money,
-) -> str:
+) -> InvalidInput:
     """Name the member whose target the history/locks pattern misses by the most."""
     worst_gap, place = -1.0, ""
     for k, target in enumerate(residual):
@@ -410,11 +394,6 @@ def _infeasible_message(
         m = int(np.argmax(gaps))
         if gaps[m] > worst_gap:
             worst_gap, place = float(gaps[m]), f"{axes[k].name}={axes[k].members[m]}"
-    parts = [f"the locks ({', '.join(lock.describe() for lock in locks)})"] if locks else []
-    parts += ["the history"] if has_prior else []
-    return (
-        f"{' and '.join(parts) or 'the targets'} {'leave' if len(parts) > 1 else 'leaves'} no way to meet "
-        "every target exactly: "
-        f"{place} misses its target by about "
-        f"{money(round(worst_gap))} because its cells are zero or locked where the other targets need them"
-    )
+    cause = ("locks_history" if has_prior else "locks") if locks else ("history" if has_prior else "targets")
+    return InvalidInput.coded(f"split.infeasible_{cause}", locks=", ".join(lock.describe() for lock in locks),
+                              place=place, gap=money(round(worst_gap)))

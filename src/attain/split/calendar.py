@@ -92,15 +92,12 @@ def check_country(code: str) -> tuple[str, str | None]:
         return CHINA, None
     supported = holiday_data.list_supported_countries()
     if country not in supported:
-        raise InvalidInput(
-            f"unknown calendar country {code.strip()!r}: use CN (the official Chinese calendar) or an ISO country "
-            f"code such as US, GB, DE, JP, optionally with a subdivision like US-CA"
-        )
+        raise InvalidInput.coded("split.calendar.unknown_calendar_country_cn", strip=code.strip())
     if country == CHINA:
-        raise InvalidInput("the Chinese calendar has no subdivisions; use CN")
+        raise InvalidInput.coded("split.calendar.chinese_calendar_subdivisions_cn")
     if subdivision and subdivision not in supported[country]:
         some = ", ".join(supported[country][:8])
-        raise InvalidInput(f"country {country} has no subdivision {subdivision!r}; known ones include {some}")
+        raise InvalidInput.coded("split.calendar.country_subdivision_known_ones", country=country, subdivision=subdivision, some=some)
     return country, subdivision or None
 
 
@@ -155,7 +152,7 @@ class TimeSplit:
 def day_range(start: date, end: date) -> NDArray[np.datetime64]:
     """Every day of [start, end] as datetime64[D]."""
     if end < start:
-        raise InvalidInput(f"the end date {end} is before the start date {start}")
+        raise InvalidInput.coded("split.calendar.end_date_before_start", end=end, start=start)
     return np.arange(np.datetime64(start, "D"), np.datetime64(end + timedelta(days=1), "D"))
 
 
@@ -196,13 +193,13 @@ def split_time(
 ) -> TimeSplit:
     """Split `total` (money, a multiple of `unit`) over [start, end] and report it by `grain`."""
     if unit <= 0:
-        raise InvalidInput(f"the rounding unit must be positive, got {unit}")
+        raise InvalidInput.coded("split.calendar.rounding_unit_positive_got", unit=unit)
     if total < 0:
-        raise InvalidInput(f"the total must not be negative, got {total}")
+        raise InvalidInput.coded("split.calendar.total_negative_got", total=total)
     if total % unit:
-        raise InvalidInput(f"the total {total} is not a multiple of the rounding unit {unit}")
+        raise InvalidInput.coded("split.calendar.total_multiple_rounding_unit", total=total, unit=unit)
     if grain not in (Grain.QUARTER, Grain.MONTH, Grain.WEEK, Grain.DAY):
-        raise InvalidInput(f"time splits go by quarter, month, week or day, not {grain.value}")
+        raise InvalidInput.coded("split.calendar.time_splits_go_quarter", value=grain.value)
     days = day_range(start, end)
     workdays, warnings = working_day_mask(days, calendar)
     periods = tuple(clip(p, start, end) for p in periods_between(start, end, grain))
@@ -212,13 +209,13 @@ def split_time(
         weights = workdays.astype(np.float64)
     else:
         if history_dates is None or history_amounts is None:
-            raise InvalidInput("the seasonal method needs order history (dates and amounts)")
+            raise InvalidInput.coded("split.calendar.seasonal_method_needs_order")
         weights, season_warnings = seasonal_day_weights(
             days, workdays, history_dates, history_amounts, calendar
         )
         warnings += season_warnings
     if total and weights.sum() <= 0:
-        raise InvalidInput(f"there are no working days between {start} and {end} to put the target on")
+        raise InvalidInput.coded("split.calendar.there_working_days_between", start=start, end=end)
     day_units = _nested_round(total // unit, weights, _calendar_keys(days))
     day_targets = day_units * unit
     return TimeSplit(
@@ -292,9 +289,9 @@ def seasonal_day_weights(
     order_days = np.asarray(history_dates, dtype="datetime64[D]")
     amounts = np.asarray(history_amounts, dtype=np.float64)
     if order_days.shape != amounts.shape or order_days.size == 0:
-        raise InvalidInput("the order history is empty or its dates and amounts do not line up")
+        raise InvalidInput.coded("split.calendar.order_history_empty_dates")
     if not np.all(np.isfinite(amounts)):
-        raise InvalidInput("the order history has amounts that are not numbers")
+        raise InvalidInput.coded("split.calendar.order_history_amounts_numbers")
     first_month = order_days.min().astype("datetime64[M]")
     last_month = order_days.max().astype("datetime64[M]")
     history_days = day_range(first_month.astype("datetime64[D]").item(), (last_month + 1).astype("datetime64[D]").item() - timedelta(days=1))
@@ -325,7 +322,7 @@ def seasonal_day_weights(
         relative[calendar_month] += intensity[in_year] / mean
         years_seen[calendar_month] += 1
     if not years_seen.any():
-        raise InvalidInput("the order history covers no whole month with sales, so there is no season to learn")
+        raise InvalidInput.coded("split.calendar.order_history_covers_whole")
     profile = np.divide(relative, years_seen, out=np.ones(12), where=years_seen > 0)
     negative = [str(m + 1) for m in np.nonzero(profile < 0)[0]]
     if negative:

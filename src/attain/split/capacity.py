@@ -37,7 +37,7 @@ def capacity_matrix(
     """Capacity per rep (rows) and month (columns), in productivity units."""
     ramp_factors = np.asarray(ramp, dtype=np.float64)
     if ramp_factors.ndim != 1 or np.any(~np.isfinite(ramp_factors)) or np.any(ramp_factors < 0):
-        raise InvalidInput("the ramp must be a list of non-negative factors, one per month from the start")
+        raise InvalidInput.coded("split.capacity.ramp_list_non_negative")
     capacity = np.zeros((len(reps), len(months)))
     for i, rep in enumerate(reps):
         _check_rep(rep)
@@ -48,9 +48,9 @@ def capacity_matrix(
 
 def _check_rep(rep: Rep) -> None:
     if not np.isfinite(rep.productivity) or rep.productivity < 0:
-        raise InvalidInput(f"productivity of {rep.name} must be zero or more, got {rep.productivity}")
+        raise InvalidInput.coded("split.capacity.productivity_zero_more_got", name=rep.name, productivity=rep.productivity)
     if rep.start and rep.end and rep.end < rep.start:
-        raise InvalidInput(f"{rep.name} leaves on {rep.end}, before starting on {rep.start}")
+        raise InvalidInput.coded("split.capacity.leaves_before_starting", name=rep.name, end=rep.end, start=rep.start)
 
 
 def _ramp_factor(rep: Rep, month: Period, ramp: NDArray[np.float64]) -> float:

@@ -48,12 +48,12 @@ def reconcile(
     planned = _amounts(top_down, unit, "top-down", names)
     committed = _amounts(bottom_up, unit, "bottom-up", names)
     if planned.shape != committed.shape:
-        raise InvalidInput("top-down and bottom-up need one amount per node, in the same order")
+        raise InvalidInput.coded("split.reconcile.top_down_bottom_up")
     total = int(planned.sum())
     gaps = committed - planned
     if rule is ReconcileRule.SCALE:
         if total and committed.sum() == 0:
-            raise InvalidInput("there are no bottom-up commitments to scale to the top-down total")
+            raise InvalidInput.coded("split.reconcile.there_bottom_up_commitments")
         return Reconciliation(gaps, largest_remainder(total, committed, unit), ())
     above = committed > planned
     plan = np.where(above, committed, 0).astype(np.int64)
@@ -72,10 +72,10 @@ def reconcile(
 def _amounts(values: ArrayLike, unit: int, label: str, names: tuple[str, ...] | None) -> NDArray[np.int64]:
     amounts = np.asarray(values, dtype=np.int64)
     if amounts.ndim != 1 or amounts.size == 0:
-        raise InvalidInput(f"{label} needs one amount per node")
+        raise InvalidInput.coded("split.reconcile.needs_one_amount_per", label=label)
     if unit <= 0:
-        raise InvalidInput(f"the rounding unit must be positive, got {unit}")
+        raise InvalidInput.coded("split.reconcile.rounding_unit_positive_got", unit=unit)
     for i in np.nonzero((amounts < 0) | (amounts % unit != 0))[0]:
         node = names[i] if names else f"node {i + 1}"
-        raise InvalidInput(f"{label} amount {int(amounts[i])} of {node} must be zero or more and a multiple of {unit}")
+        raise InvalidInput.coded("split.reconcile.amount_zero_more_multiple", label=label, amounts=int(amounts[i]), node=node, unit=unit)
     return amounts

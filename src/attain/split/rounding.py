@@ -25,18 +25,18 @@ def largest_remainder(total: int, weights: ArrayLike, unit: int = 1) -> NDArray[
     """
     shares = np.asarray(weights, dtype=np.float64)
     if shares.ndim != 1 or shares.size == 0:
-        raise InvalidInput("weights must be a non-empty list")
+        raise InvalidInput.coded("split.rounding.weights_non_empty_list")
     if not np.all(np.isfinite(shares)) or np.any(shares < 0):
-        raise InvalidInput("weights must be finite and non-negative")
+        raise InvalidInput.coded("split.rounding.weights_finite_non_negative")
     if unit <= 0:
-        raise InvalidInput(f"rounding unit must be positive, got {unit}")
+        raise InvalidInput.coded("split.rounding.rounding_unit_positive_got", unit=unit)
     if total % unit:
-        raise InvalidInput(f"total {total} is not a multiple of the rounding unit {unit}")
+        raise InvalidInput.coded("split.rounding.total_multiple_rounding_unit", total=total, unit=unit)
     weight_sum = shares.sum()
     if weight_sum <= 0:
         if total == 0:
             return np.zeros(shares.size, dtype=np.int64)
-        raise InvalidInput("weights are all zero, so there is nothing to split the total by")
+        raise InvalidInput.coded("split.rounding.weights_all_zero_so")
     units = total // unit
     exact = shares / weight_sum * units
     floors = np.floor(exact).astype(np.int64)

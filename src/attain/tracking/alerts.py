@@ -99,7 +99,7 @@ def require_rule(*, session: Session, code: str) -> AlertRule:
     rule = session.scalars(select(AlertRule).where(AlertRule.code == code)).first()
     if rule is None:
         known = ", ".join(r.code for r in list_rules(session=session)) or "none"
-        raise NotFound(f"no alert rule '{code}'; rules: {known}")
+        raise NotFound.coded("tracking.alerts.alert_rule_rules", code=code, known=known)
     return rule
 
 
@@ -107,17 +107,17 @@ def _threshold(kind: str, threshold: str | Decimal | None) -> Decimal | None:
     if threshold is None:
         if kind == "no_new_lead_days":
             return None
-        raise InvalidInput(f"a {kind} rule needs --threshold")
+        raise InvalidInput.coded("tracking.alerts.rule_needs_threshold", kind=kind)
     try:
         value = Decimal(str(threshold))
     except InvalidOperation as exc:
-        raise InvalidInput(f"--threshold '{threshold}' is not a number") from exc
+        raise InvalidInput.coded("tracking.alerts.threshold_number", threshold=threshold) from exc
     if kind == "pace_gap_below" and not Decimal(-1) <= value <= Decimal(1):
-        raise InvalidInput(f"--threshold {value}: a pace gap is between -1 and 1 (e.g. -0.1 for 10 points behind)")
+        raise InvalidInput.coded("tracking.alerts.threshold_pace_gap_between", value=value)
     if kind == "market_shift" and not Decimal(0) < value < Decimal(1):
-        raise InvalidInput(f"--threshold {value}: a share drop is between 0 and 1 (e.g. 0.02 for 2 points)")
+        raise InvalidInput.coded("tracking.alerts.threshold_share_drop_between", value=value)
     if kind in ("forecast_below_pct", "ytd_below_pct") and not Decimal(0) < value <= Decimal(2):
-        raise InvalidInput(f"--threshold {value}: a share of the target is between 0 and 2 (e.g. 0.9 for 90 %)")
+        raise InvalidInput.coded("tracking.alerts.threshold_share_target_between", value=value)
     return value
 
 
@@ -127,22 +127,22 @@ def create_rule(
 ) -> AlertRule:
     """Add a rule; InvalidInput names what is wrong with its parameters."""
     if kind not in ALERT_KINDS:
-        raise InvalidInput(f"unknown alert kind '{kind}'; choose {', '.join(ALERT_KINDS)}")
+        raise InvalidInput.coded("tracking.alerts.unknown_alert_kind_choose", kind=kind, items=', '.join(ALERT_KINDS))
     if grain not in ALERT_GRAINS:
-        raise InvalidInput(f"unknown grain '{grain}'; choose {', '.join(ALERT_GRAINS)}")
+        raise InvalidInput.coded("tracking.alerts.unknown_grain_choose", grain=grain, items=', '.join(ALERT_GRAINS))
     if level not in ALERT_LEVELS:
-        raise InvalidInput(f"unknown level '{level}'; choose {', '.join(ALERT_LEVELS)}")
+        raise InvalidInput.coded("tracking.alerts.unknown_level_choose", level=level, items=', '.join(ALERT_LEVELS))
     if not code.strip() or len(code) > 64:
-        raise InvalidInput("a rule code is 1 to 64 characters")
+        raise InvalidInput.coded("tracking.alerts.rule_code_characters")
     if session.scalar(select(AlertRule.id).where(AlertRule.code == code)) is not None:
-        raise Conflict(f"alert rule '{code}' exists already")
+        raise Conflict.coded("tracking.alerts.alert_rule_exists_already", code=code)
     if kind == "no_new_lead_days":
         if days is None or days < 1:
-            raise InvalidInput("a no_new_lead_days rule needs --days 1 or more")
+            raise InvalidInput.coded("tracking.alerts.new_lead_days_rule")
     elif days is not None:
-        raise InvalidInput(f"--days is for no_new_lead_days rules, not {kind}")
+        raise InvalidInput.coded("tracking.alerts.days_new_lead_days", kind=kind)
     if min_working_day is not None and min_working_day < 0:
-        raise InvalidInput(f"--min-working-day {min_working_day} must not be negative")
+        raise InvalidInput.coded("tracking.alerts.min_working_day_negative", min_working_day=min_working_day)
     node_id = require_node(session=session, key=node).id if node else None
     rule = AlertRule(code=code, kind=kind, threshold=_threshold(kind, threshold), min_working_day=min_working_day,
                      days=days, grain=grain, level=level, node_id=node_id, enabled=True)
@@ -450,7 +450,7 @@ def mark_read(*, session: Session, ids: list[int] | None = None, node: str | Non
         found = set(session.scalars(select(AlertEvent.id).where(AlertEvent.id.in_(wanted), scope(AlertEvent.org_node_id))))
         if missing := sorted(wanted - found):
             shown = ", ".join(str(i) for i in missing[:5]) + (" …" if len(missing) > 5 else "")
-            raise NotFound(f"no alert {shown} that you can see; nothing was marked")
+            raise NotFound.coded("tracking.alerts.alert_you_can_see", shown=shown)
     statement = update(AlertEvent).where(AlertEvent.read_at.is_(None))
     if ids is not None:
         statement = statement.where(AlertEvent.id.in_(ids))

@@ -53,16 +53,16 @@ class DeliveryResult:
 def check_url(url: str) -> str:
     parsed = urlparse(url.strip())
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InvalidInput(f"'{url}' is not a webhook URL; give a full http(s)://host/... address")
+        raise InvalidInput.coded("tracking.alerts_webhooks.webhook_url_give_full", url=url)
     return url.strip()
 
 
 def add_webhook(*, session: Session, url: str, format: str) -> AlertWebhook:
     if format not in WEBHOOK_FORMATS:
-        raise InvalidInput(f"unknown webhook format '{format}'; choose {', '.join(WEBHOOK_FORMATS)}")
+        raise InvalidInput.coded("tracking.alerts_webhooks.unknown_webhook_format_choose", format=format, items=', '.join(WEBHOOK_FORMATS))
     url = check_url(url)
     if session.scalar(select(AlertWebhook.id).where(AlertWebhook.url == url)) is not None:
-        raise Conflict(f"webhook {url} is configured already")
+        raise Conflict.coded("tracking.alerts_webhooks.webhook_configured_already", url=url)
     webhook = AlertWebhook(url=url, format=format, enabled=True)
     session.add(webhook)
     session.commit()
@@ -76,7 +76,7 @@ def list_webhooks(*, session: Session) -> list[AlertWebhook]:
 def remove_webhook(*, session: Session, webhook_id: int) -> None:
     webhook = session.get(AlertWebhook, webhook_id)
     if webhook is None:
-        raise NotFound(f"no webhook with id {webhook_id}; see `attain alerts webhook list`")
+        raise NotFound.coded("tracking.alerts_webhooks.webhook_id_see_attain", webhook_id=webhook_id)
     session.delete(webhook)
     session.commit()
 
@@ -114,7 +114,7 @@ def body(format: str, events: list[tuple[AlertEvent, str]]) -> dict[str, object]
         return {"msgtype": "markdown", "markdown": {"title": TITLE, "text": message_text(events, markdown=True)}}
     if format == "slack":
         return {"text": message_text(events, markdown=False)}
-    raise InvalidInput(f"unknown webhook format '{format}'")
+    raise InvalidInput.coded("tracking.alerts_webhooks.unknown_webhook_format", format=format)
 
 
 def post(

@@ -130,7 +130,7 @@ def metric_info(session: Session, code: str) -> MetricInfo:
     check_metric(code)
     metric = session.scalars(select(Metric).where(Metric.code == code)).first()
     if metric is None:
-        raise NotFound(f"metric '{code}' is missing from this database; run `attain init`")
+        raise NotFound.coded("tracking.attainment.metric_missing_database_run", code=code)
     return MetricInfo(metric.code, metric.name, metric.name_zh, metric.unit, metric.scale)
 
 
@@ -285,9 +285,9 @@ def plan_metric(session: Session, plan: Plan, metric: str | None) -> MetricInfo:
     """The plan's metric; a clear error when it is not the one asked for or tracking cannot total it."""
     code = session.scalar(select(Metric.code).where(Metric.id == plan.metric_id))
     if metric is not None and metric != code:
-        raise InvalidInput(f"plan {plan.name} sets {code} targets, not {metric}; pass --plan with a plan of {metric}")
+        raise InvalidInput.coded("tracking.attainment.plan_sets_targets_pass", name=plan.name, code=code, metric=metric)
     if code not in METRICS:
-        raise InvalidInput(f"plan {plan.name} targets metric '{code}'; attainment is tracked for {', '.join(METRICS)}")
+        raise InvalidInput.coded("tracking.attainment.plan_targets_metric_attainment", name=plan.name, code=code, items=', '.join(METRICS))
     return metric_info(session, str(code))
 
 
@@ -533,12 +533,12 @@ def _scope(session: Session, tree: OrgTree, grouping: Grouping, within: int | No
         return None
     node = session.get(OrgNode, within)
     if node is None:
-        raise NotFound(f"no org node with id {within}")
+        raise NotFound.coded("tracking.attainment.org_node_id", within=within)
     if node.parent_id is None:
         return None
     above = [d for d in grouping.dimensions if d in _LEVEL and _LEVEL[d] < _LEVEL.get(node.kind, 0)]
     if above:
-        raise InvalidInput(f"{node.code} is a {node.kind}: within it, report by {node.kind} or a level below, not {above[0]}")
+        raise InvalidInput.coded("tracking.attainment.within_report_level_below", code=node.code, kind=node.kind, above=above[0])
     return Scope(node.id, node.kind, node.path)
 
 

@@ -97,7 +97,7 @@ class Diagnosis:
 
 def check_level(level: str) -> str:
     if level not in LEVELS:
-        raise InvalidInput(f"cannot diagnose by '{level}'; choose rep, team or region")
+        raise InvalidInput.coded("tracking.diagnosis.cannot_diagnose_choose_rep", level=level)
     return level
 
 
@@ -180,7 +180,7 @@ def diagnose(
     """Gap attribution per node of `level` for the period, counted up to `as_of` (default today)."""
     check_level(level)
     if reference not in REFERENCES:
-        raise InvalidInput(f"unknown reference '{reference}'; use --vs target or --vs last-year")
+        raise InvalidInput.coded("tracking.diagnosis.unknown_reference_vs_target", reference=reference)
     as_of = as_of or date.today()
     if as_of < period.start:
         raise InvalidInput.coded("tracking.diagnosis.starts_after_nothing_diagnose", label=period.label, start=period.start,

@@ -108,14 +108,14 @@ def tables_read_by(statements: Sequence[Select]) -> list[Table]:  # type: ignore
 
 def _reader(path: Path) -> str:
     if not path.exists():
-        raise InvalidInput(f"order file {path} does not exist")
+        raise InvalidInput.coded("tracking.engine.order_file_does_exist", path=path)
     quoted = str(path).replace("'", "''")
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         return f"read_parquet('{quoted}')"
     if suffix in (".csv", ".txt", ".tsv"):
         return f"read_csv('{quoted}', header=true)"
-    raise InvalidInput(f"order file {path} is neither .parquet nor .csv")
+    raise InvalidInput.coded("tracking.engine.order_file_neither_parquet", path=path)
 
 
 def open_duckdb(*, session: Session, orders: Path, tables: Sequence[Table]) -> DuckDBRunner:
@@ -135,7 +135,7 @@ def open_duckdb(*, session: Session, orders: Path, tables: Sequence[Table]) -> D
         _order_view(connection, _reader(orders), orders)
     except duckdb.Error as exc:
         connection.close()
-        raise InvalidInput(f"DuckDB cannot read {orders}: {exc}") from exc
+        raise InvalidInput.coded("tracking.engine.duckdb_cannot_read", orders=orders, exc=exc) from exc
     return DuckDBRunner(connection)
 
 
@@ -162,7 +162,7 @@ def _order_view(connection: Any, reader: str, path: Path) -> None:
     present = [row[0] for row in connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
     missing = [c for c in ("order_date", "amount") if c not in present]
     if missing:
-        raise InvalidInput(f"order file {path} has no column {', '.join(missing)}; it needs order_date and amount (fen)")
+        raise InvalidInput.coded("tracking.engine.order_file_column_needs", path=path, items=', '.join(missing))
     joins: list[str] = []
     exprs: dict[str, str] = {}
     for code_column, (id_column, table) in CODE_COLUMNS.items():

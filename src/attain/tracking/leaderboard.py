@@ -50,7 +50,7 @@ def leaderboard(
 ) -> Leaderboard:
     """Rows ranked by attainment (rows without a target last, by actual); equal attainment shares a rank."""
     if by not in LEADERBOARD_DIMENSIONS:
-        raise InvalidInput(f"the leaderboard ranks by rep or team, not '{by}'")
+        raise InvalidInput.coded("tracking.leaderboard.leaderboard_ranks_rep_team", by=by)
     runner = runner or SessionRunner(session)
     report = attainment(session=session, period=period, by=by, plan=plan, as_of=as_of, runner=runner)
     last = min(period.end, report.as_of)

@@ -289,7 +289,7 @@ def forecast(
     """P(hit) and P10/P50/P90 of the period's final revenue per node of `level`."""
     check_level(level)
     if draws < 100 or draws > 1_000_000:
-        raise InvalidInput(f"--draws {draws}: use between 100 and 1,000,000 draws")
+        raise InvalidInput.coded("tracking.pipeline.draws_between_draws", draws=draws)
     as_of = as_of or date.today()
     chosen = resolve_plan(session, period, plan)
     plan_metric(session, chosen, "revenue")

@@ -94,7 +94,7 @@ def parse_by(by: str | Sequence[str] | None) -> Grouping:
 
 def check_metric(metric: str) -> str:
     if metric not in METRICS:
-        raise InvalidInput(f"unknown metric '{metric}'; tracking reports {', '.join(METRICS)}")
+        raise InvalidInput.coded("tracking.query.unknown_metric_tracking_reports", metric=metric, items=', '.join(METRICS))
     return metric
 
 
@@ -152,7 +152,7 @@ def actuals_statement(
     values = [_value(metric, credited, customer, start, end).label("value")]
     if with_direct:
         if metric not in ADDITIVE:
-            raise InvalidInput(f"a direct-only column needs an additive metric, not {metric}")
+            raise InvalidInput.coded("tracking.query.direct_only_column_needs", metric=metric)
         direct = func.coalesce(func.sum(case((credited.c.kind == "direct", _additive(metric, credited)), else_=None)), 0)
         values.append((direct if metric == "quantity" else cast(direct, BigInteger)).label("direct"))
     statement = select(*keys, *values).select_from(credited)

@@ -60,7 +60,7 @@ def build_review(*, session: Session, week: str, by: str = "rep", plan: str | No
         raise InvalidInput(f"--week '{week}' is not an ISO week; use e.g. 2027-W10", code="period.not_week",
                            params={"text": week})
     if by not in ("rep", "team"):
-        raise InvalidInput(f"the review pack lists rep or team rows, not '{by}'")
+        raise InvalidInput.coded("tracking.review.review_pack_lists_rep", by=by)
     today = today or date.today()
     if today < span.start:
         raise InvalidInput.coded("review.future_week", week=span.label, today=today)
@@ -155,7 +155,7 @@ def write_review(pack: ReviewPack, out: Path) -> None:
     elif suffix in (".html", ".htm"):
         out.write_text(render_html(pack), encoding="utf-8")
     else:
-        raise InvalidInput(f"--out {out}: the review pack is written as .xlsx or .html")
+        raise InvalidInput.coded("tracking.review.out_review_pack_written", out=out)
 
 
 # --- Excel --------------------------------------------------------------------------------------------

@@ -201,7 +201,7 @@ def target_columns(
     """`target_between` as columns, in the same order; cells are prorated by the company calendar's
     working days (`calendar` passes it when the caller has it already)."""
     if end < start:
-        raise InvalidInput(f"end {end} is before start {start}")
+        raise InvalidInput.coded("tracking.targets.end_before_start", end=end, start=start)
     grouping = by if isinstance(by, Grouping) else parse_by(by)
     tree = tree or load_org_tree(session)
     if cells is None:

@@ -193,6 +193,7 @@ DYNAMIC_MESSAGES = (
     N_("draft"), N_("submitted"), N_("approved"), N_("locked"), N_("superseded"),
     N_("orders"), N_("customers"), N_("reps"), N_("products"), N_("opportunities"), N_("activities"), N_("targets"),
     N_("Dashboard"), N_("Plans"), N_("Leaderboard"), N_("Today"), N_("Diagnosis"), N_("Customers"), N_("Inbox"), N_("Imports"),
+    N_("Calendar"), N_("Settings"),
     N_("activity_date"), N_("amount"), N_("category"), N_("city"), N_("closed_on"), N_("code"), N_("cost"),
     N_("created_on"), N_("currency"), N_("customer"), N_("customer_name"), N_("customer_type"), N_("email"),
     N_("end_date"), N_("expected_close_on"), N_("external_id"), N_("first_order_date"), N_("grade"), N_("industry"),

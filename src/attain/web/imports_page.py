@@ -119,7 +119,7 @@ async def run(request: Request, session: SessionDep, user: ImportUser) -> Respon
 
 def _job(session: SessionDep, user: User, job_id: str) -> Job:
     if not re.fullmatch(r"[0-9a-f]{1,32}", job_id):
-        raise NotFound(f"no job '{job_id[:40]}'")
+        raise NotFound.coded("web.imports_page.job", job_id=job_id[:40])
     return jobs.require_job(session=session, job_id=job_id, user_id=user.id, is_admin=user.role == "admin")
 
 

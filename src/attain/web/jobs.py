@@ -117,7 +117,7 @@ def submit(
 ) -> Job:
     """Record a queued job and hand it to the backend; returns the job row (poll it with `get_job`)."""
     if kind not in TASKS:
-        raise InvalidInput(f"unknown job kind '{kind}'; known: {', '.join(sorted(TASKS))}")
+        raise InvalidInput.coded("web.jobs.unknown_job_kind_known", kind=kind, items=', '.join(sorted(TASKS)))
     chosen = backend or backend_name()
     job = Job(id=uuid.uuid4().hex, kind=kind, status="queued", progress=0, params=params, user_id=user_id,
               backend=chosen, worker=worker_identity() if chosen == "thread" else None, created_at=now())
@@ -162,7 +162,7 @@ def _enqueue_rq(job_id: str, database_url: str) -> None:
 
     url = redis_url()
     if not url:
-        raise InvalidInput(f"the rq backend needs {REDIS_URL_VARIABLE}")
+        raise InvalidInput.coded("web.jobs.rq_backend_needs", redis_url_variable=REDIS_URL_VARIABLE)
     queue = Queue(os.environ.get("ATTAIN_RQ_QUEUE", QUEUE_NAME), connection=Redis.from_url(url))
     queue.enqueue(
         run_job, database_url, job_id, job_id=job_id, job_timeout=6 * 3600, result_ttl=86400, failure_ttl=7 * 86400,
@@ -192,7 +192,7 @@ def run_job(database_url: str, job_id: str) -> None:
     context = JobContext(job_id=job_id, database_url=database_url)
     try:
         if function is None:
-            raise InvalidInput(f"this worker does not know job kind '{kind}'")
+            raise InvalidInput.coded("web.jobs.worker_does_know_job", kind=kind)
         result = function(context, params)
     except ImportRejected as exc:
         _finish(database_url, job_id, status="failed", error=str(exc),
@@ -238,7 +238,7 @@ def require_job(*, session: Session, job_id: str, user_id: int | None = None, is
     """The job, if it exists and belongs to the user (admins see every job); NotFound otherwise."""
     job = get_job(session=session, job_id=job_id)
     if job is None or (not is_admin and job.user_id != user_id):
-        raise NotFound(f"no job '{job_id}'")
+        raise NotFound.coded("web.jobs.job", job_id=job_id)
     return job
 
 
@@ -532,7 +532,8 @@ def selftest_task(context: JobContext, params: dict[str, Any]) -> dict[str, Any]
     """A tiny job for checking a deployment (and the tests): reports progress, fails on request."""
     context.progress(50, "half way")
     if params.get("fail"):
-        raise InvalidInput(str(params.get("message") or "asked to fail"))
+        message = str(params.get("message") or "asked to fail")
+        raise InvalidInput.coded("web.jobs.selftest_failed", message, message=message)
     if params.get("crash"):
         raise RuntimeError("unexpected crash")
     return {"echo": params.get("echo")}

@@ -1,5 +1,6 @@
 """The company's role permissions (attain.auth.permissions) on the web: a route dependency and the
-menu entries they open. One place: the imports page and API and the menu all ask `roles_for`."""
+menu entries they open. One place: the imports, plans, calendar and settings pages, the API and the
+menu all ask `roles_for`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from attain.auth.permissions import roles_for
 from attain.web.deps import CurrentUser, Forbidden, SessionDep
 
 # Menu entries opened by a permission rather than by a fixed list of roles.
-NAV_PERMISSIONS = {"/imports": "import"}
+NAV_PERMISSIONS = {"/imports": "import", "/plans": "plan_edit", "/calendar": "calendar", "/settings": "settings"}
 
 
 def require_permission(permission: str) -> Callable[..., Awaitable[User]]:

@@ -125,6 +125,7 @@ NAV: list[tuple[str, str, tuple[str, ...]]] = [
     ("/alerts", "Inbox", ()),
     ("/imports", "Imports", ("admin",)),
     ("/calendar", "Calendar", ("admin",)),
+    ("/settings", "Settings", ("admin",)),
 ]
 
 

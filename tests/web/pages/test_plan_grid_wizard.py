@@ -118,9 +118,9 @@ def test_wizard_preview_by_growth_splits_the_cli_total(client_for, csrf_of, demo
         session.close()
     preview = client.post("/plans/new/preview", data=form, headers={"hx-request": "true"})
     assert 'data-testid="preview-error"' not in preview.text, preview.text[:400]
-    from attain.web.i18n import format_amount
+    from attain.web.i18n import format_input_amount
 
-    assert f'data-testid="preview-total">{format_amount(expected, "zh_CN")}<' in preview.text
+    assert f'data-testid="preview-total">{format_input_amount(expected, "zh_CN")}<' in preview.text  # the unit of its column
     refused = client.post("/plans/new/preview", data={**form, "scope": "EAST"}, headers={"hx-request": "true"})
     assert 'data-testid="preview-error"' in refused.text
 

@@ -83,7 +83,7 @@ def period_of(session: Session, text: str | None) -> Period:
     try:
         return resolve_period(session, text.strip())
     except (ValueError, OverflowError) as exc:
-        raise InvalidInput(f"period '{text}': {exc}") from exc
+        raise InvalidInput.coded("web.api.common.period", text=text, exc=exc) from exc
 
 
 def date_of(text: str | None) -> date | None:
@@ -92,7 +92,7 @@ def date_of(text: str | None) -> date | None:
     try:
         day = date.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidInput(f"as_of '{text[:40]}' is not a date like 2027-03-31") from exc
+        raise InvalidInput.coded("web.api.common.date_like", text=text[:40]) from exc
     return supported_day(day, "as_of")
 
 
@@ -101,5 +101,5 @@ def node_of(access: Access, code: str | None) -> OrgNode:
     if code is None or code == "":
         return access.home()
     if len(code) > 64:
-        raise InvalidInput("node code is too long")
+        raise InvalidInput.coded("web.api.common.node_code_too_long")
     return access.node(code)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from attain.catalog.models import ProductNode
-from attain.errors import InvalidInput, NotAllowed, NotFound
+from attain.errors import InvalidInput, NotFound
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.plans import edits
@@ -44,7 +44,7 @@ def _plan(session: Session, name: str, version: int | None, draft: bool = False)
         return plans.resolve_plan(session=session, name=name, preview=draft)
     found = session.scalars(select(Plan).where(Plan.name == name, Plan.version == version)).first()
     if found is None:
-        raise NotFound(f"no plan '{name}' version {version}")
+        raise NotFound.coded("web.api.plans.plan_version", name=name, version=version)
     return found
 
 
@@ -134,7 +134,7 @@ def list_cells(
     if product:
         product_id = session.scalar(select(ProductNode.id).where(ProductNode.code == product))
         if product_id is None:
-            raise NotFound(f"no product or product line '{product}'")
+            raise NotFound.coded("web.api.plans.product_product_line", product=product)
         where.append(PlanCell.product_node_id == product_id)
     if customer_type:
         where.append(PlanCell.customer_type == customer_type)
@@ -157,15 +157,14 @@ def patch_cell(access: AccessDep, name: NameParam, cell_id: Annotated[int, Path(
     multiple of the plan's unit; the difference is taken from the other open cells of the same
     periods under the part of the plan you manage; `changes` lists every cell that moved."""
     session, user = access.session, access.user
-    if user.role not in plans.PLANNER_ROLES:
-        raise NotAllowed(f"{user.username} is a {user.role}; plans are changed by managers, directors and admins")
+    plans.require_planner(session=session, user=user)  # the company's plan_edit permission
     plan = plans.require_plan(session=session, name=name)
     cell = session.get(PlanCell, cell_id)
     if cell is None or cell.plan_id != plan.id or not access.can_see(session.get(OrgNode, cell.org_node_id)):  # type: ignore[arg-type]
-        raise NotFound(f"no cell {cell_id} in the draft of plan {name} that you can see")
+        raise NotFound.coded("web.api.plans.cell_draft_plan_you", cell_id=cell_id, name=name)
     plans.ensure_editable(plan)
     if patch.value is None and patch.locked is None and patch.owner is None and patch.strategy_note is None:
-        raise InvalidInput("nothing to change: give value, locked, owner or strategy_note")
+        raise InvalidInput.coded("web.api.plans.nothing_change_give_value")
     codes, products = _names(session, [cell])
     ref = edits.CellRef(codes[cell.org_node_id], cell.period,
                         products.get(cell.product_node_id) if cell.product_node_id else None, cell.customer_type)

@@ -45,7 +45,7 @@ def _grouping(node: OrgNode, by: str | None) -> tuple[str, ...]:
     if node.kind == "company":
         return asked
     if node.kind not in ORG_LEVELS:
-        raise InvalidInput(f"cannot report for a {node.kind}")
+        raise InvalidInput.coded("web.api.tracking.cannot_report", kind=node.kind)
     return tuple(dict.fromkeys((node.kind, *asked)))
 
 

@@ -39,7 +39,7 @@ def _rep(access: Any, code: str | None) -> OrgNode:
     # Sales reps sit in teams; a director attached straight to the company has no daily funnel.
     reps = [r for r in queries.reps_under(session=access.session, node=node) if r.end_date is None and r.parent_id in teams]
     if not reps:
-        raise InvalidInput(f"{node.name} has no reps to show a board for")
+        raise InvalidInput.coded("web.pages.actions.reps_show_board", name=node.name)
     return reps[0]
 
 
@@ -62,7 +62,7 @@ def _context(access: Any, rep: OrgNode, day: date, **shown: Any) -> dict[str, An
 def _board_rep(access: Any, rep: str) -> OrgNode:
     node: OrgNode = access.node(rep)
     if node.kind != "rep":
-        raise InvalidInput(f"{node.code} is not a rep")
+        raise InvalidInput.coded("web.pages.actions.rep", code=node.code)
     return node
 
 

@@ -12,20 +12,21 @@ from starlette.responses import Response
 
 from attain.calendars import service as calendars
 from attain.errors import AttainError, InvalidInput
-from attain.web.deps import AdminUser, SessionDep, require_role
+from attain.web.deps import CurrentUser, SessionDep
 from attain.web.messages import error_text
+from attain.web.permissions import require_permission
 from attain.web.templating import render
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role("admin"))])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_permission("calendar"))])
 
 
 def _year(text: str | int | None) -> int:
     try:
         year = int(text) if text not in (None, "") else date.today().year
     except ValueError:
-        raise InvalidInput(f"year '{text}' is not a year") from None
+        raise InvalidInput.coded("web.pages.calendar.year_year", text=text) from None
     if not 2000 <= year <= 2100:
-        raise InvalidInput(f"year {year} is out of range")
+        raise InvalidInput.coded("web.pages.calendar.year_out_range", year=year)
     return year
 
 
@@ -35,7 +36,7 @@ def _days(request: Request, session: SessionDep, year: int, error: str | None = 
 
 
 @router.get("/calendar", response_class=HTMLResponse)
-def calendar_page(request: Request, session: SessionDep, user: AdminUser, year: str | None = None) -> Response:
+def calendar_page(request: Request, session: SessionDep, user: CurrentUser, year: str | None = None) -> Response:
     shown = calendars.calendar_year(session=session, year=_year(year))
     return render(request, "calendar/index.html", {"shown": shown, "error": None})
 
@@ -56,7 +57,7 @@ def _answer(request: Request, session: SessionDep, year: int, change: object) ->
 
 @router.post("/calendar/days", response_class=HTMLResponse)
 def add_day(
-    request: Request, session: SessionDep, user: AdminUser,
+    request: Request, session: SessionDep, user: CurrentUser,
     day: Annotated[str, Form()] = "", kind: Annotated[str, Form()] = "", name: Annotated[str, Form()] = "",
     year: Annotated[str, Form()] = "",
 ) -> Response:
@@ -73,6 +74,6 @@ def add_day(
 
 
 @router.post("/calendar/days/{day}/remove", response_class=HTMLResponse)
-def remove_day(request: Request, session: SessionDep, user: AdminUser, day: str) -> Response:
+def remove_day(request: Request, session: SessionDep, user: CurrentUser, day: str) -> Response:
     parsed = calendars.parse_day(day)
     return _answer(request, session, parsed.year, lambda: calendars.remove_day(session=session, day=parsed))

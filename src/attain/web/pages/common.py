@@ -63,7 +63,7 @@ def parse_as_of(value: str | None) -> date:
     try:
         day = date.fromisoformat(value)
     except ValueError as exc:
-        raise InvalidInput(f"as_of '{value}' is not a date like 2026-11-23") from exc
+        raise InvalidInput.coded("web.pages.common.date_like", value=value) from exc
     return supported_day(day, "as_of")
 
 

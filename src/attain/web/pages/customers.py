@@ -98,11 +98,11 @@ def customers_page(request: Request, access: AccessDep, node: str | None = None,
                    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> Response:
     day = parse_as_of(as_of)
     if segment is not None and segment not in SEGMENT_LABELS:
-        raise InvalidInput(f"unknown segment '{segment[:40]}'; choose one of {', '.join(SEGMENT_LABELS)}")
+        raise InvalidInput.coded("web.pages.customers.unknown_segment_choose_one", segment=segment[:40], items=', '.join(SEGMENT_LABELS))
     scope = access.node(node) if node else access.home()
     search = (q or "").strip()
     if len(search) > MAX_SEARCH:
-        raise InvalidInput(f"a customer search is at most {MAX_SEARCH} characters")
+        raise InvalidInput.coded("web.pages.customers.customer_search_most_characters", max_search=MAX_SEARCH)
     rows = cached_customer_rows(session=access.session, scope=None if scope.parent_id is None else scope, as_of=day)
     summary = _summary(rows)
     found = [r for r in rows if segment is None or r.segment == segment]

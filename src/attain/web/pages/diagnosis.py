@@ -22,33 +22,40 @@ from attain.tracking.diagnosis import LEVELS, REFERENCES, diagnose
 from attain.tracking.format import STATUS_LABELS
 from attain.tracking.review import build_review, write_review
 from attain.web.deps import AccessDep, Forbidden
-from attain.web.i18n import request_locale
+from attain.web.i18n import chart_unit, request_locale
 from attain.web.pages.common import (
     catalogue,
     chart_json,
     parse_as_of,
     render_page,
-    yuan,
 )
-from attain.web.pages.dashboard import render_labels
+from attain.web.pages.dashboard import _scaled, render_labels
 
 router = APIRouter(include_in_schema=False)
 
 
-def chart(rows: list[Any], labels: dict[str, str]) -> str:
-    """Horizontal stacked bars: each row's gap as its three parts (yuan)."""
+def chart(rows: list[Any], labels: dict[str, str], locale: str = "zh_CN") -> str:
+    """Horizontal stacked bars: each row's gap as its three parts, in 万元/亿元 (the axis name says
+    which). The value axis keeps few labels and hides the ones that would overlap, so a 390-px phone
+    reads them; names are cut to the width of their column (the table below has them whole)."""
     names = [r.name for r in rows]
+    divisor, unit = chart_unit([round(float(v)) for r in rows for v in (*r.parts.values(), r.gap)], locale)
     series = [
-        {"name": labels[factor], "type": "bar", "stack": "gap", "data": [yuan(r.parts[factor]) for r in rows]}
+        {"name": labels[factor], "type": "bar", "stack": "gap",
+         "data": [_scaled(r.parts[factor], divisor) for r in rows]}
         for factor in FACTORS
     ]
     series.append({"name": labels["gap"], "type": "scatter", "symbol": "diamond", "symbolSize": 10,
-                   "data": [yuan(r.gap) for r in rows]})
+                   "data": [_scaled(r.gap, divisor) for r in rows]})
     return chart_json({
-        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}},
-        "legend": {"data": [labels[f] for f in FACTORS] + [labels["gap"]], "top": 0},
-        "grid": {"left": 90, "right": 20, "bottom": 30, "top": 40},
-        "xAxis": {"type": "value"}, "yAxis": {"type": "category", "data": names, "inverse": True},
+        "tooltip": {"trigger": "axis", "axisPointer": {"type": "shadow"}, "confine": True},
+        "legend": {"data": [labels[f] for f in FACTORS] + [labels["gap"]], "top": 0, "type": "scroll"},
+        "grid": {"left": 8, "right": 24, "bottom": 36, "top": 40, "containLabel": True},
+        "xAxis": {"type": "value", "name": unit, "nameLocation": "middle", "nameGap": 24, "splitNumber": 4,
+                  "axisLabel": {"hideOverlap": True, "fontSize": 11}},
+        "yAxis": {"type": "category", "data": names, "inverse": True,
+                  "axisLabel": {"width": 72, "overflow": "truncate", "fontSize": 11}},
+        "unit": unit,
         "series": series,
     })
 
@@ -64,7 +71,7 @@ def review_pack(access: AccessDep, week: str, format: str = "xlsx", as_of: str |
     if not whole_company(access):
         raise Forbidden(code="access.whole_company")
     if format not in ("xlsx", "html"):
-        raise InvalidInput(f"the review pack comes as xlsx or html, not '{format}'")
+        raise InvalidInput.coded("web.pages.diagnosis.review_pack_comes_xlsx", format=format)
     pack = build_review(session=access.session, week=week, today=parse_as_of(as_of))  # this week: to today
     with tempfile.TemporaryDirectory() as folder:
         out = Path(folder) / f"review-{pack.week.label}.{format}"
@@ -92,7 +99,7 @@ def diagnosis_page(request: Request, access: AccessDep, period: str | None = Non
     labels = {f: gettext({"leads": "Leads", "conversion": "Conversion", "deal_size": "Deal size"}[f]) for f in FACTORS}
     labels["gap"] = gettext("Gap")
     return render_page(request, "pages/diagnosis.html", {
-        "result": result, "rows": rows, "chart": chart(rows, labels) if rows else None, "labels": labels,
+        "result": result, "rows": rows, "chart": chart(rows, labels, request_locale(request)) if rows else None, "labels": labels,
         "levels": LEVELS, "references": REFERENCES, "causes": CAUSES, "ahead_of_reference": AHEAD,
         "status_labels": STATUS_LABELS, "as_of": day, "by": level, "vs": vs,
         "period": chosen, "other_period": opened.other if opened else None,

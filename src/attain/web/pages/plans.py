@@ -14,23 +14,23 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from attain.auth.models import User
+from attain.auth.permissions import allowed
 from attain.errors import AttainError, InvalidInput
 from attain.org.models import OrgNode
 from attain.plans import edits
 from attain.plans import service as plans
 from attain.plans import wizard as plan_editor
 from attain.plans.models import Plan
-from attain.web.deps import AccessDep, require_role
+from attain.web.deps import AccessDep
 from attain.web.i18n import N_
 from attain.web.messages import error_text
 from attain.web.pages.common import render_page
+from attain.web.permissions import require_permission
 
-PLANNERS = ("admin", "director", "manager")
 INT32_MAX = 2**31 - 1  # plans.version is an INTEGER column: a larger number is a 422, never a database error
 VersionForm = Annotated[int, Form(ge=1, le=INT32_MAX)]
 VersionQuery = Annotated[int, Query(ge=1, le=INT32_MAX)]
-APPROVERS = ("admin", "director")
-router = APIRouter(include_in_schema=False, dependencies=[Depends(require_role(*PLANNERS))])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(require_permission("plan_edit"))])
 
 
 def _plan(access: Any, name: str) -> Plan:
@@ -155,7 +155,7 @@ def _editor_context(access: Any, plan: Plan, node: OrgNode, error: str | None = 
         "plan": plan, "grid": grid, "node": node, "error": error,
         "crumbs": [c for c in crumbs if c is not None and access.can_see(c)],
         "versions": plans.list_versions(session=access.session, plan=plan),
-        "can_approve": access.user.role in APPROVERS, "summary": plans.plan_summary(session=access.session, plan=plan),
+        "can_approve": allowed(session=access.session, role=access.user.role, permission="plan_approve"), "summary": plans.plan_summary(session=access.session, plan=plan),
     }
 
 
@@ -249,7 +249,7 @@ def change_status(request: Request, access: AccessDep, name: str, action: Annota
     elif action == "revise":
         plans.revise_plan(**kwargs, reason=reason)
     else:
-        raise InvalidInput(f"unknown action '{action}'; use submit, approve, lock or revise")
+        raise InvalidInput.coded("web.pages.plans.unknown_action_submit_approve", action=action)
     return RedirectResponse(f"/plans/{quote(plan.name)}" + (f"?node={quote(node)}" if node else ""), status_code=303)
 
 
