@@ -35,7 +35,8 @@ class AbcThresholds:
         if self.b_bp < 0:
             raise InvalidInput.coded("catalog.grading.abc_share_more_got", f"ABC: the B share must be 0 % or more (got {b})", b=b)
         if self.a_bp + self.b_bp > FULL_BP:
-            raise InvalidInput.coded("catalog.grading.abc_together_most_revenue", a=a, b=b)
+            raise InvalidInput.coded("catalog.grading.abc_together_most_revenue",
+                                     f"ABC: A and B together at most 100 % of revenue (got {a} + {b}); C is the rest", a=a, b=b)
 
     @classmethod
     def parse(cls, text: str) -> AbcThresholds:
