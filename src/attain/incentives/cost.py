@@ -45,7 +45,7 @@ class PersonCost:
     code: str
     name: str
     role: str
-    team: str | None  # code of the team the person is counted in
+    team: str | None  # code of the team the person is counted in (a manager measured on a region: the region)
     actual: int  # credited revenue to as_of, fen (of the person's own figure: a manager's is the team's)
     final: dict[str, int]  # scenario → projected final figure, fen
     earned: int  # earned to as_of, fen
@@ -174,11 +174,14 @@ def plan_cost(
             continue
         actual = svc._own(figures_now, person)[0] if figures_now is not None else 0
         final = {label: svc._own(figures, person)[0] if figures is not None else 0 for label, (_p, figures) in scenarios.items()}
-        team = nodes.get(person.team_id) if person.team_id is not None else None
+        # A person counts in their team; a manager measured on a region, in that region.
+        group = person.team_id if person.team_id is not None else (
+            person.figure_id if person.figure_kind in ("team", "region") else None)
+        team = nodes.get(group) if group is not None else None
         cost = PersonCost(person.node.code, person.node.name, person.role, team.code if team else None, actual, final,
                           calc.total_of(person.lines), {label: calc.total_of(scenarios[label][0][i].lines) for label in SCENARIOS})
         shown.append(cost)
-        teams[person.team_id].append(cost)
+        teams[group].append(cost)
     team_rows = tuple(
         TeamCost(nodes[t].code if t is not None else None, nodes[t].name if t is not None else "—", len(members),
                  sum(m.earned for m in members), {label: sum(m.pay[label] for m in members) for label in SCENARIOS})

@@ -21,6 +21,7 @@ from typing import Any
 
 from attain.errors import InvalidInput
 from attain.incentives.models import COMPONENT_KINDS, PARTICIPANT_ROLES, SETTLEMENTS
+from attain.messages import english
 
 Path_ = tuple[str | int, ...]
 SLICE_KEYS = ("customer_type", "product_line", "customer_grade")
@@ -75,12 +76,12 @@ def read_plan_file(path: Path) -> PlanFile:
     """Read FILE.yaml|.yml or FILE.xlsx; InvalidInput naming the file when it cannot be read."""
     suffix = path.suffix.lower()
     if not path.is_file():
-        raise InvalidInput(f"{path}: no such file")
+        raise InvalidInput.coded("plan_file.no_file", path=str(path))
     if suffix in (".yaml", ".yml"):
         return read_yaml(path.read_text(encoding="utf-8-sig"), source=path.name)
     if suffix == ".xlsx":
         return read_workbook(path)
-    raise InvalidInput(f"{path.name}: an incentive plan is a .yaml or .xlsx file")
+    raise InvalidInput.coded("plan_file.kind", name=path.name)
 
 
 def read_yaml(text: str, *, source: str = "plan.yaml") -> PlanFile:
@@ -92,10 +93,12 @@ def read_yaml(text: str, *, source: str = "plan.yaml") -> PlanFile:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise InvalidInput(f"{source}: {where}not valid YAML ({getattr(exc, 'problem', None) or exc})") from exc
+        problem = str(getattr(exc, "problem", None) or exc)
+        if mark is not None:
+            raise InvalidInput.coded("plan_file.yaml_at", source=source, line=mark.line + 1, problem=problem) from exc
+        raise InvalidInput.coded("plan_file.yaml", source=source, problem=problem) from exc
     if not isinstance(raw, dict):
-        raise InvalidInput(f"{source}: the plan must be a mapping (name:, year:, participants:, components:)")
+        raise InvalidInput.coded("plan_file.not_mapping", source=source)
     places: dict[Path_, str] = {}
 
     def walk(node: Any, path: Path_) -> None:
@@ -123,7 +126,7 @@ def read_workbook(path: Path) -> PlanFile:
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for a file that is not a workbook
-        raise InvalidInput(f"{path.name}: not a readable .xlsx workbook ({exc})") from exc
+        raise InvalidInput.coded("plan_file.workbook", name=path.name, problem=str(exc)) from exc
     places: dict[Path_, str] = {}
 
     def table(sheet_name: str) -> list[tuple[int, dict[str, Any]]]:
@@ -141,7 +144,7 @@ def read_workbook(path: Path) -> PlanFile:
         return found
 
     if "plan" not in book.sheetnames:
-        raise InvalidInput(f"{path.name}: the workbook needs a sheet named 'plan' (field | value)")
+        raise InvalidInput.coded("plan_file.no_plan_sheet", name=path.name)
     raw: dict[str, Any] = {}
     for number, row in enumerate(book["plan"].iter_rows(values_only=True), start=1):
         if row and row[0] is not None and len(row) > 1:
@@ -178,7 +181,7 @@ def read_workbook(path: Path) -> PlanFile:
     for number, values in table("steps"):
         code = str(values.pop("component", ""))
         if code not in positions:
-            raise InvalidInput(f"{path.name}: sheet steps row {number}, component: no component '{code}' in sheet components")
+            raise InvalidInput.coded("plan_file.steps_component", name=path.name, row=number, code=code)
         component = raw["components"][positions[code]]
         key = "points" if "attainment" in values or "payout" in values else "bands"
         index = len(component.setdefault(key, []))
@@ -200,9 +203,14 @@ class _Checker:
         self.places = plan_file.places
         self.names: dict[int, str] = {}
 
-    def fail(self, path: Path_, message: str) -> InvalidInput:
+    def fail(self, path: Path_, code: str, /, **params: object) -> InvalidInput:
+        """InvalidInput 'line 14, components[1] 'commission'.bands[2].from: <message>': the coded
+        message (attain.messages, code plan_file.*) with the place and field as parameters too."""
         place = next((self.places[path[:n]] for n in range(len(path), -1, -1) if path[:n] in self.places), "")
-        return InvalidInput(f"{place + ', ' if place else ''}{self.dotted(path)}: {message}")
+        field = self.dotted(path)
+        message = english(f"plan_file.{code}", params)
+        return InvalidInput(f"{place + ', ' if place else ''}{field}: {message}", code=f"plan_file.{code}",
+                            params={**params, "place": place, "field": field})
 
     def dotted(self, path: Path_) -> str:
         text = ""
@@ -219,7 +227,7 @@ class _Checker:
         value = data.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             if required:
-                raise self.fail((*path, key) if path + (key,) in self.places else path, f"'{key}' is required")
+                raise self.fail((*path, key) if path + (key,) in self.places else path, "required", key=key)
             return None
         return value
 
@@ -229,15 +237,15 @@ class _Checker:
         if value is None:
             return None
         if isinstance(value, bool):
-            raise self.fail((*path, key), f"'{value}' is not a number")
+            raise self.fail((*path, key), "not_number", value=value)
         try:
             number = Decimal(str(value).strip().rstrip("%").replace(",", "").strip())
         except InvalidOperation as exc:
-            raise self.fail((*path, key), f"'{value}' is not a number") from exc
+            raise self.fail((*path, key), "not_number", value=value) from exc
         if not number.is_finite():
-            raise self.fail((*path, key), f"'{value}' is not a number")
+            raise self.fail((*path, key), "not_number", value=value)
         if minimum is not None and number < minimum:
-            raise self.fail((*path, key), f"{number} is below {minimum}")
+            raise self.fail((*path, key), "below", number=number, minimum=minimum)
         return number
 
     def money(self, data: dict[str, Any], path: Path_, key: str, *, required: bool = True) -> int | None:
@@ -246,7 +254,7 @@ class _Checker:
             return None
         fen = yuan * 100
         if fen != fen.to_integral_value():
-            raise self.fail((*path, key), f"{yuan} yuan is finer than a fen")
+            raise self.fail((*path, key), "finer_than_fen", yuan=yuan)
         return int(fen)
 
     def day(self, data: dict[str, Any], path: Path_, key: str, *, required: bool = True) -> date | None:
@@ -256,7 +264,7 @@ class _Checker:
         try:
             return date.fromisoformat(str(value).strip())
         except ValueError as exc:
-            raise self.fail((*path, key), f"'{value}' is not a date (YYYY-MM-DD)") from exc
+            raise self.fail((*path, key), "not_date", value=value) from exc
 
     def choice(self, data: dict[str, Any], path: Path_, key: str, options: tuple[str, ...], *,
                default: str | None = None) -> str:
@@ -265,17 +273,17 @@ class _Checker:
             return default  # type: ignore[return-value]
         text = str(value).strip()
         if text not in options:
-            raise self.fail((*path, key), f"'{text}' is not one of {', '.join(options)}")
+            raise self.fail((*path, key), "not_one_of", text=text, options=", ".join(options))
         return text
 
     def mapping(self, data: Any, path: Path_) -> dict[str, Any]:
         if not isinstance(data, dict):
-            raise self.fail(path, "expected a mapping (key: value)")
+            raise self.fail(path, "expected_mapping")
         return data
 
     def sequence(self, data: Any, path: Path_) -> list[Any]:
         if not isinstance(data, list):
-            raise self.fail(path, "expected a list (- item)")
+            raise self.fail(path, "expected_list")
         return data
 
 
@@ -295,10 +303,10 @@ def validate_definition(
     raw = check.raw
     name = str(check.get(raw, (), "name")).strip()
     if len(name) > 100:
-        raise check.fail(("name",), "at most 100 characters")
+        raise check.fail(("name",), "name_length")
     year_value = check.decimal(raw, (), "year")
     if year_value is None or year_value != year_value.to_integral_value() or not 2000 <= year_value <= 2100:
-        raise check.fail(("year",), f"'{raw.get('year')}' is not a year")
+        raise check.fail(("year",), "not_year", value=raw.get("year"))
     year = int(year_value)
     settlement = check.choice(raw, (), "settlement", SETTLEMENTS)
     note = raw.get("note")
@@ -315,21 +323,21 @@ def _participants(check: _Checker, raw: dict[str, Any], year: int, node_exists: 
         data = check.mapping(item, path)
         node = str(check.get(data, path, "node")).strip()
         if not node_exists(node):
-            raise check.fail((*path, "node"), f"no rep, team or region with code '{node}'")
+            raise check.fail((*path, "node"), "no_node", node=node)
         role = check.choice(data, path, "role", PARTICIPANT_ROLES, default="rep")
         amount = check.money(data, path, "target_incentive", required=False) or 0
         valid_from = check.day(data, path, "from", required=False) or date(year, 1, 1)
         valid_to = check.day(data, path, "to", required=False)
         if valid_to is not None and valid_to < valid_from:
-            raise check.fail((*path, "to"), f"{valid_to} is before from {valid_from}")
+            raise check.fail((*path, "to"), "to_before_from", end=valid_to, start=valid_from)
         if valid_from.year > year or (valid_to is not None and valid_to.year < year):
-            raise check.fail((*path, "from"), f"{valid_from}..{valid_to or ''} lies outside the plan year {year}")
+            raise check.fail((*path, "from"), "outside_year", start=valid_from, end=valid_to or "", year=year)
         for other in found:
             if other.node == node and other.role == role and _overlap(other, valid_from, valid_to):
-                raise check.fail(path, f"{node} is already a participant from {other.valid_from} (dates overlap)")
+                raise check.fail(path, "participant_twice", node=node, start=other.valid_from)
         found.append(ParticipantDef(node, role, amount, valid_from, valid_to))
     if not found:
-        raise check.fail(("participants",), "a plan needs at least one participant")
+        raise check.fail(("participants",), "no_participants")
     return tuple(found)
 
 
@@ -342,7 +350,7 @@ def _components(
 ) -> tuple[ComponentDef, ...]:
     items = check.sequence(check.get(raw, (), "components"), ("components",))
     if not items:
-        raise check.fail(("components",), "a plan needs at least one component")
+        raise check.fail(("components",), "no_components")
     found: list[ComponentDef] = []
     for i, item in enumerate(items):
         if isinstance(item, dict) and item.get("code") is not None:
@@ -352,24 +360,24 @@ def _components(
         data = check.mapping(item, path)
         code = str(check.get(data, path, "code")).strip()
         if any(c.code == code for c in found):
-            raise check.fail((*path, "code"), f"component code '{code}' is used twice")
+            raise check.fail((*path, "code"), "code_twice", code=code)
         kind = check.choice(data, path, "type", COMPONENT_KINDS)
         metric = str(check.get(data, path, "metric")).strip()
         if metric not in metrics:
-            raise check.fail((*path, "metric"), f"unknown metric '{metric}'; summable metrics are {', '.join(metrics)}")
+            raise check.fail((*path, "metric"), "unknown_metric", metric=metric, metrics=", ".join(metrics))
         target_plan = str(check.get(data, path, "target_plan")).strip()
         plan_metric = target_plan_metric(target_plan)
         if plan_metric is None:
-            raise check.fail((*path, "target_plan"), f"no target plan named '{target_plan}'")
+            raise check.fail((*path, "target_plan"), "no_target_plan", name=target_plan)
         if plan_metric != metric:
-            raise check.fail((*path, "metric"), f"target plan {target_plan} sets {plan_metric} targets, not {metric}")
+            raise check.fail((*path, "metric"), "target_plan_metric", name=target_plan, plan_metric=plan_metric, metric=metric)
         weight = check.decimal(data, path, "weight", required=kind in WEIGHTED_KINDS)
         if weight is not None and kind not in WEIGHTED_KINDS:
-            raise check.fail((*path, "weight"), "a weight is a share of the target incentive: only payout_curve components take one")
+            raise check.fail((*path, "weight"), "weight_not_curve")
         weight_bp = None
         if weight is not None:
             if weight * 100 != (weight * 100).to_integral_value() or weight > 100:
-                raise check.fail((*path, "weight"), f"{weight} % is not a percent with at most two decimals up to 100")
+                raise check.fail((*path, "weight"), "weight_percent", weight=weight)
             weight_bp = int(weight * 100)
         spec = {"applies_to": check.choice(data, path, "applies_to", APPLIES_TO, default="all"),
                 **_SPECS[kind](check, data, path, year)}
@@ -378,17 +386,17 @@ def _components(
     total = sum(c.weight_bp or 0 for c in weighted)
     if weighted and total != 10_000:
         listed = ", ".join(f"{c.code} {_pct(Decimal(c.weight_bp or 0) / 100)} %" for c in weighted)
-        raise check.fail(("components",), f"weights of the target-incentive components sum to {_pct(Decimal(total) / 100)} %, expected 100 % ({listed})")
+        raise check.fail(("components",), "weights_sum", total=_pct(Decimal(total) / 100), listed=listed)
     return tuple(found)
 
 
 def _rate_table(check: _Checker, data: dict[str, Any], path: Path_, _year: int) -> dict[str, Any]:
     mode = check.get(data, path, "mode")
     if str(mode).strip() not in ("marginal", "retroactive"):
-        raise check.fail((*path, "mode"), f"'{mode}' is not marginal (each band pays its own slice) or retroactive (the reached band's rate applies to everything)")
+        raise check.fail((*path, "mode"), "mode", mode=mode)
     bands = check.sequence(check.get(data, path, "bands"), (*path, "bands"))
     if not bands:
-        raise check.fail((*path, "bands"), "a rate table needs at least one band")
+        raise check.fail((*path, "bands"), "no_bands")
     parsed: list[dict[str, str | None]] = []
     for j, band in enumerate(bands):
         where: Path_ = (*path, "bands", j)
@@ -398,15 +406,15 @@ def _rate_table(check: _Checker, data: dict[str, Any], path: Path_, _year: int) 
         rate = check.decimal(values, where, "rate")
         assert low is not None and rate is not None
         if high is not None and high <= low:
-            raise check.fail((*where, "to"), f"band {j + 1} ends at {_pct(high)} %, not above its start {_pct(low)} %")
+            raise check.fail((*where, "to"), "band_empty", band=j + 1, high=_pct(high), low=_pct(low))
         if j + 1 < len(bands) and high is None:
-            raise check.fail((*where, "to"), f"only the last band may be open-ended; band {j + 1} has no 'to'")
+            raise check.fail((*where, "to"), "band_open", band=j + 1)
         if parsed:
             previous_high = Decimal(parsed[-1]["to"])  # type: ignore[arg-type]
             if low < previous_high:
-                raise check.fail((*where, "from"), f"bands {j} and {j + 1} overlap: band {j + 1} starts at {_pct(low)} % before band {j} ends at {_pct(previous_high)} %")
+                raise check.fail((*where, "from"), "bands_overlap", first=j, second=j + 1, low=_pct(low), high=_pct(previous_high))
             if low > previous_high:
-                raise check.fail((*where, "from"), f"gap between bands {j} and {j + 1}: {_pct(previous_high)} % to {_pct(low)} % is in no band")
+                raise check.fail((*where, "from"), "bands_gap", first=j, second=j + 1, high=_pct(previous_high), low=_pct(low))
         parsed.append({"from": _pct(low), "to": None if high is None else _pct(high), "rate": _pct(rate)})
     cap = check.money(data, path, "cap", required=False)
     return {"mode": str(mode).strip(), "bands": parsed, "cap": cap}
@@ -415,7 +423,7 @@ def _rate_table(check: _Checker, data: dict[str, Any], path: Path_, _year: int) 
 def _curve(check: _Checker, data: dict[str, Any], path: Path_, _year: int) -> dict[str, Any]:
     points = check.sequence(check.get(data, path, "points"), (*path, "points"))
     if len(points) < 1:
-        raise check.fail((*path, "points"), "a payout curve needs at least one point")
+        raise check.fail((*path, "points"), "no_points")
     parsed: list[tuple[Decimal, Decimal]] = []
     for j, point in enumerate(points):
         where: Path_ = (*path, "points", j)
@@ -426,15 +434,15 @@ def _curve(check: _Checker, data: dict[str, Any], path: Path_, _year: int) -> di
         y = check.decimal(values, where, "payout")
         assert x is not None and y is not None
         if parsed and x <= parsed[-1][0]:
-            raise check.fail((*where, "attainment"), f"points must ascend in attainment: {_pct(x)} % after {_pct(parsed[-1][0])} %")
+            raise check.fail((*where, "attainment"), "points_ascend", x=_pct(x), previous=_pct(parsed[-1][0]))
         if parsed and y < parsed[-1][1]:
-            raise check.fail((*where, "payout"), f"the curve goes down from {_pct(parsed[-1][1])} % to {_pct(y)} % at {_pct(x)} % attainment; payout may not fall as attainment rises")
+            raise check.fail((*where, "payout"), "curve_down", previous=_pct(parsed[-1][1]), y=_pct(y), x=_pct(x))
         parsed.append((x, y))
     threshold = check.decimal(data, path, "threshold", required=False)
     if threshold is None:
         threshold = parsed[0][0]
     if threshold > parsed[0][0]:
-        raise check.fail((*path, "threshold"), f"threshold {_pct(threshold)} % is above the first point {_pct(parsed[0][0])} %")
+        raise check.fail((*path, "threshold"), "threshold_above", threshold=_pct(threshold), first=_pct(parsed[0][0]))
     cap = check.decimal(data, path, "cap", required=False)
     blend = _blend(check, data, path)
     return {"points": [[_pct(x), _pct(y)] for x, y in parsed], "threshold": _pct(threshold),
@@ -450,23 +458,23 @@ def _blend(check: _Checker, data: dict[str, Any], path: Path_) -> dict[str, str]
     total = Decimal(0)
     for key in values:
         if key not in BLEND_KEYS:
-            raise check.fail((*path, "attainment", key), f"'{key}' is not one of {', '.join(BLEND_KEYS)}")
+            raise check.fail((*path, "attainment", key), "not_one_of", text=key, options=", ".join(BLEND_KEYS))
         share = check.decimal(values, (*path, "attainment"), key)
         assert share is not None
         total += share
         blend[key] = _pct(share)
     if total != 100:
-        raise check.fail((*path, "attainment"), f"attainment weights sum to {_pct(total)} %, expected 100 % ({', '.join(f'{k} {v} %' for k, v in blend.items())})")
+        raise check.fail((*path, "attainment"), "blend_sum", total=_pct(total), listed=", ".join(f"{k} {v} %" for k, v in blend.items()))
     return blend
 
 
 def _slice_rate(check: _Checker, data: dict[str, Any], path: Path_, _year: int) -> dict[str, Any]:
     values = check.mapping(check.get(data, path, "slice"), (*path, "slice"))
     if len(values) != 1 or next(iter(values)) not in SLICE_KEYS:
-        raise check.fail((*path, "slice"), f"a slice is one of {', '.join(SLICE_KEYS)} (e.g. slice: {{customer_type: new}})")
+        raise check.fail((*path, "slice"), "slice_key", keys=", ".join(SLICE_KEYS))
     key, value = next(iter(values.items()))
     if key == "customer_type" and str(value) not in ("new", "existing"):
-        raise check.fail((*path, "slice", key), f"'{value}' is not new or existing")
+        raise check.fail((*path, "slice", key), "customer_type", value=value)
     rate = check.decimal(data, path, "rate")
     return {"slice": {key: str(value)}, "rate": _pct(rate)}  # type: ignore[arg-type]
 
@@ -476,13 +484,13 @@ def _milestone(check: _Checker, data: dict[str, Any], path: Path_, year: int) ->
     by = check.day(data, path, "by", required=False)
     by_day = check.decimal(data, path, "by_day", required=False, minimum=Decimal(1))
     if (by is None) == (by_day is None):
-        raise check.fail(path, "a milestone needs exactly one of 'by' (a date) or 'by_day' (the Nth day of each period)")
+        raise check.fail(path, "milestone_when")
     if by is not None and by.year != year:
-        raise check.fail((*path, "by"), f"{by} is outside the plan year {year}")
+        raise check.fail((*path, "by"), "by_outside_year", day=by, year=year)
     amount = check.money(data, path, "amount", required=False)
     award = data.get("award")
     if amount is None and not award:
-        raise check.fail(path, "a milestone pays an 'amount' (yuan) or gives an 'award' (e.g. 行业峰会门票)")
+        raise check.fail(path, "milestone_pays")
     return {"percent": _pct(percent), "by": None if by is None else by.isoformat(),  # type: ignore[arg-type]
             "by_day": None if by_day is None else int(by_day), "scope": check.choice(data, path, "scope", ("own", "team"), default="own"),
             "amount": amount or 0, "award": None if not award else str(award)}
@@ -495,7 +503,7 @@ def _spif(check: _Checker, data: dict[str, Any], path: Path_, year: int) -> dict
     end = check.day(data, path, "to")
     assert start is not None and end is not None
     if end < start:
-        raise check.fail((*path, "to"), f"{end} is before from {start}")
+        raise check.fail((*path, "to"), "to_before_from", end=end, start=start)
     product_line = data.get("product_line")
     return {"per": per, "amount": amount, "from": start.isoformat(), "to": end.isoformat(),
             "min_order": check.money(data, path, "min_order", required=False),

@@ -22,6 +22,8 @@ from attain.auth.service import require_user
 from attain.incentives import service
 from attain.incentives.pdf import CANDIDATES as CJK_FONTS
 from attain.web.i18n import format_exact_yuan
+from attain.web.pages.common import catalogue as translations
+from attain.web.statement_labels import translate_label
 from tests.web.incentives.conftest import AS_OF, PLAN, PLAN_FILE, csrf
 
 Q3 = f"/incentives/{PLAN}/statements"
@@ -78,7 +80,7 @@ BAD_BANDS = PLAN_FILE.read_text(encoding="utf-8").replace("- {from: 60, to: 80, 
 
 
 def test_upload_error_is_shown_in_place_with_line_and_field_and_nothing_is_saved(client_for, db: Session) -> None:  # type: ignore[no-untyped-def]
-    manager = client_for("manager")
+    manager = client_for("manager", "en")  # zh-CN: test_statement_labels.py
     before = service.list_plans(session=db)
     answer = manager.post("/incentives/upload", files={"file": ("激励.yaml", BAD_BANDS.replace(PLAN, "坏方案").encode())},
                           data={"csrf_token": csrf(manager)})
@@ -92,7 +94,7 @@ def test_upload_error_is_shown_in_place_with_line_and_field_and_nothing_is_saved
 
 
 def test_upload_refuses_other_files_and_a_missing_csrf_token(client_for, db: Session) -> None:  # type: ignore[no-untyped-def]
-    manager = client_for("manager")
+    manager = client_for("manager", "en")
     before = service.list_plans(session=db)
     answer = manager.post("/incentives/upload", files={"file": ("plan.csv", b"a,b")}, data={"csrf_token": csrf(manager)})
     assert answer.status_code == 422 and ".yaml or .xlsx" in text_of(answer.text, "error-message")
@@ -149,8 +151,8 @@ def test_statement_detail_has_every_line(client_for, db: Session) -> None:  # ty
     steps = re.findall(r'<tr data-step="([^"]+)"', page.text)
     assert steps == [line["step"] for line in statement.lines]
     assert {"target_incentive", "credited", "band", "curve", "milestone", "total"} <= set(steps)
-    for line in statement.lines:
-        assert str(line["label"]).replace("'", "&#39;") in page.text
+    for line in statement.lines:  # in the page's language (web.statement_labels; zh-CN: test_statement_labels.py)
+        assert translate_label(str(line["label"]), translations("en").gettext).replace("'", "&#39;") in page.text
         if line["amount"] is not None:
             assert format_exact_yuan(int(line["amount"])) in page.text
     assert text_of(page.text, "statement-total") == format_exact_yuan(statement.total)

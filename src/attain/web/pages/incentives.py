@@ -67,6 +67,29 @@ def split_error(message: str) -> dict[str, str]:
     return {"place": place, "field": field, "message": text}
 
 
+PLACE = re.compile(r"^(?:line (?P<line>\d+)|sheet (?P<sheet>\S+) row (?P<row>\d+))$")
+
+
+def plan_error(request: Request, exc: InvalidInput) -> dict[str, str]:
+    """The importer's coded error in the page's language: its place (line, or sheet and row), the
+    field, and the message (`plan_file.*` in attain.messages); other errors as `split_error`."""
+    from attain.web.i18n import request_locale
+    from attain.web.messages import error_text, translate
+    from attain.web.pages.common import catalogue
+
+    params = dict(exc.params)
+    if not (exc.code or "").startswith("plan_file.") or "field" not in params:
+        return split_error(error_text(request, exc))
+    gettext = catalogue(request_locale(request)).gettext
+    place, field = str(params.pop("place", "")), str(params.pop("field", ""))
+    found = PLACE.match(place)
+    if found and found.group("line"):
+        place = gettext("line %(line)s") % {"line": found.group("line")}
+    elif found:
+        place = gettext("sheet %(sheet)s row %(row)s") % {"sheet": found.group("sheet"), "row": found.group("row")}
+    return {"place": place, "field": field, "message": translate(str(exc.code), params, gettext)}
+
+
 @router.post("/incentives/upload", response_class=HTMLResponse, dependencies=[Depends(require_role(*PLANNERS))])
 def incentives_upload(request: Request, access: AccessDep, file: Annotated[UploadFile, File()]) -> Response:
     """A .yaml/.xlsx plan file → a new draft through the service's importer (all or nothing); the
@@ -85,7 +108,7 @@ def incentives_upload(request: Request, access: AccessDep, file: Annotated[Uploa
             plan = service.import_plan(session=access.session, path=path, by=access.user.username)
     except InvalidInput as exc:
         access.session.rollback()
-        return _index(request, access, split_error(str(exc)), 422)
+        return _index(request, access, plan_error(request, exc), 422)
     return RedirectResponse(_plan_link(plan.name), status_code=303)
 
 
@@ -163,7 +186,18 @@ def statement_page(
     result = service.statements(session=access.session, name=name, period=period, rep=rep, as_of=day, user=access.user)
     return render_page(request, "incentives/statement.html", {
         "result": result, "statement": result.statements[0], "link": _plan_link(name), "as_of": day,
+        "label_of": _labeller(request),
     })
+
+
+def _labeller(request: Request) -> Any:
+    """Statement line label → the page's language (`web.statement_labels`)."""
+    from attain.web.i18n import request_locale
+    from attain.web.pages.common import catalogue
+    from attain.web.statement_labels import translate_label
+
+    gettext = catalogue(request_locale(request)).gettext
+    return lambda label: translate_label(str(label or ""), gettext)
 
 
 @router.get("/incentives/{name}/cost", response_class=HTMLResponse, dependencies=[Depends(require_role(*PLANNERS))])
