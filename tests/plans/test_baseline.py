@@ -5,8 +5,10 @@ tracking's seasonal weights; an incomplete base is refused or warned about."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +18,6 @@ from typer.testing import CliRunner
 
 from attain.cli.main import app
 from attain.db import get_engine, make_session_factory
-from attain.demo.service import load_demo
 from attain.errors import InvalidInput
 from attain.facts.models import OrderLine
 from attain.periods import year
@@ -28,6 +29,7 @@ from attain.settings.service import set_setting
 from attain.split.calendar import day_range, seasonal_day_weights, working_day_mask
 from attain.tracking.attainment import history_weights
 from attain.tracking.engine import SessionRunner
+from tests.databases import demo_database
 from tests.plans.conftest import make_org
 
 TODAY = date(2026, 12, 2)  # the day of the report: 2026 is eleven months and two days old
@@ -76,15 +78,12 @@ def cli(url: str, *args: str) -> dict:  # type: ignore[type-arg]
     return json.loads(result.stdout)
 
 
-@pytest.fixture
-def demo_today(database_url: str) -> str:
-    """The demo company as of 2026-12-02 (orders 2024-01-01 to today, the day the issue was reported)."""
-    session = make_session_factory(get_engine(database_url))()
-    try:
-        load_demo(session=session, seed=2026, year=2026, as_of=TODAY)
-    finally:
-        session.close()
-    return database_url
+@pytest.fixture(params=["sqlite", "postgresql"])
+def demo_today(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The demo company as of 2026-12-02 (orders 2024-01-01 to today, the day the issue was reported),
+    a copy of its own (loaded once per test process)."""
+    with demo_database(request.param, tmp_path, "attain_baseline", seed=2026, year=2026, as_of=TODAY) as url:
+        yield url
 
 
 def month_actuals(url: str, period: str) -> dict[str, Decimal]:
