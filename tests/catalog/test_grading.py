@@ -140,3 +140,29 @@ def test_quintile_scores_are_monotone_and_one_to_five(values: list[int]) -> None
     order = np.argsort(array, kind="stable")
     assert (np.diff(scores[order]) >= 0).all()
     assert (grading.quintile_scores(-array) == grading.quintile_scores(array, higher_is_better=False)).all()
+
+
+def test_rfm_ties_share_the_better_score() -> None:
+    """Issue 17: when everyone bought on the same day, the best customer (220,000 yuan, 13 orders, 15
+    days ago) was 流失风险 (at risk) and ten monthly buyers 沉睡客户: ties took the WORST score."""
+    recency = np.array([15.0] * 11)  # everyone's last order 15 days ago
+    orders = np.array([13.0] + [12.0] * 10)  # the best customer, and ten monthly buyers
+    revenue = np.array([220_000_00.0] + [30_000_00.0 + 1_000_00.0 * k for k in range(10)])
+    r = grading.quintile_scores(recency, higher_is_better=False)
+    f = grading.quintile_scores(orders)
+    m = grading.quintile_scores(revenue)
+    assert r.tolist() == [5] * 11  # a tie at the best recency is the best recency
+    assert f.tolist() == [5] + [5] * 10  # ranks 0..9 tied take rank 9 of 11 → 5 ("method=max")
+    segments = grading.rfm_segments(r, f, m)
+    assert segments[0] == "champions"
+    assert not {"at_risk", "hibernating", "lost"} & set(segments[1:])
+
+
+@given(st.lists(st.integers(min_value=0, max_value=1000), min_size=1, max_size=50))
+def test_quintile_ties_take_the_highest_rank(values: list[int]) -> None:
+    array = np.array(values, dtype=np.float64)
+    scores = grading.quintile_scores(array)
+    n = len(values)
+    for value, score in zip(values, scores.tolist()):
+        highest_rank = sum(1 for v in values if v <= value) - 1  # pandas rank(method="max") - 1
+        assert score == highest_rank * 5 // n + 1

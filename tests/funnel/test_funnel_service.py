@@ -143,3 +143,33 @@ def test_learn_rates_zero_and_missing_history() -> None:
     rates, size = learn_rates(thin, thin, fine, 10)  # a new rep in a new team borrows the company's figures
     assert rates == (Decimal("0.5000"), Decimal("1.0000"), Decimal("1.0000"), Decimal("0.5000"))
     assert size == 5_000_00
+
+
+def test_idle_open_opportunities_count_as_lost(session: Session) -> None:
+    """Issue 17: a rep with 12 leads that never moved learned conversion 1.0 at every step (a funnel of
+    2 leads for 2 deals). Open opportunities idle longer than funnel_stale_days count as lost."""
+    import attain_test_world as world_module  # tests/funnel/world.py, loaded by conftest.py
+
+    from attain.funnel.service import rep_rates
+    from attain.org.service import create_node, ensure_root
+
+    root = ensure_root(session=session)
+    rep_id = create_node(session=session, code="S1", name="慢", kind="rep", parent_id=root)
+    for n in range(2):
+        world_module.add_opportunity(session, f"W{n}", rep_id, 100_000_00, 4, "won", date(2026, 3, 2 + n))
+    for n in range(12):
+        world_module.add_opportunity(session, f"L{n}", rep_id, 100_000_00, 0, "lead", date(2026, 4, 1 + n))
+    # Moved to qualified on 2026-12-20: not idle on 2027-01-04 (15 days), idle by 2027-06-01.
+    world_module.add_opportunity(session, "Q1", rep_id, 100_000_00, 1, "qualified", date(2026, 12, 15))
+    set_setting(session, "funnel_prior_weight", 0)
+    rep = session.get(OrgNode, rep_id)
+    set_setting(session, "funnel_stale_days", 0)  # the old reading: open opportunities left out
+    assert rep_rates(session=session, rep=rep, before=date(2027, 1, 4)).rates == (Decimal(1),) * 3 + (Decimal(1),)
+    set_setting(session, "funnel_stale_days", 90)
+    learned = rep_rates(session=session, rep=rep, before=date(2027, 1, 4))
+    # lead→qualified: 3 moved (2 won, Q1) of 15 decided (+ the 12 idle leads); Q1 still open is undecided later on.
+    assert learned.rep.decided == (15, 2, 2, 2) and learned.rep.advanced == (3, 2, 2, 2)
+    assert learned.rates[-1] == Decimal("0.2000")
+    later = rep_rates(session=session, rep=rep, before=date(2027, 6, 1))
+    assert later.rep.decided == (15, 3, 2, 2)  # Q1 idle since 2026-12-20: lost at qualified
+    assert later.rates[-2] == Decimal("0.6667")

@@ -1,9 +1,9 @@
 """A small sales world with hand-computable funnel figures, shared by the funnel and actions tests.
 
-Team T1 = reps R100 (A) and R200 (B); team T2 = rep R300 (C). Rep A's opportunities, all created in
-2026 (stage index reached: lead 0 … won 4):
+Team T1 = reps R100 (A) and R200 (B); team T2 = rep R300 (C). Rep A's opportunities, created in
+2026 but one (stage index reached: lead 0 … won 4):
   4 won (100,000 yuan on average), 2 lost after negotiation, 2 lost after proposal, 2 lost at lead,
-  1 open at qualified (no stage history: its current stage counts).
+  1 open at qualified (created 2027-01-04, no stage history: its current stage counts).
 So A's steps: lead→qualified 9/11, qualified→proposal 8/8, proposal→negotiation 6/8, negotiation→won 4/6.
 Plan P (2027, approved): A has 2,000,000 yuan in 2027-02, 2,300,000 in 2027-03, 2,420,000 in 2027-04;
 plan SMALL: a tenth of that. With Monday–Friday working days (no official 2027 data): 20 in Feb,
@@ -86,7 +86,10 @@ def build(session: Session) -> World:
         opp(a, 90_000, 2, "lost")
     for _ in range(2):
         opp(a, 90_000, 0, "lost")
-    opp(a, 70_000, 1, "qualified", history=False)
+    # Still in play: created early in 2027, well within `funnel_stale_days` (90) of the weeks asked
+    # about, so it is not yet counted as lost (an opportunity idle longer would be).
+    n += 1
+    add_opportunity(session, f"O{n:03d}", a, 70_000 * 100, 1, "qualified", date(2027, 1, 4), history=False)
     # Rep B (same team): 2 won of 50,000, 2 lost at lead.
     for _ in range(2):
         opp(reps["R200"], 50_000, 4, "won")

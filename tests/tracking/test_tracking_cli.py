@@ -70,7 +70,7 @@ def test_tables_print_in_chinese_with_wan(demo_url: str) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["actuals", "--period", "2026Q9"], "'2026Q9' is not a period"),
-    (["actuals", "--period", "2026", "--by", "city"], "cannot report by 'city'"),
+    (["actuals", "--period", "2026", "--by", "colour"], "cannot report by 'colour'"),  # city is a customer attribute (issue 17)
     (["attainment", "--period", "2030"], "no approved plan covers 2030"),
     (["attainment", "--period", "2026", "--metric", "orders"], "sets revenue targets, not orders"),
     (["actuals", "--period", "2026", "--engine", "duckdb"], "needs --orders"),

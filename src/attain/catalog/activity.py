@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session, aliased
 
 from attain.catalog import grading
 from attain.catalog.models import Customer
+from attain.catalog.service import AttributeChange, set_attribute_history
 from attain.credit.sql import credit_features, credited_lines
+from attain.errors import InvalidInput
 from attain.org.models import OrgNode
 
 WINDOW_DAYS = 365  # revenue and orders over the 365 days ending on the as-of day ("last 12 months")
@@ -208,3 +210,27 @@ def _grade_summary(rows: list[CustomerGrade]) -> dict[str, GradeSummary]:
             share=Fraction(revenue, total) if total > 0 else None,
         )
     return summary
+
+
+@dataclass(frozen=True)
+class AppliedGrades:
+    as_of: date
+    grade_changes: list[AttributeChange]  # ABC grade (customers.grade and its history)
+    rfm_changes: list[AttributeChange]  # RFM segment (history under the name 'rfm')
+
+
+def apply_grades(*, session: Session, grading_result: CustomerGrading) -> AppliedGrades:
+    """Write a company-wide grading back: each customer's ABC grade into `customers.grade` and both
+    the ABC grade and the RFM segment into their history from the grading's as-of day, so that the
+    potential split and the visit list read today's grades while last year's figures by grade keep
+    last year's (`catalog.dimensions`). Only changed values are written; commits."""
+    if grading_result.scope is not None:
+        raise InvalidInput.coded("catalog.activity.grades_written_back_whole")
+    rows = grading_result.rows
+    on = grading_result.as_of
+    grades = set_attribute_history(session=session, name="grade", values={r.activity.customer_id: r.abc for r in rows},
+                                   on=on, source="grading")
+    rfm = set_attribute_history(session=session, name="rfm", values={r.activity.customer_id: r.segment for r in rows},
+                                on=on, source="grading")
+    session.commit()
+    return AppliedGrades(on, grades, rfm)

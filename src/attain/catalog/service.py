@@ -1,8 +1,10 @@
-"""Products and customers: lookup maps and creation for imports and the demo."""
+"""Products and customers: lookup maps and creation for imports and the demo, and the effective-dated
+history of customer attributes (grades written back with history)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import (
@@ -11,14 +13,17 @@ from sqlalchemy import (
     Date,
     MetaData,
     Table,
+    bindparam,
     func,
     insert,
+    or_,
     select,
     update,
 )
 from sqlalchemy.orm import Session
 
-from attain.catalog.models import Customer, ProductNode
+from attain.catalog.dimensions import COLUMNS
+from attain.catalog.models import Customer, CustomerAttribute, ProductNode
 from attain.tree import insert_node
 
 
@@ -106,3 +111,68 @@ def refresh_first_order_dates(*, session: Session, all_lines: LineColumns | None
     )
     if all_lines is not None:
         _FIRST_DATES.drop(session.connection())
+
+
+# --- effective-dated attributes ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AttributeChange:
+    customer_id: int
+    before: str | None
+    after: str | None
+
+
+def set_attribute_history(
+    *, session: Session, name: str, values: dict[int, str | None], on: date, source: str,
+) -> list[AttributeChange]:
+    """Give customers a new value of attribute `name` from day `on`, keeping the old one as history
+    (`customer_attributes`: the row in force is closed the day before `on`, a new one opens on it).
+    The built-in column of the same name (grade, segment …) gets the new value too. Customers whose
+    value in force does not change are left alone. Returns what changed; does not commit.
+
+    A customer without any history row for `name` gets one for its current column value first (from
+    always to `on`), so figures before `on` keep the value they had."""
+    rows = session.execute(
+        select(CustomerAttribute.id, CustomerAttribute.customer_id, CustomerAttribute.value, CustomerAttribute.valid_from)
+        # Every customer's rows of the attribute (no IN list: a company may have 100,000 customers).
+        .where(CustomerAttribute.name == name,
+               or_(CustomerAttribute.valid_from.is_(None), CustomerAttribute.valid_from <= on),
+               or_(CustomerAttribute.valid_to.is_(None), CustomerAttribute.valid_to > on))
+    ).all()
+    open_rows = {customer: (row_id, value, start) for row_id, customer, value, start in rows}
+    with_history = set(session.scalars(select(CustomerAttribute.customer_id).where(CustomerAttribute.name == name).distinct()))
+    column = COLUMNS.get(name)
+    current = dict(session.execute(select(Customer.id, column)).all()) if column is not None else {}  # type: ignore[arg-type]
+    changes, closes, reopen, inserts = [], [], [], []
+    for customer, after in values.items():
+        if customer in open_rows:
+            row_id, before, start = open_rows[customer]
+        else:
+            row_id, before, start = None, (None if customer in with_history else current.get(customer)), None
+        if before == after:
+            continue
+        changes.append(AttributeChange(customer, before, after))
+        if row_id is not None and start == on:  # already changed today: the new value replaces it
+            reopen.append({"row_id": row_id, "new_value": after})
+            continue
+        if row_id is not None:
+            closes.append({"row_id": row_id, "to_day": on})
+        elif customer not in with_history and before is not None:
+            inserts.append({"customer_id": customer, "name": name, "value": before, "valid_from": None, "valid_to": on,
+                            "source": "column"})
+        inserts.append({"customer_id": customer, "name": name, "value": after, "valid_from": on, "valid_to": None,
+                        "source": source})
+    table = CustomerAttribute.__table__
+    if closes:
+        session.execute(update(table).where(table.c.id == bindparam("row_id")).values(valid_to=bindparam("to_day")), closes)
+    if reopen:
+        session.execute(update(table).where(table.c.id == bindparam("row_id")).values(value=bindparam("new_value")), reopen)
+    if inserts:
+        session.execute(insert(table), inserts)
+    if column is not None and changes:
+        session.execute(
+            update(Customer.__table__).where(Customer.__table__.c.id == bindparam("customer")).values({name: bindparam("after")}),
+            [{"customer": c.customer_id, "after": c.after} for c in changes],
+        )
+    return changes

@@ -21,7 +21,7 @@ report_app = typer.Typer(help="Reports: actuals, attainment, leaderboard, custom
 # --- tracking: actuals, attainment, leaderboard ---------------------------------------------------
 
 PeriodOption = Annotated[str, typer.Option(help="2027, 2027Q1, 2027-03, 2027-W10, a day, FY2027 or FY2027Q1")]
-ByOption = Annotated[str | None, typer.Option(help="region | team | rep | product_line | customer_type | month, comma-separated")]
+ByOption = Annotated[str | None, typer.Option(help="region | team | rep | product_line | customer_type | month, or a customer attribute: segment | grade | industry | channel | city | customer_region | rfm | attr:NAME; comma-separated")]
 AsOfOption = Annotated[str | None, typer.Option("--as-of", help="Count sales up to this day (default: today)")]
 EngineOption = Annotated[str, typer.Option(help="db (the Attain database) or duckdb (with --orders FILE)")]
 OrdersOption = Annotated[Path | None, typer.Option(help="Parquet or CSV order file for --engine duckdb")]
@@ -67,6 +67,9 @@ HEADERS = {
     "forecast": ("季节预测", "forecast"), "daily": ("日均需", "per day"), "status": ("状态", "status"),
     "rank": ("名次", "rank"), "milestones": ("里程碑", "milestones"), "first": ("首单", "first deal"),
     "streak": ("连续出单", "streak"),
+    "segment": ("客户细分", "segment"), "grade": ("客户等级", "grade"), "industry": ("行业", "industry"),
+    "channel": ("渠道", "channel"), "city": ("城市", "city"), "customer_region": ("客户区域", "customer region"),
+    "rfm": ("RFM 分群", "RFM class"),
 }
 
 
@@ -75,7 +78,7 @@ def _word(value: str | None, zh: dict[str, str], lang: str) -> str:
 
 
 def _h(key: str, lang: str) -> str:
-    zh, en = HEADERS[key]
+    zh, en = HEADERS.get(key, (key.removeprefix("attr:"), key.removeprefix("attr:")))
     return zh if lang == "zh" else en
 
 
@@ -132,16 +135,17 @@ def attainment_command(
 ) -> None:
     """Actual vs target per row: attainment, time progress, pace gap, forecasts, required daily, status.
     Targets come from the plan version in force (--draft previews a pending revision)."""
-    from attain.tracking.attainment import attainment, resolve_period
-    from attain.tracking.format import attainment_payload, human, percent
+    from attain.tracking.attainment import attainment_columns, resolve_period
+    from attain.tracking.format import attainment_columns_payload, human, percent
 
     with _tracking(db, engine, orders) as (session, runner):
         span = resolve_period(session, period, today=parse_day(as_of))
-        result = attainment(session=session, period=span, by=by, plan=plan, metric=metric, as_of=parse_day(as_of),
-                            runner=runner, parallel=True, preview=draft)
-    if json:
-        print_json({**attainment_payload(result), "draft_preview": draft})
+        report = attainment_columns(session=session, period=span, by=by, plan=plan, metric=metric,
+                                    as_of=parse_day(as_of), runner=runner, parallel=True, preview=draft)
+    if json:  # from the columns, no row objects (a rep × month year is 60,000 rows)
+        print_json({**attainment_columns_payload(report), "draft_preview": draft})
         return
+    result = report.view()
     if draft:
         console.print("[yellow]草稿预览 draft preview:[/yellow] targets of the pending revision, not the version in force",
                       highlight=False)

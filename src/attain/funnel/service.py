@@ -15,14 +15,14 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 import numpy as np
-from sqlalchemy import Subquery, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from attain.calendars.service import company_calendar
 from attain.errors import InvalidInput, NotFound
 from attain.facts.models import Opportunity, OpportunityStageChange
 from attain.funnel.calc import RATE_SCALE, ceil_fraction, spread_over_days, stage_counts
-from attain.funnel.settings import PRIOR_WEIGHT
+from attain.funnel.settings import PRIOR_WEIGHT, STALE_DAYS
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.org.service import require_node
@@ -101,7 +101,7 @@ def rep_plan_cells(*, session: Session, plan: Plan, rep: OrgNode, start: date, e
     # Only the finest grain: a plan may hold a rep's quarters and the months they split into.
     finest = min(_grain_rank(c) for c in cells)
     cells = [c for c in cells if _grain_rank(c) == finest]
-    whole = [c for c in cells if c.product_node_id is None and c.customer_type == ALL_CUSTOMERS]
+    whole = [c for c in cells if c.product_node_id is None and c.customer_type == ALL_CUSTOMERS and not c.customer_axis]
     if whole:
         return whole
     product_free = [c for c in cells if c.product_node_id is None]
@@ -137,18 +137,26 @@ def prorated_target(
 
 
 def _furthest_in_history() -> Subquery:
-    """Per opportunity: the furthest pipeline stage (0 lead … 4 won) in its stage history."""
+    """Per opportunity: the furthest pipeline stage (0 lead … 4 won) in its stage history, and the
+    day of its last stage change."""
     stage_index = case({s: i for i, s in enumerate(PIPELINE)}, value=OpportunityStageChange.stage, else_=-1)
     history = (
-        select(OpportunityStageChange.opportunity_id.label("opportunity_id"), func.max(stage_index).label("reached"))
+        select(OpportunityStageChange.opportunity_id.label("opportunity_id"), func.max(stage_index).label("reached"),
+               func.max(OpportunityStageChange.changed_on).label("last_moved"))
         .group_by(OpportunityStageChange.opportunity_id)
         .subquery()
     )
     return history
 
 
-def level_histories(*, session: Session, rep: OrgNode, team: OrgNode | None, before: date) -> tuple[LevelHistory, LevelHistory, LevelHistory]:
-    """(rep, team, company) counts over opportunities created before `before`, in one aggregate query."""
+def level_histories(
+    *, session: Session, rep: OrgNode, team: OrgNode | None, before: date, stale_days: int = 0,
+) -> tuple[LevelHistory, LevelHistory, LevelHistory]:
+    """(rep, team, company) counts over opportunities created before `before`, in one aggregate query.
+
+    An opportunity still open whose stage last moved (or which was created, without history) more
+    than `stale_days` days before `before` counts as lost at its stage (0: never): twelve leads left
+    to rot are twelve leads that did not convert, not twelve left out of the rates."""
     history = _furthest_in_history()
     current = case({s: i for i, s in enumerate(PIPELINE)}, value=Opportunity.stage, else_=0)
     reached = case(
@@ -156,7 +164,11 @@ def level_histories(*, session: Session, rep: OrgNode, team: OrgNode | None, bef
         (history.c.reached > current, history.c.reached),
         else_=current,
     )
-    lost = Opportunity.stage == "lost"
+    lost: ColumnElement[bool] = Opportunity.stage == "lost"
+    if stale_days > 0:
+        last_moved = func.coalesce(history.c.last_moved, Opportunity.created_on)
+        idle = and_(Opportunity.stage.not_in(("won", "lost")), last_moved < before - timedelta(days=stale_days))
+        lost = or_(lost, idle)
     team_path = (team.path if team is not None else rep.path)
     levels = {
         "rep": Opportunity.rep_id == rep.id,
@@ -227,7 +239,8 @@ def learn_rates(rep: LevelHistory, team: LevelHistory, company: LevelHistory, pr
 
 def rep_rates(*, session: Session, rep: OrgNode, before: date) -> LearnedRates:
     team = session.get(OrgNode, rep.parent_id) if rep.parent_id else None
-    rep_h, team_h, company_h = level_histories(session=session, rep=rep, team=team, before=before)
+    stale_days = int(get_setting(session=session, key=STALE_DAYS))
+    rep_h, team_h, company_h = level_histories(session=session, rep=rep, team=team, before=before, stale_days=stale_days)
     weight = int(get_setting(session=session, key=PRIOR_WEIGHT))
     rates, size = learn_rates(rep_h, team_h, company_h, weight)
     return LearnedRates(rates, size, rep_h, team_h, company_h, weight)

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from attain.catalog.models import Customer
 from attain.credit.sql import credited_lines
-from attain.facts.models import OrderLine
 from attain.errors import Conflict, InvalidInput, NotFound
+from attain.facts.models import OrderLine
 from attain.metrics.lifecycle import LIFECYCLE_SOURCES, evaluate_lifecycle
 from attain.metrics.models import AGGREGATIONS, SOURCES, Metric
 from attain.org.models import OrgNode

@@ -32,6 +32,9 @@ class Layout:
     leaf_periods: tuple[Period, ...]
     product_keys: tuple[int | None, ...]
     type_keys: tuple[str, ...]
+    # '' when the customer keys are customer types; else the customer attribute whose members they
+    # are ('segment', 'grade' …, see catalog.dimensions): a plan splits customers by one or the other.
+    customer_axis: str = ""
 
     @property
     def leaf_products(self) -> tuple[int | None, ...]:

@@ -21,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from attain.catalog.dimensions import new_customer, new_customer_in_month, value_at
 from attain.catalog.models import Customer, ProductNode
 from attain.credit.sql import credit_features, credited_lines
 from attain.errors import InvalidInput
@@ -83,8 +84,10 @@ def _direct_in(lines: Subquery, start: date, end: date, rep_ids: Sequence[int]) 
                 lines.c.rep_id.in_(list(rep_ids)))
 
 
-def _value_expression(metric: Metric, lines: Subquery) -> ColumnElement:  # type: ignore[type-arg]
-    """The metric summed over credited lines, as metrics.evaluate reads it."""
+def _value_expression(metric: Metric, lines: Subquery, new_in: tuple[date, date] | None = None) -> ColumnElement:  # type: ignore[type-arg]
+    """The metric summed over credited lines, as metrics.evaluate reads it. New customers are those
+    whose first order falls in `new_in` (start, end), or (None) in the month of the line, for
+    statements grouped by month."""
     source = metric.source
     if metric.aggregation == "sum" and source == "amount":
         return func.coalesce(func.sum(lines.c.amount), 0)
@@ -98,9 +101,13 @@ def _value_expression(metric: Metric, lines: Subquery) -> ColumnElement:  # type
         return func.count(lines.c.line_id)
     if metric.aggregation == "distinct_count" and source == "order":
         return func.count(distinct(lines.c.order_id))
-    if metric.aggregation == "distinct_count" and source in ("customer", "new_customer"):
+    if metric.aggregation == "distinct_count" and source == "customer":
         return func.count(distinct(lines.c.customer_id))
-    raise InvalidInput(f"metric {metric.code} ({metric.aggregation} of {source or 'a ratio'}) cannot be split by history; use --method equal, potential or capacity")
+    if metric.aggregation == "distinct_count" and source == "new_customer":
+        if new_in is None:
+            return func.count(distinct(new_customer_in_month(lines.c.customer_id, lines.c.credit_date)))
+        return func.count(distinct(new_customer(lines.c.customer_id, *new_in)))
+    raise InvalidInput.coded("plans.data.metric_cannot_split_history", code=metric.code, aggregation=metric.aggregation, value=source or 'a ratio')
 
 
 def _customer_type(start: date) -> ColumnElement:  # type: ignore[type-arg]
@@ -114,17 +121,19 @@ def _customer_type(start: date) -> ColumnElement:  # type: ignore[type-arg]
 
 def history_by_rep(
     *, session: Session, metric: Metric, start: date, end: date, rep_ids: Sequence[int],
-    product_lines: Sequence[int | None], types: Sequence[str],
+    product_lines: Sequence[int | None], types: Sequence[str], customer_axis: str = "",
 ) -> NDArray[np.float64]:
     """Actuals of [start, end] (whole months: a `plans.baseline.Baseline` window) per (rep, month of
     the window, product line, customer type): one SQL GROUP BY. Month 0 is the month of `start`.
+    With `customer_axis` (segment, grade …) the last axis is that attribute's members (`types`),
+    each line taken with the value in force on its credit date (last year's grades for last year).
 
     Products are mapped to their lines with the (small) product table; lines of other reps, products
     or types are left out. Shape (reps, months, lines or 1, types or 1).
     """
     lines = _credited(session, start, end)
     value = _value_expression(metric, lines)
-    ctype = _customer_type(start)
+    ctype = value_at(customer_axis, lines.c.customer_id, lines.c.credit_date) if customer_axis else _customer_type(start)
     year, month = extract("year", lines.c.credit_date), extract("month", lines.c.credit_date)
     query = (
         select(lines.c.rep_id, year.label("y"), month.label("m"), lines.c.product_id, ctype.label("t"), value)
@@ -182,7 +191,7 @@ def monthly_actuals(*, session: Session, metric: Metric, rep_ids: Sequence[int],
 def actuals_by_rep(*, session: Session, metric: Metric, rep_ids: Sequence[int], start: date, end: date) -> NDArray[np.int64]:
     """Each rep's actual over [start, end] (integers in the metric's minor unit), one GROUP BY."""
     lines = _credited(session, start, end)
-    value = _value_expression(metric, lines)
+    value = _value_expression(metric, lines, (start, end))
     rows = dict(
         session.execute(
             select(lines.c.rep_id, value).where(_direct_in(lines, start, end, rep_ids)).group_by(lines.c.rep_id)

@@ -123,8 +123,11 @@ def resolve(*, session: Session, plan: Plan, ref: CellRef, cells: dict[CellKey, 
         raise InvalidInput.coded("plans.edits.customer_type_one", customer_type=ref.customer_type, items=', '.join(CUSTOMER_TYPES))
     key = (period, node.id, product_id, ref.customer_type)
     if key not in cells:
-        raise NotFound(f"plan {plan.name} has no cell for {node.code} in {period}"
-                       + (f", product {ref.product}" if ref.product else "") + (f", {ref.customer_type} customers" if ref.customer_type != ALL_CUSTOMERS else ""))
+        customers = ref.customer_type != ALL_CUSTOMERS
+        code = {(False, False): "cell.no_cell", (True, False): "plans.edits.no_cell_product",
+                (False, True): "plans.edits.no_cell_customers", (True, True): "plans.edits.no_cell_product_customers"}
+        raise NotFound.coded(code[bool(ref.product), customers], plan=plan.name, node=node.code, period=period,
+                             product=ref.product, customer_type=ref.customer_type)
     return key
 
 
@@ -301,7 +304,7 @@ def set_lock(
     _check_open(plan, key, "locked or unlocked")
     cell = session.scalars(select(PlanCell).where(
         PlanCell.plan_id == plan.id, PlanCell.period == key[0], PlanCell.org_node_id == key[1],
-        PlanCell.customer_type == key[3],
+        PlanCell.customer_type == key[3], PlanCell.customer_axis == "",  # not a segment's cell of a plan split by segment
         PlanCell.product_node_id.is_(None) if key[2] is None else PlanCell.product_node_id == key[2],
     )).one()
     if cell.locked == locked:
@@ -327,7 +330,7 @@ def set_note(
         raise InvalidInput.coded("plans.edits.give_note_owner_assessment")
     cell = session.scalars(select(PlanCell).where(
         PlanCell.plan_id == plan.id, PlanCell.period == key[0], PlanCell.org_node_id == key[1],
-        PlanCell.customer_type == key[3],
+        PlanCell.customer_type == key[3], PlanCell.customer_axis == "",  # not a segment's cell of a plan split by segment
         PlanCell.product_node_id.is_(None) if key[2] is None else PlanCell.product_node_id == key[2],
     )).one()
     new_rule = dict(cell.assessment_rule or {})
@@ -585,7 +588,8 @@ def unlock_under(
     table = PlanCell.__table__
     session.execute(update(table).where(
         table.c.plan_id == plan.id, table.c.org_node_id.in_(list(children)), table.c.product_node_id.is_(None),
-        table.c.customer_type == ALL_CUSTOMERS, table.c.locked.is_(True), table.c.period.not_in(frozen or {""}),
+        table.c.customer_type == ALL_CUSTOMERS, table.c.customer_axis == "", table.c.locked.is_(True),
+        table.c.period.not_in(frozen or {""}),
     ).values(locked=False))
     session.commit()
     return EditResult(plan.name, version.version, "unlock", len(keys), plan.total or 0)
@@ -606,7 +610,7 @@ def set_row_note(
     table = PlanCell.__table__
     session.execute(update(table).where(
         table.c.plan_id == plan.id, table.c.org_node_id == row.id, table.c.product_node_id.is_(None),
-        table.c.customer_type == ALL_CUSTOMERS,
+        table.c.customer_type == ALL_CUSTOMERS, table.c.customer_axis == "",
     ).values(strategy_note=note.strip() or None))
     session.commit()
     return EditResult(plan.name, version.version, "note", 0, plan.total or 0)

@@ -15,6 +15,7 @@ from attain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from attain.metrics.models import Metric
 from attain.org.models import OrgNode
 from attain.plans.models import (
+    ALL_CUSTOMERS,
     IN_FORCE,
     PENDING,
     Plan,
@@ -265,9 +266,10 @@ def begin_change(
 
 def record_cell_changes(
     *, session: Session, version: PlanVersion,
-    before: dict[CellKey, tuple[int, bool]], after: dict[CellKey, tuple[int, bool]],
+    before: dict[CellKey, tuple[int, bool]], after: dict[CellKey, tuple[int, bool]], customer_axis: str = "",
 ) -> int:
-    """Store the cells whose value or lock differs between `before` and `after`; return how many."""
+    """Store the cells whose value or lock differs between `before` and `after`; return how many.
+    `customer_axis`: the customer attribute the keys' fourth part is a member of ('' for customer types)."""
     rows = []
     for key in before.keys() | after.keys():
         old, new = before.get(key), after.get(key)
@@ -275,7 +277,9 @@ def record_cell_changes(
             continue
         rows.append({
             "version_id": version.id, "period": key[0], "org_node_id": key[1], "product_node_id": key[2],
-            "customer_type": key[3], "value_before": old[0] if old else None, "value_after": new[0] if new else None,
+            "customer_type": key[3] if not customer_axis or key[3] == ALL_CUSTOMERS else ALL_CUSTOMERS,
+            "customer_axis": customer_axis if key[3] != ALL_CUSTOMERS else "",
+            "customer_value": key[3] if customer_axis else ALL_CUSTOMERS, "value_before": old[0] if old else None, "value_after": new[0] if new else None,
             "locked_before": old[1] if old else None, "locked_after": new[1] if new else None,
         })
     if rows:

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import bindparam, case, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from attain.calendars.service import company_calendar
+from attain.catalog import dimensions as customer_dimensions
 from attain.catalog.models import ProductNode
 from attain.errors import Conflict, InvalidInput
 from attain.metrics.models import Metric
@@ -83,7 +84,7 @@ class Cell:
 
 
 def check_options(options: SplitOptions) -> None:
-    unknown = [d for d in options.by if d not in DIMENSIONS]
+    unknown = [d for d in options.by if d not in DIMENSIONS and not customer_dimensions.is_customer_dimension(d)]
     if unknown:
         raise InvalidInput.coded("plans.splitting.cannot_split_choose_attr", unknown=unknown[0], items=', '.join(DIMENSIONS), items2=', '.join(customer_dimensions.NAMED))
     if "org" not in options.by:
@@ -97,10 +98,13 @@ def check_options(options: SplitOptions) -> None:
     if options.baseline not in BASES:
         raise InvalidInput.coded("plans.splitting.unknown_baseline_choose", baseline=options.baseline, items=' or '.join(BASES))
     if options.grain not in GRAINS:
-        raise InvalidInput(f"unknown grain '{options.grain}'; choose from {', '.join(GRAINS)}")
+        raise InvalidInput.coded("plans.splitting.unknown_grain_choose", grain=options.grain, items=', '.join(GRAINS))
+    customer_axes = [d for d in options.by if d == "customer_type" or customer_dimensions.is_customer_dimension(d)]
+    if len(customer_axes) > 1:
+        raise InvalidInput.coded("plans.splitting.split_customers_one_axis", items=' and '.join(customer_axes))
     for axis in options.weights:
-        if axis not in ("product", "customer_type"):
-            raise InvalidInput(f"weights apply to product or customer_type, not '{axis}'")
+        if axis not in ("product", "customer_type") and not customer_dimensions.is_customer_dimension(axis):
+            raise InvalidInput.coded("plans.splitting.weights_apply_product_customer", axis=axis)
         if axis not in options.by:
             raise InvalidInput.coded("plans.splitting.weights_given_but_does", axis=axis)
 
@@ -130,9 +134,23 @@ def fresh_layout(*, session: Session, plan: Plan, options: SplitOptions) -> Layo
             raise InvalidInput.coded("plans.splitting.there_product_lines_split")
         products = (None, *lines)
     types: tuple[str, ...] = (ALL_CUSTOMERS,)
+    axis = customer_axis_of(options.by)
     if "customer_type" in options.by:
         types = (ALL_CUSTOMERS, "new", "existing")
-    return Layout(periods, leaves, products, types)
+    elif axis:
+        members = customer_dimensions.members(session, axis)
+        if not members:
+            raise InvalidInput.coded("plans.splitting.customer_import_first_leave", axis=axis)
+        clash = [m for m in members if m in customer_dimensions.RESERVED_MEMBERS]
+        if clash:
+            raise InvalidInput.coded("plans.splitting.value_reserved_all_customers", axis=axis, clash=clash[0])
+        types = (ALL_CUSTOMERS, *members)
+    return Layout(periods, leaves, products, types, axis)
+
+
+def customer_axis_of(by: tuple[str, ...] | list[str]) -> str:
+    """The customer attribute a split's dimensions name (segment, grade …), or ''."""
+    return next((d for d in by if customer_dimensions.is_customer_dimension(d)), "")
 
 
 def stored_layout(*, plan: Plan, cells: dict[CellKey, Cell]) -> Layout:
@@ -145,10 +163,14 @@ def stored_layout(*, plan: Plan, cells: dict[CellKey, Cell]) -> Layout:
     leaves = tuple(p for p in periods if not any(q is not p and p.start <= q.start and q.end <= p.end for q in periods))
     ordered = tuple(sorted(periods, key=lambda p: (-p.days, p.start)))
     product_ids = sorted({key[2] for key in cells if key[2] is not None})
-    type_names = [t for t in ("new", "existing") if any(key[3] == t for key in cells)]
+    axis = customer_axis_of((plan.split_spec or {}).get("by") or ())
+    if axis:
+        type_names = sorted({key[3] for key in cells} - {ALL_CUSTOMERS})
+    else:
+        type_names = [t for t in ("new", "existing") if any(key[3] == t for key in cells)]
     products: tuple[int | None, ...] = (None, *product_ids)
     types: tuple[str, ...] = (ALL_CUSTOMERS, *type_names)
-    return Layout(ordered, leaves, products, types)
+    return Layout(ordered, leaves, products, types, axis if type_names else "")
 
 
 @dataclass(frozen=True)
@@ -208,10 +230,15 @@ def with_sums_above(org: OrgTree, rows: NDArray[np.int64], cells: dict[CellKey, 
 
 # --- loading and saving cells ---------------------------------------------------------------------
 
+def customer_key(table) -> Any:  # type: ignore[no-untyped-def]
+    """The fourth part of a cell key: the customer type, or the member of the plan's customer axis."""
+    return case((table.c.customer_axis == "", table.c.customer_type), else_=table.c.customer_value)
+
+
 def load_cells(*, session: Session, plan: Plan) -> dict[CellKey, Cell]:
     table = PlanCell.__table__
     rows = session.execute(
-        select(table.c.period, table.c.org_node_id, table.c.product_node_id, table.c.customer_type, table.c.value,
+        select(table.c.period, table.c.org_node_id, table.c.product_node_id, customer_key(table), table.c.value,
                table.c.locked, table.c.owner_id, table.c.strategy_note, table.c.assessment_rule)
         .where(table.c.plan_id == plan.id)
     ).all()
@@ -303,10 +330,13 @@ def save_cells(
     inserted, cells that no longer exist deleted."""
     bounds = {p.label: p for p in layout.periods}
     table = PlanCell.__table__
-    ids = {(r[1], r[2], r[3], r[4]): r[0] for r in session.execute(
-        select(table.c.id, table.c.period, table.c.org_node_id, table.c.product_node_id, table.c.customer_type)
-        .where(table.c.plan_id == plan.id))}
-    gone = [ids[k] for k in ids.keys() - new.keys()]
+    axis = layout.customer_axis
+    stored = session.execute(
+        select(table.c.id, table.c.period, table.c.org_node_id, table.c.product_node_id, customer_key(table),
+               table.c.customer_axis).where(table.c.plan_id == plan.id)).all()
+    # Cells of another customer axis (a plan split by segment, re-split by customer type) go.
+    ids = {(r[1], r[2], r[3], r[4]): r[0] for r in stored if r[5] == axis or (r[5] == "" and r[4] == ALL_CUSTOMERS)}
+    gone = [ids[k] for k in ids.keys() - new.keys()] + [r[0] for r in stored if r[0] not in ids.values()]
     if gone:
         for start in range(0, len(gone), 10_000):
             session.execute(delete(PlanCell).where(PlanCell.id.in_(gone[start:start + 10_000])))
@@ -317,7 +347,7 @@ def save_cells(
         if key not in ids:
             fresh.append({"plan_id": plan.id, "period": key[0], "period_start": bounds[key[0]].start,
                           "period_end": bounds[key[0]].end, "org_node_id": key[1], "product_node_id": key[2],
-                          "customer_type": key[3], **values})
+                          **customer_columns(key[3], axis), **values})
         elif key not in old or old[key] != cell:
             changed.append({"cell_id": ids[key], **values})
     if changed:
@@ -332,8 +362,15 @@ def save_cells(
     return record_cell_changes(
         session=session, version=version,
         before={k: (c.value, c.locked) for k, c in old.items()},
-        after={k: (c.value, c.locked) for k, c in new.items()},
+        after={k: (c.value, c.locked) for k, c in new.items()}, customer_axis=axis,
     )
+
+
+def customer_columns(key: str, axis: str) -> dict[str, str]:
+    """customer_type / customer_axis / customer_value of a cell whose key part is `key`."""
+    if not axis or key == ALL_CUSTOMERS:
+        return {"customer_type": key, "customer_axis": "", "customer_value": ALL_CUSTOMERS}
+    return {"customer_type": ALL_CUSTOMERS, "customer_axis": axis, "customer_value": key}
 
 
 def check_locks_kept(old: dict[CellKey, Cell], new: dict[CellKey, Cell], org: OrgTree) -> None:
@@ -391,7 +428,8 @@ def _member_weights(
         names = list(members)
     unknown = sorted(set(given) - set(names))
     if unknown:
-        raise InvalidInput(f"{axis} weight for '{unknown[0]}', which is not one of {', '.join(names)}")
+        hint = " (customer segments, grades … are axes of their own: --by org,segment --weights segment=…)" if axis == "customer_type" else ""
+        raise InvalidInput.coded("plans.splitting.weight_which_one", axis=axis, unknown=unknown[0], items=', '.join(names), hint=hint)
     missing = [n for n in names if n not in given]
     if missing:
         raise InvalidInput.coded("plans.splitting.weights_name_every_member", axis=axis, items=', '.join(missing))
@@ -443,7 +481,7 @@ def method_inputs(
     window = window or baseline_window(session=session, target_start=plan.start_date)
     history = window.to_calendar_order(data.history_by_rep(
         session=session, metric=metric, start=window.start, end=window.end, rep_ids=leaf_ids,
-        product_lines=layout.leaf_products, types=layout.leaf_types,
+        product_lines=layout.leaf_products, types=layout.leaf_types, customer_axis=layout.customer_axis,
     ), axis=1)  # (leaves, 12 calendar months, products, types)
     by_period = np.einsum("lm,rmpt->rlpt", to_leaf_periods, history).reshape(len(leaves), -1)
     totals = by_period.sum(axis=1)
@@ -499,7 +537,8 @@ def split_plan(
     margins = root_prior.reshape(layout.shape) if root_prior is not None and options.method == "history" else None
     product_weights = _member_weights(session=session, axis="product", options=options, members=layout.leaf_products,
                                       fallback=margins.sum(axis=(0, 2)) if margins is not None else None)
-    type_weights = _member_weights(session=session, axis="customer_type", options=options, members=layout.leaf_types,
+    type_weights = _member_weights(session=session, axis=layout.customer_axis or "customer_type", options=options,
+                                   members=layout.leaf_types,
                                    fallback=margins.sum(axis=(0, 1)) if margins is not None else None)
     locks = slice_locks(layout, org, old)
     root_row = calc.split_root(plan.total, plan.unit, layout, time_weights, product_weights, type_weights,

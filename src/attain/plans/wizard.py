@@ -446,12 +446,14 @@ class Grid:
 
 
 def _plain(plan: Plan) -> Any:
-    return (PlanCell.plan_id == plan.id, PlanCell.customer_type == ALL_CUSTOMERS, PlanCell.product_node_id.is_(None))
+    return (PlanCell.plan_id == plan.id, PlanCell.customer_type == ALL_CUSTOMERS, PlanCell.customer_axis == "",
+            PlanCell.product_node_id.is_(None))
 
 
 def has_breakdown(session: Session, plan: Plan) -> bool:
     return bool(session.scalar(select(func.count(PlanCell.id)).where(
-        PlanCell.plan_id == plan.id, (PlanCell.customer_type != ALL_CUSTOMERS) | PlanCell.product_node_id.is_not(None))))
+        PlanCell.plan_id == plan.id,
+        (PlanCell.customer_type != ALL_CUSTOMERS) | (PlanCell.customer_axis != "") | PlanCell.product_node_id.is_not(None))))
 
 
 def load_grid(*, session: Session, plan: Plan, node: OrgNode) -> Grid:

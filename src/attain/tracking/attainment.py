@@ -7,11 +7,13 @@ targets from `targets.py`; every derived figure from the pure `calc.py`.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -24,6 +26,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from attain.calendars.service import company_calendar
+from attain.catalog.dimensions import check_dimensions
 from attain.catalog.models import ProductNode
 from attain.credit.sql import CreditFeatures, credit_features
 from attain.errors import InvalidInput, NotFound
@@ -124,6 +127,53 @@ class Attainment:
     total: AttainmentRow
     warnings: tuple[str, ...]
     engine: str
+
+
+@dataclass(frozen=True)
+class AttainmentColumns:
+    """An attainment report as columns: row i is keys[i] (one value per dimension, also as
+    `key_columns`), its labels (`labels[d][i]` per dimension; none when asked without figures),
+    node_ids[i], actuals[i] (as summed: fen ints, Decimals for quantities), the target rounded to
+    the minor unit (`target[i]`, where `has_target[i]`), sources[i], the time progress
+    `progresses[window[i]]` and the figures (`figures`, integer columns; None when asked without).
+    A rep × month report (60,000 rows) is a few arrays and lists, no object per row; `view()` makes
+    the row objects of `Attainment` from them."""
+
+    plan: str
+    plan_version: int
+    plan_id: int
+    metric: MetricInfo
+    period: Period
+    as_of: date
+    dimensions: tuple[str, ...]
+    keys: list[Key]
+    key_columns: tuple[Sequence[int | str | None], ...]
+    labels: tuple[Sequence[str], ...]
+    node_ids: list[int | None]
+    actuals: list[int | Decimal]
+    target: np.ndarray
+    has_target: np.ndarray
+    sources: list[str | None]
+    progresses: tuple[calc.TimeProgress, ...]
+    window: np.ndarray
+    figures: calc.FigureColumns | None
+    total: AttainmentRow
+    warnings: tuple[str, ...]
+    engine: str
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def view(self) -> Attainment:
+        """The same report as row objects (`Attainment.rows`)."""
+        n = len(self.keys)
+        labels = list(zip(*self.labels)) if self.labels else [()] * n
+        targets = calc._decimals(self.target, self.has_target)
+        figures = self.figures.figures() if self.figures is not None else [None] * n
+        rows = list(map(AttainmentRow, self.keys, labels, self.node_ids, self.actuals, targets, self.sources,
+                        map(self.progresses.__getitem__, self.window.tolist()), figures))
+        return Attainment(self.plan, self.plan_version, self.plan_id, self.metric, self.period, self.as_of,
+                          self.dimensions, tuple(rows), self.total, self.warnings, self.engine)
 
 
 def metric_info(session: Session, code: str) -> MetricInfo:
@@ -234,12 +284,12 @@ def _labeller(session: Session, grouping: Grouping):  # type: ignore[no-untyped-
 
     per_dimension = [Labels(name) for name in grouping.dimensions]
 
-    def labels_of(keys: Sequence[Key]) -> list[tuple[str, ...]]:
-        """The labels of every key, looked up a column at a time (no call per row)."""
-        if not per_dimension:
-            return [() for _key in keys]
-        columns = zip(*keys)
-        return list(zip(*(map(labels.__getitem__, column) for labels, column in zip(per_dimension, columns))))
+    def labels_of(keys: Sequence[Key]) -> list[list[str]]:
+        """The labels of every key as one column per dimension, looked up a column at a time (no
+        call per row)."""
+        if not keys:
+            return [[] for _labels in per_dimension]
+        return [list(map(labels.__getitem__, column)) for labels, column in zip(per_dimension, zip(*keys))]
 
     return labels_of
 
@@ -257,6 +307,7 @@ def actuals(
     `use_rollups=False` sums the order lines even where the rollups could serve (same figures)."""
     info = metric_info(session, metric)
     grouping = parse_by(by)
+    check_dimensions(session, grouping.customer_attributes)
     runner = runner or SessionRunner(session)
     end = min(period.end, as_of) if as_of else period.end
     if end < period.start:
@@ -266,7 +317,7 @@ def actuals(
         rows, total = _grouped_and_total(runner, metric, grouping, period.start, end, None,
                                          features_for(session, runner, use_rollups=use_rollups))
     keys = _sorted_keys(list(rows))
-    labels = _labeller(session, grouping)(keys)
+    labels = list(zip(*_labeller(session, grouping)(keys))) or [() for _key in keys]
     return Actuals(
         info, period, grouping.dimensions, period.start, end,
         tuple(map(ActualRow, keys, labels, map(rows.__getitem__, keys))), total, runner.name,
@@ -365,6 +416,37 @@ def attainment(
     as_of: date | None = None, metric: str | None = None, runner: Runner | None = None, within: int | None = None,
     parallel: bool = False, use_rollups: bool = True, preview: bool = False, figures: bool = True,
 ) -> Attainment:
+    """Actual vs target per row, as row objects: the view of `attainment_columns` (same arguments)
+    for templates, tables and code that walks rows."""
+    columns = attainment_columns(
+        session=session, period=period, by=by, plan=plan, as_of=as_of, metric=metric, runner=runner, within=within,
+        parallel=parallel, use_rollups=use_rollups, preview=preview, figures=figures,
+    )
+    with no_cyclic_gc():
+        return columns.view()
+
+
+@contextmanager
+def no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a report makes its objects: a rep × month report
+    reads and makes hundreds of thousands (keys, fractions, database rows), none of them in a cycle,
+    and each collection of the older generations walks every object of the process (a third of the
+    report's time on 60,000 rows). Reference counting frees them as usual; the collector is
+    switched back on after (by the caller that switched it off, when reports overlap in threads)."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+def attainment_columns(
+    *, session: Session, period: Period, by: str | Sequence[str] | None = None, plan: str | None = None,
+    as_of: date | None = None, metric: str | None = None, runner: Runner | None = None, within: int | None = None,
+    parallel: bool = False, use_rollups: bool = True, preview: bool = False, figures: bool = True,
+) -> AttainmentColumns:
     """Actual vs target per row at `as_of` (default today), with progress, forecasts and status.
 
     The targets are the plan version in force; `preview` reads the pending revision instead (the
@@ -382,7 +464,21 @@ def attainment(
     `figures=False` answers the actuals and targets alone, the same as with figures, without what
     only a report shows: no labels, no seasonal history and no progress/forecast figures (rows' and
     total's `figures` are None). Incentive statements read a year of rep × month attainment so."""
+    with no_cyclic_gc():
+        return _attainment_columns(
+            session=session, period=period, by=by, plan=plan, as_of=as_of, metric=metric, runner=runner, within=within,
+            parallel=parallel, use_rollups=use_rollups, preview=preview, figures=figures,
+        )
+
+
+def _attainment_columns(
+    *, session: Session, period: Period, by: str | Sequence[str] | None = None, plan: str | None = None,
+    as_of: date | None = None, metric: str | None = None, runner: Runner | None = None, within: int | None = None,
+    parallel: bool = False, use_rollups: bool = True, preview: bool = False, figures: bool = True,
+) -> AttainmentColumns:
+    """`attainment_columns` (the collector paused by the caller)."""
     grouping = parse_by(by)
+    check_dimensions(session, grouping.customer_attributes)
     chosen = resolve_plan(session, period, plan, preview=preview)
     info = plan_metric(session, chosen, metric)
     runner = runner or SessionRunner(session)
@@ -419,8 +515,8 @@ def attainment(
         else:
             weights, warnings = None, []
 
-            def labels_of(keys: Sequence[Key]) -> list[tuple[str, ...]]:
-                return [()] * len(keys)
+            def labels_of(keys: Sequence[Key]) -> list[list[str]]:  # no labels: the rows' are ()
+                return []
         if rollup is not None:
             actual_rows, total_actual = rollup.result()
     finally:
@@ -462,36 +558,38 @@ def attainment(
     for i in [i for i, source in enumerate(sources) if source is None]:
         node_ids[i] = _node_of(grouping, keys[i])
     # The company total reads the same cells unless the rows are per product line or customer type.
-    same_cells = not {"product_line", "customer_type"} & set(grouping.dimensions)
+    same_cells = not {"product_line", "customer_type"} & set(grouping.dimensions) and not grouping.customer_attributes
     total_target, total_source = company_target(session, chosen, period, tree=tree, cells=cells if same_cells else None,
                                                 within=within)
-    rounded = [None if t is None else Decimal(t) if type(t) is int else calc.round_fraction(t) for t in target_values]
+    rounded, has_target = calc.round_many(target_values)
     if total_target is None:
         # No company-level figure (e.g. targets only per product line): the rows' (rounded) targets
         # add up, managers' own targets left out (their people's rows hold them already).
-        known = [r for r, source in zip(rounded, sources) if r is not None and source not in (None, calc.MANAGER_OWN)]
-        total_target = Fraction(sum(known, Decimal(0))) if known else None
-        total_source = "sum of rows" if known else None
+        counted = has_target & np.fromiter((source not in (None, calc.MANAGER_OWN) for source in sources), bool, len(sources))
+        total_target = Fraction(sum(rounded[counted].tolist())) if counted.any() else None
+        total_source = "sum of rows" if counted.any() else None
     actual_values = [*map(actual_rows.get, keys, repeat(0)), total_actual]
-    target_values.append(total_target)
-    rounded.append(None if total_target is None else calc.round_fraction(Fraction(total_target)))
     if month_position is None:
-        windows = [whole_period] * (len(keys) + 1)
+        windows = np.full(len(keys) + 1, whole_period, dtype=np.int64)
     else:
         months = [key[month_position] for key in keys]
         window_of_month = {month: window_of(month) for month in dict.fromkeys(months)}  # type: ignore[arg-type]
-        windows = [*map(window_of_month.__getitem__, months), whole_period]
-    all_figures = (calc.figures_many(actual_values, target_values, progresses, windows) if figures
-                   else [None] * len(actual_values))
-    rows = list(map(AttainmentRow, keys, labels_of(keys), node_ids, actual_values, rounded, sources,
-                    map(progresses.__getitem__, windows), all_figures))
+        windows = np.fromiter(chain(map(window_of_month.__getitem__, months), (whole_period,)), np.int64, len(keys) + 1)
+    figure_columns = (calc.figure_columns(actual_values, [*target_values, total_target], progresses, windows)
+                      if figures else None)
     if total_source != calc.OWN:
         warnings.extend(_manager_warnings(tree, node_ids, sources))
     total_node = within if within is not None else tree.roots[0] if len(tree.roots) == 1 else None
-    total = AttainmentRow((), (), total_node, total_actual, rounded[-1],
-                          total_source, progresses[whole_period], all_figures[-1])
-    return Attainment(chosen.name, chosen.version, chosen.id, info, period, as_of, grouping.dimensions, tuple(rows), total,
-                      tuple(warnings), runner.name)
+    total = AttainmentRow((), (), total_node, total_actual,
+                          None if total_target is None else calc.round_fraction(Fraction(total_target)),
+                          total_source, progresses[whole_period],
+                          None if figure_columns is None else figure_columns.take(slice(-1, None)).figures()[0])
+    return AttainmentColumns(
+        chosen.name, chosen.version, chosen.id, info, period, as_of, grouping.dimensions, keys,
+        tuple(zip(*keys)) if keys else tuple(() for _ in grouping.dimensions), tuple(labels_of(keys)), node_ids,
+        actual_values[:-1], rounded, has_target, sources, tuple(progresses), windows[:-1],
+        None if figure_columns is None else figure_columns.take(slice(None, -1)), total, tuple(warnings), runner.name,
+    )
 
 
 def _names(tree: OrgTree, nodes: list[int]) -> str:

@@ -6,7 +6,7 @@ database (one GROUP BY row, day), accumulated by the pure `calc.milestones`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from attain.calendars.service import company_calendar
+from attain.catalog.dimensions import NAMED, is_customer_dimension, members
 from attain.errors import InvalidInput
 from attain.periods import Period
 from attain.split.calendar import day_range, working_day_mask
@@ -46,20 +47,29 @@ def _ranking_key(row: AttainmentRow) -> tuple[int, Decimal, Decimal]:
 
 def leaderboard(
     *, session: Session, period: Period, by: str = "rep", plan: str | None = None, as_of: date | None = None,
-    runner: Runner | None = None,
+    runner: Runner | None = None, customers: tuple[str, str] | None = None,
 ) -> Leaderboard:
-    """Rows ranked by attainment (rows without a target last, by actual); equal attainment shares a rank."""
+    """Rows ranked by attainment (rows without a target last, by actual); equal attainment shares a rank.
+
+    `customers` = (attribute, value), e.g. ("segment", "大客户"): rank on the sales to those customers
+    only (the attribute in force on each sale's day), against the targets of a plan split by that
+    attribute (rows without one rank by actual)."""
     if by not in LEADERBOARD_DIMENSIONS:
         raise InvalidInput.coded("tracking.leaderboard.leaderboard_ranks_rep_team", by=by)
     runner = runner or SessionRunner(session)
-    report = attainment(session=session, period=period, by=by, plan=plan, as_of=as_of, runner=runner)
+    grouping = (by,) if customers is None else (by, _checked_filter(session, customers))
+    report = attainment(session=session, period=period, by=grouping, plan=plan, as_of=as_of, runner=runner)
+    if customers is not None:
+        report = replace(report, rows=tuple(r for r in report.rows if r.key[1] == customers[1]))
     last = min(period.end, report.as_of)
     daily: dict[object, tuple[np.ndarray, np.ndarray]] = {}
     workdays = np.array([], dtype="datetime64[D]")
     if last >= period.start:
-        statement = actuals_statement(metric=report.metric.code, grouping=Grouping((by,)), start=period.start,
+        statement = actuals_statement(metric=report.metric.code, grouping=Grouping(grouping), start=period.start,
                                       end=last, by_day=True, plan_id=report.plan_id)
         rows = runner.rows(statement)
+        if customers is not None:
+            rows = [(key, day, value) for key, member, day, value in rows if member == customers[1]]
         daily = _daily_by_key(rows)
         days = day_range(period.start, last)
         mask, _warnings = working_day_mask(days, company_calendar(session=session))
@@ -72,6 +82,17 @@ def leaderboard(
         target = None if row.target is None else Fraction(row.target)
         leaders.append(LeaderRow(rank, row, calc.milestones(sale_days, amounts, target, workdays)))
     return Leaderboard(report, tuple(leaders))
+
+
+def _checked_filter(session: Session, customers: tuple[str, str]) -> str:
+    """The attribute of a customer filter, checked: a customer dimension and one of its values."""
+    name, value = customers
+    if not is_customer_dimension(name):
+        raise InvalidInput.coded("dimension.unknown", name=name, choices=", ".join(NAMED))
+    known = members(session, name)
+    if value not in known:
+        raise InvalidInput.coded("dimension.unknown_value", name=name, value=value, values=", ".join(known) or "—")
+    return name
 
 
 def _daily_by_key(rows: list[tuple[object, ...]]) -> dict[object, tuple[np.ndarray, np.ndarray]]:

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
+from attain.catalog import dimensions as customer_dimensions
 from attain.catalog.models import Customer, ProductNode
 from attain.credit.sql import CreditFeatures, credited_lines
 from attain.errors import InvalidInput
@@ -33,6 +34,9 @@ from attain.org.models import OrgNode
 
 ORG_DIMENSIONS = ("region", "team", "rep")
 DIMENSIONS = ("region", "team", "rep", "product_line", "customer_type", "month")
+# Any customer attribute is a dimension too (segment, grade, industry, channel, city, customer_region,
+# rfm, attr:NAME): its value on each line's credit date, from `catalog.dimensions`.
+CUSTOMER_DIMENSIONS = customer_dimensions.NAMED
 METRICS = ("revenue", "gross_profit", "quantity", "orders", "new_customers")
 # Metrics whose value over a set of rows is the sum of the rows' values (unlike distinct counts).
 ADDITIVE = ("revenue", "gross_profit", "quantity")
@@ -51,6 +55,11 @@ class Grouping:
             if name in self.dimensions:
                 return name
         return None
+
+    @property
+    def customer_attributes(self) -> tuple[str, ...]:
+        """The customer-attribute dimensions asked for (segment, grade, attr:NAME …)."""
+        return tuple(d for d in self.dimensions if customer_dimensions.is_customer_dimension(d))
 
     @property
     def includes_overlay(self) -> bool:
@@ -87,9 +96,13 @@ def parse_by(by: str | Sequence[str] | None) -> Grouping:
     parts = [p.strip() for p in (by.split(",") if isinstance(by, str) else by)]
     parts = [p for p in parts if p]
     for part in parts:
-        if part not in DIMENSIONS:
-            raise InvalidInput(f"cannot report by '{part}'; choose from {', '.join(DIMENSIONS)} (comma-separated)")
-    return Grouping(tuple(dict.fromkeys(parts)))
+        if part not in DIMENSIONS and not customer_dimensions.is_customer_dimension(part):
+            choices = ", ".join((*DIMENSIONS, *CUSTOMER_DIMENSIONS))
+            raise InvalidInput.coded("tracking.query.cannot_report_choose_attr", part=part, choices=choices)
+    grouping = Grouping(tuple(dict.fromkeys(parts)))
+    if len(grouping.customer_attributes) > 2:
+        raise InvalidInput.coded("tracking.query.report_most_two_customer", items=', '.join(grouping.customer_attributes))
+    return grouping
 
 
 def check_metric(metric: str) -> str:
@@ -143,6 +156,10 @@ def actuals_statement(
                 (customer.first_order_date >= new_from, literal("new")),
                 else_=literal("existing"),
             ).label("customer_type"))
+        elif customer_dimensions.is_customer_dimension(name):
+            # The value in force on the line's credit date (a grade history gives last year's grades).
+            keys.append(customer_dimensions.value_at(name, credited.c.customer_id, credited.c.credit_date).label(
+                f"customer_{len(keys)}"))
         else:  # month, as yyyymm: EXTRACT is portable across SQLite, PostgreSQL and DuckDB.
             # Cast: PostgreSQL's EXTRACT gives numeric, which the driver hands back as Decimal.
             keys.append(cast(func.extract("year", credited.c.credit_date) * 100

@@ -138,7 +138,11 @@ def plan_cells_between(
     as one string ("node value node value ..."): 60,000 rows of seven columns cost more to fetch and
     convert in Python than everything the report does with them."""
     node_values = func.aggregate_strings(cast(PlanCell.org_node_id, String) + " " + cast(PlanCell.value, String), " ")
-    run_of = (PlanCell.product_node_id, PlanCell.customer_type, PlanCell.period, PlanCell.period_start, PlanCell.period_end)
+    attributes = grouping.customer_attributes
+    # Cells of a plan split by a customer attribute hold the member in customer_value (their own
+    # axis); a grouping by that attribute reads them, every other grouping the cells of all customers.
+    customer_key = PlanCell.customer_value if attributes else PlanCell.customer_type
+    run_of = (PlanCell.product_node_id, customer_key, PlanCell.period, PlanCell.period_start, PlanCell.period_end)
     query = select(*run_of, node_values).where(
         PlanCell.plan_id == plan.id, PlanCell.period_start <= end, PlanCell.period_end >= start,
     ).group_by(*run_of)
@@ -148,10 +152,13 @@ def plan_cells_between(
         query = query.where(PlanCell.product_node_id.is_not(None))
     else:
         query = query.where(PlanCell.product_node_id.is_(None))
-    if "customer_type" in grouping.dimensions:
-        query = query.where(PlanCell.customer_type != ALL_CUSTOMERS)
+    if attributes:
+        query = query.where(PlanCell.customer_axis == attributes[0], PlanCell.customer_value != ALL_CUSTOMERS,
+                            PlanCell.customer_type == ALL_CUSTOMERS)
+    elif "customer_type" in grouping.dimensions:
+        query = query.where(PlanCell.customer_type != ALL_CUSTOMERS, PlanCell.customer_axis == "")
     else:
-        query = query.where(PlanCell.customer_type == ALL_CUSTOMERS)
+        query = query.where(PlanCell.customer_type == ALL_CUSTOMERS, PlanCell.customer_axis == "")
     runs = []
     for product, ctype, label, first, last, text in core_rows(session, query):
         pairs = np.array(text.split(" "), dtype=np.int64).reshape(-1, 2)
@@ -305,7 +312,7 @@ def _row_key(grouping: Grouping, org_part: Key, product: object, ctype: object, 
             parts.append(org_value)
         elif name == "product_line":
             parts.append(product)  # type: ignore[arg-type]
-        elif name == "customer_type":
+        elif name == "customer_type" or name in grouping.customer_attributes:
             parts.append(str(ctype))
         else:
             parts.append(month_key)

@@ -96,7 +96,8 @@ def _cell_dict(cell: PlanCell, codes: dict[int, str], products: dict[int, str]) 
         "id": cell.id, "period": cell.period, "period_start": cell.period_start.isoformat(),
         "period_end": cell.period_end.isoformat(), "org_node": codes.get(cell.org_node_id),
         "product": products.get(cell.product_node_id) if cell.product_node_id else None,
-        "customer_type": cell.customer_type, "value": cell.value, "locked": cell.locked,
+        "customer_type": cell.customer_type, "customer_axis": cell.customer_axis or None,
+        "customer_value": cell.customer_value if cell.customer_axis else None, "value": cell.value, "locked": cell.locked,
         "owner": codes.get(cell.owner_id) if cell.owner_id else None, "strategy_note": cell.strategy_note,
     }
 
@@ -163,6 +164,8 @@ def patch_cell(access: AccessDep, name: NameParam, cell_id: Annotated[int, Path(
     if cell is None or cell.plan_id != plan.id or not access.can_see(session.get(OrgNode, cell.org_node_id)):  # type: ignore[arg-type]
         raise NotFound.coded("web.api.plans.cell_draft_plan_you", cell_id=cell_id, name=name)
     plans.ensure_editable(plan)
+    if cell.customer_axis:
+        raise InvalidInput.coded("plan.attribute_cell_edit", axis=cell.customer_axis, value=cell.customer_value)
     if patch.value is None and patch.locked is None and patch.owner is None and patch.strategy_note is None:
         raise InvalidInput.coded("web.api.plans.nothing_change_give_value")
     codes, products = _names(session, [cell])

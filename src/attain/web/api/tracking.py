@@ -30,9 +30,12 @@ from attain.web.deps import Access, AccessDep
 router = APIRouter(tags=["tracking"], responses=ERROR_RESPONSES)
 
 NodeParam = Annotated[str | None, Query(max_length=64, description="Org node code (default: your own node)")]
-BY_PATTERN = r"^(region|team|rep|product_line|customer_type|month)(,(region|team|rep|product_line|customer_type|month))*$"
+_DIMENSION = r"(region|team|rep|product_line|customer_type|month|segment|grade|industry|channel|city|customer_region|rfm|attr:[^,]{1,64})"
+BY_PATTERN = rf"^{_DIMENSION}(,{_DIMENSION})*$"
 ByParam = Annotated[str | None, Query(max_length=100, json_schema_extra={"pattern": BY_PATTERN},
-                                      description="Comma-separated: region, team, rep, product_line, customer_type, month")]
+                                      description="Comma-separated: region, team, rep, product_line, customer_type, month, "
+                                                  "or a customer attribute: segment, grade, industry, channel, city, "
+                                                  "customer_region, rfm, attr:NAME")]
 PlanParam = Annotated[str | None, Query(max_length=100, description="Plan name (default: the approved plan covering the period)")]
 ORG_LEVELS = ("region", "team", "rep")
 Metric = Literal[METRICS]  # type: ignore[valid-type]
@@ -93,21 +96,24 @@ def get_actuals(access: AccessDep, period: PeriodParam = None, node: NodeParam =
 def get_attainment(access: AccessDep, period: PeriodParam = None, node: NodeParam = None, by: ByParam = None,
                    plan: PlanParam = None, as_of: AsOfParam = None) -> dict[str, Any]:
     """Actual vs target with time progress, forecasts and status, for the node (default yours)."""
-    from attain.tracking.attainment import attainment
-    from attain.tracking.format import attainment_payload, attainment_row_payload
+    from attain.tracking.attainment import attainment, attainment_columns
+    from attain.tracking.format import (
+        attainment_columns_payload,
+        attainment_row_payload,
+    )
 
     session = access.session
     chosen_period = period_of(session, period)
     target = node_of(access, node)
     day = date_of(as_of)
     dimensions = _grouping(target, by)
-    result = attainment(session=session, period=chosen_period, by=dimensions or None, plan=plan, as_of=day)
-    payload = attainment_payload(result)
-    payload["rows"] = [p for p, raw in zip(payload["rows"], result.rows)
-                       if _keep(access, target, result.dimensions, raw.key)]
+    result = attainment_columns(session=session, period=chosen_period, by=dimensions or None, plan=plan, as_of=day)
+    payload = attainment_columns_payload(result)  # from the columns: no row objects
+    payload["rows"] = [p for p, key in zip(payload["rows"], result.keys)
+                       if _keep(access, target, result.dimensions, key)]
     if target.kind != "company":
         # The node's own row: among the rows already when `by` added nothing, else one more (cheaper) call.
-        own = result if dimensions == (target.kind,) else attainment(
+        own = result.view() if dimensions == (target.kind,) else attainment(
             session=session, period=chosen_period, by=target.kind, plan=plan, as_of=day)
         mine = next((r for r in own.rows if r.key[0] == target.id), None)
         payload["total"] = attainment_row_payload(mine, own.dimensions, own.metric.scale) if mine else None
@@ -122,13 +128,16 @@ PUBLIC_FIELDS = ("rank", "labels", "attainment", "status")
 @router.get("/leaderboard", summary="战报墙 leaderboard")
 def get_leaderboard(access: AccessDep, period: PeriodParam = None,
                     by: Annotated[str, Query(pattern="^(rep|team)$")] = "rep",
-                    plan: PlanParam = None, as_of: AsOfParam = None) -> dict[str, Any]:
+                    plan: PlanParam = None, as_of: AsOfParam = None,
+                    segment: Annotated[str | None, Query(max_length=200, description="Rank on sales to this customer segment only (e.g. 大客户)")] = None,
+                    ) -> dict[str, Any]:
     """Ranked by attainment. Rows the caller may not see carry rank, name, attainment and status only."""
     from attain.tracking.format import leaderboard_payload
     from attain.tracking.leaderboard import leaderboard
 
     session = access.session
-    result = leaderboard(session=session, period=period_of(session, period), by=by, plan=plan, as_of=date_of(as_of))
+    result = leaderboard(session=session, period=period_of(session, period), by=by, plan=plan, as_of=date_of(as_of),
+                         customers=("segment", segment) if segment else None)
     payload = leaderboard_payload(result)
     rows = []
     for row, leader in zip(payload["rows"], result.rows):

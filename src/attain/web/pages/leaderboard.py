@@ -13,12 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from attain.catalog.dimensions import members
 from attain.org.models import OrgNode
 from attain.periods import Period
 from attain.plans.models import Plan
@@ -51,11 +53,13 @@ class Standing:
 
 
 def standings(
-    *, session: Session, plan: str | None, period: Period, by: str, as_of: date, visible: Any
+    *, session: Session, plan: str | None, period: Period, by: str, as_of: date, visible: Any, segment: str | None = None,
 ) -> list[Standing]:
     """The 战报墙 rows from the tracking leaderboard (`attain report leaderboard`), ranked by attainment;
-    `plan` as the CLI's --plan (None: tracking's default plan for the period)."""
-    board = leaderboard(session=session, period=period, by=by, plan=plan, as_of=as_of)
+    `plan` as the CLI's --plan (None: tracking's default plan for the period); `segment`: on the sales
+    to that customer segment only."""
+    board = leaderboard(session=session, period=period, by=by, plan=plan, as_of=as_of,
+                        customers=("segment", segment) if segment else None)
     crossed: dict[int | None, list[int]] = {}
     for crossing in crossings(board, on=as_of):
         crossed.setdefault(crossing.leader.row.node_id, []).append(int(crossing.share * 100))
@@ -83,7 +87,7 @@ def standings(
 
 
 def _context(request: Request, access: Any, period: str | None, by: str, as_of: str | None, tv: bool,
-             plan: str | None, seconds: int = PAGE_SECONDS) -> dict[str, Any]:
+             plan: str | None, seconds: int = PAGE_SECONDS, segment: str | None = None) -> dict[str, Any]:
     day = parse_as_of(as_of)
     # Early in a month the previous, complete month first (tracking.defaults), the current one offered.
     opened = None if period else default_month(session=access.session, today=day)
@@ -91,12 +95,14 @@ def _context(request: Request, access: Any, period: str | None, by: str, as_of: 
     chosen = resolve_plan(access.session, chosen_period, plan)  # tracking's choice, as the CLI's
     clipped = min(max(day, chosen.start_date), chosen.end_date)
     rows = standings(session=access.session, plan=plan, period=chosen_period, by=by, as_of=day,
-                     visible=access.can_see)
+                     visible=access.can_see, segment=segment or None)
     me = access.user.org_node_id
     return {
         "plan": chosen, "pending": pending_revision(session=access.session, plan=chosen), "period": chosen_period, "by": by, "as_of": day, "tv": tv, "rows": rows, "me": me,
         "milestone_labels": MILESTONE_LABELS,
-        "query": f"period={chosen_period.label}&by={by}&as_of={as_of or ''}&seconds={seconds}&tv={1 if tv else 0}",
+        "query": f"period={chosen_period.label}&by={by}&as_of={as_of or ''}&seconds={seconds}&tv={1 if tv else 0}"
+                 + (f"&segment={quote(segment)}" if segment else ""),
+        "segment": segment or "", "segments": members(access.session, "segment"),
         "seconds": seconds, "refreshed": datetime.now().strftime("%H:%M:%S"),
         "celebrations": [(r, mark) for r in rows for mark in r.crossed],
         "periods": _period_choices(chosen, clipped), "other_period": opened.other if opened else None,
@@ -111,15 +117,17 @@ def _period_choices(plan: Plan, day: date) -> list[str]:
 @router.get("/leaderboard", response_class=HTMLResponse)
 def leaderboard_page(request: Request, access: AccessDep, period: str | None = None, by: str = "rep",
                      as_of: str | None = None, tv: bool = False, plan: str | None = None,
-                     seconds: Annotated[int, Query(ge=3, le=120)] = PAGE_SECONDS) -> HTMLResponse:
-    context = _context(request, access, period, by, as_of, tv, plan, seconds)
+                     seconds: Annotated[int, Query(ge=3, le=120)] = PAGE_SECONDS,
+                     segment: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
+    context = _context(request, access, period, by, as_of, tv, plan, seconds, segment)
     return render_page(request, "pages/leaderboard.html", context)  # type: ignore[return-value]
 
 
 @router.get("/leaderboard/board", response_class=HTMLResponse)
 def leaderboard_board(request: Request, access: AccessDep, period: str | None = None, by: str = "rep",
                       as_of: str | None = None, tv: bool = False, plan: str | None = None,
-                      seconds: Annotated[int, Query(ge=3, le=120)] = PAGE_SECONDS) -> HTMLResponse:
+                      seconds: Annotated[int, Query(ge=3, le=120)] = PAGE_SECONDS,
+                      segment: Annotated[str | None, Query(max_length=200)] = None) -> HTMLResponse:
     """The board alone, for the 60-second HTMX refresh."""
-    context = _context(request, access, period, by, as_of, tv, plan, seconds)
+    context = _context(request, access, period, by, as_of, tv, plan, seconds, segment)
     return render_page(request, "pages/_board.html", context)  # type: ignore[return-value]
