@@ -107,19 +107,16 @@ RFM_SEGMENTS = {
 
 
 def quintile_scores(values: NDArray[np.float64], higher_is_better: bool = True) -> NDArray[np.int64]:
-    """Score 1–5 by quintile of rank (ties share the lower rank's score); 5 is best."""
+    """Score 1–5 by quintile of rank; 5 is best. Tied customers share the BETTER score (rank by
+    "method=max"): when everyone bought on the same day, everyone's recency is 5, not 1."""
     n = len(values)
     if n == 0:
         return np.zeros(0, dtype=np.int64)
-    keyed = values if higher_is_better else -values
-    order = np.argsort(keyed, kind="stable")
-    ranks_ = np.empty(n, dtype=np.int64)
-    ranks_[order] = np.arange(n)
-    # Equal values get the smallest rank among them, so ties never straddle two scores.
-    sorted_values = keyed[order]
-    first = np.searchsorted(sorted_values, sorted_values, side="left")
-    ranks_[order] = first
-    return (ranks_ * 5 // n + 1).astype(np.int64)
+    keyed = np.asarray(values, dtype=np.float64) if higher_is_better else -np.asarray(values, dtype=np.float64)
+    # The rank of a value is the position of the last equal value in ascending order (0-based):
+    # ties take the highest rank among them, so they never straddle two scores and get the better one.
+    ranks = np.searchsorted(np.sort(keyed, kind="stable"), keyed, side="right") - 1
+    return (ranks * 5 // n + 1).astype(np.int64)
 
 
 def rfm_segments(r: NDArray[np.int64], f: NDArray[np.int64], m: NDArray[np.int64]) -> list[str]:

@@ -17,6 +17,7 @@ from attain.cli.alerts import alerts_app
 from attain.cli.calendar import calendar_app
 from attain.cli.config import config_app
 from attain.cli.credit import credit_app
+from attain.cli.customers import customers_app
 from attain.cli.diagnosis import review_command
 from attain.cli.incentive import incentive_app
 from attain.cli.market import market_app
@@ -44,6 +45,7 @@ app.add_typer(plan_app, name="plan")
 act_cli.register(app)
 app.add_typer(credit_app, name="credit")
 app.add_typer(report_app, name="report")
+app.add_typer(customers_app, name="customers")
 app.add_typer(alerts_app, name="alerts")
 app.command("review")(review_command)
 app.add_typer(user_app, name="user")
