@@ -52,7 +52,7 @@ def test_rep_cannot_open_another_reps_page(client_for, demo_codes, path: str) ->
         assert set(re.findall(r'<tr data-node="([^"]+)"', answer.text)) <= {demo_codes["rep"]}
         return
     assert answer.status_code == 404
-    assert "that you can see" in answer.text
+    assert "没有你能看到的" in answer.text  # the same words as for a code that does not exist (zh-CN page)
     own = client.get(f"{path.format(other=demo_codes['rep'])}&as_of={DAY}")
     assert own.status_code == (200 if "{other}" in path else 404)
 
@@ -144,7 +144,7 @@ def test_leaderboard_is_chinese_by_default_and_english_on_request(client_for) ->
 
 def test_leaderboard_rejects_an_unknown_ranking(client_for) -> None:
     answer = client_for("admin").get(f"/leaderboard?by=product&as_of={DAY}", headers={"hx-request": "true"})
-    assert answer.status_code == 422 and "rep or team" in answer.json()["detail"]
+    assert answer.status_code == 422 and "销售员或团队" in answer.json()["detail"]  # the zh-CN HTMX error
 
 
 def test_bad_as_of_is_a_clear_422(client_for) -> None:

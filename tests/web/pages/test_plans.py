@@ -173,7 +173,7 @@ def test_wizard_preview_names_the_baseline_its_history_shares_come_from(client_f
     client = client_for("director")
     form = {**WIZARD, "year": "2027", "time_method": "history", "name": _name(), "csrf_token": csrf_of(client)}
     preview = client.post("/plans/new/preview", data=form, headers={"hx-request": "true"})
-    assert 'data-testid="preview-baseline"' in preview.text and "last complete fiscal year" in preview.text
+    assert 'data-testid="preview-baseline"' in preview.text and "上一个完整财年" in preview.text  # in the page's language
 
 
 def test_wizard_apply_errors_show_in_place(client_for, csrf_of) -> None:  # type: ignore[no-untyped-def]
