@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from attain.auth.service import require_user
+from attain.incentives import service
 from attain.incentives.cost import plan_cost
 from attain.web.i18n import format_exact_yuan
 from tests.web.incentives.conftest import AS_OF, PLAN
@@ -47,3 +48,19 @@ def test_links_to_the_cost_page(client_for) -> None:  # type: ignore[no-untyped-
     panel = manager.get("/dashboard/what-if", params={"as_of": AS_OF.isoformat()}).text
     assert 'data-testid="what-if-cost-link"' in panel
     assert 'data-testid="what-if-cost-link"' not in client_for("rep").get("/dashboard/what-if", params={"as_of": AS_OF.isoformat()}).text
+
+
+def test_api_what_if_for_a_team_and_a_sale(incentive_app, token_for, db: Session) -> None:  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    api = TestClient(incentive_app)
+    base = f"/api/v1/incentives/{PLAN}/what-if"
+    params = {"extra": 10_000_000, "as_of": AS_OF.isoformat(), "team": "EAST-T1", "sale": "customer_type=new"}
+    answer = api.get(base, params=params, headers=token_for("manager"))
+    assert answer.status_code == 200, answer.text
+    expected = service.team_what_if(session=db, name=PLAN, extra=10_000_000, as_of=AS_OF, team="EAST-T1", sale="customer_type=new",
+                                    user=require_user(session=db, username="manager"))
+    assert answer.json()["what_if"] == [w.as_dict() for w in expected]
+    assert {w["rep"] for w in answer.json()["what_if"]} == set(TEAM) and all(w["sale"] == "customer_type=new" for w in answer.json()["what_if"])
+    assert api.get(base, params={**params, "team": "SOUTH-T2"}, headers=token_for("manager")).status_code == 404  # not theirs
+    assert api.get(base, params={**params, "sale": "colour=red"}, headers=token_for("manager")).status_code == 422
