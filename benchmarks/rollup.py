@@ -4,11 +4,16 @@ Generates N order lines (default 10,000,000; 5,000 reps, 3 years) with NumPy, lo
 PostgreSQL (COPY) and SQLite, writes a Parquet file with DuckDB, adds an approved plan of rep ×
 month cells for the last year, then times on each engine:
 
-  report      `attainment(by="rep,month")` for the last year: the whole service (credited lines,
-              targets, seasonal history, forecasts), as `attain report attainment` runs it; on a
-              database it reads the rollups (`attain.facts.rollups`, built after the COPY load and
-              timed), and is timed once more reading the order lines (`use_rollups=False`)
+  report      `attainment_columns(by="rep,month")` for the last year: the whole service (credited
+              lines, targets, seasonal history, forecasts) as columns, as `attain report attainment
+              --json` and /api/v1/attainment run it; on a database it reads the rollups
+              (`attain.facts.rollups`, built after the COPY load and timed), and is timed once more
+              reading the order lines (`use_rollups=False`)
   rollup SQL  only the report's rollup statement (from the rollups on a database)
+  Python      report − rollup SQL: the work in Python (goal ≤ 0.3 s for 60,000 rows); the ratio
+              report / bare GROUP BY against its goal (≤ 1.2× at 1M lines)
+  row view    `attainment(...)`: the same report as row objects (tables, templates)
+  JSON        the report's JSON from the columns, written by orjson
   actuals     `actuals(by="rep,month")`: the sums alone, what the pandas groupby computes
   bare SQL    SELECT rep_id, month, SUM(amount) FROM order_lines GROUP BY 1, 2 on the same engine
   pandas      the same groupby in pandas on a DataFrame already in memory, after reading the
@@ -37,6 +42,7 @@ from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import Engine
 
 from attain.catalog.models import Customer, ProductNode
+from attain.cli.output import json_text
 from attain.db import get_engine, make_session_factory, resolve_database_url
 from attain.facts import rollups
 from attain.facts.models import OrderLine
@@ -45,8 +51,14 @@ from attain.migrate import upgrade
 from attain.org.models import OrgNode
 from attain.periods import parse_period
 from attain.plans.models import Plan, PlanCell
-from attain.tracking.attainment import actuals, attainment, features_for
+from attain.tracking.attainment import (
+    actuals,
+    attainment,
+    attainment_columns,
+    features_for,
+)
 from attain.tracking.engine import SessionRunner, open_duckdb, tables_read_by
+from attain.tracking.format import attainment_columns_payload
 from attain.tracking.query import Grouping, actuals_statement
 
 REGIONS, TEAMS, REPS = 10, 100, 5_000
@@ -54,6 +66,7 @@ LINES_PER_PRODUCT_LINE, PRODUCT_LINES = 10, 10
 CUSTOMERS = 50_000
 FIRST_DAY, DAYS = np.datetime64("2024-01-01"), 1_096  # 2024-01-01 .. 2026-12-31
 YEAR = 2026
+RATIO_GOAL, PYTHON_GOAL = 1.2, 0.3  # issue 21 at 1M lines: report ≤ 1.2× the bare GROUP BY, Python ≤ 0.3 s
 ORDER_COLUMNS = ("id", "line_id", "order_id", "order_date", "rep_id", "customer_id", "product_id", "region_id",
                  "quantity", "amount", "cost", "currency")
 
@@ -217,8 +230,13 @@ def measure(name: str, session, runner, repeat: int) -> dict[str, float]:  # typ
     session.rollback()  # each timing starts outside a transaction, as a CLI command does
 
     def report(use_rollups: bool = True) -> object:
+        # As `attain report attainment --json` and /api/v1/attainment run it: columns, no row objects.
+        return attainment_columns(session=session, period=period, by="rep,month", as_of=date(YEAR, 12, 31),
+                                  runner=runner, parallel=True, use_rollups=use_rollups)
+
+    def rows() -> object:  # the row objects' view (tables, templates)
         return attainment(session=session, period=period, by="rep,month", as_of=date(YEAR, 12, 31), runner=runner,
-                          parallel=True, use_rollups=use_rollups)  # as `attain report attainment` runs it
+                          parallel=True)
 
     # The first report of a process also reads the seasonal history (three years of days) for the
     # weights, as every `attain report` command does; a long-running process (the web app) keeps them.
@@ -227,13 +245,21 @@ def measure(name: str, session, runner, repeat: int) -> dict[str, float]:  # typ
     rollup_sql = timed(lambda: runner.rows(rollup), repeat)
     bare = timed(lambda: runner.rows(bare_statement()), repeat)
     lines = timed(lambda: report(False), 1) if runner.reads_database else None
+    as_rows = timed(rows, repeat)
+    columns = report()
+    json_time = timed(lambda: json_text(attainment_columns_payload(columns)), repeat)
     # What a pandas groupby computes: the sums per rep × month (`attain report actuals --by rep,month`).
     sums = timed(lambda: actuals(session=session, period=period, by="rep,month", runner=runner), repeat)
     via = "rollups" if "rollup_rep_months" in str(rollup) else "order lines"
     print(f"  {name:<22} report {cold:6.2f} s first, {warm:6.2f} s then (from {via})   its SQL {rollup_sql:6.2f} s   "
           f"bare GROUP BY {bare:6.2f} s" + ("" if lines is None else f"   report from the lines {lines:6.2f} s")
           + f"   actuals {sums:6.2f} s", flush=True)
-    return {"cold": cold, "report": warm, "rollup": rollup_sql, "bare": bare, "lines": lines or float("nan"), "actuals": sums}
+    python = max(warm - rollup_sql, 0.0)
+    print(f"  {'':<22} {len(columns):,} rows: Python ≈ report − its SQL = {python:.2f} s (goal ≤ {PYTHON_GOAL} s)   "
+          f"report/bare GROUP BY {warm / bare:.2f}× (goal ≤ {RATIO_GOAL}×)   row view {as_rows:.2f} s   "
+          f"JSON of the rows (orjson) {json_time:.2f} s", flush=True)
+    return {"cold": cold, "report": warm, "rollup": rollup_sql, "bare": bare, "lines": lines or float("nan"), "actuals": sums,
+            "python": python, "rows": as_rows, "json": json_time}
 
 
 def main() -> None:
@@ -330,6 +356,12 @@ def main() -> None:
     print(f"{'pandas in memory':<20}{'':>11}{'':>9}{'':>12}{pandas_memory:>14.2f}s")
     print(f"{'pandas from Parquet':<20}{'':>11}{'':>9}{'':>12}{pandas_parquet:>14.2f}s")
     print(f"{'pandas read CSV':<20}{'':>11}{'':>9}{'':>12}{pandas_csv:>14.2f}s")
+    print()
+    for name, figures in results.items():
+        ratio = figures["report"] / figures["bare"]
+        print(f"{name:<20} report/bare GROUP BY {ratio:.2f}× (goal ≤ {RATIO_GOAL}×: {'met' if ratio <= RATIO_GOAL else 'NOT met'})"
+              f"   Python {figures['python']:.2f} s (goal ≤ {PYTHON_GOAL} s: {'met' if figures['python'] <= PYTHON_GOAL else 'NOT met'})"
+              f"   row view {figures['rows']:.2f} s   JSON {figures['json']:.2f} s")
     if pandas_sql is not None and "PostgreSQL" in results:
         print(f"{'pandas read_sql (PG)':<20}{'':>11}{'':>9}{'':>12}{pandas_sql:>14.2f}s"
               f"   ({pandas_sql / results['PostgreSQL']['report']:.1f}x the report's time)")

@@ -497,11 +497,71 @@ def _int64_safe(a: int, a_den: int, t: int, t_den: int, s: int, s_den: int, days
     return largest < _INT64_LIMIT
 
 
+@dataclass(frozen=True)
+class FigureColumns:
+    """`figures` of many rows as integer columns (int64, or arrays of Python ints when a product
+    could pass int64): money in whole minor units (fen), `attainment` and `pace_gap` in 10**-4.
+    Row i's figure is missing where its mask is False. `figures()` is the same as Decimals."""
+
+    actual: NDArray[np.integer]  # numerator of each actual (denominator `actual_den`: 1 for sums of fen)
+    actual_den: NDArray[np.integer]
+    target: NDArray[np.integer]  # the target rounded half to even to whole minor units
+    has_target: NDArray[np.bool_]
+    attainment: NDArray[np.integer]
+    pace_gap: NDArray[np.integer]
+    has_attainment: NDArray[np.bool_]
+    expected_to_date: NDArray[np.integer]  # where has_target
+    run_rate_forecast: NDArray[np.integer]
+    has_run_rate: NDArray[np.bool_]
+    seasonal_forecast: NDArray[np.integer]
+    has_season: NDArray[np.bool_]
+    required_daily: NDArray[np.integer]
+    has_required: NDArray[np.bool_]
+    status: NDArray[np.object_]  # a status string, None where the row has no target
+
+    def __len__(self) -> int:
+        return len(self.status)
+
+    def take(self, rows: slice | NDArray[np.integer]) -> FigureColumns:
+        """The columns of some rows (a slice, or an index array)."""
+        return FigureColumns(*(getattr(self, name)[rows] for name in self.__dataclass_fields__))
+
+    def figures(self) -> list[Figures]:
+        """Every row's `Figures` (Decimals, None where missing), exactly as `figures` gives them."""
+        run_rates, seasonals = _decimals(self.run_rate_forecast, self.has_run_rate), _decimals(self.seasonal_forecast, self.has_season)
+        attainments = _decimals(self.attainment, self.has_attainment, 4)
+        gaps = _decimals(self.pace_gap, self.has_attainment, 4)
+        expecteds, requireds = _decimals(self.expected_to_date, self.has_target), _decimals(self.required_daily, self.has_required)
+        return list(map(Figures, attainments, gaps, expecteds, run_rates, seasonals, requireds, self.status.tolist()))
+
+
+def round_many(values: Sequence[Fraction | int | None]) -> tuple[NDArray[np.integer], NDArray[np.bool_]]:
+    """`round_fraction` of every value as an integer column (0 where None) and where it is known."""
+    known = [0 if value is None else value for value in values]
+    has = np.fromiter(map(_is_not_none, values), bool, len(values))
+    nums, dens = list(map(_NUMERATOR, known)), list(map(_DENOMINATOR, known))
+    small = not nums or (max(map(abs, nums)) < _INT64_LIMIT // 4 and max(dens) < _INT64_LIMIT // 4)
+    array = (lambda column: np.array(column, dtype=np.int64)) if small else _ints
+    return _round_div_many(array(nums), array(dens)), has
+
+
 def figures_many(
     actuals: Sequence[int | Decimal], targets: Sequence[Fraction | int | None],
     progresses: Sequence[TimeProgress], progress_index: Sequence[int],
 ) -> list[Figures]:
-    """`figures(actuals[i], targets[i], progresses[progress_index[i]])` for every row at once.
+    """`figures(actuals[i], targets[i], progresses[progress_index[i]])` for every row at once: the
+    Decimal view of `figure_columns`."""
+    if not len(actuals):
+        return []
+    return figure_columns(actuals, targets, progresses, progress_index).figures()
+
+
+def figure_columns(
+    actuals: Sequence[int | Decimal], targets: Sequence[Fraction | int | None],
+    progresses: Sequence[TimeProgress], progress_index: Sequence[int],
+) -> FigureColumns:
+    """`figures(actuals[i], targets[i], progresses[progress_index[i]])` for every row at once, as
+    integer columns.
 
     The same exact integer arithmetic as `figures`, as array operations: on int64 when the inputs
     are small enough that no product can overflow (checked for each call; rows of up to about two
@@ -509,7 +569,9 @@ def figures_many(
     array operations instead of 60,000 calls."""
     n = len(actuals)
     if not n:
-        return []
+        empty, none = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+        return FigureColumns(empty, empty, empty, none, empty, empty, none, empty, empty, none, empty, none, empty, none,
+                             np.zeros(0, dtype=object))
     if set(map(type, actuals)) == {int}:  # the usual case (sums of fen): no ratio to take apart
         a_list, a_den_list = list(actuals), [1] * n
     else:
@@ -563,11 +625,10 @@ def figures_many(
     status = np.where(due, status, status_of(Fraction(1)))
     status = np.where(started, status, NOT_STARTED)
 
-    run_rates, seasonals = _decimals(run_rate, has_run_rate), _decimals(seasonal, has_season)
-    attainments, gaps = _decimals(attainment, has_attainment, 4), _decimals(pace_gap, has_attainment, 4)
-    expecteds, requireds = _decimals(expected, has_target), _decimals(required, has_required)
-    statuses = np.where(has_target, status, None).tolist()
-    return list(map(Figures, attainments, gaps, expecteds, run_rates, seasonals, requireds, statuses))
+    target = _round_div_many(t_num, np.where(has_target, t_den, one))
+    statuses = np.where(has_target, status, None)
+    return FigureColumns(a_num, a_den, target, has_target, attainment, pace_gap, has_attainment, expected,
+                         run_rate, has_run_rate, seasonal, has_season, required, has_required, statuses)
 
 
 _NUMERATOR, _DENOMINATOR = attrgetter("numerator"), attrgetter("denominator")  # of ints and Fractions alike

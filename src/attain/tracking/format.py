@@ -10,6 +10,8 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 WAN = Decimal(10_000)
 YI = Decimal(100_000_000)
 
@@ -137,4 +139,65 @@ def leaderboard_payload(result: Any) -> dict[str, Any]:
              "milestones": milestones_payload(leader.milestones)}
             for leader in result.rows
         ],
+    }
+
+
+def _fixed_texts(values: list[int], known: list[bool], places: int) -> list[str | None]:
+    """Integers in 10**-places as decimal strings ("-0.05"), None where not known: the text of
+    `Decimal(v).scaleb(-places)` (quantized), without a Decimal per value."""
+    step = 10**places
+    return [f"{'-' if v < 0 else ''}{abs(v) // step}.{abs(v) % step:0{places}d}" if k else None
+            for v, k in zip(values, known)]
+
+
+def _units_column(values: Any, known: Any, scale: int) -> list[int | str | None]:
+    """`in_units` of an integer column (minor units), None where not known."""
+    ints, keep = values.tolist(), known.tolist()
+    if scale == 0:
+        return [int(v) if k else None for v, k in zip(ints, keep)]
+    return _fixed_texts(ints, keep, scale)  # type: ignore[return-value]
+
+
+def attainment_columns_payload(result: Any) -> dict[str, Any]:
+    """JSON of an `attainment.AttainmentColumns`: the same as `attainment_payload` of its view,
+    built a column at a time (a rep × month report is 60,000 rows)."""
+    scale, n, dims = result.metric.scale, len(result), result.dimensions
+    everyone = np.ones(n, dtype=bool)
+    if all(type(a) is int for a in result.actuals):
+        actual = _units_column(np.array(result.actuals, dtype=object), everyone, scale)
+    else:
+        actual = [in_units(a, scale) for a in result.actuals]
+    target = _units_column(result.target, result.has_target, scale)
+    window = result.window.tolist()
+    per_progress = [(share(p.calendar_share), share(p.working_share), p.working_days_left) for p in result.progresses]
+    calendar_share, working_share, days_left = (list(map(column.__getitem__, window)) for column in zip(*per_progress)) \
+        if n else ([], [], [])
+    f = result.figures
+    if f is None:
+        nothing = [None] * n
+        attainment = pace_gap = expected = run_rate = seasonal = required = status = nothing
+    else:
+        attainment = _fixed_texts(f.attainment.tolist(), f.has_attainment.tolist(), 4)
+        pace_gap = _fixed_texts(f.pace_gap.tolist(), f.has_attainment.tolist(), 4)
+        expected = _units_column(f.expected_to_date, f.has_target, scale)
+        run_rate = _units_column(f.run_rate_forecast, f.has_run_rate, scale)
+        seasonal = _units_column(f.seasonal_forecast, f.has_season, scale)
+        required = _units_column(f.required_daily, f.has_required, scale)
+        status = f.status.tolist()
+    labels = list(zip(*result.labels)) if result.labels else [()] * n
+    names = ("key", "labels", "node_id", "actual", "target", "target_source", "attainment", "time_progress_calendar",
+             "time_progress_working", "pace_gap", "expected_to_date", "run_rate_forecast", "seasonal_forecast",
+             "required_daily", "working_days_left", "status")
+    rows = [dict(zip(names, row)) for row in zip(
+        (dict(zip(dims, key)) for key in result.keys), (dict(zip(dims, label)) for label in labels), result.node_ids,
+        actual, target, result.sources, attainment, calendar_share, working_share, pace_gap, expected, run_rate,
+        seasonal, required, days_left, status)]
+    return {
+        "plan": result.plan, "plan_version": result.plan_version, "metric": result.metric.code,
+        "unit": result.metric.unit, "period": result.period.label, "as_of": result.as_of,
+        "by": list(dims), "engine": result.engine,
+        "time_progress": progress_payload(result.total.progress),
+        "rows": rows,
+        "total": attainment_row_payload(result.total, dims, scale),
+        "warnings": list(result.warnings),
     }
