@@ -133,7 +133,28 @@ def test_director_statements_and_an_upload_error_in_place(open_as, incentive_ser
     page.set_input_files("input[name=file]", str(bad))
     page.click("[data-testid=upload-form] button[type=submit]")
     page.wait_for_selector("[data-testid=upload-error]")
-    assert "sum to 90 %" in page.inner_text("[data-testid=error-message]")
-    assert page.inner_text("[data-testid=error-place]").startswith("line ")
+    assert "权重合计 90 %，应为 100 %" in page.inner_text("[data-testid=error-message]")  # zh-CN: the coded error translated
+    assert page.inner_text("[data-testid=error-place]").startswith("第 ")
     shoot(page, "incentive-plans")
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+
+
+def test_manager_plan_cost_and_a_new_customer_what_if(open_as, incentive_server: str) -> None:  # type: ignore[no-untyped-def]
+    page, errors = open_as("manager")
+    page.goto(f"{incentive_server}/dashboard?as_of={AS_OF}")
+    panel = page.locator("#incentive-what-if")
+    panel.locator("[data-testid=what-if]").wait_for()
+    before = panel.locator("tr[data-node=R002] [data-testid=extra-pays]").inner_text()
+    panel.locator("[data-testid=what-if-sale]").select_option("customer_type=new")
+    panel.locator("button[type=submit]").click()
+    # A sale to a new customer also pays the 1 % new-customer commission (1,000 yuan on 100,000).
+    expect(panel.locator("tr[data-node=R002] [data-testid=extra-pays]")).not_to_have_text(before)
+    panel.screenshot(path=str(SCREENSHOTS / "incentive-what-if-sale.png"))
+    panel.locator("[data-testid=what-if-cost-link]").first.click()
+    page.wait_for_selector("[data-testid=cost-people]")
+    assert page.locator("[data-testid=cost-people] tbody tr").count() == 5  # the manager's team
+    totals = [page.inner_text(f"[data-testid=cost-total-{s}]") for s in ("p10", "p50", "p90")]
+    assert all(t.startswith("¥") for t in totals)
+    assert "按团队" in page.inner_text("main")
+    shoot(page, "incentive-cost")
     assert not [e for e in errors if "Content Security Policy" in e], errors
