@@ -50,6 +50,10 @@ def incentive_statement(access: AccessDep, name: PlanName, period: SettlementPer
     return {**result.as_dict(), "statement": result.statements[0].as_dict()}
 
 
+# What `sale` holds (incentives.whatif.parse_sale): slices of a sale, comma-separated.
+SALE_PATTERN = r"^((customer_type=(new|existing)|product_line=[^,=\s][^,=]*|customer_grade=[^,=\s][^,=]*)(,(customer_type=(new|existing)|product_line=[^,=\s][^,=]*|customer_grade=[^,=\s][^,=]*))*)?$"
+
+
 @router.get("/{name}/what-if", summary="What-if: earned so far, the next band, what an extra sale pays")
 def incentive_what_if(
     access: AccessDep, name: PlanName, extra: Extra = 0,
@@ -57,7 +61,8 @@ def incentive_what_if(
     period: Annotated[str | None, Query(max_length=7, json_schema_extra={"pattern": SETTLEMENT_PATTERN},
                                         description="Settlement period (default: the one holding as_of)")] = None,
     as_of: AsOfParam = None,
-    sale: Annotated[str | None, Query(max_length=200, description="Which sale: customer_type=new, product_line=CODE, customer_grade=A")] = None,
+    sale: Annotated[str | None, Query(max_length=200, json_schema_extra={"pattern": SALE_PATTERN},
+                                      description="Which sale: customer_type=new, product_line=CODE, customer_grade=A")] = None,
     team: Annotated[str | None, Query(min_length=1, max_length=64, description="Only the participants under this team or region")] = None,
 ) -> dict[str, Any]:
     """For `rep`, or for every participant you may see (a manager: the team), with every component."""
