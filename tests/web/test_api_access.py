@@ -91,7 +91,8 @@ def test_a_rep_asking_for_another_rep_gets_404(demo_app, demo_tokens, who: str) 
                 f"/api/v1/actuals?{YEAR}&node=COMPANY"):
         response = client.get(url)
         assert response.status_code == 404, url
-        assert response.json() == {"detail": f"no rep, team or region '{url.rsplit('=', 1)[1]}' that you can see"}
+        assert response.json()["detail"] == f"no rep, team or region '{url.rsplit('=', 1)[1]}' that you can see"
+        assert response.json()["code"] == "auth.access.rep_team_region_you"  # the same code whether it exists or not
 
 
 def test_the_leaderboard_shows_reps_ranks_but_no_amounts_of_others(demo_app, demo_tokens, ids) -> None:  # type: ignore[no-untyped-def]

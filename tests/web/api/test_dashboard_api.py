@@ -80,7 +80,8 @@ def test_the_rep_figure_matches_the_attainment_api(demo_app, demo_tokens) -> Non
 def test_a_node_outside_the_scope_gets_404_and_no_figures(demo_app, demo_tokens, who: str, other: str) -> None:  # type: ignore[no-untyped-def]
     response = _client(demo_app, demo_tokens, who).get(f"/api/v1/dashboard?{AS_OF}&node={other}")
     assert response.status_code == 404
-    assert response.json() == {"detail": f"no rep, team or region '{other}' that you can see"}
+    assert response.json()["detail"] == f"no rep, team or region '{other}' that you can see"
+    assert response.json()["params"] == {"key": other}
 
 
 @pytest.mark.parametrize(("who", "node"), [("manager", "R002"), ("east", "EAST-T2"), ("director", "R003"), ("admin", "SOUTH")])
