@@ -149,7 +149,8 @@ def list_cells(
 @router.patch("/plans/{name}/cells/{cell_id}", summary="Edit one cell of the draft",
               responses={409: {"description": "The plan moved on since `expect`, is not a draft, the cell is locked or its period is closed"},
                          **refusals({"cell.off_unit": "the value is not a multiple of the plan's rounding unit",
-                                     "cell.top": "the cell is the top of the part being redistributed"})})
+                                     "cell.top": "the cell is the top of the part being redistributed",
+                                     "plan.attribute_cell_edit": "the cell is a customer segment's (the plan is split by it)"})})
 def patch_cell(access: AccessDep, name: NameParam, cell_id: Annotated[int, Path(ge=1, le=2**62)],
                patch: CellPatch) -> dict[str, Any]:
     """Change a cell's value, lock, owner or strategy note in the plan's draft (a new version each).

@@ -39,6 +39,11 @@ ByParam = Annotated[str | None, Query(max_length=100, json_schema_extra={"patter
 PlanParam = Annotated[str | None, Query(max_length=100, description="Plan name (default: the approved plan covering the period)")]
 ORG_LEVELS = ("region", "team", "rep")
 Metric = Literal[METRICS]  # type: ignore[valid-type]
+# `by` may name customer attributes: schema-valid, refused for reasons no pattern can express.
+BY_REFUSALS = {
+    "catalog.dimensions.customer_attribute_known_attributes": "attr:NAME that no customer carries",
+    "tracking.query.report_most_two_customer": "more than two customer attributes in `by`",
+}
 
 
 def _grouping(node: OrgNode, by: str | None) -> tuple[str, ...]:
@@ -66,7 +71,7 @@ def _keep(access: Access, node: OrgNode, dimensions: tuple[str, ...], key: tuple
     return True
 
 
-@router.get("/actuals", summary="Actual sales (credited)")
+@router.get("/actuals", summary="Actual sales (credited)", responses=refusals(BY_REFUSALS))
 def get_actuals(access: AccessDep, period: PeriodParam = None, node: NodeParam = None, by: ByParam = None,
                 metric: Annotated[Metric, Query()] = "revenue", as_of: AsOfParam = None) -> dict[str, Any]:
     """The metric's actual per row of `by` for the node (default yours), in the metric's unit."""
@@ -92,7 +97,7 @@ def get_actuals(access: AccessDep, period: PeriodParam = None, node: NodeParam =
     return jsonable(payload)
 
 
-@router.get("/attainment", summary="Attainment vs target")
+@router.get("/attainment", summary="Attainment vs target", responses=refusals(BY_REFUSALS))
 def get_attainment(access: AccessDep, period: PeriodParam = None, node: NodeParam = None, by: ByParam = None,
                    plan: PlanParam = None, as_of: AsOfParam = None) -> dict[str, Any]:
     """Actual vs target with time progress, forecasts and status, for the node (default yours)."""
@@ -125,7 +130,8 @@ def get_attainment(access: AccessDep, period: PeriodParam = None, node: NodePara
 PUBLIC_FIELDS = ("rank", "labels", "attainment", "status")
 
 
-@router.get("/leaderboard", summary="战报墙 leaderboard")
+@router.get("/leaderboard", summary="战报墙 leaderboard",
+            responses=refusals({"dimension.unknown_value": "a segment no customer has"}))
 def get_leaderboard(access: AccessDep, period: PeriodParam = None,
                     by: Annotated[str, Query(pattern="^(rep|team)$")] = "rep",
                     plan: PlanParam = None, as_of: AsOfParam = None,
