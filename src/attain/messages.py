@@ -55,9 +55,9 @@ MESSAGES: dict[str, str] = {
     "wizard.unit_positive": N_("the rounding unit must be positive"),
     "wizard.total_off_unit": N_("the total {total} is not a multiple of the rounding unit {unit}"),
     # market inputs, anchoring and early warning (attain.market)
-    "market.share_text": N_("{what} '{value}' is not a share; use e.g. 30% or 0.3"),
+    "market.share_text": N_("{what} '{value}' is not a share; use e.g. 0.3 or 30%"),
     "market.share_range": N_("{what} '{value}' must be more than 0 and at most 100 %"),
-    "market.rate_text": N_("{what} '{value}' is not a rate; use e.g. 8% or 0.08"),
+    "market.rate_text": N_("{what} '{value}' is not a rate; use e.g. 0.08 or 8%"),
     "market.rate_range": N_("{what} '{value}' is out of range (more than -100 %, at most +1000 %)"),
     "market.no_region": N_("no region '{key}' (a region's or the company's code or name)"),
     "market.no_line": N_("no product line '{key}'"),
